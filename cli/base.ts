@@ -1,0 +1,53 @@
+/**
+ * Base of every command: the global options (`--json`, `--repo-dir`, `--datastore`,
+ * `--verbose`), error rendering with stable exit codes, and access to the kernel.
+ */
+import { Command, Option } from "clipanion";
+import type { Kernel } from "../kernel/runtime/kernel.js";
+import { renderError, writeJson } from "./output.js";
+
+export abstract class SwampCommand extends Command {
+  json = Option.Boolean("--json", false, { description: "Print one JSON document instead of text" });
+  repoDir = Option.String("--repo-dir", { description: "Repository directory (default: $SWAMP_REPO_DIR or .)" });
+  datastoreOverride = Option.String("--datastore", {
+    description: 'Datastore to use for this command: "filesystem:/path" or "@scope/type:{json}"',
+  });
+  verbose = Option.Boolean("--verbose", false, { description: "Show stack traces on errors" });
+
+  /** The command body; returns an exit code (default 0). Throw SwampErrors for failures. */
+  abstract run(): Promise<number | void>;
+
+  async execute(): Promise<number> {
+    try {
+      return (await this.run()) ?? 0;
+    } catch (err) {
+      return renderError(err, this.context, { json: this.json, verbose: this.verbose });
+    }
+  }
+
+  resolvedRepoDir(): string {
+    return this.repoDir ?? process.env.SWAMP_REPO_DIR ?? ".";
+  }
+
+  async kernel(): Promise<Kernel> {
+    const [{ createKernel }, { builtinRegistry }] = await Promise.all([
+      import("../kernel/runtime/kernel.js"),
+      import("./builtins.js"),
+    ]);
+    return createKernel({
+      repoDir: this.resolvedRepoDir(),
+      env: process.env,
+      registry: builtinRegistry(),
+      datastoreFlag: this.datastoreOverride,
+    });
+  }
+
+  /** Prints `value` as JSON, or `text()` for people. */
+  emit(value: unknown, text: () => string): void {
+    if (this.json) writeJson(this.context.stdout, value);
+    else {
+      const out = text();
+      if (out !== "") this.context.stdout.write(out.endsWith("\n") ? out : `${out}\n`);
+    }
+  }
+}

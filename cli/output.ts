@@ -1,0 +1,65 @@
+/**
+ * Rendering shared by every command: JSON documents on stdout, errors as one line (or one JSON
+ * document) on stderr, and small text helpers (aligned tables, human sizes and ages).
+ */
+import { errorCode, errorMessage, exitCodeFor, ErrorCode, SwampError } from "../kernel/contract/errors.js";
+
+export interface Streams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
+  stream.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints an error and returns the exit code it maps to. */
+export function renderError(err: unknown, streams: Streams, opts: { json: boolean; verbose: boolean }): number {
+  const code = errorCode(err) ?? ErrorCode.internal;
+  const message = errorMessage(err).split("\n")[0] ?? "";
+  const known = err instanceof SwampError || errorCode(err) !== undefined;
+  if (opts.json) {
+    const body: Record<string, unknown> = { code, message: errorMessage(err) };
+    if (err instanceof SwampError && err.details) body.details = err.details;
+    if (opts.verbose || !known) body.stack = err instanceof Error ? err.stack : undefined;
+    writeJson(streams.stderr, { error: body });
+  } else {
+    streams.stderr.write(`Error: ${opts.verbose ? errorMessage(err) : message}\n`);
+    if (opts.verbose && err instanceof Error && err.stack) streams.stderr.write(`${err.stack}\n`);
+    else if (!known) streams.stderr.write("(run with --verbose for the stack trace)\n");
+  }
+  return exitCodeFor(err);
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)}KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)}MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(1)}GB`;
+}
+
+export function formatAge(fromIso: string, now = Date.now()): string {
+  const ms = now - Date.parse(fromIso);
+  if (!Number.isFinite(ms)) return fromIso;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[], indent = ""): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "))
+    .join("\n");
+}
+
+export const useColor = (stream: NodeJS.WritableStream): boolean =>
+  !!(stream as NodeJS.WriteStream).isTTY && !process.env.NO_COLOR;
+
+export function paint(stream: NodeJS.WritableStream, code: number, text: string): string {
+  return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
+}

@@ -1,0 +1,119 @@
+/**
+ * The error model every layer shares. An error that reaches the CLI is rendered as one line
+ * (text) or `{"error": {"code", "message"}}` (--json) and mapped to an exit code. Codes are
+ * stable strings: scripts match on them, so never rename one.
+ *
+ * This file imports nothing, so the CLI can load it on its fastest paths.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  /** EX_TEMPFAIL: the command could not take a lock in time; retrying later may succeed. */
+  lockTimeout: 75,
+} as const;
+
+export const ErrorCode = {
+  internal: "internal",
+  usage: "usage",
+  notARepo: "not_a_repo",
+  alreadyInitialized: "already_initialized",
+  configInvalid: "config_invalid",
+  datastoreUnknownType: "datastore_unknown_type",
+  datastoreConfigInvalid: "datastore_config_invalid",
+  datastoreUnavailable: "datastore_unavailable",
+  pluginInvalid: "plugin_invalid",
+  pluginDuplicate: "plugin_duplicate",
+  lockTimeout: "lock_timeout",
+  lockNotHeld: "lock_not_held",
+  pathTraversal: "path_traversal",
+  envVarUnset: "env_var_unset",
+  notFound: "not_found",
+  validation: "validation_failed",
+  conflict: "conflict",
+  extensionCrashed: "extension_crashed",
+  extensionTimeout: "extension_timeout",
+  extensionError: "extension_error",
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface SwampErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  exitCode?: number;
+}
+
+/** Base of every error we raise on purpose. `code` is stable; `message` is for people. */
+export class SwampError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, options: SwampErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "SwampError";
+    this.code = code;
+    this.details = options.details;
+    this.exitCode = options.exitCode ?? (code === ErrorCode.lockTimeout ? ExitCode.lockTimeout : ExitCode.error);
+  }
+}
+
+/** Bad command-line usage: exit code 2. */
+export class UsageError extends SwampError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(ErrorCode.usage, message, { details, exitCode: ExitCode.usage });
+    this.name = "UsageError";
+  }
+}
+
+/** Holder shape used in lock messages; mirrors LockInfo without importing the port. */
+export interface LockHolderSummary {
+  holder: string;
+  pid: number;
+  hostname?: string;
+}
+
+/**
+ * Raised when a lock could not be taken before its deadline. Exit code 75. Extensions may
+ * throw their own class: anything with `code === "lock_timeout"` is treated the same.
+ */
+export class LockTimeoutError extends SwampError {
+  readonly lockKey: string;
+  readonly holderInfo: LockHolderSummary | null;
+  readonly elapsedMs: number;
+
+  constructor(lockKey: string, holder: LockHolderSummary | null, elapsedMs: number) {
+    const who = holder ? ` held by ${holder.holder} (pid ${holder.pid})` : "";
+    super(
+      ErrorCode.lockTimeout,
+      `Lock "${lockKey}"${who} — timed out after ${Math.round(elapsedMs)}ms. ` +
+        `If the holder is gone, run 'swamp datastore lock release --force'.`,
+      { details: { lockKey, holder, elapsedMs: Math.round(elapsedMs) } },
+    );
+    this.name = "LockTimeoutError";
+    this.lockKey = lockKey;
+    this.holderInfo = holder;
+    this.elapsedMs = elapsedMs;
+  }
+}
+
+/** Duck-typed check: errors rebuilt from a worker or thrown by extensions carry `code` only. */
+export function errorCode(err: unknown): string | undefined {
+  if (err && typeof err === "object" && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof SwampError) return err.exitCode;
+  return errorCode(err) === ErrorCode.lockTimeout ? ExitCode.lockTimeout : ExitCode.error;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,207 @@
+/**
+ * Model-type port: what a type declares (arguments, outputs, methods, checks) and the context
+ * a method runs with. Builtins (`command/shell`) and `export const model` extensions share it.
+ */
+import * as z from "zod";
+
+/** `ephemeral | infinite | job | workflow | <n><mo|y|h|m|d|w>` */
+export type Lifetime = string;
+/** Keep N versions, or keep versions younger than a duration. */
+export type GarbageCollectionPolicy = number | string;
+
+export type MethodKind = "create" | "read" | "update" | "delete" | "list" | "action";
+
+export interface ResourceOutputSpec {
+  description?: string;
+  /** Zod schema validating what the method writes (a mismatch warns, never fails). */
+  schema: unknown;
+  lifetime: Lifetime;
+  garbageCollection: GarbageCollectionPolicy;
+  tags?: Record<string, string>;
+  sensitiveOutput?: boolean;
+  vaultName?: string;
+}
+
+export interface FileOutputSpec {
+  description?: string;
+  contentType: string;
+  lifetime: Lifetime;
+  garbageCollection: GarbageCollectionPolicy;
+  streaming?: boolean;
+  tags?: Record<string, string>;
+}
+
+export interface DataHandle {
+  name: string;
+  specName: string;
+  kind: "resource" | "file";
+  dataId: string;
+  version: number;
+  size: number;
+  tags: Record<string, string>;
+  metadata: {
+    contentType: string;
+    lifetime: Lifetime;
+    garbageCollection: GarbageCollectionPolicy;
+    streaming?: boolean;
+    tags: Record<string, string>;
+    ownerDefinition: { ownerType: string; ownerRef: string };
+    lifecycle?: "active" | "deleted";
+  };
+  attributes?: Record<string, unknown>;
+}
+
+export interface DataWriter {
+  readonly dataId: string;
+  readonly name: string;
+  writeAll(bytes: Uint8Array): Promise<DataHandle>;
+  writeText(text: string): Promise<DataHandle>;
+  writeLine(line: string): Promise<void>;
+  writeStream(stream: AsyncIterable<Uint8Array>, options?: { onLine?(line: string): void }): Promise<DataHandle>;
+  getFilePath(): Promise<string>;
+  finalize(): Promise<DataHandle>;
+}
+
+export interface MethodLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface WriteOverrides {
+  tags?: Record<string, string>;
+  lifetime?: Lifetime;
+  garbageCollection?: GarbageCollectionPolicy;
+}
+
+export interface MethodContext {
+  signal: AbortSignal;
+  repoDir: string;
+  modelType: string;
+  modelId: string;
+  methodName: string;
+  globalArgs: Record<string, unknown>;
+  definition: { id: string; name: string; version: number; tags: Record<string, string> };
+  logger: MethodLogger;
+  writeResource(specName: string, instanceName: string, data: Record<string, unknown>, overrides?: WriteOverrides): Promise<DataHandle>;
+  createFileWriter(specName: string, instanceName: string, overrides?: WriteOverrides & { contentType?: string }): DataWriter;
+  readResource(instanceName: string, version?: number): Promise<Record<string, unknown> | null>;
+  deleteResource(instanceName: string): Promise<void>;
+}
+
+export interface MethodResult {
+  dataHandles?: DataHandle[];
+}
+
+export interface MethodDefinition {
+  description: string;
+  kind?: MethodKind;
+  rollbackOnFailure?: boolean;
+  /** Zod schema of the method's arguments. */
+  arguments: unknown;
+  execute(args: Record<string, unknown>, context: MethodContext): Promise<MethodResult | void>;
+}
+
+export interface CheckContext {
+  signal: AbortSignal;
+  repoDir: string;
+  modelType: string;
+  modelId: string;
+  methodName: string;
+  globalArgs: Record<string, unknown>;
+  definition: { id: string; name: string; version: number; tags: Record<string, string> };
+  logger: MethodLogger;
+}
+
+export interface CheckResult {
+  pass: boolean;
+  errors?: string[];
+}
+
+export interface CheckDefinition {
+  description: string;
+  labels?: string[];
+  appliesTo?: string[];
+  execute(context: CheckContext): Promise<CheckResult>;
+}
+
+/** What a model-type plugin (`export const model`) provides. */
+export interface ModelTypePlugin {
+  type: string;
+  /** CalVer `YYYY.MM.DD.MICRO`. */
+  version: string;
+  globalArguments?: unknown;
+  resources?: Record<string, ResourceOutputSpec>;
+  files?: Record<string, FileOutputSpec>;
+  methods: Record<string, MethodDefinition>;
+  checks?: Record<string, CheckDefinition>;
+  reports?: string[];
+}
+
+export const CALVER_PATTERN = /^\d{4}\.\d{2}\.\d{2}\.\d+$/;
+export const LIFETIME_PATTERN = /^(ephemeral|infinite|job|workflow|\d+(mo|y|h|m|d|w))$/;
+
+// ---- Wire schemas ----
+
+export const DataHandleSchema = z.object({
+  name: z.string(),
+  specName: z.string(),
+  kind: z.enum(["resource", "file"]),
+  dataId: z.string(),
+  version: z.number().int().positive(),
+  size: z.number().int().nonnegative(),
+  tags: z.record(z.string(), z.string()),
+  metadata: z.object({
+    contentType: z.string(),
+    lifetime: z.string(),
+    garbageCollection: z.union([z.number().int().positive(), z.string()]),
+    streaming: z.boolean().optional(),
+    tags: z.record(z.string(), z.string()),
+    ownerDefinition: z.object({ ownerType: z.string(), ownerRef: z.string() }),
+    lifecycle: z.enum(["active", "deleted"]).optional(),
+  }),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const CheckResultSchema = z.object({
+  pass: z.boolean(),
+  errors: z.array(z.string()).optional(),
+});
+
+/** A model type's declared shape with its zod schemas turned into JSON Schema. */
+export const ModelTypeDescriptionSchema = z.object({
+  type: z.string(),
+  version: z.string().regex(CALVER_PATTERN),
+  globalArguments: z.record(z.string(), z.unknown()).optional(),
+  resources: z.record(z.string(), z.object({
+    description: z.string().optional(),
+    schema: z.record(z.string(), z.unknown()),
+    lifetime: z.string().regex(LIFETIME_PATTERN),
+    garbageCollection: z.union([z.number().int().positive(), z.string()]),
+    tags: z.record(z.string(), z.string()).optional(),
+    sensitiveOutput: z.boolean().optional(),
+    vaultName: z.string().optional(),
+  })).optional(),
+  files: z.record(z.string(), z.object({
+    description: z.string().optional(),
+    contentType: z.string(),
+    lifetime: z.string().regex(LIFETIME_PATTERN),
+    garbageCollection: z.union([z.number().int().positive(), z.string()]),
+    streaming: z.boolean().optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+  })).optional(),
+  methods: z.record(z.string(), z.object({
+    description: z.string(),
+    kind: z.enum(["create", "read", "update", "delete", "list", "action"]).optional(),
+    rollbackOnFailure: z.boolean().optional(),
+    arguments: z.record(z.string(), z.unknown()),
+  })),
+  checks: z.record(z.string(), z.object({
+    description: z.string(),
+    labels: z.array(z.string()).optional(),
+    appliesTo: z.array(z.string()).optional(),
+  })).optional(),
+  reports: z.array(z.string()).optional(),
+});
+export type ModelTypeDescription = z.infer<typeof ModelTypeDescriptionSchema>;

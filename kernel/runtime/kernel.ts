@@ -1,0 +1,106 @@
+/**
+ * createKernel: everything a command needs about one repo — its marker, the resolved
+ * datastore (plugin loaded, config validated, provider built), where each runtime path
+ * lives, and the lock manager. Nothing here knows a concrete backend.
+ */
+import { resolve } from "node:path";
+import { ErrorCode, SwampError } from "../contract/errors.js";
+import type { DatastoreProvider } from "../contract/ports/datastore.js";
+import { resolveDatastoreSpec, swampHome, type DatastoreSpec } from "./datastore-config.js";
+import type { Env } from "./env-path.js";
+import { LockManager, lockWaitMs } from "./locks.js";
+import { markerPath, readMarker, type Marker } from "./marker.js";
+import { RepoPaths, effectiveDirectories } from "./paths.js";
+import type { PluginRegistry } from "./registry.js";
+
+export interface KernelOptions {
+  repoDir: string;
+  env: Env;
+  registry: PluginRegistry;
+  /** Value of the `--datastore` flag, if given. */
+  datastoreFlag?: string | undefined;
+}
+
+export interface ResolvedDatastore extends DatastoreSpec {
+  /** Display name of the plugin. */
+  name: string;
+  provider: DatastoreProvider;
+  /** Where the datastore lives (the directory, for filesystem; the provider's answer otherwise). */
+  datastorePath: string;
+  /** Local mirror of a remote datastore (only when the provider syncs). */
+  cachePath?: string;
+  directories: string[];
+}
+
+export interface Kernel {
+  repoDir: string;
+  env: Env;
+  marker: Marker;
+  registry: PluginRegistry;
+  datastore: ResolvedDatastore;
+  paths: RepoPaths;
+  locks: LockManager;
+}
+
+/** Validates `config` with the plugin's schema (anything with zod's `safeParse`). */
+export function validatePluginConfig(schema: unknown, config: unknown, what: string): unknown {
+  if (!schema || typeof (schema as { safeParse?: unknown }).safeParse !== "function") return config;
+  const result = (schema as { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { issues?: Array<{ path?: PropertyKey[]; message?: string }> } } }).safeParse(config);
+  if (result.success) return result.data;
+  const issue = result.error?.issues?.[0];
+  const field = issue?.path?.map(String).join(".");
+  throw new SwampError(
+    ErrorCode.datastoreConfigInvalid,
+    `Invalid config for ${what}: ${field ? `${field}: ` : ""}${issue?.message ?? "invalid value"}`,
+    { details: field ? { field } : {} },
+  );
+}
+
+export async function resolveDatastore(
+  spec: DatastoreSpec,
+  repoDir: string,
+  marker: Marker,
+  env: Env,
+  registry: PluginRegistry,
+): Promise<ResolvedDatastore> {
+  const plugin = await registry.load("datastore", spec.type);
+  const config = validatePluginConfig(plugin.configSchema, spec.config, `datastore type "${spec.type}"`) as Record<string, unknown>;
+  const provider = await plugin.createProvider(config);
+  const datastorePath = provider.resolveDatastorePath(repoDir);
+  const resolved: ResolvedDatastore = {
+    ...spec,
+    type: plugin.type,
+    name: plugin.name,
+    config,
+    provider,
+    datastorePath,
+    directories: effectiveDirectories(spec.directories),
+  };
+  if (provider.createSyncService) {
+    resolved.cachePath = provider.resolveCachePath?.(repoDir) ?? resolve(swampHome(env), "repos", marker.repoId ?? "unknown");
+  }
+  return resolved;
+}
+
+export async function createKernel(options: KernelOptions): Promise<Kernel> {
+  const repoDir = resolve(options.repoDir);
+  const marker = await readMarker(repoDir);
+  const spec = resolveDatastoreSpec({
+    repoDir,
+    marker,
+    markerFile: markerPath(repoDir),
+    env: options.env,
+    flag: options.datastoreFlag,
+  });
+  const datastore = await resolveDatastore(spec, repoDir, marker, options.env, options.registry);
+  const base = datastore.cachePath ?? datastore.datastorePath;
+  return {
+    repoDir,
+    env: options.env,
+    marker,
+    registry: options.registry,
+    datastore,
+    paths: new RepoPaths(repoDir, base, datastore.directories, datastore.exclude ?? []),
+    locks: new LockManager(datastore.provider, datastore.datastorePath, lockWaitMs(options.env), options.env),
+  };
+}

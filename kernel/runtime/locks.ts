@@ -1,0 +1,199 @@
+/**
+ * Lock orchestration over the datastore's DistributedLock. Single-model writes take that
+ * model's lock; structural operations (gc, setup) take the global lock after draining live
+ * model locks, and drain again after acquiring (a writer may have slipped in between).
+ * Every wait has a deadline. Locks held by this process are tracked so Ctrl-C and SIGTERM
+ * can release them.
+ */
+import { hostname } from "node:os";
+import { LockTimeoutError } from "../contract/errors.js";
+import {
+  GLOBAL_LOCK_KEY,
+  MODEL_LOCK_PREFIX,
+  modelLockKey,
+  parseModelLockKey,
+  type DatastoreProvider,
+  type DistributedLock,
+  type LockInfo,
+} from "../contract/ports/datastore.js";
+import type { Env } from "./env-path.js";
+
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+/** Env var naming the swamp processes above us that hold locks we must not wait for. */
+export const LOCK_HOLDER_ENV = "SWAMP_LOCK_HOLDER_PID";
+
+/** `SWAMP_LOCK_TIMEOUT_MS` when it is a positive integer, else 60 s. */
+export function lockWaitMs(env: Env): number {
+  const raw = env.SWAMP_LOCK_TIMEOUT_MS;
+  if (raw && /^\d+$/.test(raw.trim())) {
+    const n = Number(raw.trim());
+    if (n > 0) return n;
+  }
+  return DEFAULT_LOCK_WAIT_MS;
+}
+
+const held = new Set<DistributedLock>();
+
+/** Best-effort release of every lock this process holds (signal handlers call this). */
+export async function releaseHeldLocks(): Promise<void> {
+  const locks = [...held];
+  held.clear();
+  await Promise.allSettled(locks.map((l) => l.release()));
+}
+
+export function isStale(info: LockInfo, now = Date.now()): boolean {
+  const at = Date.parse(info.acquiredAt);
+  return Number.isFinite(at) && now - at > info.ttlMs;
+}
+
+export interface ModelRef {
+  modelType: string;
+  modelId: string;
+}
+
+export interface ModelLockState extends ModelRef {
+  lockKey: string;
+  info: LockInfo | null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class LockManager {
+  private readonly pollMs: number;
+  private readonly ancestorPids: Set<number>;
+
+  constructor(
+    private readonly provider: DatastoreProvider,
+    private readonly datastorePath: string,
+    private readonly maxWaitMs: number,
+    env: Env,
+    pollMs = 100,
+  ) {
+    this.pollMs = pollMs;
+    this.ancestorPids = new Set(
+      (env[LOCK_HOLDER_ENV] ?? "").split(",").map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0),
+    );
+  }
+
+  lock(lockKey: string): DistributedLock {
+    return this.provider.createLock(this.datastorePath, { lockKey, maxWaitMs: this.maxWaitMs });
+  }
+
+  globalLock(): DistributedLock {
+    return this.lock(GLOBAL_LOCK_KEY);
+  }
+
+  modelLock(ref: ModelRef): DistributedLock {
+    return this.lock(modelLockKey(ref.modelType, ref.modelId));
+  }
+
+  /** Every per-model lock file present, with its holder (null when unreadable). */
+  async listModelLocks(): Promise<ModelLockState[]> {
+    if (!this.provider.listLockKeys) return [];
+    const keys = await this.provider.listLockKeys(this.datastorePath, MODEL_LOCK_PREFIX);
+    const out: ModelLockState[] = [];
+    for (const key of keys.sort()) {
+      const ref = parseModelLockKey(key);
+      if (!ref) continue;
+      out.push({ ...ref, lockKey: key, info: await this.lock(key).inspect() });
+    }
+    return out;
+  }
+
+  async withGlobalLock<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    await this.drainModelLocks(started);
+    const lock = this.globalLock();
+    await this.track(lock);
+    try {
+      await this.drainModelLocks(started);
+      return await this.asOwner(fn);
+    } finally {
+      await this.untrack(lock);
+    }
+  }
+
+  /** Takes the locks of `models` in a global order, waiting out any structural operation. */
+  async withModelLocks<T>(models: readonly ModelRef[], fn: () => Promise<T>): Promise<T> {
+    const ordered = [...new Map(models.map((m) => [`${m.modelType}/${m.modelId}`, m])).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, m]) => m);
+    const started = Date.now();
+    for (;;) {
+      await this.waitForGlobalLock(started);
+      const taken: DistributedLock[] = [];
+      try {
+        for (const ref of ordered) {
+          const lock = this.modelLock(ref);
+          if (this.heldByAncestor(await lock.inspect())) continue;
+          await this.track(lock);
+          taken.push(lock);
+        }
+        const global = await this.globalLock().inspect();
+        if (global && !isStale(global) && !this.heldByAncestor(global)) {
+          // A structural command started while we were acquiring: back off and retry.
+          for (const lock of taken.splice(0)) await this.untrack(lock);
+          continue;
+        }
+        return await this.asOwner(fn);
+      } finally {
+        for (const lock of taken) await this.untrack(lock);
+      }
+    }
+  }
+
+  private async track(lock: DistributedLock): Promise<void> {
+    await lock.acquire();
+    held.add(lock);
+  }
+
+  private async untrack(lock: DistributedLock): Promise<void> {
+    held.delete(lock);
+    await lock.release();
+  }
+
+  /** Child swamp processes started by `fn` must not wait for the locks we hold. */
+  private async asOwner<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = process.env[LOCK_HOLDER_ENV];
+    process.env[LOCK_HOLDER_ENV] = previous ? `${previous},${process.pid}` : String(process.pid);
+    try {
+      return await fn();
+    } finally {
+      if (previous === undefined) delete process.env[LOCK_HOLDER_ENV];
+      else process.env[LOCK_HOLDER_ENV] = previous;
+    }
+  }
+
+  private heldByAncestor(info: LockInfo | null): boolean {
+    return !!info && info.hostname === hostname() && this.ancestorPids.has(info.pid);
+  }
+
+  private deadlineError(key: string, info: LockInfo | null, started: number): LockTimeoutError {
+    return new LockTimeoutError(key, info ? { holder: info.holder, pid: info.pid, hostname: info.hostname } : null, Date.now() - started);
+  }
+
+  private async waitForGlobalLock(started: number): Promise<void> {
+    const lock = this.globalLock();
+    for (;;) {
+      const info = await lock.inspect();
+      if (!info || this.heldByAncestor(info)) return;
+      if (isStale(info)) {
+        // A crashed structural command must not block every model write until someone intervenes.
+        if (info.nonce) await lock.forceRelease(info.nonce).catch(() => false);
+        continue;
+      }
+      if (Date.now() - started >= this.maxWaitMs) throw this.deadlineError(GLOBAL_LOCK_KEY, info, started);
+      await sleep(this.pollMs);
+    }
+  }
+
+  private async drainModelLocks(started: number): Promise<void> {
+    for (;;) {
+      const live = (await this.listModelLocks()).filter((s) => s.info && !isStale(s.info) && !this.heldByAncestor(s.info));
+      const first = live[0];
+      if (!first) return;
+      if (Date.now() - started >= this.maxWaitMs) throw this.deadlineError(first.lockKey, first.info, started);
+      await sleep(this.pollMs);
+    }
+  }
+}

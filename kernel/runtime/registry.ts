@@ -1,0 +1,86 @@
+/**
+ * The plugin registry: one table per port kind, keyed by lowercase type name. Builtins and
+ * extensions register the same entry shape; implementations load on first use, so listing
+ * types never loads code.
+ */
+import { ErrorCode, SwampError } from "../contract/errors.js";
+import { typeNameProblem, type PluginEntry, type PluginImplementations, type PluginKind } from "../contract/plugin.js";
+import { validatePluginExport } from "./plugin-validation.js";
+
+export class PluginRegistry {
+  private readonly entries = new Map<PluginKind, Map<string, PluginEntry>>();
+  private readonly loaded = new Map<PluginEntry, Promise<unknown>>();
+  private readonly aliases = new Map<string, string>();
+
+  register<K extends PluginKind>(entry: PluginEntry<K>): void {
+    const problem = typeNameProblem(entry.kind, entry.type, entry.origin);
+    if (problem) {
+      throw new SwampError(ErrorCode.pluginInvalid, `${describeSource(entry)}: ${problem}`, {
+        details: { kind: entry.kind, type: entry.type },
+      });
+    }
+    const table = this.table(entry.kind);
+    const key = entry.type.toLowerCase();
+    const existing = table.get(key);
+    if (existing) {
+      throw new SwampError(
+        ErrorCode.pluginDuplicate,
+        `${entry.kind} type "${entry.type}" from ${describeSource(entry)} is already registered by ${describeSource(existing)}`,
+        { details: { kind: entry.kind, type: entry.type } },
+      );
+    }
+    table.set(key, entry as PluginEntry);
+  }
+
+  /** Makes `alias` resolve to `type` (e.g. a legacy name kept for existing repos). */
+  alias(kind: PluginKind, alias: string, type: string): void {
+    this.aliases.set(`${kind}:${alias.toLowerCase()}`, type.toLowerCase());
+  }
+
+  get<K extends PluginKind>(kind: K, type: string): PluginEntry<K> | undefined {
+    const key = type.toLowerCase();
+    const table = this.table(kind);
+    return (table.get(key) ?? table.get(this.aliases.get(`${kind}:${key}`) ?? "")) as PluginEntry<K> | undefined;
+  }
+
+  list<K extends PluginKind>(kind: K): PluginEntry<K>[] {
+    return [...this.table(kind).values()].sort((a, b) => a.type.localeCompare(b.type)) as PluginEntry<K>[];
+  }
+
+  /** Loads (once) and validates the implementation behind a registered type. */
+  async load<K extends PluginKind>(kind: K, type: string): Promise<PluginImplementations[K]> {
+    const entry = this.get(kind, type);
+    if (!entry) throw unknownType(kind, type, this.list(kind));
+    let pending = this.loaded.get(entry);
+    if (!pending) {
+      pending = entry.load().then((impl) => {
+        validatePluginExport(kind, impl, entry);
+        return impl;
+      });
+      this.loaded.set(entry, pending);
+      pending.catch(() => this.loaded.delete(entry));
+    }
+    return (await pending) as PluginImplementations[K];
+  }
+
+  private table(kind: PluginKind): Map<string, PluginEntry> {
+    let table = this.entries.get(kind);
+    if (!table) {
+      table = new Map();
+      this.entries.set(kind, table);
+    }
+    return table;
+  }
+}
+
+function describeSource(entry: PluginEntry): string {
+  return entry.origin === "builtin" ? "builtin" : (entry.source ?? "an extension");
+}
+
+export function unknownType(kind: PluginKind, type: string, available: readonly PluginEntry[]): SwampError {
+  const code = kind === "datastore" ? ErrorCode.datastoreUnknownType : ErrorCode.notFound;
+  const names = available.map((e) => e.type).join(", ") || "none";
+  return new SwampError(code, `Unknown ${kind} type: "${type}". Available types: ${names}`, {
+    details: { kind, type, available: available.map((e) => e.type) },
+  });
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Bundles the `swamp` bin: one small entry plus lazily loaded chunks, so a command only
+// parses the code it uses. Dependencies are bundled too (parsing one file is far cheaper
+// than resolving hundreds of modules at start-up); esbuild and piscina stay external because
+// they load native binaries and worker files at run time.
+import { build } from "esbuild";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
+
+const root = new URL("..", import.meta.url).pathname;
+const outdir = `${root}dist/bin`;
+const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
+rmSync(outdir, { recursive: true, force: true });
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { swamp: "cli/main.ts" },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minifySyntax: true,
+  minifyWhitespace: true,
+  sourcemap: "linked",
+  chunkNames: "chunks/[name]-[hash]",
+  external: ["esbuild", "piscina", "@aws-sdk/*"],
+  banner: {
+    js: [
+      "#!/usr/bin/env node",
+      'import { createRequire as __swampCreateRequire } from "node:module";',
+      "const require = __swampCreateRequire(import.meta.url);",
+    ].join("\n"),
+  },
+  define: { SWAMP_VERSION: JSON.stringify(version) },
+  logLevel: "warning",
+});
+chmodSync(`${outdir}/swamp.js`, 0o755);

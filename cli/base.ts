@@ -3,7 +3,8 @@
  * `--verbose`), error rendering with stable exit codes, and access to the kernel.
  */
 import { Command, Option } from "clipanion";
-import type { Kernel } from "../kernel/runtime/kernel.js";
+import { createKernel, type Kernel } from "../kernel/runtime/kernel.js";
+import { builtinRegistry } from "./builtins.js";
 import { renderError, writeJson } from "./output.js";
 
 export abstract class SwampCommand extends Command {
@@ -30,10 +31,6 @@ export abstract class SwampCommand extends Command {
   }
 
   async kernel(): Promise<Kernel> {
-    const [{ createKernel }, { builtinRegistry }] = await Promise.all([
-      import("../kernel/runtime/kernel.js"),
-      import("./builtins.js"),
-    ]);
     return createKernel({
       repoDir: this.resolvedRepoDir(),
       env: process.env,

@@ -4,6 +4,7 @@
  */
 import { Cli } from "clipanion";
 import { ExitCode, UsageError } from "../kernel/contract/errors.js";
+import { releaseHeldLocks } from "../kernel/runtime/locks.js";
 import { renderError } from "./output.js";
 import { routesFor } from "./routes.js";
 import { VERSION } from "./version.js";
@@ -15,9 +16,7 @@ function installSignalHandlers(): void {
     exiting = true;
     const code = signal === "SIGINT" ? 130 : 143;
     setTimeout(() => process.exit(code), 5000).unref();
-    void import("../kernel/runtime/locks.js")
-      .then((m) => m.releaseHeldLocks())
-      .finally(() => process.exit(code));
+    void releaseHeldLocks().finally(() => process.exit(code));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

@@ -25,13 +25,13 @@ import { ErrorCode, LockTimeoutError, SwampError } from "../../kernel/contract/e
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { safeJoin } from "../../kernel/runtime/safe-path.js";
+import { lockWaitMs } from "../../kernel/runtime/locks.js";
 
 /** The global (structural) lock key; same value as the contract's GLOBAL_LOCK_KEY. */
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
 export const DEFAULT_LOCK_TTL_MS = 30_000;
 /** First backoff. Local files are cheap to poll, so start small. */
 export const DEFAULT_LOCK_RETRY_INTERVAL_MS = 50;
-export const DEFAULT_LOCK_MAX_WAIT_MS = 60_000;
 /** Upper bound of one backoff step (before jitter). */
 export const MAX_LOCK_BACKOFF_MS = 1_000;
 
@@ -39,19 +39,6 @@ export const MAX_LOCK_BACKOFF_MS = 1_000;
 const MISSING_RECHECK_MS = 25;
 /** Consecutive immediate retries after stale takeovers before we start backing off anyway. */
 const MAX_IMMEDIATE_TAKEOVERS = 3;
-
-/**
- * The wait budget shared by every caller: `SWAMP_LOCK_TIMEOUT_MS` when it is a positive
- * integer, otherwise 60 000 ms. Invalid values are ignored silently.
- */
-export function defaultLockWaitMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.SWAMP_LOCK_TIMEOUT_MS?.trim();
-  if (raw && /^\d+$/.test(raw)) {
-    const value = Number(raw);
-    if (Number.isSafeInteger(value) && value > 0) return value;
-  }
-  return DEFAULT_LOCK_MAX_WAIT_MS;
-}
 
 /** Absolute path of the lock file for `lockKey`; refuses keys that escape the datastore. */
 export function lockPathFor(datastorePath: string, lockKey: string = DEFAULT_LOCK_KEY): string {
@@ -68,18 +55,6 @@ export interface FileLockOptions extends LockOptions {
   hostname?: string;
   /** Called once per acquire() when the lock is found held by someone else. */
   onWait?: (event: { lockPath: string; holder: LockInfo | null }) => void;
-}
-
-/** Locks this process holds right now, so a signal handler can give them back. */
-const heldLocks = new Set<FileLock>();
-
-/**
- * Best-effort release of every FileLock this process holds (for SIGINT/SIGTERM handlers).
- * Never throws.
- */
-export async function releaseAllHeldLocks(): Promise<void> {
-  const locks = [...heldLocks];
-  await Promise.allSettled(locks.map((lock) => lock.release()));
 }
 
 /** One coherent read of a lock file: content and mtime come from the same open handle. */
@@ -186,7 +161,7 @@ export class FileLock implements DistributedLock {
     this.ttlMs = positiveOr(options.ttlMs, DEFAULT_LOCK_TTL_MS);
     this.retryIntervalMs = positiveOr(options.retryIntervalMs, DEFAULT_LOCK_RETRY_INTERVAL_MS);
     const wait = options.maxWaitMs;
-    this.maxWaitMs = typeof wait === "number" && Number.isFinite(wait) && wait >= 0 ? wait : defaultLockWaitMs();
+    this.maxWaitMs = typeof wait === "number" && Number.isFinite(wait) && wait >= 0 ? wait : lockWaitMs(process.env);
     this.hostname = options.hostname ?? osHostname();
     this.now = options.now ?? Date.now;
     this.onWait = options.onWait;
@@ -247,7 +222,6 @@ export class FileLock implements DistributedLock {
         this.info = info;
         this.held = true;
         this.releasing = false;
-        heldLocks.add(this);
         this.scheduleHeartbeat();
         return;
       }
@@ -416,7 +390,6 @@ export class FileLock implements DistributedLock {
     this.held = false;
     this.nonce = undefined;
     this.info = undefined;
-    heldLocks.delete(this);
     // No acquisition to undo. When we were fenced out (not held, nonce kept) we still look:
     // if the file carries our nonce after all (e.g. put back by a contender), it is ours to delete.
     if (nonce === undefined) return;

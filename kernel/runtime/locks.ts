@@ -7,15 +7,8 @@
  */
 import { hostname } from "node:os";
 import { LockTimeoutError } from "../contract/errors.js";
-import {
-  GLOBAL_LOCK_KEY,
-  MODEL_LOCK_PREFIX,
-  modelLockKey,
-  parseModelLockKey,
-  type DatastoreProvider,
-  type DistributedLock,
-  type LockInfo,
-} from "../contract/ports/datastore.js";
+import { GLOBAL_LOCK_KEY, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
+import type { DatastoreProvider, DistributedLock, LockInfo } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
 
 export const DEFAULT_LOCK_WAIT_MS = 60_000;

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { initRepo } from "../../../kernel/runtime/repo-init.js";
 import { SwampCommand } from "../../base.js";
 import { VERSION } from "../../version.js";
 
@@ -19,7 +20,6 @@ export default class RepoInitCommand extends SwampCommand {
   force = Option.Boolean("-f,--force", false, { description: "Reinitialise an existing repository" });
 
   async run(): Promise<void> {
-    const { initRepo } = await import("../../../kernel/runtime/repo-init.js");
     const result = await initRepo(this.target ?? this.repoDir ?? ".", { force: this.force, version: VERSION });
     this.emit(result, () =>
       [

@@ -114,30 +114,7 @@ export interface DatastorePlugin<Config = Record<string, unknown>> {
   createProvider(config: Config): DatastoreProvider | Promise<DatastoreProvider>;
 }
 
-export const GLOBAL_LOCK_KEY = ".datastore.lock";
-
-/**
- * Per-model locks live flat under one prefix, so finding every held model lock is a single
- * directory listing (or one LIST request), never a walk of the data tree. The type is
- * percent-encoded (it may span segments, `@org/aws/ec2`) and never contains `~`.
- */
-export const MODEL_LOCK_PREFIX = ".locks/models/";
-
-export function modelLockKey(modelType: string, modelId: string): string {
-  return `${MODEL_LOCK_PREFIX}${encodeURIComponent(modelType)}~${modelId}.lock`;
-}
-
-export function parseModelLockKey(key: string): { modelType: string; modelId: string } | null {
-  if (!key.startsWith(MODEL_LOCK_PREFIX) || !key.endsWith(".lock")) return null;
-  const body = key.slice(MODEL_LOCK_PREFIX.length, -".lock".length);
-  const sep = body.indexOf("~");
-  if (sep <= 0 || sep === body.length - 1) return null;
-  try {
-    return { modelType: decodeURIComponent(body.slice(0, sep)), modelId: body.slice(sep + 1) };
-  } catch {
-    return null;
-  }
-}
+export { GLOBAL_LOCK_KEY, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../lock-keys.js";
 
 /** `@collective/name` or `collective/name`: lowercase, digits, `-` and `_`. */
 export const EXTENSION_DATASTORE_TYPE_PATTERN = /^@?[a-z0-9_-]+\/[a-z0-9_-]+$/;

@@ -10,9 +10,7 @@ import { atomicWriteFile } from "../../../kernel/runtime/atomic-write.js";
 import {
   DEFAULT_LOCK_KEY,
   FileLock,
-  defaultLockWaitMs,
   lockPathFor,
-  releaseAllHeldLocks,
 } from "../../../builtins/datastore-filesystem/lock.js";
 
 let root: string;
@@ -93,14 +91,6 @@ describe("FileLock", () => {
     assert.throws(() => lockPathFor("/tmp/ds", "../escape.lock"), (err: unknown) => (err as { code?: string }).code === "path_traversal");
     assert.throws(() => new FileLock("/tmp/ds", { lockKey: "/etc/passwd" }));
     assert.equal(lockPathFor("/tmp/ds", "data/a/b/.lock"), "/tmp/ds/data/a/b/.lock");
-  });
-
-  test("defaultLockWaitMs reads SWAMP_LOCK_TIMEOUT_MS and ignores invalid values", () => {
-    assert.equal(defaultLockWaitMs({}), 60_000);
-    assert.equal(defaultLockWaitMs({ SWAMP_LOCK_TIMEOUT_MS: "1500" }), 1500);
-    for (const bad of ["0", "-5", "abc", "1.5", "", "12ms"]) {
-      assert.equal(defaultLockWaitMs({ SWAMP_LOCK_TIMEOUT_MS: bad }), 60_000, bad);
-    }
   });
 
   test("acquire() while already held by the same instance throws a clear error", async () => {
@@ -356,19 +346,6 @@ describe("FileLock", () => {
     assert.equal(await lock.forceRelease("some-nonce"), false);
     assert.equal(await lock.forceRelease(undefined as unknown as string), true);
     assert.equal(await lock.inspect(), null);
-  });
-
-  test("releaseAllHeldLocks releases every lock held by the process", async () => {
-    const dir = freshDir();
-    const a = new FileLock(dir, { lockKey: "a.lock" });
-    const b = new FileLock(dir, { lockKey: "b.lock" });
-    await a.acquire();
-    await b.acquire();
-    await releaseAllHeldLocks();
-    assert.equal(a.isHeld, false);
-    assert.equal(b.isHeld, false);
-    assert.equal(await a.inspect(), null);
-    assert.equal(await b.inspect(), null);
   });
 
   test("a waiter acquires promptly after the holder releases", async () => {

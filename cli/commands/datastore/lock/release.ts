@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { UsageError } from "../../../../kernel/contract/errors.js";
-import { modelLockKey } from "../../../../kernel/contract/ports/datastore.js";
+import { modelLockKey } from "../../../../kernel/contract/lock-keys.js";
 import { SwampCommand } from "../../../base.js";
 
 const CHANGED = "lock holder changed — aborting to avoid breaking an active lock";

@@ -2,6 +2,10 @@ import { Command, Option } from "clipanion";
 import { isAbsolute, resolve } from "node:path";
 import { mkdir } from "node:fs/promises";
 import { ErrorCode, SwampError, UsageError } from "../../../../kernel/contract/errors.js";
+import * as setup from "../../../../kernel/runtime/datastore-setup.js";
+import { collapseHome, expandPath } from "../../../../kernel/runtime/env-path.js";
+import { readMarker, writeMarker } from "../../../../kernel/runtime/marker.js";
+import { DEFAULT_DATASTORE_SUBDIRS, effectiveDirectories } from "../../../../kernel/runtime/paths.js";
 import { SwampCommand } from "../../../base.js";
 
 export default class DatastoreSetupFilesystemCommand extends SwampCommand {
@@ -19,13 +23,6 @@ export default class DatastoreSetupFilesystemCommand extends SwampCommand {
   skipMigration = Option.Boolean("--skip-migration", false, { description: "Do not copy existing data" });
 
   async run(): Promise<number> {
-    const [{ expandPath, collapseHome }, { DEFAULT_DATASTORE_SUBDIRS, effectiveDirectories }, setup, { readMarker, writeMarker }] =
-      await Promise.all([
-        import("../../../../kernel/runtime/env-path.js"),
-        import("../../../../kernel/runtime/paths.js"),
-        import("../../../../kernel/runtime/datastore-setup.js"),
-        import("../../../../kernel/runtime/marker.js"),
-      ]);
     const expanded = expandPath(this.datastorePath, process.env);
     const target = isAbsolute(expanded) ? expanded : resolve(process.cwd(), expanded);
     const requested = this.directories?.split(",").map((d) => d.trim()).filter(Boolean);
@@ -37,15 +34,16 @@ export default class DatastoreSetupFilesystemCommand extends SwampCommand {
     const directories = effectiveDirectories(requested);
     const kernel = await this.kernel();
 
-    await mkdir(target, { recursive: true });
-    const plugin = await kernel.registry.load("datastore", "filesystem");
-    const provider = await plugin.createProvider({ path: target });
-    const health = await provider.createVerifier().verify();
-    if (!health.healthy) throw new SwampError(ErrorCode.datastoreUnavailable, `Datastore is not accessible: ${health.message}`);
-    for (const dir of directories) await mkdir(resolve(target, dir), { recursive: true });
-
     const sourceBase = kernel.paths.datastoreBase;
+    // Everything, including creating the target, happens under the global lock: a setup that
+    // cannot get the lock changes nothing.
     const result = await kernel.locks.withGlobalLock(async () => {
+      await mkdir(target, { recursive: true });
+      const plugin = await kernel.registry.load("datastore", "filesystem");
+      const provider = await plugin.createProvider({ path: target });
+      const health = await provider.createVerifier().verify();
+      if (!health.healthy) throw new SwampError(ErrorCode.datastoreUnavailable, `Datastore is not accessible: ${health.message}`);
+      for (const dir of directories) await mkdir(resolve(target, dir), { recursive: true });
       const migration = this.skipMigration
         ? { filesCopied: 0, bytesCopied: 0, directoriesMigrated: [], errors: [] }
         : await setup.migrateDirectories(sourceBase, target, kernel.datastore.directories);

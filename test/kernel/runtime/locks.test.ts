@@ -1,0 +1,96 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFilesystemProvider } from "../../../builtins/datastore-filesystem/index.js";
+import { LockManager, lockWaitMs, releaseHeldLocks } from "../../../kernel/runtime/locks.js";
+
+const fresh = () => mkdtempSync(join(tmpdir(), "swamp-locks-"));
+const manager = (dir: string, waitMs = 2000, env = {}) => new LockManager(createFilesystemProvider({ path: dir }), dir, waitMs, env, 20);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("lockWaitMs reads SWAMP_LOCK_TIMEOUT_MS and ignores invalid values", () => {
+  assert.equal(lockWaitMs({}), 60_000);
+  assert.equal(lockWaitMs({ SWAMP_LOCK_TIMEOUT_MS: "1500" }), 1500);
+  for (const bad of ["0", "-5", "1.5", "abc", ""]) assert.equal(lockWaitMs({ SWAMP_LOCK_TIMEOUT_MS: bad }), 60_000, bad);
+});
+
+test("a model writer waits for a structural operation, then proceeds", async () => {
+  const dir = fresh();
+  const a = manager(dir);
+  const b = manager(dir);
+  const order: string[] = [];
+  const structural = a.withGlobalLock(async () => {
+    order.push("gc:start");
+    await sleep(300);
+    order.push("gc:end");
+  });
+  await sleep(50);
+  await b.withModelLocks([{ modelType: "command/shell", modelId: "m1" }], async () => {
+    order.push("write");
+  });
+  await structural;
+  assert.deepEqual(order, ["gc:start", "gc:end", "write"]);
+});
+
+test("a structural operation drains live model locks first", async () => {
+  const dir = fresh();
+  const a = manager(dir);
+  const b = manager(dir);
+  const order: string[] = [];
+  const writer = a.withModelLocks([{ modelType: "x/y", modelId: "m" }], async () => {
+    order.push("write:start");
+    await sleep(300);
+    order.push("write:end");
+  });
+  await sleep(50);
+  assert.equal((await b.listModelLocks()).length, 1);
+  await b.withGlobalLock(async () => {
+    order.push("gc");
+  });
+  await writer;
+  assert.deepEqual(order, ["write:start", "write:end", "gc"]);
+  assert.deepEqual(await b.listModelLocks(), []);
+});
+
+test("waiting for a held global lock times out with lock_timeout naming the holder", async () => {
+  const dir = fresh();
+  const holder = manager(dir);
+  let release!: () => void;
+  const held = holder.withGlobalLock(() => new Promise<void>((r) => (release = r)));
+  await sleep(50);
+  await assert.rejects(
+    manager(dir, 300).withModelLocks([{ modelType: "a/b", modelId: "c" }], async () => {}),
+    (err: { code?: string; message?: string }) => err.code === "lock_timeout" && new RegExp(`pid ${process.pid}`).test(err.message ?? ""),
+  );
+  release();
+  await held;
+});
+
+test("nested swamp processes skip locks held by an ancestor", async () => {
+  const dir = fresh();
+  const parent = manager(dir);
+  await parent.withModelLocks([{ modelType: "a/b", modelId: "c" }], async () => {
+    // A child started now inherits SWAMP_LOCK_HOLDER_PID naming this process.
+    const child = manager(dir, 300, { SWAMP_LOCK_HOLDER_PID: process.env.SWAMP_LOCK_HOLDER_PID });
+    await child.withModelLocks([{ modelType: "a/b", modelId: "c" }], async () => {});
+    await child.withGlobalLock(async () => {});
+  });
+  assert.equal(process.env.SWAMP_LOCK_HOLDER_PID, undefined);
+});
+
+test("releaseHeldLocks gives back every lock taken through a manager", async () => {
+  const dir = fresh();
+  const m = manager(dir);
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  const pending = m.withModelLocks([{ modelType: "a/b", modelId: "c" }], async () => {
+    entered();
+    await sleep(200);
+  });
+  await inside;
+  await releaseHeldLocks();
+  assert.deepEqual((await m.listModelLocks()).filter((s) => s.info), []);
+  await pending;
+});

@@ -2,17 +2,51 @@
  * The first-party plugins, registered lazily: the registry knows their names, and their code
  * loads only when a command uses them.
  */
+import type { PluginEntry, PluginKind } from "../kernel/contract/plugin.js";
 import { PluginRegistry } from "../kernel/runtime/registry.js";
 
-export function builtinRegistry(): PluginRegistry {
-  const registry = new PluginRegistry();
-  registry.register({
+type Builtin = Omit<PluginEntry, "origin">;
+
+const BUILTINS: Builtin[] = [
+  {
     kind: "datastore",
     type: "filesystem",
     name: "Filesystem",
     description: "Stores runtime data in a local or shared directory",
-    origin: "builtin",
     load: async () => (await import("../builtins/datastore-filesystem/index.js")).datastore as never,
-  });
+  },
+  {
+    kind: "model",
+    type: "command/shell",
+    name: "Shell command",
+    description: "Runs a shell command and records its output",
+    load: async () => (await import("../builtins/model-command-shell/index.js")).model as never,
+  },
+  {
+    kind: "driver",
+    type: "raw",
+    name: "Raw",
+    description: "Runs methods in the swamp process",
+    load: async () => (await import("../builtins/driver-raw/index.js")).driver as never,
+  },
+  {
+    kind: "driver",
+    type: "docker",
+    name: "Docker",
+    description: "Runs methods in a container through docker, podman or nerdctl",
+    load: async () => (await import("../builtins/driver-docker/index.js")).driver as never,
+  },
+  {
+    kind: "report",
+    type: "@swamp/method-summary",
+    name: "Method summary",
+    description: "Summarises a method run: status, arguments and the data it produced",
+    load: async () => (await import("../builtins/report-method-summary/index.js")).report as never,
+  },
+];
+
+export function builtinRegistry(): PluginRegistry {
+  const registry = new PluginRegistry();
+  for (const b of BUILTINS) registry.register({ ...b, origin: "builtin" } as PluginEntry<PluginKind>);
   return registry;
 }

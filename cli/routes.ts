@@ -15,6 +15,16 @@ export const ROUTES: readonly Route[] = [
   { path: ["datastore", "lock", "status"], load: () => import("./commands/datastore/lock/status.js") },
   { path: ["datastore", "lock", "release"], load: () => import("./commands/datastore/lock/release.js") },
   { path: ["datastore", "setup", "filesystem"], load: () => import("./commands/datastore/setup/filesystem.js") },
+  { path: ["model", "create"], load: () => import("./commands/model/create.js") },
+  { path: ["model", "get"], load: () => import("./commands/model/get.js") },
+  { path: ["model", "search"], load: () => import("./commands/model/search.js") },
+  { path: ["model", "list"], load: () => import("./commands/model/search.js") },
+  { path: ["model", "edit"], load: () => import("./commands/model/edit.js") },
+  { path: ["model", "type", "search"], load: () => import("./commands/model/type/search.js") },
+  { path: ["model", "type", "list"], load: () => import("./commands/model/type/search.js") },
+  { path: ["model", "type", "describe"], load: () => import("./commands/model/type/describe.js") },
+  { path: ["model", "type", "get"], load: () => import("./commands/model/type/describe.js") },
+  { path: ["model", "method", "describe"], load: () => import("./commands/model/method/describe.js") },
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

@@ -27,7 +27,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false });
   const modules = await Promise.all(routesFor(argv).map((r) => r.load()));
-  for (const m of modules) cli.register(m.default);
+  for (const command of new Set(modules.map((m) => m.default))) cli.register(command);
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
     process.stdout.write(cli.usage(null));
     return argv.length === 0 ? ExitCode.usage : ExitCode.ok;

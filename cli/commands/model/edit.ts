@@ -1,0 +1,74 @@
+import { Command, Option } from "clipanion";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
+import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { loadModelType } from "../../../kernel/models/types.js";
+import { validateGlobalArguments, validateMethodArguments } from "../../../kernel/models/arguments.js";
+import { SwampCommand } from "../../base.js";
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export default class ModelEditCommand extends SwampCommand {
+  static override paths = [["model", "edit"]];
+  static override usage = Command.Usage({
+    description: "Edit a model definition (from piped YAML, or in $EDITOR)",
+    details: "The id cannot change. The definition is validated before it is saved, and its version goes up when its content changed.",
+    examples: [["Replace from a file", "swamp model edit hello-world < hello-world.yaml"]],
+  });
+
+  ref = Option.String({ name: "model_id_or_name" });
+
+  async run(): Promise<void> {
+    const kernel = await this.kernel();
+    const repo = definitionRepository(kernel);
+    const stored = await repo.require(this.ref);
+    let text: string;
+    let editor: string | undefined;
+    if (!process.stdin.isTTY) {
+      text = await readStdin();
+    } else {
+      editor = process.env.VISUAL || process.env.EDITOR;
+      if (!editor) throw new UsageError("No editor: set $EDITOR, or pipe the new YAML on stdin");
+      const dir = await mkdtemp(join(tmpdir(), "swamp-edit-"));
+      const file = join(dir, `${stored.definition.name}.yaml`);
+      try {
+        await writeFile(file, stringify(orderedDefinition(stored.definition), { lineWidth: 0 }));
+        const r = spawnSync(editor, [file], { stdio: "inherit", shell: true });
+        if (r.status !== 0) throw new SwampError("editor_failed", `Editor exited with code ${r.status}; nothing saved`);
+        text = await readFile(file, "utf8");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    let data: unknown;
+    try {
+      data = parse(text);
+    } catch (err) {
+      throw new SwampError("validation_failed", `Invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    if (!data || typeof data !== "object" || Array.isArray(data)) throw new SwampError("validation_failed", "The definition must be a YAML mapping");
+    const record: Record<string, unknown> = { ...(data as Record<string, unknown>), id: stored.definition.id };
+    record.type ??= stored.definition.type;
+    const edited = parseDefinition(record, "edited definition");
+    if (edited.type !== stored.definition.type) {
+      throw new SwampError("validation_failed", `The type cannot change (${stored.definition.type} → ${edited.type}); create a new model instead`);
+    }
+    const plugin = await loadModelType(kernel.registry, edited.type ?? "");
+    validateGlobalArguments(plugin, edited.globalArguments, { partial: true });
+    for (const [method, body] of Object.entries(edited.methods)) validateMethodArguments(plugin, method, body.arguments ?? {}, { partial: true });
+    const changed = contentChanged(stored.definition, edited);
+    const next = { ...edited, version: changed ? stored.definition.version + 1 : stored.definition.version };
+    const path = await repo.save(next, { auto: stored.auto, previousPath: stored.path });
+    const out = { path: displayPath(kernel, path), ...(editor ? { editor } : {}), status: changed ? "updated" : "unchanged", name: next.name, type: next.type, version: next.version, editType: "definition" };
+    this.emit(out, () => (changed ? `Updated ${next.name} (${next.type}) to version ${next.version}` : `No changes to ${next.name}`));
+  }
+}

@@ -1,0 +1,24 @@
+import { Command, Option } from "clipanion";
+import { definitionRepository } from "../../../kernel/models/service.js";
+import { SwampCommand } from "../../base.js";
+import { table } from "../../output.js";
+
+export default class ModelSearchCommand extends SwampCommand {
+  static override paths = [["model", "search"], ["model", "list"]];
+  static override usage = Command.Usage({ description: "List model definitions in models/, optionally filtered" });
+
+  query = Option.String({ required: false, name: "query" });
+
+  async run(): Promise<void> {
+    const kernel = await this.kernel();
+    const { definitions, broken } = await definitionRepository(kernel).list();
+    const q = this.query?.toLowerCase();
+    const results = definitions
+      .map((s) => ({ id: s.definition.id, name: s.definition.name, type: s.definition.type ?? "" }))
+      .filter((r) => !q || r.name.toLowerCase().includes(q) || r.type.toLowerCase().includes(q) || r.id.startsWith(q));
+    for (const b of broken) this.context.stderr.write(`Warning: skipping broken definition file ${b.path}: ${b.error}\n`);
+    this.emit({ query: this.query ?? "", results }, () =>
+      results.length === 0 ? "No models found." : table(results.map((r) => [r.name, r.type, r.id])),
+    );
+  }
+}

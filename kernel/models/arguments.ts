@@ -1,0 +1,110 @@
+/**
+ * Global and method arguments against a model type's schemas. Builtins declare zod schemas;
+ * extension types (across the worker boundary) declare JSON Schema. Both are handled through
+ * their JSON Schema form for key listing and string coercion, and validated natively.
+ */
+import * as z from "zod";
+import { SwampError } from "../contract/errors.js";
+import type { ModelTypePlugin } from "../contract/ports/model-type.js";
+import { coerceValue } from "./inputs.js";
+import { toJsonSchema, type JsonSchema } from "./types.js";
+
+const EXPRESSION = /\$\{\{[\s\S]*?\}\}/;
+
+export function containsExpression(value: unknown): boolean {
+  if (typeof value === "string") return EXPRESSION.test(value);
+  if (Array.isArray(value)) return value.some(containsExpression);
+  if (value && typeof value === "object") return Object.values(value).some(containsExpression);
+  return false;
+}
+
+function isZod(schema: unknown): schema is z.ZodType {
+  return !!schema && typeof schema === "object" && "_zod" in schema;
+}
+
+/** Declared argument names, or null when the schema accepts any key (none, or a record). */
+export function argumentKeys(schema: unknown): string[] | null {
+  if (!schema) return null;
+  const json = toJsonSchema(schema);
+  if (json.type !== "object" || !json.properties) return null;
+  if (json.additionalProperties && typeof json.additionalProperties === "object") return null;
+  return Object.keys(json.properties);
+}
+
+/** Converts string values to the types the schema declares (numbers, booleans, JSON). */
+export function coerceArguments(schema: unknown, values: Record<string, unknown>): Record<string, unknown> {
+  const props: Record<string, JsonSchema> = schema ? (toJsonSchema(schema).properties ?? {}) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const prop = props[key];
+    out[key] = containsExpression(value) ? value : coerceValue(value, prop?.type);
+  }
+  return out;
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
+}
+
+/** Validates with the native schema; `partial` treats every declared field as optional. */
+function parseWith(schema: unknown, values: Record<string, unknown>, partial: boolean): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  if (isZod(schema)) {
+    const target = partial && schema instanceof z.ZodObject ? schema.partial() : schema;
+    const result = target.safeParse(values);
+    return result.success ? { ok: true, value: result.data as Record<string, unknown> } : { ok: false, message: formatIssues(result.error) };
+  }
+  return { ok: true, value: values };
+}
+
+function unknownKeys(schema: unknown, values: Record<string, unknown>): { unknown: string[]; valid: string[] } | null {
+  const keys = argumentKeys(schema);
+  if (!keys) return null;
+  const unknown = Object.keys(values).filter((k) => !keys.includes(k));
+  return unknown.length ? { unknown, valid: keys } : null;
+}
+
+/** Checks global arguments: unknown keys always; values only when none holds an expression. */
+export function validateGlobalArguments(plugin: ModelTypePlugin, values: Record<string, unknown>, options: { partial: boolean }): Record<string, unknown> {
+  if (!plugin.globalArguments) return values;
+  const bad = unknownKeys(plugin.globalArguments, values);
+  if (bad) {
+    throw new SwampError(
+      "validation_failed",
+      `Unknown global argument(s) for type '${plugin.type}': ${bad.unknown.join(", ")}. Valid arguments are: ${bad.valid.join(", ") || "none"}`,
+    );
+  }
+  if (containsExpression(values)) return values;
+  const parsed = parseWith(plugin.globalArguments, coerceArguments(plugin.globalArguments, values), options.partial);
+  if (!parsed.ok) throw new SwampError("validation_failed", `Invalid global arguments for type '${plugin.type}': ${parsed.message}`);
+  return parsed.value;
+}
+
+/** Checks one method's arguments (unknown keys, then the schema unless expressions remain). */
+export function validateMethodArguments(
+  plugin: ModelTypePlugin,
+  method: string,
+  values: Record<string, unknown>,
+  options: { partial: boolean },
+): Record<string, unknown> {
+  const def = plugin.methods[method];
+  if (!def) throw unknownMethod(plugin, method);
+  const bad = unknownKeys(def.arguments, values);
+  if (bad) {
+    throw new SwampError(
+      "validation_failed",
+      `Method "${method}": Unknown argument(s): ${bad.unknown.join(", ")}. Valid arguments are: ${bad.valid.join(", ") || "none"}`,
+    );
+  }
+  if (containsExpression(values)) return values;
+  const parsed = parseWith(def.arguments, coerceArguments(def.arguments, values), options.partial);
+  if (!parsed.ok) throw new SwampError("validation_failed", `Method "${method}": ${parsed.message}`);
+  return parsed.value;
+}
+
+export function unknownMethod(plugin: ModelTypePlugin, method: string): SwampError {
+  return new SwampError(
+    "unknown_method",
+    `Unknown method '${method}' for type '${plugin.type}'. Available methods: ${Object.keys(plugin.methods).join(", ")}`,
+    { details: { method, type: plugin.type } },
+  );
+}

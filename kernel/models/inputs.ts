@@ -1,0 +1,111 @@
+/**
+ * Definition `inputs`: a JSON Schema for runtime parameters. `--input` values arrive as
+ * strings and are coerced by the declared property type; defaults fill missing keys; only the
+ * inputs a method actually uses are required (an input used only by another method, or only
+ * in global arguments, never blocks this run).
+ */
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { SwampError } from "../contract/errors.js";
+
+export interface InputsSchemaLike {
+  type?: string;
+  properties?: Record<string, Record<string, unknown>>;
+  required?: string[];
+  additionalProperties?: unknown;
+  [key: string]: unknown;
+}
+
+/** A flat `{name: {type…}}` map is accepted as shorthand for `{properties: …}`. */
+export function normalizeInputsSchema(schema: InputsSchemaLike): InputsSchemaLike {
+  if (schema.properties || schema.type === "object") return { type: "object", ...schema };
+  return { type: "object", properties: schema as Record<string, Record<string, unknown>> };
+}
+
+/** Coerces one string value to the declared JSON Schema type; anything unparseable is left as is. */
+export function coerceValue(value: unknown, type: unknown): unknown {
+  if (typeof value !== "string") return value;
+  switch (type) {
+    case "number": {
+      const n = Number(value);
+      return value.trim() !== "" && Number.isFinite(n) ? n : value;
+    }
+    case "integer": {
+      const n = Number(value);
+      return value.trim() !== "" && Number.isFinite(n) ? Math.trunc(n) : value;
+    }
+    case "boolean":
+      return value === "true" ? true : value === "false" ? false : value;
+    case "array":
+    case "object":
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (type === "array" ? Array.isArray(parsed) : parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+      } catch {
+        // keep the string; validation reports the type mismatch
+      }
+      return value;
+    default:
+      return value;
+  }
+}
+
+function describe(err: ErrorObject): string {
+  const path = err.instancePath.replace(/^\//, "").replace(/\//g, ".");
+  switch (err.keyword) {
+    case "required":
+      return `${path ? `${path}.` : ""}${(err.params as { missingProperty: string }).missingProperty} is required`;
+    case "additionalProperties":
+      return `${path ? `${path}.` : ""}${(err.params as { additionalProperty: string }).additionalProperty} is not a valid input property`;
+    case "enum":
+      return `${path} must be one of: ${((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String).join(", ")}`;
+    case "type": {
+      const t = (err.params as { type: string }).type;
+      return t === "integer" ? `${path} must be an integer` : `${path} must be a ${t}`;
+    }
+    default:
+      return `${path || "input"} ${err.message ?? "is invalid"}`;
+  }
+}
+
+/** Compiled validators by schema text: a schema is compiled once per process. */
+const compiled = new Map<string, ValidateFunction>();
+
+async function validatorFor(schema: InputsSchemaLike): Promise<ValidateFunction> {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    const { default: Ajv } = (await import("ajv")) as unknown as { default: new (o: object) => { compile(s: object): ValidateFunction } };
+    validate = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(schema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+/**
+ * Coerces, defaults and validates `values` against the definition's inputs schema.
+ * `requiredNames` narrows `required` to the inputs the running method references.
+ */
+export async function resolveInputs(
+  rawSchema: InputsSchemaLike,
+  values: Record<string, unknown>,
+  requiredNames?: ReadonlySet<string>,
+): Promise<Record<string, unknown>> {
+  const schema = normalizeInputsSchema(rawSchema);
+  const properties = schema.properties ?? {};
+  const coerced: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) coerced[key] = coerceValue(value, properties[key]?.type);
+  const required = (schema.required ?? []).filter((name) => !requiredNames || requiredNames.has(name));
+  const effective = { ...schema, required };
+  const validate = await validatorFor(effective);
+  if (!validate(coerced)) {
+    const messages = [...new Set((validate.errors ?? []).map(describe))];
+    throw new SwampError("input_validation_failed", `Input validation failed: ${messages.join("; ")}`, { details: { errors: messages } });
+  }
+  return coerced;
+}
+
+/** Names declared in the inputs schema. */
+export function declaredInputNames(rawSchema: InputsSchemaLike | undefined): string[] {
+  if (!rawSchema) return [];
+  return Object.keys(normalizeInputsSchema(rawSchema).properties ?? {});
+}

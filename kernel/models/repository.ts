@@ -1,0 +1,203 @@
+/**
+ * Where definitions live: `models/{type}/{id}.yaml` (git-tracked) and the datastore's
+ * `auto-definitions/{type}/{id}.yaml` (created by direct type runs). Files named after the
+ * definition (`{name}.yaml`) are read too, so repos written by other tools load unchanged.
+ *
+ * Finding a definition by name must not parse every file on each command: a derived index
+ * (`.swamp/definitions-index.json`, name/id → file) answers, and every hit is verified against
+ * the file itself. A miss or a stale entry rebuilds the index with one walk of both roots.
+ */
+import { readdir, readFile, rm } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { parse, stringify } from "yaml";
+import { ErrorCode, SwampError } from "../contract/errors.js";
+import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { safeJoin } from "../runtime/safe-path.js";
+import { normalizeModelType } from "../data/names.js";
+import { UUID_PATTERN, orderedDefinition, parseDefinition, type Definition } from "./definition.js";
+
+export interface StoredDefinition {
+  definition: Definition;
+  /** Absolute path of the YAML file. */
+  path: string;
+  /** True for auto-definitions (direct type runs). */
+  auto: boolean;
+}
+
+export interface BrokenDefinition {
+  path: string;
+  error: string;
+}
+
+interface IndexEntry {
+  id: string;
+  name: string;
+  type: string;
+  path: string;
+  auto: boolean;
+}
+
+export interface DefinitionRepositoryOptions {
+  modelsDir: string;
+  autoDir: string;
+  indexPath: string;
+}
+
+export class DefinitionRepository {
+  private index: IndexEntry[] | null = null;
+
+  constructor(private readonly opts: DefinitionRepositoryOptions) {}
+
+  /** Every definition under `models/` (and auto-definitions when asked), plus files that failed to load. */
+  async list(options: { includeAuto?: boolean } = {}): Promise<{ definitions: StoredDefinition[]; broken: BrokenDefinition[] }> {
+    const definitions: StoredDefinition[] = [];
+    const broken: BrokenDefinition[] = [];
+    const roots: Array<[string, boolean]> = [[this.opts.modelsDir, false]];
+    if (options.includeAuto) roots.push([this.opts.autoDir, true]);
+    for (const [root, auto] of roots) {
+      for (const path of await yamlFiles(root)) {
+        try {
+          definitions.push({ definition: await this.load(path, root), path, auto });
+        } catch (err) {
+          broken.push({ path, error: (err as Error).message });
+        }
+      }
+    }
+    definitions.sort((a, b) => a.definition.name.localeCompare(b.definition.name));
+    return { definitions, broken };
+  }
+
+  /** Finds by name (or UUID), in models/ first, then auto-definitions. Null when absent. */
+  async find(ref: string): Promise<StoredDefinition | null> {
+    const fromIndex = await this.findIn(await this.loadIndex(), ref);
+    if (fromIndex !== undefined) return fromIndex;
+    return (await this.findIn(await this.rebuildIndex(), ref)) ?? null;
+  }
+
+  async require(ref: string): Promise<StoredDefinition> {
+    const found = await this.find(ref);
+    if (!found) throw new SwampError("model_not_found", `Model not found: ${ref}`, { details: { model: ref } });
+    return found;
+  }
+
+  /** Names already taken anywhere (models/ and auto-definitions/), for uniqueness checks. */
+  async nameTaken(name: string): Promise<boolean> {
+    return (await this.rebuildIndex()).some((e) => e.name === name);
+  }
+
+  /** Writes `models/{type}/{id}.yaml` (or the auto-definitions twin) and drops any older file of this id. */
+  async save(definition: Definition, options: { auto?: boolean; previousPath?: string } = {}): Promise<string> {
+    const type = normalizeModelType(definition.type ?? "");
+    if (!type) throw new SwampError(ErrorCode.validation, `Definition "${definition.name}" has no type`);
+    const root = options.auto ? this.opts.autoDir : this.opts.modelsDir;
+    const path = safeJoin(root, ...type.split("/"), `${definition.id}.yaml`);
+    const text = stringify(orderedDefinition({ ...definition, type }), { lineWidth: 0 });
+    await atomicWriteFile(path, text);
+    if (options.previousPath && options.previousPath !== path) await rm(options.previousPath, { force: true });
+    await this.updateIndex((entries) => [
+      ...entries.filter((e) => e.id !== definition.id),
+      { id: definition.id, name: definition.name, type, path, auto: !!options.auto },
+    ]);
+    return path;
+  }
+
+  async delete(stored: StoredDefinition): Promise<void> {
+    await rm(stored.path, { force: true });
+    await this.updateIndex((entries) => entries.filter((e) => e.id !== stored.definition.id));
+  }
+
+  private async load(path: string, root: string): Promise<Definition> {
+    let data: unknown;
+    try {
+      data = parse(await readFile(path, "utf8"));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code && e.code !== "ENOENT") {
+        throw new SwampError(ErrorCode.internal, `Failed to read definition file ${path}: ${e.message}. If the open-file limit was reached, raise it with 'ulimit -n'.`);
+      }
+      throw new SwampError(ErrorCode.validation, `${path}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    if (data && typeof data === "object" && !Array.isArray(data)) {
+      const record = data as Record<string, unknown>;
+      if (record.type === undefined) record.type = relative(root, dirname(path)).split(/[\\/]/).join("/");
+    }
+    const definition = parseDefinition(data, path);
+    return { ...definition, type: normalizeModelType(definition.type ?? "") };
+  }
+
+  private async findIn(entries: IndexEntry[], ref: string): Promise<StoredDefinition | null | undefined> {
+    const byId = UUID_PATTERN.test(ref);
+    const matches = entries.filter((e) => (byId ? e.id.toLowerCase() === ref.toLowerCase() : e.name === ref));
+    const inModels = matches.filter((e) => !e.auto);
+    const candidates = inModels.length > 0 ? inModels : matches;
+    if (candidates.length > 1) {
+      throw new SwampError(
+        ErrorCode.conflict,
+        `Model name "${ref}" is defined more than once: ${candidates.map((c) => c.path).join(", ")}. Rename or delete the duplicates.`,
+      );
+    }
+    const entry = candidates[0];
+    if (!entry) return undefined;
+    try {
+      const definition = await this.load(entry.path, entry.auto ? this.opts.autoDir : this.opts.modelsDir);
+      if ((byId ? definition.id : definition.name) !== (byId ? entry.id : entry.name)) return undefined;
+      return { definition, path: entry.path, auto: entry.auto };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async loadIndex(): Promise<IndexEntry[]> {
+    if (this.index) return this.index;
+    try {
+      const parsed = JSON.parse(await readFile(this.opts.indexPath, "utf8")) as { entries?: IndexEntry[] };
+      this.index = Array.isArray(parsed.entries) ? parsed.entries : [];
+    } catch {
+      this.index = [];
+    }
+    return this.index;
+  }
+
+  private async rebuildIndex(): Promise<IndexEntry[]> {
+    const { definitions } = await this.list({ includeAuto: true });
+    const entries = definitions.map((d) => ({
+      id: d.definition.id,
+      name: d.definition.name,
+      type: d.definition.type ?? "",
+      path: d.path,
+      auto: d.auto,
+    }));
+    await this.writeIndex(entries);
+    return entries;
+  }
+
+  private async updateIndex(change: (entries: IndexEntry[]) => IndexEntry[]): Promise<void> {
+    await this.writeIndex(change(await this.loadIndex()));
+  }
+
+  private async writeIndex(entries: IndexEntry[]): Promise<void> {
+    this.index = entries;
+    await atomicWriteFile(this.opts.indexPath, JSON.stringify({ entries }), { durable: false }).catch(() => {});
+  }
+}
+
+async function yamlFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith(".yaml") || e.name.endsWith(".yml")) out.push(p);
+    }
+  }
+  await walk(root);
+  return out.sort();
+}

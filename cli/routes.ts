@@ -25,6 +25,7 @@ export const ROUTES: readonly Route[] = [
   { path: ["model", "type", "describe"], load: () => import("./commands/model/type/describe.js") },
   { path: ["model", "type", "get"], load: () => import("./commands/model/type/describe.js") },
   { path: ["model", "method", "describe"], load: () => import("./commands/model/method/describe.js") },
+  { path: ["model", "method", "run"], load: () => import("./commands/model/method/run.js") },
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

@@ -22,7 +22,16 @@ function installSignalHandlers(): void {
   process.once("SIGTERM", onSignal);
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+/** `swamp model @<type> method run …` is spelled type-first; clipanion sees `model method run @<type> …`. */
+export function rewriteDirectTypeArgv(argv: string[]): string[] {
+  if (argv[0] === "model" && argv[1]?.startsWith("@") && argv[2] === "method" && argv[3] === "run") {
+    return ["model", "method", "run", argv[1], ...argv.slice(4)];
+  }
+  return argv;
+}
+
+export async function runCli(rawArgv: string[]): Promise<number> {
+  const argv = rewriteDirectTypeArgv(rawArgv);
   const streams = { stdout: process.stdout, stderr: process.stderr };
   const json = argv.includes("--json");
   const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false });

@@ -230,6 +230,7 @@ export async function applyGc(repo: DataRepository, plan: GcPlan, options: GcApp
   }
   for (const { type, modelId } of touched.values()) {
     try {
+      await repo.sweepTrash(type, modelId);
       await repo.index.compactIfNeeded(type, modelId);
     } catch (err) {
       errors.push(`${type}/${modelId}: index compaction failed: ${(err as Error).message}`);

@@ -51,6 +51,19 @@ export interface DataHandle {
   attributes?: Record<string, unknown>;
 }
 
+/**
+ * A single-use writer of one new version of a file (or resource) output.
+ *
+ * - `writeLine(line)` appends `line + "\n"` (a line may itself contain `\n`: it is appended
+ *   as is, so batching several lines into one call is allowed and cheap).
+ * - `writeAll`/`writeText` write the whole content when nothing was written yet; after
+ *   `writeLine`/`getFilePath` they append the bytes as the final chunk and finalize. This is
+ *   how a streaming writer ends its content without a trailing newline.
+ * - `writeAll`, `writeText`, `writeStream` and `finalize` are terminal: each commits the
+ *   version and returns its handle; any later call throws.
+ * - Nothing written through a writer is visible to readers until it is finalized. A writer
+ *   that is never finalized must be discarded by the host when the method settles.
+ */
 export interface DataWriter {
   readonly dataId: string;
   readonly name: string;
@@ -60,6 +73,12 @@ export interface DataWriter {
   writeStream(stream: AsyncIterable<Uint8Array>, options?: { onLine?(line: string): void }): Promise<DataHandle>;
   getFilePath(): Promise<string>;
   finalize(): Promise<DataHandle>;
+  /**
+   * Drops everything written so far without committing a version (no-op once finalized).
+   * Optional: a method calls it when it gives up on the content (e.g. command/shell on a
+   * failing command); the host discards unfinalized writers anyway.
+   */
+  abort?(): Promise<void>;
 }
 
 export interface MethodLogger {
@@ -88,6 +107,19 @@ export interface MethodContext {
   createFileWriter(specName: string, instanceName: string, overrides?: WriteOverrides & { contentType?: string }): DataWriter;
   readResource(instanceName: string, version?: number): Promise<Record<string, unknown> | null>;
   deleteResource(instanceName: string): Promise<void>;
+  /**
+   * Secret values for child processes, keyed by environment variable name (the host passes
+   * vault secrets as `__SWAMP_VAULT_<n>` and rewrites `run` to reference them). A method that
+   * spawns processes merges these into the child environment; they never appear in argv,
+   * logs or data. Absent when the run resolved no secrets.
+   */
+  secretEnv?: Record<string, string>;
+  /**
+   * Replaces every registered secret value in `text` with `***`. Methods apply it to output
+   * they log or persist (command/shell: each stdout/stderr line and the command text).
+   * Absent means nothing to redact.
+   */
+  redact?(text: string): string;
 }
 
 export interface MethodResult {

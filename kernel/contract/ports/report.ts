@@ -20,6 +20,22 @@ export interface ReportContext {
   executionStatus: "succeeded" | "failed";
   errorMessage?: string;
   dataHandles: DataHandle[];
+  /** Short git sha of the repository, when it is a git checkout. */
+  swampSha?: string;
+  /** The model type's declared outputs (schemas as JSON Schema). */
+  outputSpecs?: ReportOutputSpec[];
+  /** Replaces values of argument fields the type marks sensitive with `"***"`. */
+  redactSensitiveArgs?(args: Record<string, unknown>, which: "global" | "method"): Record<string, unknown>;
+}
+
+export interface ReportOutputSpec {
+  specName: string;
+  kind: "resource" | "file";
+  description?: string;
+  /** JSON Schema of a resource spec. */
+  schema?: Record<string, unknown>;
+  /** Content type of a file spec. */
+  contentType?: string;
 }
 
 export interface ReportOutput {

@@ -1,0 +1,204 @@
+/**
+ * The built-in `command/shell` model type: one `execute` method that runs `sh -c <run>` and
+ * stores what happened as the `result` resource and the `log` file.
+ *
+ * Output handling (bounded memory whatever the command prints):
+ * - stdout and stderr are read line by line; each line is redacted (`context.redact`) and
+ *   passed to `context.logger.info` (stdout) / `context.logger.warn` (stderr) as it arrives,
+ *   so the host can stream it live.
+ * - The `log` file is `[stdout]\n<stdout>` and/or `[stderr]\n<stderr>` joined by "\n" (a section
+ *   only when its text is non-empty). stdout lines are appended to the writer as they arrive;
+ *   stderr lines wait in a spool (memory, then a temp file) and are appended at the end.
+ * - `result.stdout` / `result.stderr` are the lines joined by "\n" (one trailing newline
+ *   dropped: `echo hi` gives "hi"), capped at 1 MiB each; a cut adds `stdoutTruncated: true` /
+ *   `stderrTruncated: true`. The log file always holds everything.
+ *
+ * Failure writes no data: on a non-zero exit (without `ignoreExitCode`), a timeout, a spawn
+ * error or an abort, the log writer is aborted (never finalized) and nothing is committed.
+ * Hosts must discard a writer that a method left unfinalized.
+ *
+ * Secrets: `context.secretEnv` (e.g. `__SWAMP_VAULT_0`) goes into the child's environment
+ * only; `run` already references the variables, and `command` in the result is `run` as given.
+ */
+import * as z from "zod";
+import { stat } from "node:fs/promises";
+import { SwampError } from "../../kernel/contract/index.js";
+import type { DataHandle, MethodContext, MethodResult, ModelTypePlugin } from "../../kernel/contract/index.js";
+import { CappedText, JoinedLineWriter, LineSplitter, LogSection } from "./lines.js";
+import { runProcess } from "./process.js";
+import { LineSpool } from "./spool.js";
+
+export const COMMAND_SHELL_TYPE = "command/shell";
+export const COMMAND_SHELL_VERSION = "2026.02.09.1";
+
+/** Most bytes of stdout (and of stderr) kept in the `result` resource. */
+export const CAPTURE_CAP_BYTES = 1024 * 1024;
+
+export const ShellErrorCode = {
+  commandFailed: "command_failed",
+  commandTimeout: "command_timeout",
+  cancelled: "cancelled",
+} as const;
+
+export const ExecuteArgumentsSchema = z.object({
+  run: z.string().min(1).describe("Shell command to run (sh -c)"),
+  workingDir: z.string().optional().describe("Working directory of the command"),
+  timeout: z.number().int().positive().optional().describe("Timeout in milliseconds"),
+  env: z.record(z.string(), z.string()).optional().describe("Environment variables added to the inherited environment"),
+  ignoreExitCode: z.boolean().optional().describe("Do not fail on a non-zero exit code"),
+});
+export type ExecuteArguments = z.infer<typeof ExecuteArgumentsSchema>;
+
+export const ResultSchema = z.object({
+  exitCode: z.number().int(),
+  executedAt: z.string(),
+  command: z.string(),
+  durationMs: z.number().nonnegative(),
+  stdout: z.string(),
+  stderr: z.string(),
+  stdoutTruncated: z.boolean().optional(),
+  stderrTruncated: z.boolean().optional(),
+});
+export type ShellResult = z.infer<typeof ResultSchema>;
+
+async function execute(rawArgs: Record<string, unknown>, context: MethodContext): Promise<MethodResult> {
+  const args = ExecuteArgumentsSchema.parse(rawArgs);
+  const redact = context.redact ? (text: string) => context.redact!(text) : (text: string) => text;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...args.env, ...context.secretEnv };
+
+  const writer = context.createFileWriter("log", "log");
+  const log = new JoinedLineWriter(writer);
+  const stdoutSection = new LogSection("[stdout]");
+  const stderrSection = new LogSection("[stderr]");
+  const stdout = new CappedText(CAPTURE_CAP_BYTES);
+  const stderr = new CappedText(CAPTURE_CAP_BYTES);
+  const stderrSpool = new LineSpool();
+  const stdoutLines = new LineSplitter();
+  const stderrLines = new LineSplitter();
+
+  const onStdout = async (lines: string[]) => {
+    if (lines.length === 0) return;
+    const clean = lines.map(redact);
+    for (const line of clean) {
+      context.logger.info(line);
+      stdout.add(line);
+    }
+    await log.push(stdoutSection.feed(clean));
+  };
+  const onStderr = async (lines: string[]) => {
+    if (lines.length === 0) return;
+    const clean = lines.map(redact);
+    for (const line of clean) {
+      context.logger.warn(line);
+      stderr.add(line);
+    }
+    await stderrSpool.add(clean);
+  };
+
+  const executedAt = new Date().toISOString();
+  const started = performance.now();
+  let succeeded = false;
+  try {
+    const outcome = await runProcess({
+      file: "sh",
+      args: ["-c", args.run],
+      cwd: args.workingDir,
+      env,
+      timeoutMs: args.timeout,
+      signal: context.signal,
+      onStdout: (chunk) => onStdout(stdoutLines.push(chunk)),
+      onStderr: (chunk) => onStderr(stderrLines.push(chunk)),
+    });
+    await onStdout(stdoutLines.end());
+    await onStderr(stderrLines.end());
+    const durationMs = Math.round(performance.now() - started);
+
+    if (outcome.aborted) {
+      const err = new SwampError(ShellErrorCode.cancelled, "Command cancelled");
+      err.name = "AbortError";
+      throw err;
+    }
+
+    let exitCode: number;
+    let failure: SwampError | null = null;
+    if (outcome.timedOut) {
+      exitCode = -1;
+      const message = `Command timed out after ${args.timeout}ms`;
+      stderr.set(message);
+      failure = new SwampError(ShellErrorCode.commandTimeout, message, { details: { timeoutMs: args.timeout } });
+    } else if (outcome.spawnError || outcome.exitCode === null) {
+      exitCode = -1;
+      const message = await spawnFailureMessage(outcome.spawnError, args.workingDir);
+      stderr.set(message);
+      failure = new SwampError(ShellErrorCode.commandFailed, `Command could not be started: ${message}`, {
+        details: { exitCode },
+        cause: outcome.spawnError,
+      });
+    } else {
+      exitCode = outcome.exitCode;
+      if (exitCode !== 0) {
+        failure = new SwampError(ShellErrorCode.commandFailed, `Command exited with code ${exitCode}`, {
+          details: { exitCode },
+        });
+      }
+    }
+    if (failure && !args.ignoreExitCode) throw failure;
+
+    for await (const lines of stderrSpool.replay()) await log.push(stderrSection.feed(lines));
+    const logHandle = await log.finish();
+
+    const result: ShellResult = {
+      exitCode,
+      executedAt,
+      command: redact(args.run),
+      durationMs,
+      stdout: stdout.value,
+      stderr: stderr.value,
+    };
+    if (stdout.truncated) result.stdoutTruncated = true;
+    if (stderr.truncated) result.stderrTruncated = true;
+    const resultHandle: DataHandle = await context.writeResource("result", "result", result);
+    succeeded = true;
+    return { dataHandles: [resultHandle, logHandle] };
+  } finally {
+    await stderrSpool.dispose();
+    if (!succeeded) await writer.abort?.().catch(() => {});
+  }
+}
+
+async function spawnFailureMessage(error: Error | undefined, workingDir: string | undefined): Promise<string> {
+  if (workingDir !== undefined) {
+    const isDir = await stat(workingDir).then((s) => s.isDirectory(), () => false);
+    if (!isDir) return `Working directory does not exist: ${workingDir}`;
+  }
+  return error?.message ?? "the process did not start";
+}
+
+export const model: ModelTypePlugin = {
+  type: COMMAND_SHELL_TYPE,
+  version: COMMAND_SHELL_VERSION,
+  resources: {
+    result: {
+      description: "Shell command execution result",
+      schema: ResultSchema,
+      lifetime: "infinite",
+      garbageCollection: 10,
+    },
+  },
+  files: {
+    log: {
+      description: "Shell command output",
+      contentType: "text/plain",
+      lifetime: "infinite",
+      garbageCollection: 10,
+      streaming: true,
+    },
+  },
+  methods: {
+    execute: {
+      description: "Run a shell command and store its exit code and output",
+      arguments: ExecuteArgumentsSchema,
+      execute,
+    },
+  },
+};

@@ -1,0 +1,109 @@
+import { Command, Option } from "clipanion";
+import { readFile } from "node:fs/promises";
+import { parse } from "yaml";
+import { SwampError, UsageError } from "../../../../kernel/contract/errors.js";
+import { parseKeyValues, parseTags } from "../../../../kernel/models/input-parsing.js";
+import { MethodRunError, runMethod, type RunView } from "../../../../kernel/models/execute.js";
+import { SwampCommand } from "../../../base.js";
+import { formatBytes, paint, table } from "../../../output.js";
+
+/** `30`, `30s`, `5m`, `1h` → milliseconds. */
+export function parseTimeout(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`Invalid --timeout "${text}": use a number of seconds or 30s, 5m, 1h`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? "s";
+  return n * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000);
+}
+
+export default class ModelMethodRunCommand extends SwampCommand {
+  static override paths = [["model", "method", "run"]];
+  static override usage = Command.Usage({
+    description: "Run a method of a model and store what it produces",
+    details:
+      "Runs `<method>` of the model named (or with the id) `<model>`. The direct form `swamp model @<type> method run " +
+      "<method> <name>` creates (or reuses) an auto-definition called <name> of that type; its --input values are " +
+      "split between method and global arguments by the type's schemas.",
+    examples: [
+      ["Run a shell model", "swamp model method run hello-world execute"],
+      ["Override a method argument", "swamp model method run hello-world execute --input run='echo hi'"],
+      ["Direct type execution", "swamp model @command/shell method run execute my-shell --input 'run=echo hello'"],
+    ],
+  });
+
+  first = Option.String({ name: "model" });
+  second = Option.String({ name: "method" });
+  third = Option.String({ required: false, name: "name" });
+  input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to every data artifact; repeatable" });
+  driver = Option.String("--driver", { description: "Execution driver (raw, docker, …) for this run" });
+  timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });
+  skipChecks = Option.Boolean("--skip-checks", false, { description: "Skip pre-flight checks (required ones still run)" });
+  skipCheck = Option.Array("--skip-check", [], { description: "Skip one check by name" });
+  skipCheckLabel = Option.Array("--skip-check-label", [], { description: "Skip checks with this label" });
+  skipReports = Option.Boolean("--skip-reports", false, { description: "Run no reports" });
+  skipReport = Option.Array("--skip-report", [], { description: "Skip one report by name" });
+  skipReportLabel = Option.Array("--skip-report-label", [], { description: "Skip reports with this label" });
+  report = Option.Array("--report", [], { description: "Only run these reports" });
+  reportLabel = Option.Array("--report-label", [], { description: "Only run reports with this label" });
+
+  async run(): Promise<number> {
+    let inputs: Record<string, unknown> = {};
+    if (this.inputFile) {
+      const parsed: unknown = parse(await readFile(this.inputFile, "utf8"));
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--input-file ${this.inputFile} must hold a YAML mapping`);
+      inputs = parsed as Record<string, unknown>;
+    }
+    inputs = { ...inputs, ...parseKeyValues(this.input) };
+    const kernel = await this.kernel();
+
+    let ref = this.first;
+    let method = this.second;
+    if (this.third !== undefined) {
+      if (!this.first.startsWith("@")) throw new UsageError("Three arguments need the direct form: swamp model @<type> method run <method> <name>");
+      const { prepareDirectRun } = await import("../../../../kernel/models/direct.js");
+      const direct = await prepareDirectRun(kernel, this.first.slice(1), this.second, this.third, inputs);
+      ref = direct.modelId;
+      method = this.second;
+      inputs = direct.methodInputs;
+      if (direct.created && !this.json) this.context.stderr.write(`Created ${this.third} (${this.first.slice(1)})\n`);
+    }
+
+    const out = this.context.stdout;
+    const err = this.context.stderr;
+    const start = Date.now();
+    let view: RunView;
+    try {
+      view = await runMethod(kernel, {
+        ref,
+        method,
+        inputs,
+        tags: parseTags(this.tag),
+        ...(this.driver ? { driver: this.driver } : {}),
+        ...(this.timeout ? { timeoutMs: parseTimeout(this.timeout) } : {}),
+        skipChecks: this.skipChecks,
+        skipCheck: this.skipCheck,
+        skipCheckLabel: this.skipCheckLabel,
+        skipReports: this.skipReports,
+        skipReport: this.skipReport,
+        skipReportLabel: this.skipReportLabel,
+        report: this.report,
+        reportLabel: this.reportLabel,
+        ...(this.json ? {} : { onOutput: (line: string, stream: "stdout" | "stderr") => (stream === "stdout" ? out : err).write(`${line}\n`) }),
+      });
+    } catch (e) {
+      if (e instanceof MethodRunError && !this.json) {
+        err.write(`${paint(err, 31, "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
+      }
+      throw e instanceof MethodRunError ? new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } }) : e;
+    }
+    this.emit(view, () => {
+      const shown = view.dataArtifacts.filter((a) => a.name !== "log" && !a.name.startsWith("report-"));
+      const lines = [`${paint(out, 32, "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];
+      if (shown.length) lines.push(table(shown.map((a) => [a.name, `v${a.version}`, a.kind, a.attributes ? formatBytes(JSON.stringify(a.attributes).length) : ""]), "  "));
+      return lines.join("\n");
+    });
+    return 0;
+  }
+}

@@ -1,0 +1,942 @@
+/**
+ * The query index: a derived, rebuildable view of the metadata under the data root. The
+ * files (`<name>/<N>/metadata.yaml`, `<name>/latest`) stay the source of truth; deleting
+ * every file this module writes loses nothing.
+ *
+ * Layout (all names start with "." so they never collide with data names, which may not):
+ *
+ *   <dataRoot>/.models.jsonl              registry: one `{"type","id"}` line per model
+ *   <dataRoot>/<type>/<id>/.index.jsonl   journal of one model, append-only
+ *   <dataRoot>/.index-cache/<00..0f>      global query cache, 16 shards by model
+ *
+ * Journal. After each commit (metadata.yaml written) the writer appends exactly one line with
+ * a single O_APPEND write, so concurrent appenders never interleave on a local filesystem:
+ *   {"op":"init","gen":"<random>"}          first line; `gen` changes on every rewrite
+ *   {"op":"put", ...metadata}               a committed version (every metadata field)
+ *   {"op":"del","name":"n","version":3}     a version was removed
+ *   {"op":"drop","name":"n"}                the whole name was removed
+ * Reading a model = folding its journal (last op per (name, version) wins). A line that does
+ * not parse (torn by a crash) is skipped; a record glued behind a torn fragment is recovered.
+ * A reader only consumes complete lines and remembers the byte offset, so a later read of the
+ * same file (same inode and `gen`) folds just the appended tail.
+ *   - Missing journal: rebuilt by walking that model's directory only (every committed
+ *     version's metadata.yaml) and created with an exclusive create, so a racing writer's
+ *     appends are never overwritten by a rebuild.
+ *   - Heal on write: the writer lists the name directory anyway to claim a version; committed
+ *     versions the journal does not know (a crash between commit and append) are appended,
+ *     versions it knows that are gone get a `del`.
+ *   - Compaction: when dead lines (superseded puts, dels, drops) outnumber live records, the
+ *     journal is rewritten atomically with a new `gen`. Rewrites replace the file, so an
+ *     append racing with one would be lost: callers hold the per-model lock (delete, rename)
+ *     or the global lock (gc) when they trigger it.
+ *
+ * Registry. `.models.jsonl` gets a line (before the model's first journal line) whenever a
+ * writer finds a model without a journal, i.e. when the model directory is new. Duplicates are
+ * harmless. A missing registry is rebuilt once by walking type/id directories: a model-id
+ * directory is one with a data-name child holding a numeric version directory that holds a
+ * metadata.yaml (numeric data names exist, so the metadata check matters).
+ *
+ * Global cache (speed only). Each shard holds, for its models, the journal's identity and size
+ * it was folded from ({ino, size, mtimeMs, ctimeMs}, byte offset, gen) and the folded records
+ * (without checksums), as three lines: header (models + interned shapes of the fields
+ * that repeat across versions), the latest record of every name, the older versions. A global
+ * read lists the registry, stats every journal, refolds only models whose journal changed
+ * (just the tail when possible), and rewrites only the shards that changed. A latest-only
+ * query never parses the history line. Per-model reads (list/versions of one model) read only
+ * that model's journal and never touch another model's files or the cache.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { atomicCreateFile, atomicWriteFile } from "../runtime/atomic-write.js";
+import { safeJoin } from "../runtime/safe-path.js";
+import { isErrno } from "./errors.js";
+import type { DataMetadata, OwnerDefinition } from "./metadata.js";
+import { parseMetadata } from "./metadata.js";
+import { modelIdProblem, modelTypePath, parseVersionDir } from "./names.js";
+import type { GarbageCollectionPolicy } from "./lifetime.js";
+
+export const JOURNAL_FILE = ".index.jsonl";
+export const REGISTRY_FILE = ".models.jsonl";
+export const CACHE_DIR = ".index-cache";
+export const METADATA_FILE = "metadata.yaml";
+export const RAW_FILE = "raw";
+export const LATEST_FILE = "latest";
+const SHARD_COUNT = 16;
+const CACHE_FORMAT = 1;
+/** Compaction only pays off past a few lines. */
+const COMPACT_MIN_DEAD = 32;
+
+export interface ModelRef {
+  /** Normalized model type (directory path). */
+  type: string;
+  id: string;
+}
+
+export type JournalOp =
+  | { op: "init"; gen: string }
+  | ({ op: "put" } & DataMetadata)
+  | { op: "del"; name: string; version: number }
+  | { op: "drop"; name: string };
+
+export interface IndexLogger {
+  warn(message: string): void;
+}
+
+export function modelKey(type: string, id: string): string {
+  return `${type}/${id}`;
+}
+
+/** The fold of one journal: name → version → record. */
+export class ModelFold {
+  readonly names = new Map<string, Map<number, DataMetadata>>();
+  /** Op lines folded (the init line excluded); live records are the rest's survivors. */
+  lines = 0;
+
+  apply(op: JournalOp): void {
+    if (op.op === "init") return;
+    this.lines++;
+    if (op.op === "put") {
+      const { op: _op, ...meta } = op;
+      let versions = this.names.get(meta.name);
+      if (!versions) {
+        versions = new Map();
+        this.names.set(meta.name, versions);
+      }
+      versions.set(meta.version, meta as DataMetadata);
+    } else if (op.op === "del") {
+      const versions = this.names.get(op.name);
+      if (versions) {
+        versions.delete(op.version);
+        if (versions.size === 0) this.names.delete(op.name);
+      }
+    } else if (op.op === "drop") {
+      this.names.delete(op.name);
+    }
+  }
+
+  put(meta: DataMetadata): void {
+    this.apply({ op: "put", ...meta });
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (const versions of this.names.values()) n += versions.size;
+    return n;
+  }
+
+  /** Versions of `name`, oldest first. */
+  versionsOf(name: string): DataMetadata[] {
+    const versions = this.names.get(name);
+    if (!versions) return [];
+    const out: DataMetadata[] = [];
+    for (const meta of versions.values()) out.push(meta);
+    out.sort((a, b) => a.version - b.version);
+    return out;
+  }
+
+  /** Highest version of `name`. */
+  latestOf(name: string): DataMetadata | undefined {
+    const versions = this.names.get(name);
+    if (!versions) return undefined;
+    let best: DataMetadata | undefined;
+    for (const meta of versions.values()) if (!best || meta.version > best.version) best = meta;
+    return best;
+  }
+
+  /** The latest record of every name, and every older version. */
+  split(): { latest: DataMetadata[]; history: DataMetadata[] } {
+    const latest: DataMetadata[] = [];
+    const history: DataMetadata[] = [];
+    for (const versions of this.names.values()) {
+      let best: DataMetadata | undefined;
+      for (const meta of versions.values()) {
+        if (!best) best = meta;
+        else if (meta.version > best.version) {
+          history.push(best);
+          best = meta;
+        } else history.push(meta);
+      }
+      if (best) latest.push(best);
+    }
+    return { latest, history };
+  }
+}
+
+interface FileKey {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+const GONE: FileKey = { ino: -1, size: -1, mtimeMs: -1, ctimeMs: -1 };
+
+function keyOf(st: Stats): FileKey {
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+function sameKey(a: FileKey, b: FileKey): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/** What a reader knows about one journal file. */
+export interface JournalState {
+  key: FileKey;
+  /** Bytes consumed: the end of the last complete line. */
+  offset: number;
+  gen: string;
+  /** The file ends with an incomplete line (a crash fragment or a write in flight). */
+  partial: boolean;
+  fold: ModelFold;
+}
+
+/** Parses one journal line; recovers a record glued behind a torn fragment; null when unusable. */
+export function parseJournalLine(line: string): JournalOp | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    const at = line.lastIndexOf('{"op":');
+    if (at <= 0) return null;
+    try {
+      value = JSON.parse(line.slice(at));
+    } catch {
+      return null;
+    }
+  }
+  return isJournalOp(value) ? value : null;
+}
+
+function isJournalOp(value: unknown): value is JournalOp {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  switch (v.op) {
+    case "init":
+      return typeof v.gen === "string";
+    case "put":
+      return (
+        typeof v.name === "string" &&
+        typeof v.version === "number" &&
+        typeof v.id === "string" &&
+        typeof v.createdAt === "string" &&
+        typeof v.tags === "object" &&
+        v.tags !== null &&
+        typeof v.ownerDefinition === "object" &&
+        v.ownerDefinition !== null
+      );
+    case "del":
+      return typeof v.name === "string" && typeof v.version === "number";
+    case "drop":
+      return typeof v.name === "string";
+    default:
+      return false;
+  }
+}
+
+function foldLines(state: JournalState, buf: Buffer, startOffset: number): void {
+  let pos = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0) break;
+    if (nl > pos) {
+      const op = parseJournalLine(buf.toString("utf8", pos, nl));
+      if (op) {
+        if (op.op === "init") {
+          if (startOffset + pos === 0) state.gen = op.gen;
+        } else state.fold.apply(op);
+      }
+    }
+    pos = nl + 1;
+  }
+  state.offset = startOffset + pos;
+  state.partial = pos < buf.length;
+}
+
+function readRange(fd: number, start: number, end: number): Buffer {
+  const length = end - start;
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const bytesRead = readSync(fd, buf, done, length - done, start + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+function readGen(fd: number, size: number): string | null {
+  const head = readRange(fd, 0, Math.min(size, 256));
+  const nl = head.indexOf(10);
+  if (nl < 0) return null;
+  const op = parseJournalLine(head.toString("utf8", 0, nl));
+  return op && op.op === "init" ? op.gen : null;
+}
+
+/**
+ * Brings `prev` up to date with the journal at `path` (folding only the appended tail when the
+ * file is the same one), or reads it from scratch. Returns null when the journal is missing.
+ * `prev` is updated in place when its tail can be reused. Synchronous: journal reads are small
+ * and a thread-pool round trip per call costs more than the read.
+ */
+export function readJournal(path: string, prev?: JournalState): JournalState | null {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return null;
+    throw err;
+  }
+  try {
+    const key = keyOf(fstatSync(fd));
+    if (prev && sameKey(prev.key, key)) return prev;
+    if (prev && prev.gen !== "" && prev.key.ino === key.ino && key.size >= prev.offset && readGen(fd, key.size) === prev.gen) {
+      const tail = readRange(fd, prev.offset, key.size);
+      foldLines(prev, tail, prev.offset);
+      prev.key = key;
+      return prev;
+    }
+    const state: JournalState = { key, offset: 0, gen: "", partial: false, fold: new ModelFold() };
+    foldLines(state, readRange(fd, 0, key.size), 0);
+    return state;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function newGen(): string {
+  return randomBytes(8).toString("hex");
+}
+
+export function journalLine(op: JournalOp): string {
+  return JSON.stringify(op) + "\n";
+}
+
+/** Full journal text for the records of `fold` (fresh gen). */
+export function journalText(records: Iterable<DataMetadata>): string {
+  const parts = [journalLine({ op: "init", gen: newGen() })];
+  for (const meta of records) parts.push(journalLine({ op: "put", ...meta }));
+  return parts.join("");
+}
+
+/** Committed versions of one model directory, read from disk (metadata.yaml of each). */
+export function scanModelDir(modelDir: string, logger?: IndexLogger): DataMetadata[] {
+  const out: DataMetadata[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(modelDir);
+  } catch (err) {
+    if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) return out;
+    throw err;
+  }
+  names.sort();
+  for (const name of names) {
+    if (name.startsWith(".")) continue;
+    const nameDir = join(modelDir, name);
+    let entries: string[];
+    try {
+      entries = readdirSync(nameDir);
+    } catch {
+      continue; // a file, or vanished
+    }
+    const versions: number[] = [];
+    for (const entry of entries) {
+      const v = parseVersionDir(entry);
+      if (v !== null) versions.push(v);
+    }
+    versions.sort((a, b) => a - b);
+    for (const version of versions) {
+      const meta = readMetadataSync(join(nameDir, String(version), METADATA_FILE), logger);
+      if (meta) out.push({ ...meta, name, version });
+    }
+  }
+  return out;
+}
+
+function readMetadataSync(path: string, logger?: IndexLogger): DataMetadata | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return null; // uncommitted (claimed) version
+  }
+  try {
+    return parseMetadata(text, path);
+  } catch (err) {
+    logger?.warn(`Skipping unreadable version: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** True when `dir` is a model-id directory: a data-name child with a committed version. */
+export function isModelDir(dir: string): boolean {
+  let children: string[];
+  try {
+    children = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  for (const child of children) {
+    if (child.startsWith(".")) continue;
+    let entries: string[];
+    try {
+      entries = readdirSync(join(dir, child));
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (parseVersionDir(entry) !== null && existsSync(join(dir, child, entry, METADATA_FILE))) return true;
+    }
+  }
+  return false;
+}
+
+/** Every model directory under the data root (the fallback when the registry is missing). */
+export function walkModels(dataRoot: string): ModelRef[] {
+  const out: ModelRef[] = [];
+  const visit = (dir: string, segments: string[]) => {
+    if (segments.length >= 2 && isModelDir(dir)) {
+      out.push({ type: segments.slice(0, -1).join("/"), id: segments[segments.length - 1] as string });
+      return;
+    }
+    if (segments.length > 32) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith(".") || !entry.isDirectory()) continue; // symlinks are not followed
+      visit(join(dir, entry.name), [...segments, entry.name]);
+    }
+  };
+  visit(dataRoot, []);
+  return out;
+}
+
+// ---- global cache shards ----
+
+type Shape = [string, string, GarbageCollectionPolicy, 0 | 1, Record<string, string>, OwnerDefinition];
+/**
+ * Records are stored flat, STRIDE values each (no per-record array to allocate on load):
+ * modelIdx, name, version, id, createdAt, size (-1 = absent), shapeIdx, deleted (0|1), renamedTo|null
+ */
+type Flat = Array<number | string | null>;
+const STRIDE = 9;
+
+interface ShardModel {
+  t: string;
+  i: string;
+  k: FileKey;
+  o: number;
+  g: string;
+  n: number;
+  p: 0 | 1;
+}
+
+interface ShardHeader {
+  v: number;
+  models: ShardModel[];
+  shapes: Shape[];
+}
+
+interface LoadedShard {
+  header: ShardHeader;
+  buf: Buffer;
+  latestRange: [number, number];
+  historyRange: [number, number];
+}
+
+/** One model's records as the global view sees them (no checksums). */
+export interface ModelSnapshot {
+  type: string;
+  id: string;
+  /** The highest version of every name. */
+  latest: DataMetadata[];
+  /** Older versions; null when the caller asked for latest only. */
+  history: DataMetadata[] | null;
+}
+
+function shardOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % SHARD_COUNT;
+}
+
+function shardName(shard: number): string {
+  return shard.toString(16).padStart(2, "0");
+}
+
+function loadShard(path: string): LoadedShard | null {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return null;
+  }
+  const nl1 = buf.indexOf(10);
+  const nl2 = nl1 < 0 ? -1 : buf.indexOf(10, nl1 + 1);
+  const nl3 = nl2 < 0 ? -1 : buf.indexOf(10, nl2 + 1);
+  if (nl3 < 0) return null;
+  try {
+    const header = JSON.parse(buf.toString("utf8", 0, nl1)) as ShardHeader;
+    if (header.v !== CACHE_FORMAT || !Array.isArray(header.models) || !Array.isArray(header.shapes)) return null;
+    return { header, buf, latestRange: [nl1 + 1, nl2], historyRange: [nl2 + 1, nl3] };
+  } catch {
+    return null;
+  }
+}
+
+function parseFlat(shard: LoadedShard, range: [number, number]): Flat | null {
+  try {
+    const value = JSON.parse(shard.buf.toString("utf8", range[0], range[1])) as unknown;
+    return Array.isArray(value) && value.length % STRIDE === 0 ? (value as Flat) : null;
+  } catch {
+    return null;
+  }
+}
+
+type DecodedShape = Pick<DataMetadata, "contentType" | "lifetime" | "garbageCollection" | "streaming" | "tags" | "ownerDefinition">;
+
+function decodeShapes(shapes: Shape[]): DecodedShape[] {
+  return shapes.map((s) => ({
+    contentType: s[0],
+    lifetime: s[1],
+    garbageCollection: s[2],
+    streaming: s[3] === 1,
+    tags: s[4],
+    ownerDefinition: s[5],
+  }));
+}
+
+/** One record from a flat array. Every decoded object has the same shape (absent fields are undefined). */
+function decodeAt(flat: Flat, i: number, shapes: DecodedShape[]): DataMetadata {
+  const shape = shapes[flat[i + 6] as number];
+  if (!shape) throw new Error("bad shape index");
+  const size = flat[i + 5] as number;
+  const renamedTo = flat[i + 8] as string | null;
+  return {
+    id: flat[i + 3] as string,
+    name: flat[i + 1] as string,
+    version: flat[i + 2] as number,
+    contentType: shape.contentType,
+    lifetime: shape.lifetime,
+    garbageCollection: shape.garbageCollection,
+    streaming: shape.streaming,
+    tags: shape.tags,
+    ownerDefinition: shape.ownerDefinition,
+    createdAt: flat[i + 4] as string,
+    size: size >= 0 ? size : undefined,
+    checksum: undefined,
+    lifecycle: flat[i + 7] === 1 ? "deleted" : undefined,
+    renamedTo: renamedTo === null ? undefined : renamedTo,
+  };
+}
+
+interface ShardEntry {
+  ref: ModelRef;
+  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean };
+  latest: DataMetadata[];
+  history: DataMetadata[];
+}
+
+function encodeShard(entries: ShardEntry[]): string {
+  const shapes: Shape[] = [];
+  const shapeIndex = new Map<string, number>();
+  const models: ShardModel[] = [];
+  const latest: Flat = [];
+  const history: Flat = [];
+  const encode = (out: Flat, meta: DataMetadata, modelIdx: number): void => {
+    const shape: Shape = [meta.contentType, meta.lifetime, meta.garbageCollection, meta.streaming ? 1 : 0, meta.tags, meta.ownerDefinition];
+    const shapeKey = JSON.stringify(shape);
+    let idx = shapeIndex.get(shapeKey);
+    if (idx === undefined) {
+      idx = shapes.length;
+      shapes.push(shape);
+      shapeIndex.set(shapeKey, idx);
+    }
+    out.push(modelIdx, meta.name, meta.version, meta.id, meta.createdAt, meta.size ?? -1, idx, meta.lifecycle === "deleted" ? 1 : 0, meta.renamedTo ?? null);
+  };
+  entries.forEach((entry, modelIdx) => {
+    models.push({
+      t: entry.ref.type,
+      i: entry.ref.id,
+      k: entry.state.key,
+      o: entry.state.offset,
+      g: entry.state.gen,
+      n: entry.state.lines,
+      p: entry.state.partial ? 1 : 0,
+    });
+    for (const meta of entry.latest) encode(latest, meta, modelIdx);
+    for (const meta of entry.history) encode(history, meta, modelIdx);
+  });
+  const header: ShardHeader = { v: CACHE_FORMAT, models, shapes };
+  return `${JSON.stringify(header)}\n${JSON.stringify(latest)}\n${JSON.stringify(history)}\n`;
+}
+
+// ---- the index ----
+
+export interface DataIndexOptions {
+  logger?: IndexLogger;
+}
+
+export interface LoadAllOptions {
+  /** Also return every older version (needed when a query mentions `version`, and by gc). */
+  history?: boolean;
+}
+
+/**
+ * Reads and maintains the index files of one data root. One instance per process and data
+ * root is enough; it caches journal folds in memory and refreshes them by stat on every call.
+ */
+export class DataIndex {
+  readonly dataRoot: string;
+  private readonly logger: IndexLogger | undefined;
+  private readonly states = new Map<string, JournalState>();
+  private readonly registered = new Set<string>();
+
+  constructor(dataRoot: string, options: DataIndexOptions = {}) {
+    this.dataRoot = dataRoot;
+    this.logger = options.logger;
+  }
+
+  modelDir(type: string, id: string): string {
+    return safeJoin(this.dataRoot, type, id);
+  }
+
+  journalPath(type: string, id: string): string {
+    return join(this.modelDir(type, id), JOURNAL_FILE);
+  }
+
+  /**
+   * The up-to-date fold of one model's journal, or null when the model has no directory.
+   * A missing journal is rebuilt from the model directory (exclusive create).
+   */
+  async model(type: string, id: string): Promise<ModelFold | null> {
+    const state = await this.state(type, id, false);
+    return state ? state.fold : null;
+  }
+
+  /** Like model(), but for writers: registers the model before creating its journal. */
+  async modelForWrite(type: string, id: string): Promise<JournalState> {
+    const state = await this.state(type, id, true);
+    if (!state) throw new Error(`model directory vanished: ${this.modelDir(type, id)}`);
+    return state;
+  }
+
+  private async state(type: string, id: string, forWrite: boolean): Promise<JournalState | null> {
+    const key = modelKey(type, id);
+    const path = this.journalPath(type, id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const prev = this.states.get(key);
+      const state = readJournal(path, prev);
+      if (state) {
+        this.states.set(key, state);
+        return state;
+      }
+      this.states.delete(key);
+      const modelDir = this.modelDir(type, id);
+      if (!existsSync(modelDir)) {
+        if (!forWrite) return null;
+        await mkdir(modelDir, { recursive: true });
+      }
+      if (forWrite) await this.register(type, id);
+      await atomicCreateFile(path, journalText(scanModelDir(modelDir, this.logger)), { durable: false });
+    }
+    throw new Error(`could not read index journal ${path}`);
+  }
+
+  /** Appends journal lines for `type/id` (one write). Recreates a vanished journal first. */
+  async append(type: string, id: string, ops: JournalOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const path = this.journalPath(type, id);
+    const state = this.states.get(modelKey(type, id));
+    const text = (state?.partial ? "\n" : "") + ops.map(journalLine).join("");
+    const bytes = Buffer.from(text, "utf8");
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_APPEND);
+      } catch (err) {
+        if (!isErrno(err, "ENOENT") || attempt > 0) throw err;
+        await this.state(type, id, true);
+        continue;
+      }
+      try {
+        // One write call: O_APPEND writes of a small buffer are not interleaved with others.
+        let done = 0;
+        while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+  }
+
+  /**
+   * Rewrites the journal of `type/id` from its fold when dead lines outnumber live records.
+   * Replaces the file: the caller must hold the model's lock or the global lock.
+   */
+  async compactIfNeeded(type: string, id: string, force = false): Promise<boolean> {
+    const state = await this.state(type, id, false);
+    if (!state) return false;
+    const live = state.fold.liveCount();
+    const dead = state.fold.lines - live;
+    if (!force && (dead <= live || dead < COMPACT_MIN_DEAD)) return false;
+    const records: DataMetadata[] = [];
+    for (const name of [...state.fold.names.keys()].sort()) records.push(...state.fold.versionsOf(name));
+    await atomicWriteFile(this.journalPath(type, id), journalText(records), { durable: false });
+    this.states.delete(modelKey(type, id));
+    return true;
+  }
+
+  /**
+   * Rebuilds every index file from the data files (registry by a walk, every journal, no
+   * cache). For repair, e.g. after another tool wrote into the data root. Caller holds the
+   * global lock.
+   */
+  async rebuildAll(): Promise<number> {
+    await this.rebuildRegistry(true);
+    this.registered.clear();
+    const refs = await this.models();
+    for (const ref of refs) await this.rebuildModel(ref.type, ref.id);
+    await rm(join(this.dataRoot, CACHE_DIR), { recursive: true, force: true });
+    return refs.length;
+  }
+
+  /** Rebuilds the journal of `type/id` from disk, replacing it. Caller holds the model lock. */
+  async rebuildModel(type: string, id: string): Promise<void> {
+    const modelDir = this.modelDir(type, id);
+    this.states.delete(modelKey(type, id));
+    if (!existsSync(modelDir)) return;
+    await atomicWriteFile(join(modelDir, JOURNAL_FILE), journalText(scanModelDir(modelDir, this.logger)), { durable: false });
+  }
+
+  // ---- registry ----
+
+  private registryPath(): string {
+    return join(this.dataRoot, REGISTRY_FILE);
+  }
+
+  /** Records that `type/id` exists (before its first journal line). */
+  async register(type: string, id: string): Promise<void> {
+    const key = modelKey(type, id);
+    if (this.registered.has(key)) return;
+    if (!existsSync(this.registryPath())) await this.rebuildRegistry(false);
+    await mkdir(this.dataRoot, { recursive: true });
+    await appendFile(this.registryPath(), JSON.stringify({ type, id }) + "\n");
+    this.registered.add(key);
+  }
+
+  /** Every model the registry knows (de-duplicated). Rebuilds a missing registry by a walk. */
+  async models(): Promise<ModelRef[]> {
+    let text: string;
+    try {
+      text = await readFile(this.registryPath(), "utf8");
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err;
+      text = await this.rebuildRegistry(false);
+    }
+    const seen = new Set<string>();
+    const out: ModelRef[] = [];
+    for (const line of text.split("\n")) {
+      if (line.length === 0) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const v = value as { type?: unknown; id?: unknown };
+      if (typeof v.type !== "string" || typeof v.id !== "string") continue;
+      let type: string;
+      try {
+        type = modelTypePath(v.type);
+      } catch {
+        continue;
+      }
+      if (type !== v.type || modelIdProblem(v.id) !== null) continue;
+      const key = modelKey(type, v.id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ type, id: v.id });
+    }
+    return out;
+  }
+
+  /** Rebuilds the registry by walking the data root. `replace` overwrites an existing one. */
+  async rebuildRegistry(replace = true): Promise<string> {
+    const text = walkModels(this.dataRoot)
+      .map((ref) => JSON.stringify(ref) + "\n")
+      .join("");
+    if (!existsSync(this.dataRoot)) return text;
+    if (replace) {
+      await atomicWriteFile(this.registryPath(), text, { durable: false });
+      return text;
+    }
+    if (await atomicCreateFile(this.registryPath(), text, { durable: false })) return text;
+    return readFile(this.registryPath(), "utf8");
+  }
+
+  // ---- global view ----
+
+  /**
+   * Every model's records, through the shard cache: stats each registered model's journal and
+   * refolds only the ones that changed. With `history: false` older versions are not decoded.
+   */
+  async loadAll(options: LoadAllOptions = {}): Promise<ModelSnapshot[]> {
+    const wantHistory = options.history === true;
+    const refs = await this.models();
+    const byShard = new Map<number, ModelRef[]>();
+    for (const ref of refs) {
+      const shard = shardOf(modelKey(ref.type, ref.id));
+      let list = byShard.get(shard);
+      if (!list) {
+        list = [];
+        byShard.set(shard, list);
+      }
+      list.push(ref);
+    }
+    const out: ModelSnapshot[] = [];
+    const cacheDir = join(this.dataRoot, CACHE_DIR);
+    for (const [shard, shardRefs] of [...byShard.entries()].sort((a, b) => a[0] - b[0])) {
+      const path = join(cacheDir, shardName(shard));
+      out.push(...(await this.loadShardModels(path, shardRefs, wantHistory)));
+    }
+    return out;
+  }
+
+  private async loadShardModels(path: string, refs: ModelRef[], wantHistory: boolean): Promise<ModelSnapshot[]> {
+    const loaded = loadShard(path);
+    const cached = new Map<string, { model: ShardModel; idx: number }>();
+    if (loaded) loaded.header.models.forEach((model, idx) => cached.set(modelKey(model.t, model.i), { model, idx }));
+
+    // Which models changed since the shard was written?
+    const changed = new Set<string>();
+    const keys = new Map<string, FileKey | null>();
+    for (const ref of refs) {
+      const key = modelKey(ref.type, ref.id);
+      let st: Stats | undefined;
+      try {
+        st = statSync(this.journalPath(ref.type, ref.id));
+      } catch {
+        st = undefined;
+      }
+      const fileKey = st ? keyOf(st) : null;
+      keys.set(key, fileKey);
+      const hit = cached.get(key);
+      const goneBefore = hit !== undefined && hit.model.k.ino === -1 && fileKey === null;
+      if (!goneBefore && (!hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
+    }
+    const sameModelSet = loaded !== null && loaded.header.models.length === refs.length && refs.every((r) => cached.has(modelKey(r.type, r.id)));
+
+    if (loaded && changed.size === 0 && sameModelSet) {
+      const latestTuples = parseFlat(loaded, loaded.latestRange);
+      const historyTuples = wantHistory ? parseFlat(loaded, loaded.historyRange) : [];
+      if (latestTuples && historyTuples) {
+        try {
+          return snapshotsFromTuples(loaded.header, latestTuples, wantHistory ? historyTuples : null);
+        } catch {
+          // corrupt shard: fall through to a rebuild
+        }
+      }
+    }
+
+    // Rebuild this shard: reuse cached folds of unchanged models, refold the others.
+    let latestTuples: Flat | null = null;
+    let historyTuples: Flat | null = null;
+    let shapes: DecodedShape[] = [];
+    if (loaded) {
+      latestTuples = parseFlat(loaded, loaded.latestRange);
+      historyTuples = parseFlat(loaded, loaded.historyRange);
+      shapes = decodeShapes(loaded.header.shapes);
+    }
+    const cachedRecords = new Map<number, { latest: DataMetadata[]; history: DataMetadata[] }>();
+    if (loaded && latestTuples && historyTuples) {
+      try {
+        for (const [tuples, field] of [[latestTuples, "latest"], [historyTuples, "history"]] as const) {
+          for (let i = 0; i < tuples.length; i += STRIDE) {
+            const modelIdx = tuples[i] as number;
+            let slot = cachedRecords.get(modelIdx);
+            if (!slot) {
+              slot = { latest: [], history: [] };
+              cachedRecords.set(modelIdx, slot);
+            }
+            slot[field].push(decodeAt(tuples, i, shapes));
+          }
+        }
+      } catch {
+        cachedRecords.clear();
+      }
+    }
+    const usable = loaded !== null && latestTuples !== null && historyTuples !== null && cachedRecords.size > 0;
+
+    const entries: ShardEntry[] = [];
+    for (const ref of refs) {
+      const key = modelKey(ref.type, ref.id);
+      const hit = cached.get(key);
+      const records = hit && usable ? cachedRecords.get(hit.idx) ?? { latest: [], history: [] } : undefined;
+      if (!changed.has(key) && hit && records) {
+        entries.push({
+          ref,
+          state: { key: hit.model.k, offset: hit.model.o, gen: hit.model.g, lines: hit.model.n, partial: hit.model.p === 1 },
+          latest: records.latest,
+          history: records.history,
+        });
+        continue;
+      }
+      const state = await this.refold(ref, hit && records ? { model: hit.model, records } : undefined);
+      if (!state) {
+        // The model directory is gone: remember that, so the next read does not refold it again.
+        entries.push({ ref, state: { key: GONE, offset: 0, gen: "", lines: 0, partial: false }, latest: [], history: [] });
+        continue;
+      }
+      const { latest, history } = state.fold.split();
+      entries.push({
+        ref,
+        state: { key: state.key, offset: state.offset, gen: state.gen, lines: state.fold.lines, partial: state.partial },
+        latest,
+        history,
+      });
+    }
+    try {
+      await atomicWriteFile(path, encodeShard(entries), { durable: false });
+    } catch (err) {
+      this.logger?.warn(`Could not write index cache ${path}: ${(err as Error).message}`);
+    }
+    return entries.map((e) => ({ type: e.ref.type, id: e.ref.id, latest: e.latest, history: wantHistory ? e.history : null }));
+  }
+
+  /** Current fold of one model for the global view: from memory, the cached fold plus tail, or the journal. */
+  private async refold(
+    ref: ModelRef,
+    cached: { model: ShardModel; records: { latest: DataMetadata[]; history: DataMetadata[] } } | undefined,
+  ): Promise<JournalState | null> {
+    const key = modelKey(ref.type, ref.id);
+    if (this.states.has(key) || !cached) return this.state(ref.type, ref.id, false);
+    const fold = new ModelFold();
+    for (const meta of cached.records.history) fold.put(meta);
+    for (const meta of cached.records.latest) fold.put(meta);
+    fold.lines = cached.model.n;
+    const prev: JournalState = { key: cached.model.k, offset: cached.model.o, gen: cached.model.g, partial: cached.model.p === 1, fold };
+    const state = readJournal(this.journalPath(ref.type, ref.id), prev);
+    if (state) return state; // prev (tail folded) or a full read; never cached in `states` (no checksums)
+    return this.state(ref.type, ref.id, false);
+  }
+}
+
+function snapshotsFromTuples(header: ShardHeader, latest: Flat, history: Flat | null): ModelSnapshot[] {
+  const shapes = decodeShapes(header.shapes);
+  const out: ModelSnapshot[] = header.models.map((m) => ({ type: m.t, id: m.i, latest: [], history: history ? [] : null }));
+  for (let i = 0; i < latest.length; i += STRIDE) (out[latest[i] as number] as ModelSnapshot).latest.push(decodeAt(latest, i, shapes));
+  if (history) {
+    for (let i = 0; i < history.length; i += STRIDE) ((out[history[i] as number] as ModelSnapshot).history as DataMetadata[]).push(decodeAt(history, i, shapes));
+  }
+  return out;
+}

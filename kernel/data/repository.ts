@@ -1,0 +1,795 @@
+/**
+ * The versioned data repository on a local directory (the datastore's `data/` tree):
+ *
+ *   <dataRoot>/<normalized-type...>/<model-id>/<name>/<N>/{raw,metadata.yaml}
+ *   <dataRoot>/<normalized-type...>/<model-id>/<name>/latest      ("N", no newline)
+ *
+ * Writing one version (crash-safe order):
+ *   1. validate everything (name, type, id, tags, lifetime, gc) — bad input writes nothing;
+ *   2. markDirty(<name dir>); ownership check against the current latest (following renames);
+ *   3. claim the version: exclusive, non-recursive mkdir of `<name>/<max+1>` (EEXIST → next);
+ *   4. write `raw` (atomic for whole content; streamed writes go straight into the claimed
+ *      directory and are hashed as they are written);
+ *   5. write `metadata.yaml` atomically — its presence is the commit point: a version directory
+ *      without it does not exist for any reader, and `latest` never points at it;
+ *   6. append the index journal line (see index.ts);
+ *   7. move `latest` forward, never backwards (written only when greater than its value).
+ *
+ * Locking is the caller's job: the kernel holds the per-model lock around writes, deletes and
+ * renames of one model and the global lock around gc. Without a lock, concurrent writers still
+ * get distinct versions and `latest` still ends at the highest committed version; journal
+ * compaction (after deletes) is the one step that needs the lock to be safe.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { DataHandle } from "../contract/ports/model-type.js";
+import { handleFor } from "./handle.js";
+import { SwampError } from "../contract/errors.js";
+import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { safeJoin } from "../runtime/safe-path.js";
+import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
+import { DataIndex, LATEST_FILE, METADATA_FILE, RAW_FILE } from "./index.js";
+import type { JournalOp } from "./index.js";
+import { validateGcPolicy, validateLifetime } from "./lifetime.js";
+import type { GarbageCollectionPolicy } from "./lifetime.js";
+import { isRenamed, parseMetadata, serializeMetadata } from "./metadata.js";
+import type { DataMetadata, OwnerDefinition } from "./metadata.js";
+import { dataNameProblem, modelTypePath, parseVersionDir, validateDataName, validateModelId } from "./names.js";
+import { validateTags } from "./tags.js";
+import { FileDataWriter } from "./writer.js";
+
+export { handleFor };
+
+/** Lookups by name follow rename forward references this many hops; one more gives null. */
+export const MAX_RENAME_HOPS = 5;
+
+export interface DataLogger {
+  warn(message: string): void;
+}
+
+export interface DataRepositoryOptions {
+  /** Absolute path of the data root, e.g. `<repo>/.swamp/data`. */
+  dataRoot: string;
+  /**
+   * Called before every mutation: with the data-name directory for writes, the version
+   * directory for single-version deletes, and no path for bulk changes (rename, gc).
+   */
+  markDirty?(absPath?: string): Promise<void>;
+  logger?: DataLogger;
+  /** Clock (tests). */
+  now?(): Date;
+  /** Share one index between repositories of the same root. */
+  index?: DataIndex;
+}
+
+/** Everything a new version needs besides its content. */
+export interface WriteSpec {
+  modelType: string;
+  modelId: string;
+  name: string;
+  contentType: string;
+  lifetime: string;
+  garbageCollection: GarbageCollectionPolicy;
+  streaming?: boolean;
+  /** Must hold `type`. */
+  tags: Record<string, string>;
+  ownerDefinition: OwnerDefinition;
+  /** Spec name reported in the DataHandle (default: tags.specName or ""). */
+  specName?: string;
+  /** The version's `id` (default: a fresh UUID). */
+  dataId?: string;
+}
+
+/** A validated WriteSpec. @internal */
+export interface PreparedWrite {
+  type: string;
+  modelId: string;
+  name: string;
+  specName: string;
+  template: Omit<DataMetadata, "version" | "createdAt" | "size" | "checksum">;
+}
+
+/** A claimed, not yet committed version directory. @internal */
+export interface Claim {
+  version: number;
+  dir: string;
+  rawPath: string;
+}
+
+export interface VersionSummary {
+  version: number;
+  createdAt: string;
+  size?: number;
+  checksum?: string;
+  isLatest: boolean;
+}
+
+export interface RenameResult {
+  oldName: string;
+  newName: string;
+  copiedVersion: number;
+  newVersion: number;
+}
+
+export interface DeleteResult {
+  versionsDeleted: number;
+}
+
+export function renameWarning(oldName: string, newName: string): string {
+  return `Any workflows or models that produce data under "${oldName}" will overwrite the forward reference. Update them to use "${newName}" instead.`;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function toBytes(content: Uint8Array | string): Uint8Array {
+  return typeof content === "string" ? Buffer.from(content, "utf8") : content;
+}
+
+/** Reads `latest`: plain text, else a legacy symlink `N` / `N/`. Null when absent or unusable. */
+export function readLatestPointer(nameDir: string): number | null {
+  const path = join(nameDir, LATEST_FILE);
+  try {
+    const text = readFileSync(path, "utf8").trim();
+    if (/^[1-9][0-9]*$/.test(text)) return Number(text);
+  } catch {
+    // fall through to the symlink form
+  }
+  try {
+    const target = readlinkSync(path).replace(/\/+$/, "");
+    if (/^[1-9][0-9]*$/.test(target)) return Number(target);
+  } catch {
+    // not a symlink either
+  }
+  return null;
+}
+
+/** Numeric version directories of a name directory (claimed ones included), unsorted. */
+function versionDirs(nameDir: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(nameDir);
+  } catch (err) {
+    if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) return [];
+    throw err;
+  }
+  const out: number[] = [];
+  for (const entry of entries) {
+    const v = parseVersionDir(entry);
+    if (v !== null) out.push(v);
+  }
+  return out;
+}
+
+function maxOf(values: number[]): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
+/**
+ * Versioned data of one data root. Thread of control: one instance per process and data root
+ * (it caches index folds in memory and re-validates them by stat on every call).
+ *
+ * Locking is the caller's job: hold the per-model lock (`modelLockKey(type, id)`) around
+ * save/createWriter…finalize/delete/rename/writeDeletionMarker of that model, and the global
+ * lock around gc (builtins/gc). Reads (get, getContent, versions, list, query, search) take no
+ * lock. Without locks concurrent writers still claim distinct versions and `latest` still
+ * converges on the highest committed version; journal compaction after deletes is the step
+ * that needs the lock.
+ */
+export class DataRepository {
+  readonly dataRoot: string;
+  readonly index: DataIndex;
+  private readonly dirtyHook: ((absPath?: string) => Promise<void>) | undefined;
+  private readonly logger: DataLogger | undefined;
+  private readonly clock: () => Date;
+
+  constructor(options: DataRepositoryOptions) {
+    this.dataRoot = options.dataRoot;
+    this.dirtyHook = options.markDirty;
+    this.logger = options.logger;
+    this.clock = options.now ?? (() => new Date());
+    this.index = options.index ?? new DataIndex(options.dataRoot, options.logger ? { logger: options.logger } : {});
+  }
+
+  /** Current time as the ISO string stored in createdAt. */
+  nowIso(): string {
+    return this.clock().toISOString();
+  }
+
+  /** Fires the markDirty hook (no path = bulk change). */
+  async markDirty(absPath?: string): Promise<void> {
+    if (this.dirtyHook) await this.dirtyHook(absPath);
+  }
+
+  // ---- paths ----
+
+  modelDir(modelType: string, modelId: string): string {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    return safeJoin(this.dataRoot, type, modelId);
+  }
+
+  nameDir(modelType: string, modelId: string, name: string): string {
+    validateDataName(name);
+    return safeJoin(this.modelDir(modelType, modelId), name);
+  }
+
+  /** Absolute path of a version's `raw` file (whether or not it exists). */
+  contentPath(modelType: string, modelId: string, name: string, version: number): string {
+    return join(this.nameDir(modelType, modelId, name), String(version), RAW_FILE);
+  }
+
+  // ---- writing ----
+
+  /** Validates a write spec; throws `validation_failed` before anything touches the disk. @internal */
+  prepare(spec: WriteSpec): PreparedWrite {
+    const type = modelTypePath(spec.modelType);
+    validateModelId(spec.modelId);
+    validateDataName(spec.name);
+    if (typeof spec.contentType !== "string" || spec.contentType.length === 0) throw invalid("contentType must be a non-empty string");
+    const lifetime = validateLifetime(spec.lifetime);
+    const garbageCollection = validateGcPolicy(spec.garbageCollection);
+    const tags = { ...validateTags(spec.tags) };
+    const owner = spec.ownerDefinition;
+    if (!owner || typeof owner.ownerType !== "string" || owner.ownerType.length === 0 || typeof owner.ownerRef !== "string" || owner.ownerRef.length === 0) {
+      throw invalid("ownerDefinition needs a non-empty ownerType and ownerRef");
+    }
+    const ownerDefinition: OwnerDefinition = { ownerType: owner.ownerType, ownerRef: owner.ownerRef };
+    for (const [key, value] of Object.entries(owner)) {
+      if (key === "ownerType" || key === "ownerRef" || value === undefined || value === null || value === "") continue;
+      (ownerDefinition as unknown as Record<string, string>)[key] = String(value);
+    }
+    const id = spec.dataId ?? randomUUID();
+    return {
+      type,
+      modelId: spec.modelId,
+      name: spec.name,
+      specName: spec.specName ?? tags.specName ?? "",
+      template: {
+        id,
+        name: spec.name,
+        contentType: spec.contentType,
+        lifetime,
+        garbageCollection,
+        streaming: spec.streaming === true,
+        tags,
+        ownerDefinition,
+      },
+    };
+  }
+
+  /** Writes one complete version. Returns its metadata. */
+  async save(spec: WriteSpec, content: Uint8Array | string): Promise<DataMetadata> {
+    return this.saveInternal(this.prepare(spec), toBytes(content), {});
+  }
+
+  /** Writes a JSON resource (compact JSON, `application/json`) and returns its DataHandle. */
+  async saveResource(spec: Omit<WriteSpec, "contentType"> & { contentType?: string }, attributes: Record<string, unknown>): Promise<DataHandle> {
+    const prepared = this.prepare({ ...spec, contentType: "application/json" });
+    const meta = await this.saveInternal(prepared, Buffer.from(JSON.stringify(attributes), "utf8"), {});
+    return handleFor(meta, prepared.specName, attributes);
+  }
+
+  /** A single-use writer for one new version (writeAll/writeText/writeLine/writeStream/getFilePath). */
+  createWriter(spec: WriteSpec): FileDataWriter {
+    return new FileDataWriter(this, this.prepare(spec));
+  }
+
+  private async saveInternal(
+    prepared: PreparedWrite,
+    bytes: Uint8Array,
+    extra: { lifecycle?: "deleted"; renamedTo?: string; noSizeChecksum?: boolean },
+  ): Promise<DataMetadata> {
+    const claim = await this.claim(prepared);
+    try {
+      await atomicWriteFile(claim.rawPath, bytes, { mkdirs: false });
+      const sums = extra.noSizeChecksum ? {} : { size: bytes.byteLength, checksum: sha256(bytes) };
+      return await this.commit(prepared, claim, sums, extra);
+    } catch (err) {
+      await this.abort(claim);
+      throw err;
+    }
+  }
+
+  /**
+   * markDirty, ownership check, model registration, version claim and journal heal.
+   * @internal (used by FileDataWriter)
+   */
+  async claim(prepared: PreparedWrite): Promise<Claim> {
+    const { type, modelId, name } = prepared;
+    const nameDir = safeJoin(this.dataRoot, type, modelId, name);
+    await this.markDirty(nameDir);
+    await this.checkOwnership(prepared);
+    const state = await this.index.modelForWrite(type, modelId);
+    mkdirSync(nameDir, { recursive: true });
+    const existing = versionDirs(nameDir);
+    let next = maxOf(existing) + 1;
+    let claimed: number | null = null;
+    for (let attempt = 0; attempt < 100; attempt++, next++) {
+      try {
+        mkdirSync(join(nameDir, String(next)));
+        claimed = next;
+        break;
+      } catch (err) {
+        if (!isErrno(err, "EEXIST")) throw err;
+      }
+    }
+    if (claimed === null) throw new SwampError(DataErrorCode.conflict, `Failed to allocate version for "${name}" after 100 retries`);
+    await this.heal(prepared, nameDir, existing, state.fold.names.get(name));
+    const dir = join(nameDir, String(claimed));
+    return { version: claimed, dir, rawPath: join(dir, RAW_FILE) };
+  }
+
+  /** Appends journal lines for committed versions the journal misses, and dels for vanished ones. */
+  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], known: Map<number, DataMetadata> | undefined): Promise<void> {
+    const ops: JournalOp[] = [];
+    for (const version of onDisk) {
+      if (known?.has(version)) continue;
+      const meta = this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
+      if (meta) ops.push({ op: "put", ...meta, name: prepared.name, version });
+    }
+    if (known && known.size > 0) {
+      const present = new Set(onDisk);
+      for (const version of known.keys()) if (!present.has(version)) ops.push({ op: "del", name: prepared.name, version });
+    }
+    if (ops.length > 0) {
+      try {
+        await this.index.append(prepared.type, prepared.modelId, ops);
+      } catch (err) {
+        this.logger?.warn(`Could not heal the index of ${prepared.type}/${prepared.modelId}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Writes metadata.yaml (the commit point), appends the journal line, moves `latest`. @internal */
+  async commit(
+    prepared: PreparedWrite,
+    claim: Claim,
+    sums: { size?: number; checksum?: string },
+    extra: { lifecycle?: "deleted"; renamedTo?: string } = {},
+  ): Promise<DataMetadata> {
+    const meta: DataMetadata = {
+      ...prepared.template,
+      version: claim.version,
+      createdAt: this.nowIso(),
+    };
+    if (sums.size !== undefined) meta.size = sums.size;
+    if (sums.checksum !== undefined) meta.checksum = sums.checksum;
+    if (extra.lifecycle === "deleted") meta.lifecycle = "deleted";
+    if (extra.renamedTo !== undefined) meta.renamedTo = extra.renamedTo;
+    await atomicWriteFile(join(claim.dir, METADATA_FILE), serializeMetadata(meta), { mkdirs: false });
+    // Committed. What follows is derived state; a failure is repaired later, not reported.
+    try {
+      await this.index.append(prepared.type, prepared.modelId, [{ op: "put", ...meta }]);
+    } catch (err) {
+      this.logger?.warn(`Could not append to the index journal of ${prepared.type}/${prepared.modelId}: ${(err as Error).message}`);
+    }
+    try {
+      await this.advanceLatest(join(claim.dir, ".."), claim.version);
+    } catch (err) {
+      this.logger?.warn(`Could not update latest for "${prepared.name}": ${(err as Error).message}`);
+    }
+    return meta;
+  }
+
+  /** Removes a claimed, uncommitted version directory. @internal */
+  async abort(claim: Claim): Promise<void> {
+    if (existsSync(join(claim.dir, METADATA_FILE))) return; // committed: never remove
+    await rm(claim.dir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  private async checkOwnership(prepared: PreparedWrite): Promise<void> {
+    const current = await this.resolveLatest(prepared.type, prepared.modelId, prepared.name, true);
+    if (!current) return;
+    const have = current.ownerDefinition;
+    const want = prepared.template.ownerDefinition;
+    if (have.ownerType !== want.ownerType || have.ownerRef !== want.ownerRef) {
+      throw new SwampError(
+        DataErrorCode.ownershipMismatch,
+        `Ownership validation failed for "${prepared.name}": existing owner "${have.ownerType}:${have.ownerRef}" does not match new owner "${want.ownerType}:${want.ownerRef}"`,
+        { details: { name: prepared.name, existingOwner: have, newOwner: want } },
+      );
+    }
+  }
+
+  /**
+   * Moves `latest` to `version` unless it already names a higher version, then makes sure no
+   * higher committed version appeared meanwhile (so racing writers converge on the maximum).
+   */
+  private async advanceLatest(nameDir: string, version: number): Promise<void> {
+    let target = version;
+    for (let round = 0; round < 16; round++) {
+      const current = readLatestPointer(nameDir);
+      if (current === null || current < target) await this.writeLatest(nameDir, target);
+      let higher: number | null = null;
+      for (let v = target + 1; existsSync(join(nameDir, String(v))); v++) {
+        if (existsSync(join(nameDir, String(v), METADATA_FILE))) higher = v;
+      }
+      if (higher === null) return;
+      target = higher;
+    }
+  }
+
+  private async writeLatest(nameDir: string, version: number): Promise<void> {
+    await atomicWriteFile(join(nameDir, LATEST_FILE), String(version), { durable: false, mkdirs: false });
+  }
+
+  // ---- reading ----
+
+  private readMetadataFile(path: string): DataMetadata | null {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) return null;
+      throw err;
+    }
+    return parseMetadata(text, path);
+  }
+
+  /** Committed versions on disk (metadata.yaml present), highest first. */
+  private committedOnDisk(nameDir: string): number[] {
+    const dirs = versionDirs(nameDir);
+    dirs.sort((a, b) => b - a);
+    const out: number[] = [];
+    for (const v of dirs) if (existsSync(join(nameDir, String(v), METADATA_FILE))) out.push(v);
+    return out;
+  }
+
+  private maxCommittedOnDisk(nameDir: string): number | null {
+    const dirs = versionDirs(nameDir);
+    dirs.sort((a, b) => b - a);
+    for (const v of dirs) if (existsSync(join(nameDir, String(v), METADATA_FILE))) return v;
+    return null;
+  }
+
+  /** The version `latest` resolves to: the pointer if it names a committed version, else the highest committed one. */
+  private latestVersion(nameDir: string): number | null {
+    const pointer = readLatestPointer(nameDir);
+    if (pointer !== null && existsSync(join(nameDir, String(pointer), METADATA_FILE))) return pointer;
+    return this.maxCommittedOnDisk(nameDir);
+  }
+
+  private safeNameDir(type: string, modelId: string, name: string): string | null {
+    if (dataNameProblem(name) !== null) return null;
+    try {
+      return safeJoin(this.dataRoot, type, modelId, name);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Latest version of `name` (normalized type), optionally following rename tombstones. */
+  private async resolveLatest(type: string, modelId: string, name: string, follow: boolean): Promise<DataMetadata | null> {
+    let current = name;
+    for (let hops = 0; ; hops++) {
+      const nameDir = this.safeNameDir(type, modelId, current);
+      if (!nameDir) return null;
+      const version = this.latestVersion(nameDir);
+      if (version === null) return null;
+      const meta = this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
+      if (!meta) return null;
+      if (!follow || !isRenamed(meta)) return meta;
+      if (hops >= MAX_RENAME_HOPS) {
+        this.logger?.warn(`Rename chain depth exceeded for ${name} (model ${modelId}). Data exists but is unreachable — simplify the rename chain.`);
+        return null;
+      }
+      current = meta.renamedTo as string;
+    }
+  }
+
+  /**
+   * One version's metadata. Without `version`: the latest, following rename forward
+   * references up to 5 hops (null past that, with a warning). With `version`: exactly that
+   * version of `name`, never forwarded. Null when it does not exist (or is not committed).
+   */
+  async get(modelType: string, modelId: string, name: string, version?: number): Promise<DataMetadata | null> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    if (version === undefined) return this.resolveLatest(type, modelId, name, true);
+    const nameDir = this.safeNameDir(type, modelId, name);
+    if (!nameDir || !Number.isSafeInteger(version) || version < 1) return null;
+    return this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
+  }
+
+  /** Latest version of `name` itself (tombstones returned as they are). */
+  async getLatestNoFollow(modelType: string, modelId: string, name: string): Promise<DataMetadata | null> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    return this.resolveLatest(type, modelId, name, false);
+  }
+
+  /** Raw bytes of one committed version, or null. */
+  async getContent(modelType: string, modelId: string, name: string, version: number): Promise<Buffer | null> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const nameDir = this.safeNameDir(type, modelId, name);
+    if (!nameDir) return null;
+    const dir = join(nameDir, String(version));
+    if (!existsSync(join(dir, METADATA_FILE))) return null;
+    try {
+      return await readFile(join(dir, RAW_FILE));
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * A resource's attributes: the latest version (following renames) or an explicit version,
+   * parsed as a JSON object. Null when missing or not a JSON object.
+   */
+  async readResource(modelType: string, modelId: string, name: string, version?: number): Promise<Record<string, unknown> | null> {
+    const meta = await this.get(modelType, modelId, name, version);
+    if (!meta) return null;
+    const raw = await this.getContent(modelType, modelId, meta.name, meta.version);
+    if (!raw) return null;
+    try {
+      const parsed = JSON.parse(raw.toString("utf8")) as unknown;
+      return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Every committed version of `name` (no forwarding), newest first, from the model's index. */
+  async versions(modelType: string, modelId: string, name: string): Promise<DataMetadata[]> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const fold = await this.index.model(type, modelId);
+    if (!fold) return [];
+    return fold.versionsOf(name).reverse();
+  }
+
+  /** `versions()` as the `data versions` summaries (isLatest = highest version). */
+  async versionSummaries(modelType: string, modelId: string, name: string): Promise<VersionSummary[]> {
+    const list = await this.versions(modelType, modelId, name);
+    return list.map((meta, i) => ({
+      version: meta.version,
+      createdAt: meta.createdAt,
+      ...(meta.size !== undefined ? { size: meta.size } : {}),
+      ...(meta.checksum !== undefined ? { checksum: meta.checksum } : {}),
+      isLatest: i === 0,
+    }));
+  }
+
+  /**
+   * The latest version of every data item of one model (`data list`): rename tombstones
+   * resolve to their target (up to 5 hops) and de-duplicate, deletion markers are included.
+   * Sorted by name. Reads only this model's index journal.
+   */
+  async list(modelType: string, modelId: string): Promise<DataMetadata[]> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const fold = await this.index.model(type, modelId);
+    if (!fold) return [];
+    const seen = new Map<string, DataMetadata>();
+    for (const name of fold.names.keys()) {
+      let meta = fold.latestOf(name);
+      let hops = 0;
+      while (meta && isRenamed(meta)) {
+        if (hops >= MAX_RENAME_HOPS) {
+          this.logger?.warn(`Rename chain depth exceeded for ${name} (model ${modelId}). Data exists but is unreachable — simplify the rename chain.`);
+          meta = undefined;
+          break;
+        }
+        hops++;
+        meta = fold.latestOf(meta.renamedTo as string);
+      }
+      if (meta && !seen.has(meta.name)) seen.set(meta.name, meta);
+    }
+    return [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  // ---- deletion ----
+
+  /**
+   * Deletes one version (then `latest` moves to the highest remaining one; the name directory
+   * goes when none remain) or, without `version`, every version of `name`.
+   */
+  async delete(modelType: string, modelId: string, name: string, version?: number, options: { modelName?: string } = {}): Promise<DeleteResult> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const nameDir = this.safeNameDir(type, modelId, name);
+    const committed = nameDir ? this.committedOnDisk(nameDir) : [];
+    if (!nameDir || committed.length === 0) {
+      throw notFound(`No data named "${name}" exists for model ${options.modelName ?? modelId}`, { name });
+    }
+    if (version === undefined) {
+      await this.markDirty(nameDir);
+      await this.removeName(type, modelId, name);
+      await this.index.compactIfNeeded(type, modelId);
+      return { versionsDeleted: committed.length };
+    }
+    if (!committed.includes(version)) {
+      const available = [...committed].sort((a, b) => a - b).join(", ");
+      throw notFound(`Version ${version} does not exist for "${name}" (available versions: ${available})`, { name, version });
+    }
+    await this.markDirty(join(nameDir, String(version)));
+    await this.removeVersions(type, modelId, name, [version]);
+    await this.index.compactIfNeeded(type, modelId);
+    return { versionsDeleted: 1 };
+  }
+
+  /**
+   * Removes versions of one name (no markDirty, no checks: gc and delete call it). `latest` is
+   * repaired; the name directory goes when no committed version remains. @internal
+   */
+  async removeVersions(type: string, modelId: string, name: string, versions: number[]): Promise<number[]> {
+    const nameDir = safeJoin(this.dataRoot, type, modelId, name);
+    const removed: number[] = [];
+    for (const version of versions) {
+      const dir = join(nameDir, String(version));
+      const trash = join(nameDir, `.${version}.deleting-${randomUUID().slice(0, 8)}`);
+      try {
+        await rename(dir, trash);
+      } catch (err) {
+        if (isErrno(err, "ENOENT")) continue;
+        throw err;
+      }
+      removed.push(version);
+      await rm(trash, { recursive: true, force: true });
+    }
+    const remaining = this.committedOnDisk(nameDir);
+    if (remaining.length === 0) {
+      await this.removeName(type, modelId, name);
+      return removed;
+    }
+    if (removed.length > 0) {
+      await this.index.append(type, modelId, removed.map((version) => ({ op: "del" as const, name, version })));
+    }
+    const pointer = readLatestPointer(nameDir);
+    const max = remaining[0] as number;
+    if (pointer === null || pointer !== max) await this.writeLatest(nameDir, max);
+    return removed;
+  }
+
+  /** Removes a whole name directory atomically (rename aside, journal `drop`, then delete). @internal */
+  async removeName(type: string, modelId: string, name: string): Promise<void> {
+    const modelDir = safeJoin(this.dataRoot, type, modelId);
+    const nameDir = safeJoin(modelDir, name);
+    const trash = join(modelDir, `.${name}.deleting-${randomUUID().slice(0, 8)}`);
+    let moved = true;
+    try {
+      await rename(nameDir, trash);
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err;
+      moved = false;
+    }
+    await this.index.append(type, modelId, [{ op: "drop", name }]);
+    if (moved) await rm(trash, { recursive: true, force: true });
+  }
+
+  /** Deletes leftovers of interrupted deletions (`.*.deleting-*`) in one model directory. */
+  async sweepTrash(modelType: string, modelId: string): Promise<number> {
+    const modelDir = this.modelDir(modelType, modelId);
+    let swept = 0;
+    const sweep = async (dir: string) => {
+      let entries: string[];
+      try {
+        entries = await readdir(dir);
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        if (entry.startsWith(".") && entry.includes(".deleting-")) {
+          await rm(join(dir, entry), { recursive: true, force: true });
+          swept++;
+        } else if (!entry.startsWith(".") && dir === modelDir) {
+          await sweep(join(dir, entry));
+        }
+      }
+    };
+    await sweep(modelDir);
+    return swept;
+  }
+
+  // ---- tombstones ----
+
+  /**
+   * Renames a data item: copies the old name's latest version to the new name (fresh id),
+   * then writes a tombstone with a forward reference under the old name. If the tombstone
+   * cannot be written, the copy is rolled back.
+   */
+  async rename(modelType: string, modelId: string, oldName: string, newName: string): Promise<RenameResult> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    if (oldName === newName) throw invalid("Old name and new name must be different.");
+    const problem = dataNameProblem(newName);
+    if (problem !== null) throw invalid(`Invalid new name "${newName}": ${problem}`, { newName });
+    const old = await this.resolveLatest(type, modelId, oldName, false);
+    if (!old) throw notFound(`Data "${oldName}" not found`, { name: oldName });
+    if (old.lifecycle === "deleted") throw conflict(`Data "${oldName}" is already deleted or renamed`, { name: oldName });
+    const target = await this.resolveLatest(type, modelId, newName, false);
+    if (target && target.lifecycle !== "deleted") throw conflict(`Data "${newName}" already exists`, { name: newName });
+    const content = await this.getContent(type, modelId, oldName, old.version);
+    if (!content) throw notFound(`Content not found for "${oldName}" version ${old.version}`, { name: oldName, version: old.version });
+
+    await this.markDirty();
+    const base: WriteSpec = {
+      modelType: type,
+      modelId,
+      name: newName,
+      contentType: old.contentType,
+      lifetime: old.lifetime,
+      garbageCollection: old.garbageCollection,
+      streaming: old.streaming,
+      tags: old.tags,
+      ownerDefinition: old.ownerDefinition,
+    };
+    const copied = await this.saveInternal(this.prepare(base), content, {});
+    try {
+      const tombstone = this.prepare({ ...base, name: oldName, dataId: old.id, contentType: "application/json", streaming: false });
+      const renamedAt = this.nowIso();
+      await this.saveInternal(tombstone, Buffer.from(JSON.stringify({ renamedTo: newName, renamedAt }), "utf8"), {
+        lifecycle: "deleted",
+        renamedTo: newName,
+        noSizeChecksum: true,
+      });
+    } catch (err) {
+      try {
+        await this.removeVersions(type, modelId, newName, [copied.version]);
+      } catch (rollbackErr) {
+        this.logger?.warn(`Rename rollback failed for "${newName}" version ${copied.version}: ${(rollbackErr as Error).message}`);
+      }
+      throw err;
+    }
+    return { oldName, newName, copiedVersion: old.version, newVersion: copied.version };
+  }
+
+  /**
+   * Writes a deletion marker (after a successful `delete` method): a new version with
+   * `lifecycle: deleted`, JSON content = the last attributes + deletedAt + deletedByMethod.
+   */
+  async writeDeletionMarker(
+    modelType: string,
+    modelId: string,
+    name: string,
+    options: { deletedByMethod: string; deletedAt?: string },
+  ): Promise<DataHandle> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const last = await this.resolveLatest(type, modelId, name, false);
+    if (!last) throw notFound(`Data "${name}" not found`, { name });
+    if (last.lifecycle === "deleted") throw conflict(`Data "${name}" is already deleted or renamed`, { name });
+    let attributes: Record<string, unknown> = {};
+    const raw = await this.getContent(type, modelId, name, last.version);
+    if (raw && last.contentType === "application/json") {
+      try {
+        const parsed = JSON.parse(raw.toString("utf8")) as unknown;
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) attributes = parsed as Record<string, unknown>;
+      } catch {
+        // not JSON: keep no attributes
+      }
+    }
+    const content = { ...attributes, deletedAt: options.deletedAt ?? this.nowIso(), deletedByMethod: options.deletedByMethod };
+    const prepared = this.prepare({
+      modelType: type,
+      modelId,
+      name,
+      contentType: "application/json",
+      lifetime: last.lifetime,
+      garbageCollection: last.garbageCollection,
+      streaming: false,
+      tags: last.tags,
+      ownerDefinition: last.ownerDefinition,
+      dataId: last.id,
+    });
+    const meta = await this.saveInternal(prepared, Buffer.from(JSON.stringify(content), "utf8"), { lifecycle: "deleted" });
+    return handleFor(meta, prepared.specName, content);
+  }
+
+  /** Size of a version's raw file in bytes (0 when missing). */
+  async rawSize(type: string, modelId: string, name: string, version: number): Promise<number> {
+    try {
+      return (await stat(join(safeJoin(this.dataRoot, type, modelId, name), String(version), RAW_FILE))).size;
+    } catch {
+      return 0;
+    }
+  }
+}

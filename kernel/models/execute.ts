@@ -1,0 +1,434 @@
+/**
+ * Running a model method, end to end:
+ *
+ *   per-model lock → definition and type → inputs (coerced, defaulted, validated) → phase-1 CEL
+ *   (saved to definitions-evaluated/) → input overrides → phase-2 CEL (env, vault: secrets
+ *   become sentinels) → argument validation → pre-flight checks (mutating methods) → driver
+ *   (raw: in process; docker: a container) → data written with the tag chain → reports →
+ *   output record.
+ *
+ * Secrets never reach disk: the evaluated definition is saved before phase 2, reports and the
+ * JSON view see arguments as written, and every sink goes through the run's Redactor.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { dirname } from "node:path";
+import { stringify } from "yaml";
+import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/errors.js";
+import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
+import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
+import { DataRepository } from "../data/repository.js";
+import { ExpressionContext, selfFromDefinition, type DefinitionLookup } from "../expressions/context.js";
+import { evaluateDefinition, resolveRuntimeExpressions, revealSecrets, SecretBag, type VaultAccess } from "../expressions/evaluate.js";
+import { narrowRequiredInputs } from "../expressions/deps.js";
+import { atomicWriteFile } from "../runtime/atomic-write.js";
+import type { Kernel } from "../runtime/kernel.js";
+import { Redactor } from "../runtime/redact.js";
+import { containsExpression, argumentKeys, unknownMethod, validateGlobalArguments, validateMethodArguments } from "./arguments.js";
+import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
+import { RepositoryDataAccess } from "./data-access.js";
+import { definitionHash, type Definition } from "./definition.js";
+import { declaredInputNames, resolveInputs } from "./inputs.js";
+import { OutputRepository, type OutputRecord } from "./outputs.js";
+import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
+import type { DefinitionRepository, StoredDefinition } from "./repository.js";
+import { definitionRepository } from "./service.js";
+import { rewriteShellSecrets } from "./shell-secrets.js";
+import { isMutating, loadModelType, methodKind } from "./types.js";
+import { validatePluginConfig } from "../runtime/kernel.js";
+
+export interface RunOptions extends CheckFlags, ReportFlags {
+  /** Model name or id. */
+  ref: string;
+  method: string;
+  /** Parsed `--input` values (strings until schemas coerce them). */
+  inputs?: Record<string, unknown>;
+  /** `--tag` runtime tags. */
+  tags?: Record<string, string>;
+  /** `--driver` override. */
+  driver?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Live output of the method (already redacted). */
+  onOutput?(line: string, stream: "stdout" | "stderr"): void;
+  /** Resolves `vault.get` (wired by the vault service). */
+  vault?: VaultAccess;
+  /** Registers extra secret values to redact (e.g. sensitive outputs read back). */
+  redactor?: Redactor;
+}
+
+export interface DataArtifact {
+  id: string;
+  name: string;
+  specName: string;
+  kind: "resource" | "file";
+  version: number;
+  path: string;
+  attributes?: Record<string, unknown>;
+}
+
+export interface RunView {
+  modelId: string;
+  modelName: string;
+  modelType: string;
+  methodName: string;
+  status: "succeeded" | "failed";
+  duration: number;
+  outputId: string;
+  logFile: string;
+  driver: string;
+  dataArtifacts: DataArtifact[];
+  reports: Record<string, { name: string; scope: string; success: boolean; markdown?: string; json?: Record<string, unknown>; error?: string }>;
+  globalArguments: Record<string, unknown>;
+  methodArguments: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+/** The run failed: the view (with reports) is attached so the CLI can still show it. */
+export class MethodRunError extends SwampError {
+  constructor(
+    readonly view: RunView,
+    code: string,
+    message: string,
+  ) {
+    super(code, message, { details: { outputId: view.outputId, logFile: view.logFile } });
+    this.name = "MethodRunError";
+  }
+}
+
+class RunLog implements MethodLogger {
+  private readonly stream: WriteStream;
+
+  constructor(
+    path: string,
+    private readonly redactor: Redactor,
+    private readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.stream = createWriteStream(path, { flags: "a", mode: 0o600 });
+  }
+
+  private write(line: string, stream: "stdout" | "stderr", level: string): void {
+    const text = this.redactor.redact(line);
+    this.stream.write(`${new Date().toISOString()} ${level} ${text}\n`);
+    this.onOutput?.(text, stream);
+  }
+
+  debug(message: string): void {
+    this.stream.write(`${new Date().toISOString()} DEBUG ${this.redactor.redact(message)}\n`);
+  }
+  info(message: string): void {
+    this.write(message, "stdout", "INFO");
+  }
+  warn(message: string): void {
+    this.write(message, "stderr", "WARN");
+  }
+  error(message: string): void {
+    this.write(message, "stderr", "ERROR");
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.stream.end(resolve));
+  }
+}
+
+function definitionLookup(repo: DefinitionRepository): DefinitionLookup {
+  return {
+    async find(ref) {
+      const found = await repo.find(ref);
+      if (!found) return null;
+      const d = found.definition;
+      return { id: d.id, name: d.name, version: d.version, tags: d.tags, globalArguments: d.globalArguments, inputs: d.inputs, type: d.type };
+    },
+  };
+}
+
+/** Splits `--input` values between declared inputs and method-argument overrides. */
+function splitInputs(definition: Definition, plugin: ModelTypePlugin, method: string, values: Record<string, unknown>) {
+  const declared = new Set(declaredInputNames(definition.inputs as never));
+  const inputs: Record<string, unknown> = {};
+  const overrides: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) (declared.has(k) ? inputs : overrides)[k] = v;
+  const keys = argumentKeys(plugin.methods[method]?.arguments);
+  if (keys) {
+    const unknown = Object.keys(overrides).filter((k) => !keys.includes(k));
+    if (unknown.length) {
+      throw new SwampError(
+        ErrorCode.validation,
+        `Unknown method input(s): ${unknown.join(", ")}. Valid inputs are: ${[...declared, ...keys].join(", ") || "none"}`,
+        { details: { unknown } },
+      );
+    }
+  }
+  return { inputs, overrides };
+}
+
+function artifactOf(data: DataRepository, handle: DataHandle, modelType: string, modelId: string): DataArtifact {
+  return {
+    id: handle.dataId,
+    name: handle.name,
+    specName: handle.specName,
+    kind: handle.kind,
+    version: handle.version,
+    path: dirname(data.contentPath(modelType, modelId, handle.name, handle.version)),
+    ...(handle.attributes ? { attributes: handle.attributes } : {}),
+  };
+}
+
+/** Persists what an out-of-process driver produced, through the same writers a method uses. */
+async function persistPending(outputs: DriverOutput[], run: import("./method-context.js").MethodRun): Promise<void> {
+  for (const out of outputs) {
+    if (out.kind !== "pending") continue;
+    const overrides = {
+      ...(out.tags ? { tags: out.tags } : {}),
+      ...(out.metadata?.lifetime ? { lifetime: out.metadata.lifetime } : {}),
+      ...(out.metadata?.garbageCollection !== undefined ? { garbageCollection: out.metadata.garbageCollection } : {}),
+    };
+    if (out.type === "resource") {
+      const attributes = JSON.parse(Buffer.from(out.content).toString("utf8")) as Record<string, unknown>;
+      await run.context.writeResource(out.specName, out.name, attributes, overrides);
+    } else {
+      const writer = run.context.createFileWriter(out.specName, out.name, {
+        ...overrides,
+        ...(out.metadata?.contentType ? { contentType: out.metadata.contentType } : {}),
+      });
+      await writer.writeAll(out.content);
+    }
+  }
+}
+
+export async function runMethod(kernel: Kernel, options: RunOptions): Promise<RunView> {
+  const definitions = definitionRepository(kernel);
+  const pre = await definitions.require(options.ref);
+  const modelType = pre.definition.type ?? "";
+  return kernel.locks.withModelLocks([{ modelType, modelId: pre.definition.id }], async () => {
+    // Re-read under the lock: another process may have edited the definition meanwhile.
+    const stored = await definitions.require(pre.definition.id);
+    return runLocked(kernel, definitions, stored, options);
+  });
+}
+
+async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stored: StoredDefinition, options: RunOptions): Promise<RunView> {
+  const definition = stored.definition;
+  const modelType = definition.type ?? "";
+  const plugin = await loadModelType(kernel.registry, modelType);
+  const method = options.method;
+  const methodDef = plugin.methods[method];
+  if (!methodDef) throw unknownMethod(plugin, method);
+
+  const data = new DataRepository({ dataRoot: kernel.paths.resolve("data") });
+  const redactor = options.redactor ?? new Redactor();
+
+  // Inputs: declared ones are coerced, defaulted and validated; the rest override method args.
+  const { inputs: rawInputs, overrides } = splitInputs(definition, plugin, method, options.inputs ?? {});
+  const inputs = definition.inputs
+    ? await resolveInputs(definition.inputs as never, rawInputs, new Set(narrowRequiredInputs(definition.inputs.required ?? [], definition, method)))
+    : rawInputs;
+
+  // Phase 1: everything but env and vault; the evaluated copy is saved (it holds no secrets).
+  const expressionContext = new ExpressionContext({
+    self: selfFromDefinition(definition),
+    inputs,
+    definitions: definitionLookup(definitions),
+    data: new RepositoryDataAccess(data, definitions),
+  });
+  const phase1 = await evaluateDefinition(definition, expressionContext);
+  const evaluated = phase1.definition;
+  const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
+  await atomicWriteFile(evaluatedPath, stringify(evaluated, { lineWidth: 0 }), { durable: false });
+
+  const methodArgsAsWritten = { ...(evaluated.methods[method]?.arguments ?? {}), ...overrides };
+  const globalArgsAsWritten = evaluated.globalArguments;
+
+  // Phase 2: env and vault. Secrets come back as sentinels plus a bag; values are registered for redaction.
+  const bag = new SecretBag();
+  const runtime = await resolveRuntimeExpressions(
+    { globalArguments: globalArgsAsWritten, methodArguments: methodArgsAsWritten },
+    { env: kernel.env, ...(options.vault ? { vault: options.vault } : {}), context: expressionContext, secrets: bag },
+  );
+  for (const secret of bag.secrets.values()) redactor.register(secret);
+  const unresolvedGlobals = phase1.unresolved.filter((u) => u.path.startsWith("globalArguments"));
+  for (const u of phase1.unresolved.filter((u) => u.path.startsWith(`methods.${method}.`))) {
+    throw new SwampError(ErrorCode.expressionFailed, `Could not evaluate ${u.path}: ${u.error}`, { details: { path: u.path } });
+  }
+
+  // Shell commands get secrets through the environment; everything else gets real values.
+  let methodArgs = runtime.value.methodArguments as Record<string, unknown>;
+  let secretEnv: Record<string, string> = {};
+  if (typeof methodArgs.run === "string" && bag.secrets.size > 0) {
+    const rewritten = rewriteShellSecrets(methodArgs.run, bag.secrets);
+    methodArgs = { ...methodArgs, run: rewritten.run };
+    secretEnv = rewritten.env;
+  }
+  methodArgs = revealSecrets(methodArgs, bag.secrets);
+  const globalArgs = revealSecrets(runtime.value.globalArguments as Record<string, unknown>, bag.secrets);
+
+  // Arguments: globals (partial schema; expressions left unresolved stay as text), then the
+  // method's own keys (unknown ones rejected) and its schema over globals merged underneath.
+  const checkedGlobals = unresolvedGlobals.length ? globalArgs : validateGlobalArguments(plugin, globalArgs, { partial: true });
+  validateMethodArguments(plugin, method, methodArgs, { partial: true });
+  const mergeGlobals = argumentKeys(methodDef.arguments) !== null;
+  const staticGlobals = Object.fromEntries(Object.entries(checkedGlobals).filter(([, v]) => !containsExpression(v)));
+  const finalArgs = validateMethodArguments(plugin, method, mergeGlobals ? { ...staticGlobals, ...methodArgs } : methodArgs, { partial: false });
+  const strippedArgs = argumentKeys(methodDef.arguments)
+    ? Object.fromEntries(Object.entries(finalArgs).filter(([k]) => argumentKeys(methodDef.arguments)!.includes(k)))
+    : finalArgs;
+
+  // Output record and the run's log file.
+  const outputs = new OutputRepository(kernel.paths.resolve("outputs"));
+  const outputId = randomUUID();
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const basePath = outputs.basePath(modelType, method, definition.id, startedAt);
+  const logFile = `${basePath}.log`;
+  const log = new RunLog(logFile, redactor, options.onOutput);
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
+
+  const { MethodRun } = await import("./method-context.js");
+  const run = new MethodRun({
+    data,
+    plugin,
+    definition: evaluated,
+    methodName: method,
+    repoDir: kernel.repoDir,
+    signal: controller.signal,
+    globalArgs: checkedGlobals,
+    runtimeTags: options.tags ?? {},
+    logger: log,
+    redactor,
+    secretEnv,
+  });
+
+  const kind = methodKind(method, methodDef.kind);
+  let failure: unknown = null;
+  let driverType = options.driver ?? definition.driver ?? kernel.marker.defaultDriver ?? "raw";
+  try {
+    if (isMutating(kind)) {
+      const checks = selectChecks(plugin, definition, method, options);
+      if (checks.length) {
+        log.debug(`Running ${checks.length} pre-flight check(s)`);
+        const outcomes = await runChecks(checks, { ...run.context });
+        const failed = outcomes.filter((o) => !o.passed);
+        if (failed.length) throw checksFailedError(definition.name, method, failed);
+      }
+    }
+    const driverPlugin = await kernel.registry.load("driver", driverType);
+    driverType = driverPlugin.type;
+    const driverConfig = (options.driver || definition.driver ? definition.driverConfig : kernel.marker.defaultDriverConfig) ?? {};
+    const driver = await driverPlugin.createDriver(validatePluginConfig(driverPlugin.configSchema, driverConfig, `driver "${driverType}"`) as Record<string, unknown>);
+    const request: ExecutionRequest = {
+      protocolVersion: 1,
+      modelType,
+      modelId: definition.id,
+      methodName: method,
+      globalArgs: checkedGlobals,
+      methodArgs: strippedArgs,
+      definitionMeta: { id: definition.id, name: definition.name, version: definition.version, tags: definition.tags },
+      ...(Object.keys(secretEnv).length ? { secretEnv } : {}),
+    };
+    const result = await driver.execute(request, {
+      signal: controller.signal,
+      onLog: (line, stream) => (stream === "stdout" ? log.info(line) : log.warn(line)),
+      runInProcess: async () => {
+        const returned = await methodDef.execute(strippedArgs, run.context);
+        return returned && returned.dataHandles ? returned.dataHandles : run.handles;
+      },
+    });
+    if (result.status === "error") {
+      throw result.cause ?? new SwampError(ErrorCode.methodExecutionFailed, result.error ?? "Method failed");
+    }
+    await persistPending(result.outputs, run);
+  } catch (err) {
+    failure = controller.signal.aborted && errorCode(err) !== "checks_failed" ? (controller.signal.reason ?? err) : err;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    await run.discardUnfinalized();
+  }
+
+  const handles = run.handles;
+  const status = failure ? "failed" : "succeeded";
+  const view: RunView = {
+    modelId: definition.id,
+    modelName: definition.name,
+    modelType,
+    methodName: method,
+    status,
+    duration: Math.round(performance.now() - started),
+    outputId,
+    logFile,
+    driver: driverType,
+    dataArtifacts: handles.map((h) => artifactOf(data, h, modelType, definition.id)),
+    reports: {},
+    globalArguments: redactor.redactValue(globalArgsAsWritten),
+    methodArguments: redactor.redactValue(methodArgsAsWritten),
+  };
+  if (failure) view.error = { code: errorCode(failure) ?? ErrorCode.methodExecutionFailed, message: redactor.redact(errorMessage(failure)) };
+
+  // Reports run after success and failure alike (not after a cancellation).
+  let reportRuns: ReportRun[] = [];
+  if (!controller.signal.aborted) {
+    const selected = await selectReports(kernel.registry, definition, plugin.reports ?? [], method, options);
+    const { describeModelType } = await import("./types.js");
+    reportRuns = await runReports(
+      data,
+      { modelType, modelId: definition.id, modelName: definition.name },
+      selected,
+      {
+        scope: "method",
+        repoDir: kernel.repoDir,
+        modelType,
+        modelId: definition.id,
+        definition: { id: definition.id, name: definition.name, version: definition.version, tags: definition.tags },
+        methodName: method,
+        globalArgs: view.globalArguments,
+        methodArgs: view.methodArguments,
+        executionStatus: status,
+        ...(view.error ? { errorMessage: view.error.message } : {}),
+        dataHandles: handles,
+        outputSpecs: describeModelType(plugin).dataOutputSpecs.map((s) => ({
+          specName: s.specName,
+          kind: s.kind,
+          ...(s.description ? { description: s.description } : {}),
+          ...(s.schema ? { schema: s.schema } : {}),
+          ...(s.contentType ? { contentType: s.contentType } : {}),
+        })),
+      },
+      (text) => redactor.redact(text),
+    );
+    for (const r of reportRuns) view.reports[r.name] = r;
+  }
+
+  const completedAt = new Date().toISOString();
+  const record: OutputRecord = {
+    id: outputId,
+    definitionId: definition.id,
+    modelName: definition.name,
+    type: modelType,
+    methodName: method,
+    status: controller.signal.aborted ? "cancelled" : status,
+    startedAt,
+    completedAt,
+    durationMs: view.duration,
+    ...(view.error ? { error: view.error } : {}),
+    retryCount: 0,
+    provenance: { definitionHash: definitionHash(definition), modelVersion: definition.version, triggeredBy: "manual", driver: driverType },
+    artifacts: { dataArtifacts: handles.map((h) => ({ dataId: h.dataId, name: h.name, version: h.version, tags: h.tags })) },
+    logFile,
+    pid: process.pid,
+  };
+  await log.close();
+  await outputs.save(record, basePath);
+
+  if (failure) throw new MethodRunError(view, view.error?.code ?? ErrorCode.methodExecutionFailed, view.error?.message ?? "Method failed");
+  const failedReports = reportRuns.filter((r) => !r.success);
+  if (failedReports.length) {
+    view.status = "failed";
+    throw new MethodRunError(view, "report_failed", `Report(s) failed: ${failedReports.map((r) => `${r.name}: ${r.error ?? "failed"}`).join("; ")}`);
+  }
+  return view;
+}

@@ -1,0 +1,175 @@
+/**
+ * The MethodContext a method body runs with: its writers persist through the data repository
+ * with the tag chain, lifetime overrides and redaction applied, and every handle produced is
+ * collected so the run can report it even when the method forgets to return it.
+ */
+import { SwampError } from "../contract/errors.js";
+import type {
+  DataHandle,
+  DataWriter,
+  MethodContext,
+  MethodLogger,
+  ModelTypePlugin,
+  WriteOverrides,
+} from "../contract/ports/model-type.js";
+import type { DataRepository } from "../data/repository.js";
+import { resolveTags } from "../data/tags.js";
+import type { Redactor } from "../runtime/redact.js";
+import type { Definition } from "./definition.js";
+
+export interface MethodContextOptions {
+  data: DataRepository;
+  plugin: ModelTypePlugin;
+  /** The evaluated definition. */
+  definition: Definition;
+  methodName: string;
+  repoDir: string;
+  signal: AbortSignal;
+  globalArgs: Record<string, unknown>;
+  runtimeTags: Record<string, string>;
+  logger: MethodLogger;
+  redactor: Redactor;
+  secretEnv?: Record<string, string>;
+}
+
+function parseJsonObject(bytes: Buffer | null): Record<string, unknown> | null {
+  if (!bytes) return null;
+  try {
+    const value = JSON.parse(bytes.toString("utf8")) as unknown;
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export class MethodRun {
+  readonly handles: DataHandle[] = [];
+  private readonly open = new Set<DataWriter>();
+  readonly context: MethodContext;
+
+  constructor(private readonly o: MethodContextOptions) {
+    const def = o.definition;
+    const modelType = def.type ?? o.plugin.type;
+    this.context = {
+      signal: o.signal,
+      repoDir: o.repoDir,
+      modelType,
+      modelId: def.id,
+      methodName: o.methodName,
+      globalArgs: o.globalArgs,
+      definition: { id: def.id, name: def.name, version: def.version, tags: def.tags },
+      logger: o.logger,
+      writeResource: (spec, instance, data, overrides) => this.writeResource(spec, instance, data, overrides),
+      createFileWriter: (spec, instance, overrides) => this.createFileWriter(spec, instance, overrides),
+      readResource: async (instance, version) => {
+        const meta = await o.data.get(modelType, def.id, instance, version);
+        return meta ? parseJsonObject(await o.data.getContent(modelType, def.id, meta.name, meta.version)) : null;
+      },
+      deleteResource: async (instance) => {
+        if (await o.data.get(modelType, def.id, instance)) await o.data.delete(modelType, def.id, instance);
+      },
+      redact: (text) => o.redactor.redact(text),
+      ...(o.secretEnv && Object.keys(o.secretEnv).length ? { secretEnv: o.secretEnv } : {}),
+    };
+  }
+
+  private lifecycle(spec: string, declared: { lifetime: string; garbageCollection: number | string }, overrides?: WriteOverrides) {
+    const fromDefinition = this.o.definition.resources?.[spec];
+    return {
+      lifetime: fromDefinition?.lifetime ?? overrides?.lifetime ?? declared.lifetime,
+      garbageCollection: fromDefinition?.garbageCollection ?? overrides?.garbageCollection ?? declared.garbageCollection,
+    };
+  }
+
+  private tags(kind: "resource" | "file", spec: string, specTags?: Record<string, string>, writeTags?: Record<string, string>) {
+    return resolveTags({
+      kind,
+      definitionTags: this.o.definition.tags,
+      specTags,
+      writeTags,
+      specName: spec,
+      modelName: this.o.definition.name,
+      runtimeTags: this.o.runtimeTags,
+    });
+  }
+
+  private async writeResource(spec: string, instance: string, data: Record<string, unknown>, overrides?: WriteOverrides): Promise<DataHandle> {
+    const declared = this.o.plugin.resources?.[spec];
+    if (!declared) {
+      const names = Object.keys(this.o.plugin.resources ?? {});
+      throw new SwampError(
+        "validation_failed",
+        `Undeclared resource spec '${spec}' in model '${this.o.plugin.type}'. Declared resource specs: ${names.join(", ") || "(none)"}`,
+      );
+    }
+    const schema = declared.schema as { safeParse?: (v: unknown) => { success: boolean; error?: { message: string } } } | undefined;
+    if (schema?.safeParse) {
+      const result = schema.safeParse(data);
+      if (!result.success) this.o.logger.warn(`Resource '${spec}' (instance '${instance}') data does not match schema: ${result.error?.message ?? ""}`);
+    }
+    const handle = await this.o.data.saveResource(
+      {
+        modelType: this.context.modelType,
+        modelId: this.context.modelId,
+        name: instance,
+        ...this.lifecycle(spec, declared, overrides),
+        tags: this.tags("resource", spec, declared.tags, overrides?.tags),
+        ownerDefinition: { ownerType: "model-method", ownerRef: this.context.modelId },
+        specName: spec,
+      },
+      this.o.redactor.redactValue(data),
+    );
+    this.handles.push(handle);
+    return handle;
+  }
+
+  private createFileWriter(spec: string, instance: string, overrides?: WriteOverrides & { contentType?: string }): DataWriter {
+    const declared = this.o.plugin.files?.[spec];
+    if (!declared) {
+      const names = Object.keys(this.o.plugin.files ?? {});
+      throw new SwampError(
+        "validation_failed",
+        `Undeclared file spec '${spec}' in model '${this.o.plugin.type}'. Declared file specs: ${names.join(", ") || "(none)"}`,
+      );
+    }
+    const writer = this.o.data.createWriter({
+      modelType: this.context.modelType,
+      modelId: this.context.modelId,
+      name: instance,
+      contentType: overrides?.contentType ?? declared.contentType,
+      ...this.lifecycle(spec, declared, overrides),
+      streaming: declared.streaming === true,
+      tags: this.tags("file", spec, declared.tags, overrides?.tags),
+      ownerDefinition: { ownerType: "model-method", ownerRef: this.context.modelId },
+      specName: spec,
+    });
+    this.open.add(writer);
+    const settle = async (p: Promise<DataHandle>): Promise<DataHandle> => {
+      const handle = await p;
+      this.open.delete(writer);
+      this.handles.push(handle);
+      return handle;
+    };
+    return {
+      dataId: writer.dataId,
+      name: writer.name,
+      writeAll: (bytes) => settle(writer.writeAll(bytes)),
+      writeText: (text) => settle(writer.writeText(text)),
+      writeLine: (line) => writer.writeLine(line),
+      writeStream: (stream, options) => settle(writer.writeStream(stream, options)),
+      getFilePath: () => writer.getFilePath(),
+      finalize: () => settle(writer.finalize()),
+      abort: async () => {
+        this.open.delete(writer);
+        await writer.abort();
+      },
+    };
+  }
+
+  /** Drops versions a method started but never finalized (a failed or careless method). */
+  async discardUnfinalized(): Promise<void> {
+    const writers = [...this.open];
+    this.open.clear();
+    await Promise.allSettled(writers.map((w) => w.abort?.()));
+  }
+}

@@ -20,12 +20,26 @@ export const ROUTES: readonly Route[] = [
   { path: ["model", "search"], load: () => import("./commands/model/search.js") },
   { path: ["model", "list"], load: () => import("./commands/model/search.js") },
   { path: ["model", "edit"], load: () => import("./commands/model/edit.js") },
+  { path: ["model", "validate"], load: () => import("./commands/model/validate.js") },
+  { path: ["model", "delete"], load: () => import("./commands/model/delete.js") },
+  { path: ["model", "output", "search"], load: () => import("./commands/model/output/search.js") },
+  { path: ["model", "output", "get"], load: () => import("./commands/model/output/get.js") },
+  { path: ["model", "output", "logs"], load: () => import("./commands/model/output/logs.js") },
   { path: ["model", "type", "search"], load: () => import("./commands/model/type/search.js") },
   { path: ["model", "type", "list"], load: () => import("./commands/model/type/search.js") },
   { path: ["model", "type", "describe"], load: () => import("./commands/model/type/describe.js") },
   { path: ["model", "type", "get"], load: () => import("./commands/model/type/describe.js") },
   { path: ["model", "method", "describe"], load: () => import("./commands/model/method/describe.js") },
   { path: ["model", "method", "run"], load: () => import("./commands/model/method/run.js") },
+  { path: ["data", "get"], load: () => import("./commands/data/get.js") },
+  { path: ["data", "list"], load: () => import("./commands/data/list.js") },
+  { path: ["data", "versions"], load: () => import("./commands/data/versions.js") },
+  { path: ["data", "search"], load: () => import("./commands/data/search.js") },
+  { path: ["data", "query"], load: () => import("./commands/data/query.js") },
+  { path: ["data", "rename"], load: () => import("./commands/data/rename.js") },
+  { path: ["data", "delete"], load: () => import("./commands/data/delete.js") },
+  { path: ["data", "gc"], load: () => import("./commands/data/gc.js") },
+  // swamp data …
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

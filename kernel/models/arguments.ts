@@ -79,6 +79,19 @@ export function validateGlobalArguments(plugin: ModelTypePlugin, values: Record<
   return parsed.value;
 }
 
+/**
+ * The method's arguments with static global arguments merged underneath (a shell `run` may
+ * live in globalArguments). Only keys the method declares are taken from globals; a method
+ * whose schema is open (a record, or none) gets no globals at all.
+ */
+export function withGlobalsMerged(plugin: ModelTypePlugin, method: string, globals: Record<string, unknown>, args: Record<string, unknown>): Record<string, unknown> {
+  const keys = argumentKeys(plugin.methods[method]?.arguments);
+  if (!keys) return args;
+  const merged: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(globals)) if (keys.includes(k) && !containsExpression(v)) merged[k] = v;
+  return { ...merged, ...args };
+}
+
 /** Checks one method's arguments (unknown keys, then the schema unless expressions remain). */
 export function validateMethodArguments(
   plugin: ModelTypePlugin,

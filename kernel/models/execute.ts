@@ -18,13 +18,13 @@ import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/erro
 import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import { DataRepository } from "../data/repository.js";
-import { ExpressionContext, selfFromDefinition, type DefinitionLookup } from "../expressions/context.js";
+import { ExpressionContext, selfFromDefinition } from "../expressions/context.js";
 import { evaluateDefinition, resolveRuntimeExpressions, revealSecrets, SecretBag, type VaultAccess } from "../expressions/evaluate.js";
 import { narrowRequiredInputs } from "../expressions/deps.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { Redactor } from "../runtime/redact.js";
-import { containsExpression, argumentKeys, unknownMethod, validateGlobalArguments, validateMethodArguments } from "./arguments.js";
+import { argumentKeys, unknownMethod, validateGlobalArguments, validateMethodArguments, withGlobalsMerged } from "./arguments.js";
 import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
 import { RepositoryDataAccess } from "./data-access.js";
 import { definitionHash, type Definition } from "./definition.js";
@@ -32,7 +32,7 @@ import { declaredInputNames, resolveInputs } from "./inputs.js";
 import { OutputRepository, type OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
-import { definitionRepository } from "./service.js";
+import { definitionLookup, definitionRepository } from "./service.js";
 import { rewriteShellSecrets } from "./shell-secrets.js";
 import { isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
@@ -132,17 +132,6 @@ class RunLog implements MethodLogger {
   }
 }
 
-function definitionLookup(repo: DefinitionRepository): DefinitionLookup {
-  return {
-    async find(ref) {
-      const found = await repo.find(ref);
-      if (!found) return null;
-      const d = found.definition;
-      return { id: d.id, name: d.name, version: d.version, tags: d.tags, globalArguments: d.globalArguments, inputs: d.inputs, type: d.type };
-    },
-  };
-}
-
 /** Splits `--input` values between declared inputs and method-argument overrides. */
 function splitInputs(definition: Definition, plugin: ModelTypePlugin, method: string, values: Record<string, unknown>) {
   const declared = new Set(declaredInputNames(definition.inputs as never));
@@ -234,8 +223,6 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   });
   const phase1 = await evaluateDefinition(definition, expressionContext);
   const evaluated = phase1.definition;
-  const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
-  await atomicWriteFile(evaluatedPath, stringify(evaluated, { lineWidth: 0 }), { durable: false });
 
   const methodArgsAsWritten = { ...(evaluated.methods[method]?.arguments ?? {}), ...overrides };
   const globalArgsAsWritten = evaluated.globalArguments;
@@ -267,12 +254,11 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   // method's own keys (unknown ones rejected) and its schema over globals merged underneath.
   const checkedGlobals = unresolvedGlobals.length ? globalArgs : validateGlobalArguments(plugin, globalArgs, { partial: true });
   validateMethodArguments(plugin, method, methodArgs, { partial: true });
-  const mergeGlobals = argumentKeys(methodDef.arguments) !== null;
-  const staticGlobals = Object.fromEntries(Object.entries(checkedGlobals).filter(([, v]) => !containsExpression(v)));
-  const finalArgs = validateMethodArguments(plugin, method, mergeGlobals ? { ...staticGlobals, ...methodArgs } : methodArgs, { partial: false });
-  const strippedArgs = argumentKeys(methodDef.arguments)
-    ? Object.fromEntries(Object.entries(finalArgs).filter(([k]) => argumentKeys(methodDef.arguments)!.includes(k)))
-    : finalArgs;
+  const finalArgs = validateMethodArguments(plugin, method, withGlobalsMerged(plugin, method, checkedGlobals, methodArgs), { partial: false });
+
+  // Everything validated: keep the evaluated definition (it holds no secrets: phase 2 ran on a copy).
+  const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
+  await atomicWriteFile(evaluatedPath, stringify(evaluated, { lineWidth: 0 }), { durable: false });
 
   // Output record and the run's log file.
   const outputs = new OutputRepository(kernel.paths.resolve("outputs"));
@@ -326,7 +312,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
       modelId: definition.id,
       methodName: method,
       globalArgs: checkedGlobals,
-      methodArgs: strippedArgs,
+      methodArgs: finalArgs,
       definitionMeta: { id: definition.id, name: definition.name, version: definition.version, tags: definition.tags },
       ...(Object.keys(secretEnv).length ? { secretEnv } : {}),
     };
@@ -334,7 +320,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
       signal: controller.signal,
       onLog: (line, stream) => (stream === "stdout" ? log.info(line) : log.warn(line)),
       runInProcess: async () => {
-        const returned = await methodDef.execute(strippedArgs, run.context);
+        const returned = await methodDef.execute(finalArgs, run.context);
         return returned && returned.dataHandles ? returned.dataHandles : run.handles;
       },
     });

@@ -2,6 +2,7 @@
  * The models side of a kernel: where definitions live for this repo.
  */
 import { join, resolve } from "node:path";
+import type { DefinitionLookup } from "../expressions/context.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { DefinitionRepository } from "./repository.js";
 
@@ -17,4 +18,16 @@ export function definitionRepository(kernel: Kernel): DefinitionRepository {
 export function displayPath(kernel: Kernel, abs: string): string {
   const rel = abs.startsWith(kernel.repoDir + "/") ? abs.slice(kernel.repoDir.length + 1) : abs;
   return rel || join(".");
+}
+
+/** Definitions as CEL's `model.<name>` sees them. */
+export function definitionLookup(repo: DefinitionRepository): DefinitionLookup {
+  return {
+    async find(ref) {
+      const found = await repo.find(ref);
+      if (!found) return null;
+      const d = found.definition;
+      return { id: d.id, name: d.name, version: d.version, tags: d.tags, globalArguments: d.globalArguments, inputs: d.inputs, type: d.type };
+    },
+  };
 }

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, lstat } from "node:fs/promises";
 import { join, relative } from "node:path";
 
-/** Derived caches a read may refresh; they never hold user state. */
-const DERIVED = new Set([".marker-cache.json"]);
+/** Derived caches and lock bookkeeping a command may create or refresh; they never hold user state. */
+const DERIVED = new Set([".marker-cache.json", "definitions-index.json", ".index-cache", ".index.jsonl", ".models.jsonl", ".locks"]);
 
 /** Every file under `root` with a hash of its content: compare two snapshots to prove nothing changed. */
 export async function snapshotTree(root: string): Promise<Record<string, string>> {

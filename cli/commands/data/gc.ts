@@ -1,0 +1,117 @@
+import { Command, Option } from "clipanion";
+import type { GcPlan, GcPlanOptions, GcResult } from "../../../builtins/gc/index.js";
+import { SwampCommand } from "../../base.js";
+import { confirm, dataRepository } from "./shared.js";
+
+function isEmpty(plan: GcPlan): boolean {
+  return plan.expired.length === 0 && plan.pruned.length === 0;
+}
+
+/** `\r[gc] 12/40 data items` on a TTY stderr, at most ten times a second; nothing otherwise. */
+function progressReporter(stderr: NodeJS.WritableStream): { onProgress?(done: number, total: number): void; finish(): void } {
+  if (!(stderr as NodeJS.WriteStream).isTTY) return { finish() {} };
+  let last = 0;
+  let shown = false;
+  return {
+    onProgress(done, total) {
+      const now = Date.now();
+      if (done < total && now - last < 100) return;
+      last = now;
+      shown = true;
+      stderr.write(`\r[gc] ${done}/${total} data items`);
+    },
+    finish() {
+      if (shown) stderr.write("\r\u001b[K");
+    },
+  };
+}
+
+export default class DataGcCommand extends SwampCommand {
+  static override paths = [["data", "gc"]];
+  static override usage = Command.Usage({
+    description: "Garbage-collect data: delete expired items and prune versions beyond their policy",
+    details:
+      "Phase 1 deletes every version of items whose lifetime has elapsed; phase 2 removes old versions outside each " +
+      "item's garbageCollection policy (never the latest). --dry-run only reports (and takes no lock). A real run holds " +
+      "the global datastore lock and, in a terminal, asks first unless -y/--yes (or -f) is given; --json never asks.",
+    examples: [
+      ["Preview", "swamp data gc --dry-run"],
+      ["Run without asking", "swamp data gc --yes"],
+      ["Non-interactive, JSON", "swamp data gc --json"],
+    ],
+  });
+
+  dryRun = Option.Boolean("--dry-run", false, { description: "Show what would be deleted, delete nothing" });
+  yes = Option.Boolean("-y,--yes", false, { description: "Do not ask for confirmation" });
+  force = Option.Boolean("-f,--force", false, { description: "Alias of --yes" });
+
+  async run(): Promise<number> {
+    const { planGc, applyGc, gcResultOf } = await import("../../../builtins/gc/index.js");
+    const kernel = await this.kernel();
+    const repo = dataRepository(kernel);
+    const warnings: string[] = [];
+    const planOptions: GcPlanOptions = { onWarning: (message) => warnings.push(message) };
+    const flushWarnings = () => {
+      if (this.verbose && !this.json) for (const w of new Set(warnings)) this.context.stderr.write(`Warning: ${w}\n`);
+      warnings.length = 0;
+    };
+
+    if (this.dryRun) {
+      const plan = await planGc(repo, planOptions);
+      flushWarnings();
+      const result = gcResultOf(plan, true);
+      this.emit(result, () =>
+        isEmpty(plan)
+          ? "Nothing to clean up."
+          : `GC dry run: would delete ${result.dataEntriesExpired} expired items, would reclaim ${result.versionsDeleted} excess versions (${result.bytesReclaimed} bytes)`,
+      );
+      return 0;
+    }
+
+    if (!this.json && !this.yes && !this.force) {
+      const preview = await planGc(repo, planOptions);
+      flushWarnings();
+      if (isEmpty(preview)) {
+        this.context.stdout.write("Nothing to clean up.\n");
+        return 0;
+      }
+      const lines = [`GC preview: ${preview.expired.length} expired data items`];
+      if (preview.pruned.length > 0) {
+        const models = new Set(preview.pruned.map((p) => `${p.type}/${p.modelId}`)).size;
+        const versions = preview.pruned.reduce((n, p) => n + p.versions.length, 0);
+        lines.push(`version gc: ${models} models with ${versions} excess versions`);
+      }
+      this.context.stdout.write(`${lines.join("\n")}\n`);
+      if (!(await confirm(this.context, "Proceed with garbage collection?", "run garbage collection"))) {
+        this.context.stdout.write("GC cancelled.\n");
+        return 0;
+      }
+    }
+
+    const progress = progressReporter(this.context.stderr);
+    let empty = false;
+    let result: GcResult;
+    try {
+      result = await kernel.locks.withGlobalLock(async () => {
+        // Planned again under the lock, with the same code as the dry run.
+        const plan = await planGc(repo, planOptions);
+        empty = isEmpty(plan);
+        if (empty) return gcResultOf(plan, false);
+        return applyGc(repo, plan, progress.onProgress ? { onProgress: progress.onProgress } : {});
+      });
+    } finally {
+      progress.finish();
+    }
+    flushWarnings();
+    this.emit(result, () =>
+      empty
+        ? "Nothing to clean up."
+        : `GC complete: deleted ${result.dataEntriesExpired} expired items, ${result.versionsDeleted} excess versions reclaimed (${result.bytesReclaimed} bytes)`,
+    );
+    if (result.errors && result.errors.length > 0) {
+      if (!this.json) for (const e of result.errors) this.context.stderr.write(`Warning: ${e}\n`);
+      return 1;
+    }
+    return 0;
+  }
+}

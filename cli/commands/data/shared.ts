@@ -1,0 +1,134 @@
+/**
+ * Helpers shared by the `swamp data …` commands (not a command itself): model resolution, the
+ * data repository of a kernel, argument checks, confirmation prompts and text layout.
+ */
+import { relative } from "node:path";
+import { createInterface } from "node:readline";
+import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { DataRepository, dataNameProblem, normalizeModelType } from "../../../kernel/data/mod.js";
+import type { ModelIdentity } from "../../../kernel/data/mod.js";
+import { definitionRepository } from "../../../kernel/models/service.js";
+import type { DefinitionRepository } from "../../../kernel/models/repository.js";
+import type { Kernel } from "../../../kernel/runtime/kernel.js";
+
+export interface ResolvedModel extends ModelIdentity {
+  /** The reference the user typed (name or id), for messages. */
+  ref: string;
+}
+
+/** Finds a model definition by name or id; throws `model_not_found` ("Model not found: <ref>"). */
+export async function resolveModel(kernel: Kernel, ref: string, definitions?: DefinitionRepository): Promise<ResolvedModel> {
+  const stored = await (definitions ?? definitionRepository(kernel)).require(ref);
+  const d = stored.definition;
+  return { ref, modelId: d.id, modelName: d.name, modelType: normalizeModelType(d.type ?? "") };
+}
+
+export function dataRepository(kernel: Kernel): DataRepository {
+  return new DataRepository({ dataRoot: kernel.paths.resolve("data") });
+}
+
+/** Path relative to the repo directory (may start with `../` for datastores outside it). */
+export function repoRelative(kernel: Kernel, abs: string): string {
+  return relative(kernel.repoDir, abs) || ".";
+}
+
+/** Throws `validation_failed` when `name` cannot be a data name (`..`, `/`, `\`, NUL, `latest`, …). */
+export function requireDataName(name: string): void {
+  const problem = dataNameProblem(name);
+  if (problem !== null) throw new SwampError("validation_failed", problem, { details: { name } });
+}
+
+/** `--version` / `--limit` values: positive (or non-negative) integers, else `validation_failed`. */
+export function parseCount(text: string | undefined, flag: string, min: 0 | 1): number | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed)) || Number(trimmed) < min) {
+    const what = min === 1 ? "a positive integer" : "a non-negative integer";
+    throw new SwampError("validation_failed", `${flag} must be ${what}, got "${text}"`, { details: { [flag]: text } });
+  }
+  return Number(trimmed);
+}
+
+/** `[a, b]` positional-or-flag pairs: the positional wins only when the flag is absent. */
+export function pick(positional: string | undefined, flag: string | undefined): string | undefined {
+  return flag !== undefined ? flag : positional;
+}
+
+/** A conflicting positional and flag for the same value. */
+export function checkNoConflict(positional: string | undefined, flag: string | undefined, flagName: string): void {
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw new UsageError(`Got both a positional value ("${positional}") and ${flagName} "${flag}". Use one or the other.`);
+  }
+}
+
+export interface ConfirmContext {
+  stdin: NodeJS.ReadableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Asks a yes/no question on the terminal. Refuses (UsageError) when stdin is not a TTY, so a
+ * script never hangs waiting for an answer; `--yes` is the way to run non-interactively.
+ */
+export async function confirm(ctx: ConfirmContext, question: string, what: string): Promise<boolean> {
+  const stdin = ctx.stdin as NodeJS.ReadStream;
+  if (!stdin.isTTY) {
+    throw new UsageError(`Refusing to ${what} without confirmation: stdin is not a terminal. Pass --yes (-y) to proceed non-interactively.`);
+  }
+  const rl = createInterface({ input: stdin, output: ctx.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string | null>((resolve) => {
+      rl.once("close", () => resolve(null));
+      rl.question(`${question} [y/N] `, resolve);
+    });
+    return answer !== null && /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    rl.close();
+  }
+}
+
+/** Reads one line from a terminal (interactive `data query`). Null on end of input. */
+export async function askLine(ctx: ConfirmContext, prompt: string): Promise<string | null> {
+  const rl = createInterface({ input: ctx.stdin as NodeJS.ReadStream, output: ctx.stderr, terminal: true });
+  try {
+    return await new Promise<string | null>((resolve) => {
+      rl.once("close", () => resolve(null));
+      rl.question(prompt, resolve);
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+/** `2026-04-07T18:02:58.146Z` → `2026-04-07`. */
+export function day(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/** Cuts each line to the terminal width (only when stdout is a TTY), ending cut lines with `…`. */
+export function fitToTerminal(stdout: NodeJS.WritableStream, text: string): string {
+  const tty = stdout as NodeJS.WriteStream;
+  const width = tty.isTTY ? tty.columns : undefined;
+  if (!width || width < 10) return text;
+  return text
+    .split("\n")
+    .map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
+    .join("\n");
+}
+
+/** A table with a header row, a rule under it and columns separated by two spaces. */
+export function headedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

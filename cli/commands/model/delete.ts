@@ -1,0 +1,61 @@
+import { Command, Option } from "clipanion";
+import { rm } from "node:fs/promises";
+import { SwampError } from "../../../kernel/contract/errors.js";
+import { DataRepository } from "../../../kernel/data/repository.js";
+import { isDeleted } from "../../../kernel/data/metadata.js";
+import { OutputRepository } from "../../../kernel/models/outputs.js";
+import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { SwampCommand } from "../../base.js";
+import { confirm } from "../../prompt.js";
+
+export default class ModelDeleteCommand extends SwampCommand {
+  static override paths = [["model", "delete"]];
+  static override usage = Command.Usage({
+    description: "Delete a model definition, its run records and (with --force) its data",
+    examples: [["Delete a model and all its data", "swamp model delete hello-world --force --yes"]],
+  });
+
+  ref = Option.String({ name: "model_id_or_name" });
+  force = Option.Boolean("-f,--force", false, { description: "Also delete the model's data" });
+  yes = Option.Boolean("-y,--yes", false, { description: "Do not ask for confirmation" });
+
+  async run(): Promise<number> {
+    const kernel = await this.kernel();
+    const repo = definitionRepository(kernel);
+    const stored = await repo.require(this.ref);
+    const d = stored.definition;
+    const type = d.type ?? "";
+    const data = new DataRepository({ dataRoot: kernel.paths.resolve("data") });
+    const live = (await data.list(type, d.id)).filter((m) => !isDeleted(m));
+    if (live.length && !this.force) {
+      throw new SwampError("has_data", `Model '${d.name}' has ${live.length} associated data artifact(s). Delete the data first, or use --force to delete all.`);
+    }
+    if (!(await confirm(`Delete model ${d.name} (${type})${live.length ? ` and ${live.length} data artifact(s)` : ""}?`, { json: this.json, yes: this.yes }))) {
+      this.emit({ cancelled: true }, () => "Delete cancelled.");
+      return 0;
+    }
+    const result = await kernel.locks.withModelLocks([{ modelType: type, modelId: d.id }], async () => {
+      let dataDeleted = 0;
+      for (const item of await data.list(type, d.id)) {
+        await data.delete(type, d.id, item.name);
+        dataDeleted++;
+      }
+      const outputs = new OutputRepository(kernel.paths.resolve("outputs"));
+      let outputsDeleted = 0;
+      for (const record of await outputs.list()) {
+        if (record.definitionId !== d.id) continue;
+        await rm(record.path, { force: true });
+        await rm(record.logFile, { force: true });
+        outputsDeleted++;
+      }
+      await rm(kernel.paths.resolve("definitions-evaluated", ...type.split("/"), `${d.id}.yaml`), { force: true });
+      await repo.delete(stored);
+      return { dataDeleted, outputsDeleted };
+    });
+    this.emit(
+      { deleted: { id: d.id, name: d.name, type, inputPath: displayPath(kernel, stored.path) }, ...result },
+      () => `Deleted ${d.name} (${type}): ${result.dataDeleted} data item(s), ${result.outputsDeleted} run record(s)`,
+    );
+    return 0;
+  }
+}

@@ -1,0 +1,27 @@
+import { Command, Option } from "clipanion";
+import { SwampError } from "../../../../kernel/contract/errors.js";
+import { OutputRepository } from "../../../../kernel/models/outputs.js";
+import { SwampCommand } from "../../../base.js";
+
+export default class ModelOutputGetCommand extends SwampCommand {
+  static override paths = [["model", "output", "get"]];
+  static override usage = Command.Usage({ description: "Show one method run (by id, id prefix, or the latest run of a model)" });
+
+  ref = Option.String({ name: "output_id_or_model_name" });
+
+  async run(): Promise<void> {
+    const kernel = await this.kernel();
+    const found = await new OutputRepository(kernel.paths.resolve("outputs")).find(this.ref);
+    if (!found) throw new SwampError("not_found", `Output not found: ${this.ref}`);
+    const { path: _path, ...record } = found;
+    this.emit(record, () =>
+      [
+        `Run ${record.id}: ${record.methodName} on ${record.modelName} (${record.type}) ${record.status} in ${record.durationMs}ms`,
+        `Started: ${record.startedAt}`,
+        ...(record.error ? [`Error: ${record.error.message}`] : []),
+        ...record.artifacts.dataArtifacts.map((a) => `  ${a.name} v${a.version}`),
+        `Log: ${record.logFile}`,
+      ].join("\n"),
+    );
+  }
+}

@@ -1,0 +1,22 @@
+import { Command, Option } from "clipanion";
+import { OutputRepository } from "../../../../kernel/models/outputs.js";
+import { SwampCommand } from "../../../base.js";
+import { table } from "../../../output.js";
+
+export default class ModelOutputSearchCommand extends SwampCommand {
+  static override paths = [["model", "output", "search"]];
+  static override usage = Command.Usage({ description: "List method runs, newest first" });
+
+  query = Option.String({ required: false, name: "query" });
+
+  async run(): Promise<void> {
+    const kernel = await this.kernel();
+    const q = this.query?.toLowerCase();
+    const results = (await new OutputRepository(kernel.paths.resolve("outputs")).list())
+      .filter((r) => !q || r.modelName.toLowerCase().includes(q) || r.type.includes(q) || r.methodName.includes(q) || r.id.startsWith(q))
+      .map((r) => ({ id: r.id, definitionId: r.definitionId, modelName: r.modelName, type: r.type, methodName: r.methodName, status: r.status, startedAt: r.startedAt, durationMs: r.durationMs }));
+    this.emit({ query: this.query ?? "", results }, () =>
+      results.length === 0 ? "No runs found." : table(results.map((r) => [r.id.slice(0, 8), r.modelName, r.methodName, r.status, `${r.durationMs}ms`, r.startedAt])),
+    );
+  }
+}

@@ -8,7 +8,7 @@ import { DefinitionRepository } from "./repository.js";
 
 export function definitionRepository(kernel: Kernel): DefinitionRepository {
   return new DefinitionRepository({
-    modelsDir: resolve(kernel.repoDir, kernel.marker.modelsDir ?? "models"),
+    modelsDir: resolve(kernel.repoDir, "models"),
     autoDir: kernel.paths.resolve("auto-definitions"),
     indexPath: kernel.paths.local("definitions-index.json"),
   });

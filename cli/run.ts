@@ -2,7 +2,7 @@
  * Builds the clipanion CLI from the routes the arguments name, parses, and runs the command.
  * Usage errors exit 2; Ctrl-C and SIGTERM release held locks before exiting.
  */
-import { Cli } from "clipanion";
+import { Cli, type CommandClass } from "clipanion";
 import { ExitCode, UsageError } from "../kernel/contract/errors.js";
 import { releaseHeldLocks } from "../kernel/runtime/locks.js";
 import { renderError } from "./output.js";
@@ -30,28 +30,56 @@ export function rewriteDirectTypeArgv(argv: string[]): string[] {
   return argv;
 }
 
+/** `swamp data` (a group, not a command): list the group's commands instead of failing obscurely. */
+function commandGroupListing(argv: string[], commands: CommandClass<any>[]): string | null {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith("-")) break;
+    words.push(a);
+  }
+  if (words.length === 0) return null;
+  const rows: Array<[string, string]> = [];
+  for (const c of new Set(commands)) {
+    const path = c.paths?.[0];
+    if (path && path.length > words.length && words.every((w, i) => path[i] === w)) {
+      rows.push([`swamp ${path.join(" ")}`, c.usage?.description ?? ""]);
+    }
+  }
+  if (rows.length === 0) return null;
+  rows.sort(([a], [b]) => a.localeCompare(b));
+  const width = Math.max(...rows.map(([p]) => p.length));
+  return `Usage: swamp ${words.join(" ")} <command>\n\nCommands:\n${rows.map(([p, d]) => `  ${p.padEnd(width)}  ${d}`).join("\n")}\n`;
+}
+
 export async function runCli(rawArgv: string[]): Promise<number> {
   const argv = rewriteDirectTypeArgv(rawArgv);
   const streams = { stdout: process.stdout, stderr: process.stderr };
   const json = argv.includes("--json");
-  const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false });
+  const enableColors = !!process.stdout.isTTY && !process.env.NO_COLOR;
+  const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false, enableColors });
   const modules = await Promise.all(routesFor(argv).map((r) => r.load()));
   for (const command of new Set(modules.map((m) => m.default))) cli.register(command);
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
     process.stdout.write(cli.usage(null));
     return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
   }
+  const context = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
   let command;
   try {
-    command = cli.process(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+    command = cli.process(argv, context);
   } catch (err) {
+    const group = commandGroupListing(argv, modules.map((m) => m.default));
+    if (group) {
+      process.stdout.write(group);
+      return argv.includes("--help") || argv.includes("-h") ? ExitCode.ok : ExitCode.usage;
+    }
     const message = err instanceof Error ? err.message.trim().split("\n")[0] ?? "" : String(err);
     return renderError(new UsageError(`${message} (see 'swamp --help')`), streams, { json, verbose: false });
   }
   installSignalHandlers();
   try {
-    const code = await command.validateAndExecute();
-    return typeof code === "number" ? code : ExitCode.ok;
+    // cli.run handles --help and gives the command its cli object; commands render their own errors.
+    return await cli.run(command, context);
   } catch (err) {
     return renderError(err, streams, { json, verbose: argv.includes("--verbose") });
   }

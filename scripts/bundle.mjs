@@ -4,10 +4,13 @@
 // than resolving hundreds of modules at start-up); esbuild and piscina stay external because
 // they load native binaries and worker files at run time.
 import { build } from "esbuild";
-import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
 
 const root = new URL("..", import.meta.url).pathname;
-const outdir = `${root}dist/bin`;
+// Build beside the live bin and swap it in, so a swamp process started meanwhile never finds
+// a half-written or missing bundle.
+const finalDir = `${root}dist/bin`;
+const outdir = `${root}dist/.bin-${process.pid}`;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
 rmSync(outdir, { recursive: true, force: true });
 
@@ -36,3 +39,11 @@ await build({
   logLevel: "warning",
 });
 chmodSync(`${outdir}/swamp.js`, 0o755);
+const retired = `${root}dist/.bin-old-${process.pid}`;
+try {
+  renameSync(finalDir, retired);
+} catch (err) {
+  if (err.code !== "ENOENT") throw err;
+}
+renameSync(outdir, finalDir);
+rmSync(retired, { recursive: true, force: true });

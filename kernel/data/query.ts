@@ -19,8 +19,10 @@
  *  - CEL integers are BigInt: `version` and `size` are passed as BigInt and projected values
  *    are converted back to numbers.
  */
-import { Environment } from "@marcbachmann/cel-js";
+import type { ASTNode } from "@marcbachmann/cel-js";
 import { SwampError } from "../contract/errors.js";
+import { analyzeAst } from "../expressions/ast.js";
+import { createCelEnvironment, errorSummary } from "../expressions/engine.js";
 import { DataErrorCode } from "./errors.js";
 import type { DataIndex } from "./index.js";
 import { parseSinceDuration } from "./lifetime.js";
@@ -89,9 +91,8 @@ const CEL_BUILTINS = [
 
 const ALLOWED_ROOTS = new Set<string>([...QUERY_FIELDS, ...CEL_BUILTINS]);
 const AVAILABLE_TEXT = [...QUERY_FIELDS].sort().join(", ");
-const BINDING_MACROS = new Set(["all", "exists", "exists_one", "existsOne", "map", "filter", "transformList", "transformMap"]);
 
-const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+const env = createCelEnvironment();
 
 interface AstNode {
   op: string;
@@ -104,59 +105,7 @@ function isNode(value: unknown): value is AstNode {
 
 /** Root identifiers an expression reads (macro-bound variables excluded). */
 export function rootIdentifiers(ast: unknown): Set<string> {
-  const roots = new Set<string>();
-  const walk = (node: unknown, bound: ReadonlySet<string>): void => {
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item, bound);
-      return;
-    }
-    if (!isNode(node)) return;
-    const args = node.args;
-    switch (node.op) {
-      case "id":
-        if (typeof args === "string" && !bound.has(args)) roots.add(args);
-        return;
-      case "value":
-        return;
-      case ".":
-      case ".?":
-        walk((args as unknown[])[0], bound);
-        return;
-      case "call": {
-        const [, callArgs] = args as [string, unknown[]];
-        walk(callArgs, bound);
-        return;
-      }
-      case "rcall": {
-        const [name, receiver, callArgs] = args as [string, unknown, unknown[]];
-        const first = callArgs[0];
-        if (name === "bind" && isNode(receiver) && receiver.op === "id" && receiver.args === "cel" && callArgs.length === 3 && isNode(first) && first.op === "id") {
-          walk(callArgs[1], bound);
-          walk(callArgs[2], new Set([...bound, first.args as string]));
-          return;
-        }
-        walk(receiver, bound);
-        if (BINDING_MACROS.has(name) && isNode(first) && first.op === "id" && callArgs.length >= 2) {
-          const inner = new Set([...bound, first.args as string]);
-          // two-variable forms: all(k, v, …)
-          const second = callArgs[1];
-          let rest = callArgs.slice(1);
-          if (callArgs.length >= 3 && isNode(second) && second.op === "id" && (name === "all" || name === "exists" || name === "exists_one" || name === "existsOne" || name === "transformList" || name === "transformMap")) {
-            inner.add(second.args as string);
-            rest = callArgs.slice(2);
-          }
-          walk(rest, inner);
-          return;
-        }
-        walk(callArgs, bound);
-        return;
-      }
-      default:
-        walk(args, bound);
-    }
-  };
-  walk(ast, new Set());
-  return roots;
+  return new Set(analyzeAst(ast as ASTNode).roots);
 }
 
 interface Compiled {
@@ -177,7 +126,9 @@ export function compileQueryExpression(source: string, role: "predicate" | "sele
   try {
     parsed = env.parse(source);
   } catch (err) {
-    throw new SwampError(DataErrorCode.queryFailed, (err as Error).message, { details: { expression: source } });
+    throw new SwampError(DataErrorCode.queryFailed, `Invalid CEL ${role === "predicate" ? "predicate" : "select expression"}: ${errorSummary(err)}`, {
+      details: { expression: source },
+    });
   }
   const roots = rootIdentifiers(parsed.ast);
   for (const root of roots) {

@@ -206,3 +206,13 @@ test("usage errors exit 2 with a code under --json", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /datastore status/);
 });
+
+test("--help works on commands and groups list their commands", async () => {
+  const help = await swamp(["data", "get", "--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /swamp data get/);
+  assert.doesNotMatch(help.stdout, /\u001b\[/, "no colours when stdout is not a terminal");
+  const group = await swamp(["data"]);
+  assert.equal(group.code, 2);
+  assert.match(group.stdout, /^Usage: swamp data <command>\n\nCommands:\n {2}swamp data delete/);
+});

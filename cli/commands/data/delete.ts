@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { errorMessage, SwampError, UsageError } from "../../../kernel/contract/errors.js";
-import type { DataRepository } from "../../../kernel/data/mod.js";
+import type { DataRepository } from "../../../kernel/data/repository.js";
 import { SwampCommand } from "../../base.js";
 import { checkNoConflict, confirm, dataRepository, parseCount, pick, plural, requireDataName, resolveModel } from "./shared.js";
 import type { ResolvedModel } from "./shared.js";

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
-import { dataGetJson } from "../../../kernel/data/mod.js";
+import { dataGetJson } from "../../../kernel/data/json.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes } from "../../output.js";
 import { checkNoConflict, dataRepository, parseCount, pick, repoRelative, requireDataName, resolveModel } from "./shared.js";
@@ -31,7 +31,7 @@ export default class DataGetCommand extends SwampCommand {
     checkNoConflict(this.nameArg, this.name, "--name");
     const ref = pick(this.modelArg, this.model);
     const name = pick(this.nameArg, this.name);
-    if (ref === undefined) throw new UsageError("Either a model name or --workflow is required.");
+    if (ref === undefined) throw new UsageError("A model name is required. Usage: swamp data get <model> <data_name>");
     if (name === undefined) throw new UsageError("A data name is required. Usage: swamp data get <model> <data_name>");
     const version = parseCount(this.version, "--version", 1);
     requireDataName(name);

@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { UsageError } from "../../../kernel/contract/errors.js";
-import { dataListJson } from "../../../kernel/data/mod.js";
-import type { ListItemJson } from "../../../kernel/data/mod.js";
+import { dataListJson } from "../../../kernel/data/json.js";
+import type { ListItemJson } from "../../../kernel/data/json.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes, table } from "../../output.js";
 import { checkNoConflict, dataRepository, day, fitToTerminal, pick, resolveModel } from "./shared.js";
@@ -24,7 +24,7 @@ export default class DataListCommand extends SwampCommand {
   async run(): Promise<void> {
     checkNoConflict(this.modelArg, this.model, "--model");
     const ref = pick(this.modelArg, this.model);
-    if (ref === undefined) throw new UsageError("Either a model name or --workflow is required.");
+    if (ref === undefined) throw new UsageError("A model name is required. Usage: swamp data list <model> (or --model <model>)");
     const kernel = await this.kernel();
     const model = await resolveModel(kernel, ref);
     const repo = dataRepository(kernel);

@@ -23,7 +23,7 @@ function cell(value: unknown): string {
 function renderProjection(results: unknown[]): string {
   const first = results.find((v) => v !== null && v !== undefined);
   if (Array.isArray(first)) {
-    const width = Math.max(...results.map((r) => (Array.isArray(r) ? r.length : 0)));
+    const width = results.reduce<number>((w, r) => (Array.isArray(r) ? Math.max(w, r.length) : w), 0);
     const header = Array.from({ length: width }, (_, i) => String(i + 1));
     const rows = results.map((r) => header.map((_, i) => (Array.isArray(r) ? cell(r[i]) : "")));
     return headedTable(header, rows);

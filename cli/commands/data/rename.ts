@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
-import { dataNameProblem, dataRenameJson } from "../../../kernel/data/mod.js";
+import { dataRenameJson } from "../../../kernel/data/json.js";
+import { dataNameProblem } from "../../../kernel/data/names.js";
 import { SwampCommand } from "../../base.js";
 import { checkNoConflict, dataRepository, pick, resolveModel } from "./shared.js";
 

@@ -5,8 +5,10 @@
 import { relative } from "node:path";
 import { createInterface } from "node:readline";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
-import { DataRepository, dataNameProblem, normalizeModelType } from "../../../kernel/data/mod.js";
-import type { ModelIdentity } from "../../../kernel/data/mod.js";
+// Direct module imports (not the barrel) keep the query engine (CEL) out of commands that do not query.
+import type { ModelIdentity } from "../../../kernel/data/json.js";
+import { dataNameProblem, normalizeModelType } from "../../../kernel/data/names.js";
+import { DataRepository } from "../../../kernel/data/repository.js";
 import { definitionRepository } from "../../../kernel/models/service.js";
 import type { DefinitionRepository } from "../../../kernel/models/repository.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
@@ -119,7 +121,8 @@ export function fitToTerminal(stdout: NodeJS.WritableStream, text: string): stri
 /** A table with a header row, a rule under it and columns separated by two spaces. */
 export function headedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const widths = header.map(() => 0);
+  for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   const line = (row: readonly string[]) =>
     row
       .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
-import { dataVersionsJson } from "../../../kernel/data/mod.js";
+import { dataVersionsJson } from "../../../kernel/data/json.js";
 import { SwampCommand } from "../../base.js";
 import { checkNoConflict, dataRepository, pick, requireDataName, resolveModel } from "./shared.js";
 

@@ -23,6 +23,13 @@ const BUILTINS: Builtin[] = [
     load: async () => (await import("../builtins/model-command-shell/index.js")).model as never,
   },
   {
+    kind: "vault",
+    type: "local_encryption",
+    name: "Local encryption",
+    description: "AES-256-GCM encrypted secrets in the repository's .swamp/secrets",
+    load: async () => (await import("../builtins/vault-local-encryption/index.js")).vault as never,
+  },
+  {
     kind: "driver",
     type: "raw",
     name: "Raw",

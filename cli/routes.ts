@@ -39,6 +39,17 @@ export const ROUTES: readonly Route[] = [
   { path: ["data", "rename"], load: () => import("./commands/data/rename.js") },
   { path: ["data", "delete"], load: () => import("./commands/data/delete.js") },
   { path: ["data", "gc"], load: () => import("./commands/data/gc.js") },
+  // swamp vault …
+  { path: ["vault", "create"], load: () => import("./commands/vault/create.js") },
+  { path: ["vault", "get"], load: () => import("./commands/vault/get.js") },
+  { path: ["vault", "describe"], load: () => import("./commands/vault/describe.js") },
+  { path: ["vault", "search"], load: () => import("./commands/vault/search.js") },
+  { path: ["vault", "list"], load: () => import("./commands/vault/search.js") },
+  { path: ["vault", "put"], load: () => import("./commands/vault/put.js") },
+  { path: ["vault", "write-secret"], load: () => import("./commands/vault/put.js") },
+  { path: ["vault", "read-secret"], load: () => import("./commands/vault/read-secret.js") },
+  { path: ["vault", "list-keys"], load: () => import("./commands/vault/list-keys.js") },
+  { path: ["vault", "delete"], load: () => import("./commands/vault/delete.js") },
   // swamp data …
 ];
 

@@ -3,10 +3,12 @@
  * nerdctl, or an absolute path to a compatible binary).
  *
  * Command mode (`methodArgs.run` is a non-empty string, i.e. command/shell):
- *   <cli> run --rm -i [--network N] [--memory M] [--cpus C] [-v V]... [-e K=V]... [-e SECRET]...
+ *   <cli> run --rm -i [--network N] [--memory M] [--cpus C] [-v V]... [-e NAME]...
  *         [-w DIR] [extraArgs...] <image> sh -c <run>
- *   `-e` comes from driverConfig.env, then methodArgs.env; secrets (`request.secretEnv`) are
- *   passed as `-e NAME` with the value in the CLI's own environment, so they never show in argv.
+ *   The container's environment is driverConfig.env, then methodArgs.env, then the run's
+ *   secrets (`request.secretEnv`). Every variable is passed as `-e NAME` with its value in the
+ *   CLI's own environment: values (which may come from a vault) never appear in argv, where any
+ *   user on the host could read them in the process list.
  *   stdout becomes the `result` resource (the attributes command/shell writes: exitCode,
  *   executedAt, command, durationMs, stdout, stderr; capped at 1 MiB each with
  *   `stdoutTruncated`/`stderrTruncated`), both streams are reported live through `onLog`, and
@@ -101,8 +103,8 @@ const RunnerOutputSchema = z.union([
 
 export interface RunArgvOptions {
   image: string;
-  /** `[name, value]` gives `-e name=value`; `[name, undefined]` gives `-e name` (value from the CLI's env). */
-  env: Array<[string, string | undefined]>;
+  /** Variable names, passed as `-e NAME`: the CLI reads each value from its own environment. */
+  env: string[];
   mounts?: string[];
   workdir?: string;
   command: string[];
@@ -116,7 +118,7 @@ export function buildRunArgv(config: DockerDriverConfig, options: RunArgvOptions
   if (config.cpus !== undefined) argv.push("--cpus", config.cpus);
   for (const volume of config.volumes ?? []) argv.push("-v", volume);
   for (const mount of options.mounts ?? []) argv.push("-v", mount);
-  for (const [name, value] of options.env) argv.push("-e", value === undefined ? name : `${name}=${value}`);
+  for (const name of options.env) argv.push("-e", name);
   if (options.workdir !== undefined) argv.push("-w", options.workdir);
   argv.push(...(config.extraArgs ?? []), options.image, ...options.command);
   return argv;
@@ -165,12 +167,14 @@ class DockerDriver implements ExecutionDriver {
     return failure("Docker driver requires either a bundle or a 'run' string", started);
   }
 
-  private secretEnv(request: ExecutionRequest): Array<[string, string | undefined]> {
-    return Object.keys(request.secretEnv ?? {}).map((name) => [name, undefined]);
+  /** The container's variables, later entries winning. */
+  private containerEnv(request: ExecutionRequest, methodEnv?: Record<string, string>): Record<string, string> {
+    return { ...(this.config.env ?? {}), ...(methodEnv ?? {}), ...(request.secretEnv ?? {}) };
   }
 
-  private cliEnv(request: ExecutionRequest): NodeJS.ProcessEnv {
-    return { ...process.env, ...request.secretEnv };
+  /** The CLI process environment: the host's, plus the values the `-e NAME` flags refer to. */
+  private cliEnv(containerEnv: Record<string, string>): NodeJS.ProcessEnv {
+    return { ...process.env, ...containerEnv };
   }
 
   private async runCommand(request: ExecutionRequest, callbacks: ExecutionCallbacks, started: number): Promise<ExecutionResult> {
@@ -179,14 +183,10 @@ class DockerDriver implements ExecutionDriver {
       return failure(`Invalid command arguments for the docker driver: ${z.prettifyError(parsed.error)}`, started);
     }
     const args = parsed.data;
-    const env: Array<[string, string | undefined]> = [
-      ...Object.entries(this.config.env ?? {}),
-      ...Object.entries(args.env ?? {}),
-      ...this.secretEnv(request),
-    ];
+    const env = this.containerEnv(request, args.env);
     const argv = buildRunArgv(this.config, {
       image: this.config.image,
-      env,
+      env: Object.keys(env),
       ...(args.workingDir !== undefined ? { workdir: args.workingDir } : {}),
       command: ["sh", "-c", args.run],
     });
@@ -199,7 +199,7 @@ class DockerDriver implements ExecutionDriver {
     const outcome = await runCli({
       file: this.cli,
       args: argv,
-      env: this.cliEnv(request),
+      env: this.cliEnv(env),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(callbacks.signal ? { signal: callbacks.signal } : {}),
       onStdoutLine: (line) => {
@@ -248,9 +248,10 @@ class DockerDriver implements ExecutionDriver {
       await writeFile(join(dir, "package.json"), '{ "type": "module" }\n');
       await writeFile(join(dir, "request.json"), JSON.stringify(shipped));
       await writeFile(join(dir, "runner.js"), runnerSource());
+      const env = this.containerEnv(request);
       const argv = buildRunArgv(this.config, {
         image: this.config.bundleImage ?? this.config.image,
-        env: [...Object.entries(this.config.env ?? {}), ...this.secretEnv(request)],
+        env: Object.keys(env),
         mounts: [`${dir}:/swamp:ro`],
         command: ["node", "/swamp/runner.js"],
       });
@@ -263,7 +264,7 @@ class DockerDriver implements ExecutionDriver {
         outcome = await runCli({
           file: this.cli,
           args: argv,
-          env: this.cliEnv(request),
+          env: this.cliEnv(env),
           ...(this.config.timeout !== undefined ? { timeoutMs: this.config.timeout } : {}),
           ...(callbacks.signal ? { signal: callbacks.signal } : {}),
           onStdoutChunk: (chunk) => {

@@ -24,6 +24,9 @@ import { narrowRequiredInputs } from "../expressions/deps.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { Redactor } from "../runtime/redact.js";
+import type { VaultStore } from "../contract/ports/vault.js";
+import { redactExceptReferences, VaultReferenceDataAccess } from "../vaults/references.js";
+import { noVaultForModelError, sensitiveSpecs } from "../vaults/sensitive.js";
 import { argumentKeys, unknownMethod, validateGlobalArguments, validateMethodArguments, withGlobalsMerged } from "./arguments.js";
 import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
 import { RepositoryDataAccess } from "./data-access.js";
@@ -51,8 +54,13 @@ export interface RunOptions extends CheckFlags, ReportFlags {
   signal?: AbortSignal;
   /** Live output of the method (already redacted). */
   onOutput?(line: string, stream: "stdout" | "stderr"): void;
-  /** Resolves `vault.get` (wired by the vault service). */
+  /** Resolves `vault.get` (default: `vaults`). */
   vault?: VaultAccess;
+  /**
+   * The repository's vaults (usually a lazy store: nothing is loaded unless the run needs a
+   * vault): `vault.get` in CEL, sensitive outputs, and vault references read back from data.
+   */
+  vaults?: VaultStore;
   /** Registers extra secret values to redact (e.g. sensitive outputs read back). */
   redactor?: Redactor;
 }
@@ -186,18 +194,58 @@ async function persistPending(outputs: DriverOutput[], run: import("./method-con
   }
 }
 
+const SENTINELS = /__SWAMP_VSEC_[0-9a-f]{8}_\d+__/g;
+
+/** Replaces secret sentinels (which stand for values) by `***` in what is shown or saved. */
+function hideSentinels<T>(value: T): T {
+  const walk = (node: unknown): unknown => {
+    if (typeof node === "string") return node.includes("__SWAMP_VSEC_") ? node.replace(SENTINELS, "***") : node;
+    if (Array.isArray(node)) return node.map(walk);
+    if (node && typeof node === "object" && Object.getPrototypeOf(node) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+      return out;
+    }
+    return node;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * An error leaving a run may quote a secret (a validation message echoing an argument, a
+ * method's own message): its message, stack and details go through the run's redactor. The
+ * error object is kept (its class matters to callers).
+ */
+function redactError(err: unknown, redactor: Redactor): unknown {
+  if (redactor.size === 0 || !(err instanceof Error)) return err;
+  try {
+    err.message = redactor.redact(err.message);
+    if (err.stack) err.stack = redactor.redact(err.stack);
+    const holder = err as { details?: unknown };
+    if (holder.details !== undefined) Object.defineProperty(err, "details", { value: redactor.redactValue(holder.details), configurable: true, writable: true });
+  } catch {
+    return new SwampError(errorCode(err) ?? ErrorCode.methodExecutionFailed, redactor.redact(errorMessage(err)));
+  }
+  return err;
+}
+
 export async function runMethod(kernel: Kernel, options: RunOptions): Promise<RunView> {
   const definitions = definitionRepository(kernel);
   const pre = await definitions.require(options.ref);
   const modelType = pre.definition.type ?? "";
-  return kernel.locks.withModelLocks([{ modelType, modelId: pre.definition.id }], async () => {
-    // Re-read under the lock: another process may have edited the definition meanwhile.
-    const stored = await definitions.require(pre.definition.id);
-    return runLocked(kernel, definitions, stored, options);
-  });
+  const redactor = options.redactor ?? new Redactor();
+  try {
+    return await kernel.locks.withModelLocks([{ modelType, modelId: pre.definition.id }], async () => {
+      // Re-read under the lock: another process may have edited the definition meanwhile.
+      const stored = await definitions.require(pre.definition.id);
+      return runLocked(kernel, definitions, stored, { ...options, redactor });
+    });
+  } catch (err) {
+    throw redactError(err, redactor);
+  }
 }
 
-async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stored: StoredDefinition, options: RunOptions): Promise<RunView> {
+async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stored: StoredDefinition, options: RunOptions & { redactor: Redactor }): Promise<RunView> {
   const definition = stored.definition;
   const modelType = definition.type ?? "";
   const plugin = await loadModelType(kernel.registry, modelType);
@@ -206,7 +254,15 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   if (!methodDef) throw unknownMethod(plugin, method);
 
   const data = new DataRepository({ dataRoot: kernel.paths.resolve("data") });
-  const redactor = options.redactor ?? new Redactor();
+  const redactor = options.redactor;
+  const vaults = options.vaults;
+  const caller = `model-method:${definition.name}:${method}`;
+  const vaultAccess: VaultAccess | undefined = options.vault ?? (vaults ? { get: (v, k) => vaults.get(v, k, caller) } : undefined);
+
+  // Fail fast: a mutating method of a type with sensitive outputs needs somewhere to put them.
+  if (isMutating(methodKind(method, methodDef.kind)) && sensitiveSpecs(plugin).length > 0) {
+    if (!vaults || (await vaults.names()).length === 0) throw noVaultForModelError(definition.name);
+  }
 
   // Inputs: declared ones are coerced, defaulted and validated; the rest override method args.
   const { inputs: rawInputs, overrides } = splitInputs(definition, plugin, method, options.inputs ?? {});
@@ -215,11 +271,27 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     : rawInputs;
 
   // Phase 1: everything but env and vault; the evaluated copy is saved (it holds no secrets).
+  // Vault references in data read by `data.*` become sentinels of the run's secret bag, like
+  // `vault.get` in phase 2: shell commands get them as environment variables, other methods
+  // get the values, and neither the evaluated definition nor the view ever holds one.
+  const bag = new SecretBag();
+  const repositoryData = new RepositoryDataAccess(data, definitions);
+  const dataAccess = vaultAccess
+    ? new VaultReferenceDataAccess(repositoryData, async (ref, text) => {
+        const { sentinel, fetch } = bag.reference(vaultAccess, { match: text.trim(), index: 0, vault: ref.vault, key: ref.key });
+        try {
+          await fetch;
+          return sentinel;
+        } catch {
+          return null; // unresolvable: the reference stays as written
+        }
+      })
+    : repositoryData;
   const expressionContext = new ExpressionContext({
     self: selfFromDefinition(definition),
     inputs,
     definitions: definitionLookup(definitions),
-    data: new RepositoryDataAccess(data, definitions),
+    data: dataAccess,
   });
   const phase1 = await evaluateDefinition(definition, expressionContext);
   const evaluated = phase1.definition;
@@ -227,13 +299,17 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   const methodArgsAsWritten = { ...(evaluated.methods[method]?.arguments ?? {}), ...overrides };
   const globalArgsAsWritten = evaluated.globalArguments;
 
-  // Phase 2: env and vault. Secrets come back as sentinels plus a bag; values are registered for redaction.
-  const bag = new SecretBag();
-  const runtime = await resolveRuntimeExpressions(
-    { globalArguments: globalArgsAsWritten, methodArguments: methodArgsAsWritten },
-    { env: kernel.env, ...(options.vault ? { vault: options.vault } : {}), context: expressionContext, secrets: bag },
-  );
-  for (const secret of bag.secrets.values()) redactor.register(secret);
+  // Phase 2: env and vault. Secrets come back as sentinels plus a bag; values are registered for redaction
+  // (also when phase 2 fails half-way: the error may follow a fetched secret).
+  let runtime;
+  try {
+    runtime = await resolveRuntimeExpressions(
+      { globalArguments: globalArgsAsWritten, methodArguments: methodArgsAsWritten },
+      { env: kernel.env, ...(vaultAccess ? { vault: vaultAccess } : {}), context: expressionContext, secrets: bag },
+    );
+  } finally {
+    for (const secret of bag.secrets.values()) redactor.register(secret);
+  }
   const unresolvedGlobals = phase1.unresolved.filter((u) => u.path.startsWith("globalArguments"));
   for (const u of phase1.unresolved.filter((u) => u.path.startsWith(`methods.${method}.`))) {
     throw new SwampError(ErrorCode.expressionFailed, `Could not evaluate ${u.path}: ${u.error}`, { details: { path: u.path } });
@@ -258,7 +334,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
 
   // Everything validated: keep the evaluated definition (it holds no secrets: phase 2 ran on a copy).
   const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
-  await atomicWriteFile(evaluatedPath, stringify(evaluated, { lineWidth: 0 }), { durable: false });
+  await atomicWriteFile(evaluatedPath, redactor.redact(stringify(hideSentinels(evaluated), { lineWidth: 0 })), { durable: false });
 
   // Output record and the run's log file.
   const outputs = new OutputRepository(kernel.paths.resolve("outputs"));
@@ -287,6 +363,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     logger: log,
     redactor,
     secretEnv,
+    ...(vaults ? { vaults } : {}),
   });
 
   const kind = methodKind(method, methodDef.kind);
@@ -348,10 +425,10 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     outputId,
     logFile,
     driver: driverType,
-    dataArtifacts: handles.map((h) => artifactOf(data, h, modelType, definition.id)),
+    dataArtifacts: redactExceptReferences(redactor, handles.map((h) => artifactOf(data, h, modelType, definition.id))),
     reports: {},
-    globalArguments: redactor.redactValue(globalArgsAsWritten),
-    methodArguments: redactor.redactValue(methodArgsAsWritten),
+    globalArguments: redactor.redactValue(hideSentinels(globalArgsAsWritten)),
+    methodArguments: redactor.redactValue(hideSentinels(methodArgsAsWritten)),
   };
   if (failure) view.error = { code: errorCode(failure) ?? ErrorCode.methodExecutionFailed, message: redactor.redact(errorMessage(failure)) };
 

@@ -15,6 +15,10 @@ import type {
 import type { DataRepository } from "../data/repository.js";
 import { resolveTags } from "../data/tags.js";
 import type { Redactor } from "../runtime/redact.js";
+import type { VaultStore } from "../contract/ports/vault.js";
+import { revealingResolver } from "../vaults/lazy.js";
+import { redactExceptReferences, resolveVaultReferences } from "../vaults/references.js";
+import { protectSensitiveFields } from "../vaults/sensitive.js";
 import type { Definition } from "./definition.js";
 
 export interface MethodContextOptions {
@@ -30,6 +34,12 @@ export interface MethodContextOptions {
   logger: MethodLogger;
   redactor: Redactor;
   secretEnv?: Record<string, string>;
+  /**
+   * The repository's vaults: sensitive resource fields are stored there (and replaced by
+   * `${{ vault.get(…) }}` references), and `readResource` resolves those references. Without
+   * it, writing a sensitive field fails (it is never persisted in plain text).
+   */
+  vaults?: VaultStore;
 }
 
 function parseJsonObject(bytes: Buffer | null): Record<string, unknown> | null {
@@ -63,7 +73,10 @@ export class MethodRun {
       createFileWriter: (spec, instance, overrides) => this.createFileWriter(spec, instance, overrides),
       readResource: async (instance, version) => {
         const meta = await o.data.get(modelType, def.id, instance, version);
-        return meta ? parseJsonObject(await o.data.getContent(modelType, def.id, meta.name, meta.version)) : null;
+        const parsed = meta ? parseJsonObject(await o.data.getContent(modelType, def.id, meta.name, meta.version)) : null;
+        if (!parsed || !o.vaults) return parsed;
+        // The method reads its own data: references resolve to values, each registered for redaction.
+        return resolveVaultReferences(parsed, revealingResolver(o.vaults, this.caller, (s) => o.redactor.register(s)));
       },
       deleteResource: async (instance) => {
         if (await o.data.get(modelType, def.id, instance)) await o.data.delete(modelType, def.id, instance);
@@ -71,6 +84,11 @@ export class MethodRun {
       redact: (text) => o.redactor.redact(text),
       ...(o.secretEnv && Object.keys(o.secretEnv).length ? { secretEnv: o.secretEnv } : {}),
     };
+  }
+
+  /** Audit caller context of this run's vault operations. */
+  private get caller(): string {
+    return `model-method:${this.o.definition.name}:${this.o.methodName}`;
   }
 
   private lifecycle(spec: string, declared: { lifetime: string; garbageCollection: number | string }, overrides?: WriteOverrides) {
@@ -102,6 +120,21 @@ export class MethodRun {
         `Undeclared resource spec '${spec}' in model '${this.o.plugin.type}'. Declared resource specs: ${names.join(", ") || "(none)"}`,
       );
     }
+    // Sensitive fields go to a vault first (their values are registered with the redactor, so
+    // nothing logged from here on can show them); the references are what gets persisted.
+    const { data: persisted, stored } = await protectSensitiveFields(data, {
+      spec: declared,
+      specName: spec,
+      instanceName: instance,
+      modelType: this.context.modelType,
+      modelId: this.context.modelId,
+      methodName: this.o.methodName,
+      ...(this.o.definition.resources?.[spec]?.vaultName ? { definitionVaultName: this.o.definition.resources[spec].vaultName } : {}),
+      ...(this.o.vaults ? { store: this.o.vaults } : {}),
+      onSecret: (secret) => this.o.redactor.register(secret),
+      caller: this.caller,
+    });
+    for (const s of stored) this.o.logger.debug(`Stored sensitive field '${s.fieldPath}' of resource '${spec}' in vault '${s.vaultName}' under key '${s.vaultKey}'`);
     const schema = declared.schema as { safeParse?: (v: unknown) => { success: boolean; error?: { message: string } } } | undefined;
     if (schema?.safeParse) {
       const result = schema.safeParse(data);
@@ -117,7 +150,7 @@ export class MethodRun {
         ownerDefinition: { ownerType: "model-method", ownerRef: this.context.modelId },
         specName: spec,
       },
-      this.o.redactor.redactValue(data),
+      redactExceptReferences(this.o.redactor, persisted),
     );
     this.handles.push(handle);
     return handle;

@@ -2,7 +2,10 @@
  * The one redaction layer: every sink (terminal, log files, data, reports, --json) passes text
  * through a Redactor holding the run's live secret values, and each occurrence becomes `***`.
  * Values are matched longest first, also in their JSON-escaped form; values shorter than 3
- * characters are not registered (they would shred ordinary text).
+ * characters are not registered (they would shred ordinary text). A multi-line value also
+ * registers each of its lines of 4 characters or more: output is redacted line by line (a
+ * command printing a PEM key shows it one line at a time), so the whole value never appears
+ * in one piece.
  */
 export const REDACTED = "***";
 
@@ -13,6 +16,9 @@ export class Redactor {
   register(value: string): void {
     if (typeof value !== "string" || value.length < 3) return;
     const forms = [value, JSON.stringify(value).slice(1, -1)];
+    if (/[\r\n]/.test(value)) {
+      for (const line of value.split(/\r?\n|\r/)) if (line.trim().length >= 4) forms.push(line, JSON.stringify(line).slice(1, -1));
+    }
     for (const form of forms) {
       if (form.length >= 3 && !this.secrets.has(form)) {
         this.secrets.add(form);

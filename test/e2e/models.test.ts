@@ -283,7 +283,8 @@ test("the docker driver runs the method through the configured container CLI wit
     assert.equal(view.dataArtifacts.find((a: { name: string }) => a.name === "result").attributes.stdout, "from the container");
     const calls = (await readFile(record, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0].argv, ["run", "--rm", "-i", "--network", "none", "--memory", "256m", "-e", "STAGE=test", "alpine:3.20", "sh", "-c", "echo from the container"]);
+    assert.deepEqual(calls[0].env, { PATH: calls[0].env.PATH, STAGE: "test" }, "values reach the container through the CLI's environment");
+    assert.deepEqual(calls[0].argv, ["run", "--rm", "-i", "--network", "none", "--memory", "256m", "-e", "STAGE", "alpine:3.20", "sh", "-c", "echo from the container"]);
   });
 });
 

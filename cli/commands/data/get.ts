@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { dataGetJson } from "../../../kernel/data/json.js";
+import { revealVaultReferences } from "../../../kernel/vaults/lazy.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes } from "../../output.js";
 import { checkNoConflict, dataRepository, parseCount, pick, repoRelative, requireDataName, resolveModel } from "./shared.js";
@@ -25,6 +26,9 @@ export default class DataGetCommand extends SwampCommand {
   name = Option.String("--name", { description: "Data name (instead of the second positional)" });
   version = Option.String("--version", { description: "Show this version number" });
   content = Option.Boolean("--content", true, { description: "Include the content (--no-content: metadata only)" });
+  reveal = Option.Boolean("--reveal", false, {
+    description: "Resolve vault references in the content and print the secrets (by default they stay references)",
+  });
 
   async run(): Promise<void> {
     checkNoConflict(this.modelArg, this.model, "--model");
@@ -49,6 +53,7 @@ export default class DataGetCommand extends SwampCommand {
     const contentPath = repoRelative(kernel, abs);
     const raw = this.content ? await repo.getContent(model.modelType, model.modelId, meta.name, meta.version) : null;
     const out = dataGetJson(meta, model, contentPath, raw);
+    if (this.reveal && out.content !== undefined) out.content = await revealVaultReferences(kernel, out.content, "cli:data get --reveal");
 
     this.emit(out, () => {
       const lines = [

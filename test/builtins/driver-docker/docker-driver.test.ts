@@ -107,9 +107,9 @@ test("buildRunArgv orders every flag before the image", () => {
     extraArgs: ["--init", "--label=x"],
   });
   assert.deepEqual(
-    buildRunArgv(config, { image: "alpine:3", env: [["A", "1"], ["S", undefined]], mounts: ["/t:/swamp:ro"], workdir: "/w", command: ["sh", "-c", "x"] }),
+    buildRunArgv(config, { image: "alpine:3", env: ["A", "S"], mounts: ["/t:/swamp:ro"], workdir: "/w", command: ["sh", "-c", "x"] }),
     ["run", "--rm", "-i", "--network", "host", "--memory", "512m", "--cpus", "1.5", "-v", "/a:/b", "-v", "/c:/d:ro", "-v", "/t:/swamp:ro",
-      "-e", "A=1", "-e", "S", "-w", "/w", "--init", "--label=x", "alpine:3", "sh", "-c", "x"],
+      "-e", "A", "-e", "S", "-w", "/w", "--init", "--label=x", "alpine:3", "sh", "-c", "x"],
   );
 });
 
@@ -139,9 +139,9 @@ test("command mode: exact argv, result mapping, logs", async () => {
     "--cpus", "1.5",
     "-v", "/host/a:/a",
     "-v", "/host/b:/b:ro",
-    "-e", "A=1",
-    "-e", "B=two words",
-    "-e", "M=m",
+    "-e", "A",
+    "-e", "B",
+    "-e", "M",
     "--init", "--label=swamp",
     "alpine:3",
     "sh", "-c", "echo hi; echo warn >&2; printf '%s|%s' \"$B\" \"$M\"",
@@ -179,7 +179,7 @@ test("command mode: secrets travel as -e NAME, never in argv", async () => {
   );
   assert.equal(result.status, "success", result.error);
   const rec = cli.records()[0]!;
-  assert.deepEqual(rec.argv, ["run", "--rm", "-i", "-e", "A=1", "-e", "__SWAMP_VAULT_0", "alpine", "sh", "-c", 'printf %s "$__SWAMP_VAULT_0"']);
+  assert.deepEqual(rec.argv, ["run", "--rm", "-i", "-e", "A", "-e", "__SWAMP_VAULT_0", "alpine", "sh", "-c", 'printf %s "$__SWAMP_VAULT_0"']);
   assert.equal(rec.argv.some((a) => a.includes("rm -rf")), false);
   assert.equal(resultAttributes(result).stdout, secret);
 });
@@ -307,7 +307,7 @@ test("bundle mode: argv, mounted files, collected outputs", async () => {
   const mount = rec.argv[rec.argv.indexOf("-v") + 1] ?? "";
   assert.match(mount, /^\/.*swamp-docker-[^/]+:\/swamp:ro$/);
   assert.deepEqual(rec.argv, [
-    "run", "--rm", "-i", "--memory", "256m", "-v", mount, "-e", "A=1", "-e", "__SWAMP_VAULT_0", "node:20-slim", "node", "/swamp/runner.js",
+    "run", "--rm", "-i", "--memory", "256m", "-v", mount, "-e", "A", "-e", "__SWAMP_VAULT_0", "node:20-slim", "node", "/swamp/runner.js",
   ]);
   const files = rec.mounts["/swamp"]!;
   assert.deepEqual(Object.keys(files), ["bundle.js", "package.json", "request.json", "runner.js"]);

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { SwampError, UsageError } from "../../../../kernel/contract/errors.js";
 import { parseKeyValues, parseTags } from "../../../../kernel/models/input-parsing.js";
 import { MethodRunError, runMethod, type RunView } from "../../../../kernel/models/execute.js";
+import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
 import { SwampCommand } from "../../../base.js";
 import { formatBytes, paint, table } from "../../../output.js";
 
@@ -90,6 +91,8 @@ export default class ModelMethodRunCommand extends SwampCommand {
         skipReportLabel: this.skipReportLabel,
         report: this.report,
         reportLabel: this.reportLabel,
+        // Vaults load only if the run uses one (vault.get, a sensitive output, a vault reference in data).
+        vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
         ...(this.json ? {} : { onOutput: (line: string, stream: "stdout" | "stderr") => (stream === "stdout" ? out : err).write(`${line}\n`) }),
       });
     } catch (e) {

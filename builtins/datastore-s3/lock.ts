@@ -1,0 +1,317 @@
+/**
+ * S3Lock: a lease on one small object (`<prefix><lockKey>`), built on S3 conditional writes.
+ *
+ *   acquire    PutObject If-None-Match: * — succeeds only when nobody holds the lock
+ *              (412/409 means held). The response's ETag is our fencing handle.
+ *   heartbeat  every ttl/3, PutObject If-Match: <our ETag> with a fresh body — a true
+ *              compare-and-swap: a mismatch means someone took the lock over (or broke it),
+ *              so we stop and mark the lock lost instead of overwriting the new holder.
+ *   stale      judged on the server's clock: the response Date minus the object's
+ *              LastModified, against the body's ttlMs (a body we cannot parse counts with the
+ *              default TTL, so a corrupt lock cannot block forever).
+ *   takeover   DeleteObject If-Match: <the ETag we judged stale>: if the holder heartbeated in
+ *              between, the delete fails and nothing is lost. Servers that do not honour
+ *              If-Match on DELETE (detected once per provider by a probe) get a re-read and
+ *              compare before an unconditional delete. Then a random 200-500 ms pause, so
+ *              competing stealers spread out and a live holder's heartbeat wins.
+ *   release    delete only while the object is still ours (If-Match on our ETag; or nonce
+ *              and ETag re-checked). Sets `releasing` first and waits for an in-flight
+ *              heartbeat, so a heartbeat can never recreate a released lock.
+ *   waiting    every loop checks its deadline at the top; exponential backoff with jitter,
+ *              clamped to the deadline and to the moment the current lease would expire;
+ *              timeout = LockTimeoutError (exit 75) naming the holder.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname as osHostname, userInfo } from "node:os";
+import { performance } from "node:perf_hooks";
+import { LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
+import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
+import { lockWaitMs } from "../../kernel/runtime/locks.js";
+import { PreconditionFailedError, type S3Transport } from "./client.js";
+
+export const DEFAULT_LOCK_KEY = ".datastore.lock";
+export const DEFAULT_LOCK_TTL_MS = 30_000;
+export const DEFAULT_RETRY_INTERVAL_MS = 250;
+export const MAX_BACKOFF_MS = 4_000;
+
+export interface S3LockOptions extends LockOptions {
+  /** Called once per acquire() when the lock is found held by someone else. */
+  onWait?: (event: { lockKey: string; holder: LockInfo | null }) => void;
+  /** Reports non-fatal problems (release failures, lost heartbeats). */
+  onWarning?: (message: string) => void;
+}
+
+interface Observed {
+  info: LockInfo | null;
+  etag: string;
+  /** Age of the object on the server's clock (ms). */
+  ageMs: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** Validates a lock key: relative, forward slashes, no `.`/`..` segments. */
+export function checkLockKey(lockKey: string): string {
+  if (lockKey === "" || lockKey.startsWith("/") || lockKey.includes("\\") || lockKey.includes("\0")) {
+    throw new SwampError("path_traversal", `Invalid lock key "${lockKey}"`);
+  }
+  if (lockKey.split("/").some((s) => s === ".." || s === "." || s === "")) throw new SwampError("path_traversal", `Invalid lock key "${lockKey}"`);
+  return lockKey;
+}
+
+export function parseLockBody(text: string): LockInfo | null {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
+    if (typeof v !== "object" || v === null) return null;
+    if (typeof v.holder !== "string" || typeof v.pid !== "number" || typeof v.acquiredAt !== "string" || typeof v.ttlMs !== "number") return null;
+    const info: LockInfo = { holder: v.holder, hostname: typeof v.hostname === "string" ? v.hostname : "", pid: v.pid, acquiredAt: v.acquiredAt, ttlMs: v.ttlMs };
+    if (typeof v.nonce === "string") info.nonce = v.nonce;
+    return info;
+  } catch {
+    return null;
+  }
+}
+
+function holderName(): string {
+  let user = process.env.USER ?? process.env.USERNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = "unknown";
+    }
+  }
+  return `${user}@${osHostname()}`;
+}
+
+export class S3Lock implements DistributedLock {
+  readonly lockKey: string;
+  private readonly objectKey: string;
+  private readonly ttlMs: number;
+  private readonly retryIntervalMs: number;
+  private readonly maxWaitMs: number;
+  private readonly onWait: S3LockOptions["onWait"];
+  private readonly onWarning: S3LockOptions["onWarning"];
+
+  private held = false;
+  private lost = false;
+  private releasing = false;
+  private nonce: string | undefined;
+  private etag: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+
+  constructor(
+    private readonly transport: S3Transport,
+    options: S3LockOptions = {},
+  ) {
+    this.lockKey = checkLockKey(options.lockKey ?? DEFAULT_LOCK_KEY);
+    this.objectKey = transport.key(this.lockKey);
+    this.ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+    this.retryIntervalMs = options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
+    this.maxWaitMs = options.maxWaitMs ?? lockWaitMs(process.env);
+    this.onWait = options.onWait;
+    this.onWarning = options.onWarning;
+  }
+
+  /** True once a heartbeat found the lock taken over or broken while we held it. */
+  isLost(): boolean {
+    return this.lost;
+  }
+
+  private body(nonce: string): Buffer {
+    const info: LockInfo = {
+      holder: holderName(),
+      hostname: osHostname(),
+      pid: process.pid,
+      acquiredAt: new Date().toISOString(),
+      ttlMs: this.ttlMs,
+      nonce,
+    };
+    return Buffer.from(JSON.stringify(info, null, 2));
+  }
+
+  private async observe(): Promise<Observed | null> {
+    const got = await this.transport.get(this.objectKey);
+    if (got === null || got === "not-modified") return null;
+    const now = got.serverDate?.getTime() ?? Date.now();
+    const modified = got.lastModified?.getTime() ?? now;
+    return { info: parseLockBody(got.body.toString("utf8")), etag: got.etag, ageMs: Math.max(0, now - modified) };
+  }
+
+  async acquire(): Promise<void> {
+    if (this.held) throw new SwampError("lock_already_held", `Lock "${this.lockKey}" is already held by this instance`);
+    const started = performance.now();
+    let attempt = 0;
+    let waited = false;
+    let last: Observed | null = null;
+    for (;;) {
+      // The deadline is checked first, so no path through the loop (stale takeover, a lock
+      // that vanished) can spin past it.
+      const elapsed = performance.now() - started;
+      if (elapsed >= this.maxWaitMs) {
+        const holder = last?.info ?? (await this.inspect().catch(() => null));
+        throw new LockTimeoutError(this.lockKey, holder ? { holder: holder.holder, pid: holder.pid, hostname: holder.hostname } : null, elapsed);
+      }
+      const nonce = randomUUID();
+      try {
+        const { etag } = await this.transport.put(this.objectKey, this.body(nonce), { ifNoneMatch: "*", contentType: "application/json" });
+        this.nonce = nonce;
+        this.etag = etag;
+        this.held = true;
+        this.lost = false;
+        this.releasing = false;
+        this.startHeartbeat();
+        return;
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+      }
+
+      last = await this.observe();
+      if (last === null) {
+        // Released between our put and our read: try again at once (bounded by the deadline).
+        await sleep(10 + Math.random() * 40);
+        continue;
+      }
+      const ttl = last.info?.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+      if (last.ageMs > ttl) {
+        await this.takeOver(last);
+        const remaining = this.maxWaitMs - (performance.now() - started);
+        await sleep(Math.min(200 + Math.random() * 300, Math.max(0, remaining)));
+        continue;
+      }
+      if (!waited) {
+        waited = true;
+        this.onWait?.({ lockKey: this.lockKey, holder: last.info });
+      }
+      const remaining = this.maxWaitMs - (performance.now() - started);
+      const backoff = Math.min(MAX_BACKOFF_MS, this.retryIntervalMs * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      const untilStale = ttl - last.ageMs + 250;
+      attempt++;
+      await sleep(Math.max(0, Math.min(backoff, remaining, untilStale)));
+    }
+  }
+
+  /** Deletes a lock we judged stale, only if it is still exactly the object we judged. */
+  private async takeOver(stale: Observed): Promise<void> {
+    try {
+      await this.deleteIfUnchanged(stale.etag, stale.info?.nonce, false);
+    } catch (err) {
+      this.onWarning?.(`Could not remove stale lock ${this.lockKey}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Deletes the lock object when its ETag (and nonce) still match; false when it changed or
+   * vanished. The DELETE always carries If-Match, so a server that honours it closes the race
+   * completely; `reread` first compares a fresh read too, which keeps servers that silently
+   * ignore the header safe except for the instant between that read and the delete. Servers
+   * that reject the header (501/400) get the compare plus a plain delete.
+   */
+  private async deleteIfUnchanged(etag: string, nonce: string | undefined, reread: boolean): Promise<boolean> {
+    const rejects = this.transport.capabilities.conditionalDeleteRejected;
+    if (reread || rejects) {
+      const now = await this.observe();
+      if (now === null || now.etag !== etag || now.info?.nonce !== nonce) return false;
+    }
+    if (!rejects) {
+      try {
+        await this.transport.delete(this.objectKey, { ifMatch: etag });
+        return true;
+      } catch (err) {
+        if (err instanceof PreconditionFailedError) return false;
+        const status = (err as { details?: { status?: unknown } }).details?.status;
+        if (status !== 501 && status !== 400) throw err;
+        this.transport.capabilities.conditionalDeleteRejected = true;
+        if (!reread) {
+          const now = await this.observe();
+          if (now === null || now.etag !== etag || now.info?.nonce !== nonce) return false;
+        }
+      }
+    }
+    await this.transport.delete(this.objectKey);
+    return true;
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    const interval = Math.max(50, Math.floor(this.ttlMs / 3));
+    this.timer = setInterval(() => {
+      if (this.inflight) return;
+      this.inflight = this.extend().finally(() => {
+        this.inflight = undefined;
+      });
+    }, interval);
+    this.timer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async extend(): Promise<void> {
+    if (!this.held || this.releasing || !this.nonce || !this.etag) return;
+    try {
+      const { etag } = await this.transport.put(this.objectKey, this.body(this.nonce), { ifMatch: this.etag, contentType: "application/json" });
+      if (this.held) this.etag = etag;
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) {
+        // Someone took the lock over or broke it: we no longer hold it. Never overwrite.
+        this.held = false;
+        this.lost = true;
+        this.stopHeartbeat();
+        this.onWarning?.(`Lock ${this.lockKey} was taken over by another holder`);
+        return;
+      }
+      // Transient: the next beat retries; the lease expires if we stay unreachable.
+      this.onWarning?.(`Heartbeat for lock ${this.lockKey} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async release(): Promise<void> {
+    this.releasing = true;
+    this.stopHeartbeat();
+    if (this.inflight) await this.inflight.catch(() => {});
+    if (!this.held) {
+      this.nonce = undefined;
+      this.etag = undefined;
+      return;
+    }
+    this.held = false;
+    const etag = this.etag;
+    const nonce = this.nonce;
+    this.nonce = undefined;
+    this.etag = undefined;
+    if (!etag) return;
+    try {
+      const deleted = await this.deleteIfUnchanged(etag, nonce, true);
+      if (!deleted) this.onWarning?.(`Lock ${this.lockKey} was taken over while held; left the new holder's lock in place`);
+    } catch (err) {
+      this.onWarning?.(`Could not release lock ${this.lockKey} (it expires after ${this.ttlMs}ms): ${(err as Error).message}`);
+    }
+  }
+
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      await this.release();
+    }
+  }
+
+  async inspect(): Promise<LockInfo | null> {
+    const seen = await this.observe();
+    return seen?.info ?? null;
+  }
+
+  async forceRelease(expectedNonce: string): Promise<boolean> {
+    const seen = await this.observe();
+    if (seen === null || seen.info?.nonce !== expectedNonce) return false;
+    return this.deleteIfUnchanged(seen.etag, expectedNonce, true);
+  }
+}
+

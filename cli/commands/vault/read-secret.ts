@@ -1,0 +1,38 @@
+import { Command, Option } from "clipanion";
+import { SwampCommand } from "../../base.js";
+import { confirm } from "../../prompt.js";
+import { openVaults } from "./shared.js";
+
+export default class VaultReadSecretCommand extends SwampCommand {
+  static override paths = [["vault", "read-secret"]];
+  static override usage = Command.Usage({
+    description: "Print a secret's value (the only command that reveals one)",
+    details:
+      "Piped, the raw value is printed without a trailing newline (so `$(swamp vault read-secret v k)` and pipes get it " +
+      "exactly). In a terminal swamp asks first unless -y/--yes or -f/--force is given. --json prints " +
+      "{vaultName, secretKey, vaultType, value}.",
+    examples: [["Into a variable", 'TOKEN="$(swamp vault read-secret dev-secrets api-token)"']],
+  });
+
+  vault = Option.String({ name: "vault" });
+  key = Option.String({ name: "key" });
+  yes = Option.Boolean("-y,--yes", false, { description: "Do not ask before printing on a terminal" });
+  force = Option.Boolean("-f,--force", false, { description: "Same as --yes" });
+
+  async run(): Promise<void> {
+    const { vaults } = await openVaults(this);
+    const open = await vaults.vault(this.vault);
+    const stdout = this.context.stdout as NodeJS.WriteStream;
+    const onTerminal = !this.json && stdout.isTTY === true;
+    if (onTerminal && !(await confirm(`Print secret '${this.key}' of vault '${this.vault}' on the terminal?`, { json: false, yes: this.yes || this.force }))) {
+      this.context.stderr.write("Cancelled.\n");
+      return;
+    }
+    const value = await vaults.get(this.vault, this.key, "cli:vault read-secret");
+    if (this.json) {
+      this.emit({ vaultName: open.stored.config.name, secretKey: this.key, vaultType: open.stored.config.type, value }, () => "");
+    } else {
+      stdout.write(onTerminal ? `${value}\n` : value);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Helpers of the `swamp vault …` commands: the vault service of the repo, reading a secret
+ * value from stdin or a hidden terminal prompt, and the value checks `put` applies.
+ */
+import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import type { Kernel } from "../../../kernel/runtime/kernel.js";
+import { vaultService, type VaultService } from "../../../kernel/vaults/service.js";
+import type { SwampCommand } from "../../base.js";
+
+export async function openVaults(cmd: SwampCommand): Promise<{ kernel: Kernel; vaults: VaultService }> {
+  const kernel = await cmd.kernel();
+  const stderr = cmd.context.stderr;
+  const warn = (message: string) => stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : `Warning: ${message}\n`);
+  return { kernel, vaults: vaultService(kernel, { warn }) };
+}
+
+/** Everything on stdin, as UTF-8. */
+export async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * A piped value loses one trailing newline only when it holds no other (`echo secret |` gives
+ * "secret"; a multi-line PEM is kept byte for byte).
+ */
+export function stripSingleTrailingNewline(text: string): string {
+  const body = text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
+  if (body === text) return text;
+  return body.includes("\n") ? text : body;
+}
+
+/** Reads a line from the terminal without echoing it. */
+export function readHidden(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    stderr.write(prompt);
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode(true);
+    stdin.setEncoding("utf8");
+    let value = "";
+    const done = (error: Error | null) => {
+      stdin.removeListener("data", onData);
+      stdin.setRawMode(wasRaw);
+      stdin.pause();
+      stderr.write("\n");
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === "\r" || ch === "\n" || ch === "\u0004") return done(null);
+        if (ch === "\u0003") return done(new SwampError("cancelled", "Cancelled"));
+        if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on("data", onData);
+    stdin.resume();
+  });
+}
+
+export function requireNonEmpty(value: string, source: string): string {
+  if (value.length === 0) throw new UsageError(`The secret value from ${source} is empty; nothing was stored`);
+  return value;
+}

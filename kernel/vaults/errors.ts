@@ -1,0 +1,35 @@
+/**
+ * Vault error codes and the messages the spec fixes (models.md §7.3, one line each: provider
+ * messages spanning lines are flattened with " — ").
+ */
+import { SwampError } from "../contract/errors.js";
+
+export const VaultErrorCode = {
+  vaultNotFound: "vault_not_found",
+  secretNotFound: "vault_secret_not_found",
+  secretExists: "vault_secret_exists",
+  invalidName: "vault_invalid_name",
+  configInvalid: "vault_config_invalid",
+  providerInvalid: "vault_provider_invalid",
+  unsupported: "vault_unsupported",
+  decryptFailed: "vault_decrypt_failed",
+  noVault: "vault_not_configured",
+  reservedVault: "vault_reserved",
+} as const;
+
+/** One line: newlines (and the blank lines around them) become " — ". */
+export function flattenMessage(message: string): string {
+  return message
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join(" — ");
+}
+
+export function vaultNotFound(name: string, available: readonly string[]): SwampError {
+  const message =
+    available.length === 0
+      ? `Vault '${name}' not found. No vaults are configured. Note: vaults are NOT configured in .swamp.yaml. Create a vault using: swamp vault create <type> ${name}`
+      : `Vault '${name}' not found. Available vaults: ${available.join(", ")}. Create '${name}' using: swamp vault create <type> ${name}`;
+  return new SwampError(VaultErrorCode.vaultNotFound, message, { details: { vault: name, available: [...available] } });
+}

@@ -18,25 +18,21 @@ import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/erro
 import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import { DataRepository } from "../data/repository.js";
-import { ExpressionContext, selfFromDefinition } from "../expressions/context.js";
-import { evaluateDefinition, resolveRuntimeExpressions, revealSecrets, SecretBag, type VaultAccess } from "../expressions/evaluate.js";
-import { narrowRequiredInputs } from "../expressions/deps.js";
+import type { VaultAccess } from "../expressions/evaluate.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { Redactor } from "../runtime/redact.js";
 import type { VaultStore } from "../contract/ports/vault.js";
-import { redactExceptReferences, VaultReferenceDataAccess } from "../vaults/references.js";
+import { redactExceptReferences } from "../vaults/references.js";
 import { noVaultForModelError, sensitiveSpecs } from "../vaults/sensitive.js";
-import { argumentKeys, unknownMethod, validateGlobalArguments, validateMethodArguments, withGlobalsMerged } from "./arguments.js";
+import { argumentKeys, containsExpression, unknownMethod, validateGlobalArguments, validateMethodArguments, withGlobalsMerged } from "./arguments.js";
 import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
-import { RepositoryDataAccess } from "./data-access.js";
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
 import { OutputRepository, type OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
-import { definitionLookup, definitionRepository } from "./service.js";
-import { rewriteShellSecrets } from "./shell-secrets.js";
+import { definitionRepository } from "./service.js";
 import { isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
 
@@ -229,6 +225,35 @@ function redactError(err: unknown, redactor: Redactor): unknown {
   return err;
 }
 
+/** A definition with its expressions evaluated and the arguments the method will get. */
+export interface RunEvaluation {
+  evaluated: Definition;
+  methodArgsAsWritten: Record<string, unknown>;
+  globalArgsAsWritten: Record<string, unknown>;
+  /** True when some global argument could not be evaluated (it stays as text). */
+  unresolvedGlobals: boolean;
+  methodArgs: Record<string, unknown>;
+  globalArgs: Record<string, unknown>;
+  /** Secrets for shell commands, as environment variables. */
+  secretEnv: Record<string, string>;
+}
+
+/** A definition without expressions: nothing to evaluate, only inputs to check. */
+async function literalRun(definition: Definition, method: string, rawInputs: Record<string, unknown>, overrides: Record<string, unknown>): Promise<RunEvaluation> {
+  // No expression can reference an input here, so none is required; defaults and types still apply.
+  if (definition.inputs) await resolveInputs(definition.inputs as never, rawInputs, new Set());
+  const methodArgs = { ...(definition.methods[method]?.arguments ?? {}), ...overrides };
+  return {
+    evaluated: definition,
+    methodArgsAsWritten: methodArgs,
+    globalArgsAsWritten: definition.globalArguments,
+    unresolvedGlobals: false,
+    methodArgs,
+    globalArgs: definition.globalArguments,
+    secretEnv: {},
+  };
+}
+
 export async function runMethod(kernel: Kernel, options: RunOptions): Promise<RunView> {
   const definitions = definitionRepository(kernel);
   const pre = await definitions.require(options.ref);
@@ -266,69 +291,17 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
 
   // Inputs: declared ones are coerced, defaulted and validated; the rest override method args.
   const { inputs: rawInputs, overrides } = splitInputs(definition, plugin, method, options.inputs ?? {});
-  const inputs = definition.inputs
-    ? await resolveInputs(definition.inputs as never, rawInputs, new Set(narrowRequiredInputs(definition.inputs.required ?? [], definition, method)))
-    : rawInputs;
 
-  // Phase 1: everything but env and vault; the evaluated copy is saved (it holds no secrets).
-  // Vault references in data read by `data.*` become sentinels of the run's secret bag, like
-  // `vault.get` in phase 2: shell commands get them as environment variables, other methods
-  // get the values, and neither the evaluated definition nor the view ever holds one.
-  const bag = new SecretBag();
-  const repositoryData = new RepositoryDataAccess(data, definitions);
-  const dataAccess = vaultAccess
-    ? new VaultReferenceDataAccess(repositoryData, async (ref, text) => {
-        const { sentinel, fetch } = bag.reference(vaultAccess, { match: text.trim(), index: 0, vault: ref.vault, key: ref.key });
-        try {
-          await fetch;
-          return sentinel;
-        } catch {
-          return null; // unresolvable: the reference stays as written
-        }
-      })
-    : repositoryData;
-  const expressionContext = new ExpressionContext({
-    self: selfFromDefinition(definition),
-    inputs,
-    definitions: definitionLookup(definitions),
-    data: dataAccess,
-  });
-  const phase1 = await evaluateDefinition(definition, expressionContext);
-  const evaluated = phase1.definition;
-
-  const methodArgsAsWritten = { ...(evaluated.methods[method]?.arguments ?? {}), ...overrides };
-  const globalArgsAsWritten = evaluated.globalArguments;
-
-  // Phase 2: env and vault. Secrets come back as sentinels plus a bag; values are registered for redaction
-  // (also when phase 2 fails half-way: the error may follow a fetched secret).
-  let runtime;
-  try {
-    runtime = await resolveRuntimeExpressions(
-      { globalArguments: globalArgsAsWritten, methodArguments: methodArgsAsWritten },
-      { env: kernel.env, ...(vaultAccess ? { vault: vaultAccess } : {}), context: expressionContext, secrets: bag },
-    );
-  } finally {
-    for (const secret of bag.secrets.values()) redactor.register(secret);
-  }
-  const unresolvedGlobals = phase1.unresolved.filter((u) => u.path.startsWith("globalArguments"));
-  for (const u of phase1.unresolved.filter((u) => u.path.startsWith(`methods.${method}.`))) {
-    throw new SwampError(ErrorCode.expressionFailed, `Could not evaluate ${u.path}: ${u.error}`, { details: { path: u.path } });
-  }
-
-  // Shell commands get secrets through the environment; everything else gets real values.
-  let methodArgs = runtime.value.methodArguments as Record<string, unknown>;
-  let secretEnv: Record<string, string> = {};
-  if (typeof methodArgs.run === "string" && bag.secrets.size > 0) {
-    const rewritten = rewriteShellSecrets(methodArgs.run, bag.secrets);
-    methodArgs = { ...methodArgs, run: rewritten.run };
-    secretEnv = rewritten.env;
-  }
-  methodArgs = revealSecrets(methodArgs, bag.secrets);
-  const globalArgs = revealSecrets(runtime.value.globalArguments as Record<string, unknown>, bag.secrets);
+  // Expressions: only a definition that uses them loads the CEL engine.
+  const evaluation =
+    containsExpression(definition) || containsExpression(overrides)
+      ? await (await import("./evaluation.js")).evaluateForRun({ kernel, definitions, data, definition, method, rawInputs, overrides, vaultAccess, redactor })
+      : await literalRun(definition, method, rawInputs, overrides);
+  const { evaluated, methodArgsAsWritten, globalArgsAsWritten, unresolvedGlobals, secretEnv, methodArgs, globalArgs } = evaluation;
 
   // Arguments: globals (partial schema; expressions left unresolved stay as text), then the
   // method's own keys (unknown ones rejected) and its schema over globals merged underneath.
-  const checkedGlobals = unresolvedGlobals.length ? globalArgs : validateGlobalArguments(plugin, globalArgs, { partial: true });
+  const checkedGlobals = unresolvedGlobals ? globalArgs : validateGlobalArguments(plugin, globalArgs, { partial: true });
   validateMethodArguments(plugin, method, methodArgs, { partial: true });
   const finalArgs = validateMethodArguments(plugin, method, withGlobalsMerged(plugin, method, checkedGlobals, methodArgs), { partial: false });
 

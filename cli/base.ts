@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "clipanion";
 import { createKernel, type Kernel } from "../kernel/runtime/kernel.js";
+import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
 import { renderError, writeJson } from "./output.js";
 
@@ -23,6 +24,9 @@ export abstract class SwampCommand extends Command {
       return (await this.run()) ?? 0;
     } catch (err) {
       return renderError(err, this.context, { json: this.json, verbose: this.verbose });
+    } finally {
+      // Extension workers and sandbox processes end with the command.
+      await shutdownExtensions();
     }
   }
 
@@ -30,12 +34,21 @@ export abstract class SwampCommand extends Command {
     return this.repoDir ?? process.env.SWAMP_REPO_DIR ?? ".";
   }
 
+  /**
+   * The kernel for this repo: the builtins plus the repo's extensions (discovered, rebuilt
+   * when their sources changed, registered from the bundle manifest without loading code).
+   */
   async kernel(): Promise<Kernel> {
     return createKernel({
       repoDir: this.resolvedRepoDir(),
       env: process.env,
       registry: builtinRegistry(),
       datastoreFlag: this.datastoreOverride,
+      prepareRegistry: async ({ repoDir, marker, env, registry }) => {
+        const { registerExtensions } = await import("../plugins/extensions.js");
+        const outcome = await registerExtensions(registry, { repoDir, marker, env });
+        for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+      },
     });
   }
 

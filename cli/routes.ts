@@ -50,6 +50,9 @@ export const ROUTES: readonly Route[] = [
   { path: ["vault", "read-secret"], load: () => import("./commands/vault/read-secret.js") },
   { path: ["vault", "list-keys"], load: () => import("./commands/vault/list-keys.js") },
   { path: ["vault", "delete"], load: () => import("./commands/vault/delete.js") },
+  // swamp extension / doctor …
+  { path: ["extension", "list"], load: () => import("./commands/extension/list.js") },
+  { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
   // swamp data …
 ];
 

@@ -39,6 +39,25 @@ await build({
   logLevel: "warning",
 });
 chmodSync(`${outdir}/swamp.js`, 0o755);
+
+// The extension host's worker and sandbox entries: separate files, because a worker thread
+// (piscina) and a sandbox process (`node --experimental-permission …`) each start from a file
+// of their own. They are loaded only by commands that use an extension. zod stays external so
+// a worker and the extensions it loads share the one zod in node_modules (and a sandbox only
+// needs read access to that package, its entry file and the bundle).
+await build({
+  absWorkingDir: root,
+  entryPoints: { "extension-worker": "plugins/worker/entry.ts", "extension-sandbox": "plugins/worker/sandbox-main.ts" },
+  outdir,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minifySyntax: true,
+  sourcemap: "linked",
+  external: ["zod", "zod/*"],
+  logLevel: "warning",
+});
 const retired = `${root}dist/.bin-old-${process.pid}`;
 try {
   renameSync(finalDir, retired);

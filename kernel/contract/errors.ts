@@ -43,6 +43,9 @@ export const ErrorCode = {
   extensionCrashed: "extension_crashed",
   extensionTimeout: "extension_timeout",
   extensionError: "extension_error",
+  extensionPermissionDenied: "extension_permission_denied",
+  extensionBuildFailed: "extension_build_failed",
+  extensionInvalid: "extension_invalid",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -13,13 +13,22 @@ export const WireErrorSchema = z.object({
 });
 export type WireError = z.infer<typeof WireErrorSchema>;
 
-/** Host → worker: call `method` on the object behind `handle` (0 is the module itself). */
+/** Version of the message shapes below; the worker reports it in its `ready` message. */
+export const WIRE_PROTOCOL_VERSION = 1;
+
+/**
+ * Host → worker: call `method` on the object behind `handle` (0 is the module itself).
+ * `then` chains a second call onto the handle the first one returns, in one round trip
+ * (e.g. create a lock and acquire it); the result then carries the new handle and the
+ * chained call's value.
+ */
 export const CallMessageSchema = z.object({
   type: z.literal("call"),
   id: z.number().int(),
   handle: z.number().int().nonnegative(),
   method: z.string(),
   args: z.array(z.unknown()),
+  then: z.object({ method: z.string(), args: z.array(z.unknown()) }).optional(),
 });
 
 /** Worker → host: a call finished. A result that is a stateful object comes back as a handle. */
@@ -47,13 +56,69 @@ export const DisposeMessageSchema = z.object({
   handle: z.number().int().positive(),
 });
 
+/** Host → worker: the answer to a worker `request` (same `id`). */
+export const ResponseMessageSchema = z.object({
+  type: z.literal("response"),
+  id: z.number().int(),
+  ok: z.boolean(),
+  value: z.unknown().optional(),
+  error: WireErrorSchema.optional(),
+});
+
+/** Worker → host: a notification that needs no answer (log lines, console output, driver output). */
+export const EventMessageSchema = z.object({
+  type: z.literal("event"),
+  /** The call it belongs to; 0 when none (e.g. console output from a timer). */
+  callId: z.number().int(),
+  name: z.string(),
+  args: z.array(z.unknown()),
+});
+
+/** Host → worker: the command was aborted; abort the signal of call `id`. */
+export const CancelMessageSchema = z.object({
+  type: z.literal("cancel"),
+  id: z.number().int(),
+});
+
+/** Host → worker liveness probe; answered by a `pong` with the same id. */
+export const PingMessageSchema = z.object({ type: z.literal("ping"), id: z.number().int() });
+export const PongMessageSchema = z.object({ type: z.literal("pong"), id: z.number().int() });
+
+/**
+ * Worker → host, once: the extension module is loaded and its export validated (`ok`), or
+ * why not. `value` summarises the export (kind, type).
+ */
+export const ReadyMessageSchema = z.object({
+  type: z.literal("ready"),
+  protocol: z.number().int(),
+  ok: z.boolean(),
+  value: z.unknown().optional(),
+  error: WireErrorSchema.optional(),
+});
+
+/** Host → worker: the instance is no longer needed; drop every handle and end. */
+export const CloseMessageSchema = z.object({ type: z.literal("close") });
+
 export const WireMessageSchema = z.discriminatedUnion("type", [
   CallMessageSchema,
   ResultMessageSchema,
   RequestMessageSchema,
   DisposeMessageSchema,
+  ResponseMessageSchema,
+  EventMessageSchema,
+  CancelMessageSchema,
+  PingMessageSchema,
+  PongMessageSchema,
+  ReadyMessageSchema,
+  CloseMessageSchema,
 ]);
 export type WireMessage = z.infer<typeof WireMessageSchema>;
+export type CallMessage = z.infer<typeof CallMessageSchema>;
+export type ResultMessage = z.infer<typeof ResultMessageSchema>;
+export type RequestMessage = z.infer<typeof RequestMessageSchema>;
+export type ResponseMessage = z.infer<typeof ResponseMessageSchema>;
+export type EventMessage = z.infer<typeof EventMessageSchema>;
+export type ReadyMessage = z.infer<typeof ReadyMessageSchema>;
 
 /** Turns anything thrown into a wire error; keeps a `code` when the thrower set one. */
 export function toWireError(err: unknown, fallbackCode = "extension_error"): WireError {

@@ -7,7 +7,7 @@ import * as z from "zod";
 import { SwampError } from "../contract/errors.js";
 import type { ModelTypePlugin } from "../contract/ports/model-type.js";
 import { coerceValue } from "./inputs.js";
-import { toJsonSchema, type JsonSchema } from "./types.js";
+import { toJsonSchema, validateJsonSchema, type JsonSchema } from "./types.js";
 
 const EXPRESSION = /\$\{\{[\s\S]*?\}\}/;
 
@@ -52,6 +52,11 @@ function parseWith(schema: unknown, values: Record<string, unknown>, partial: bo
     const target = partial && schema instanceof z.ZodObject ? schema.partial() : schema;
     const result = target.safeParse(values);
     return result.success ? { ok: true, value: result.data as Record<string, unknown> } : { ok: false, message: formatIssues(result.error) };
+  }
+  // JSON Schema (extension types, described across the worker boundary): validated with ajv.
+  if (schema && typeof schema === "object" && Object.keys(schema).length > 0) {
+    const result = validateJsonSchema(schema as JsonSchema, values, { partial });
+    return result.success ? { ok: true, value: result.data } : { ok: false, message: result.error.message };
   }
   return { ok: true, value: values };
 }

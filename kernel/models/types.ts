@@ -3,6 +3,7 @@
  * normalized name, and described with JSON Schema (what `model type describe`, `model create`
  * and `model validate` show), whether the type is a builtin or an extension.
  */
+import { createRequire } from "node:module";
 import * as z from "zod";
 import { SwampError } from "../contract/errors.js";
 import type { ModelTypePlugin } from "../contract/ports/model-type.js";
@@ -56,6 +57,137 @@ export function toJsonSchema(schema: unknown): JsonSchema {
   return (schema as JsonSchema) ?? {};
 }
 
+export interface JsonSchemaIssue {
+  path: string[];
+  message: string;
+}
+
+export type JsonSchemaResult =
+  | { success: true; data: Record<string, unknown> }
+  | { success: false; error: { issues: JsonSchemaIssue[]; message: string } };
+
+interface AjvValidator {
+  (data: unknown): boolean;
+  errors?: Array<{ instancePath: string; keyword: string; params: Record<string, unknown>; message?: string }> | null;
+}
+
+interface AjvInstance {
+  compile(schema: unknown): AjvValidator;
+  addFormat(name: string, format: RegExp | ((value: string) => boolean)): unknown;
+}
+
+const FORMATS: Record<string, RegExp | ((value: string) => boolean)> = {
+  uri: (v) => /^[A-Za-z][A-Za-z0-9+.-]*:/.test(v) && URL.canParse(v),
+  url: (v) => URL.canParse(v),
+  "uri-reference": () => true,
+  email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  "date-time": (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(v) && !Number.isNaN(Date.parse(v)),
+  date: /^\d{4}-\d{2}-\d{2}$/,
+  time: /^\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i,
+  duration: /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/,
+  ipv4: /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/,
+  ipv6: (v) => v.includes(":") && /^[0-9a-f:.]+$/i.test(v),
+  hostname: /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+  regex: (v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+let ajv: AjvInstance | undefined;
+const compiled = new WeakMap<object, { full?: AjvValidator; partial?: AjvValidator }>();
+
+/** ajv (JSON Schema 2020-12, what zod's toJSONSchema emits), loaded on first use. */
+function jsonSchemaEngine(): AjvInstance {
+  if (!ajv) {
+    const mod = createRequire(import.meta.url)("ajv/dist/2020") as { default?: new (o: object) => AjvInstance } & (new (o: object) => AjvInstance);
+    const Ajv = mod.default ?? mod;
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, logger: false });
+    for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, format);
+  }
+  return ajv;
+}
+
+function issueOf(e: { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string }): JsonSchemaIssue {
+  const path = e.instancePath.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  switch (e.keyword) {
+    case "required":
+      return { path: [...path, String(e.params.missingProperty)], message: "is required" };
+    case "additionalProperties":
+      return { path: [...path, String(e.params.additionalProperty)], message: "is not an allowed field" };
+    case "type":
+      return { path, message: `must be ${String(e.params.type)}` };
+    case "format":
+      return { path, message: `must be a valid ${String(e.params.format)}` };
+    case "enum":
+      return { path, message: `must be one of ${(e.params.allowedValues as unknown[] | undefined)?.map((v) => JSON.stringify(v)).join(", ") ?? "the allowed values"}` };
+    default:
+      return { path, message: e.message ?? "is invalid" };
+  }
+}
+
+/**
+ * Validates `value` against a JSON Schema with ajv (defaults applied to a copy, like zod's
+ * parse). `partial` drops the top-level `required` list, like zod's `.partial()`.
+ */
+export function validateJsonSchema(schema: JsonSchema, value: unknown, options: { partial?: boolean } = {}): JsonSchemaResult {
+  let cache = compiled.get(schema);
+  if (!cache) {
+    cache = {};
+    compiled.set(schema, cache);
+  }
+  const key = options.partial ? "partial" : "full";
+  let validate = cache[key];
+  if (!validate) {
+    const { $schema: _ignored, ...rest } = schema;
+    const target = options.partial ? (({ required: _r, ...withoutRequired }) => withoutRequired)(rest) : rest;
+    validate = jsonSchemaEngine().compile(target);
+    cache[key] = validate;
+  }
+  const data = value === undefined ? undefined : structuredClone(value);
+  if (validate(data)) return { success: true, data: data as Record<string, unknown> };
+  const issues = (validate.errors ?? []).map(issueOf);
+  return {
+    success: false,
+    error: { issues, message: issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ") },
+  };
+}
+
+/**
+ * A JSON Schema wearing zod's `safeParse`/`parse` (non-enumerable, so the object still
+ * serialises as plain JSON Schema): what the kernel validates extension configs and resource
+ * data with. `known` holds values already validated earlier (JSON text → parsed result), so a
+ * command that sees the same config again does not need to load ajv; `onValid` learns new ones.
+ */
+export function jsonSchemaParser<T extends JsonSchema>(
+  schema: T,
+  memo: { known?: ReadonlyMap<string, Record<string, unknown>>; onValid?(raw: unknown, data: Record<string, unknown>): void } = {},
+): T & { safeParse(v: unknown): JsonSchemaResult; parse(v: unknown): Record<string, unknown> } {
+  const out = { ...schema } as T & { safeParse(v: unknown): JsonSchemaResult; parse(v: unknown): Record<string, unknown> };
+  const safeParse = (v: unknown): JsonSchemaResult => {
+    const known = memo.known?.get(JSON.stringify(v) ?? "undefined");
+    if (known) return { success: true, data: structuredClone(known) };
+    const result = validateJsonSchema(schema, v);
+    if (result.success) memo.onValid?.(v, result.data);
+    return result;
+  };
+  Object.defineProperty(out, "safeParse", { value: safeParse, enumerable: false });
+  Object.defineProperty(out, "parse", {
+    value: (v: unknown) => {
+      const r = safeParse(v);
+      if (!r.success) throw new SwampError("validation_failed", r.error.message);
+      return r.data;
+    },
+    enumerable: false,
+  });
+  return out;
+}
+
 export function describeModelType(plugin: ModelTypePlugin): TypeDescription {
   const specs: OutputSpecDescription[] = [];
   for (const [specName, spec] of Object.entries(plugin.resources ?? {})) {
@@ -106,7 +238,9 @@ export function describeModelType(plugin: ModelTypePlugin): TypeDescription {
 /** Loads a model type by any spelling (`AWS::EC2::VPC`, `@command/shell`). */
 export async function loadModelType(registry: PluginRegistry, type: string): Promise<ModelTypePlugin> {
   const normalized = normalizeModelType(type);
-  const entry = registry.get("model", normalized) ?? (normalized.startsWith("@") ? registry.get("model", normalized.slice(1)) : undefined);
+  const entry =
+    registry.get("model", normalized) ??
+    (normalized.startsWith("@") ? registry.get("model", normalized.slice(1)) : registry.get("model", `@${normalized}`));
   if (!entry) {
     const available = registry.list("model").map((e) => e.type).join(", ") || "none";
     throw new SwampError("unknown_model_type", `Unknown model type: ${type}. Available types: ${available}`, { details: { type } });

@@ -19,6 +19,12 @@ export interface KernelOptions {
   registry: PluginRegistry;
   /** Value of the `--datastore` flag, if given. */
   datastoreFlag?: string | undefined;
+  /**
+   * Called once the marker is read and before the datastore is resolved: the CLI registers
+   * the repo's extensions here (so an extension datastore can be the configured one). The
+   * kernel knows nothing about where those plugins come from.
+   */
+  prepareRegistry?(repo: { repoDir: string; marker: Marker; env: Env; registry: PluginRegistry }): Promise<void>;
 }
 
 export interface ResolvedDatastore extends DatastoreSpec {
@@ -85,6 +91,7 @@ export async function resolveDatastore(
 export async function createKernel(options: KernelOptions): Promise<Kernel> {
   const repoDir = resolve(options.repoDir);
   const marker = await readMarker(repoDir);
+  await options.prepareRegistry?.({ repoDir, marker, env: options.env, registry: options.registry });
   const spec = resolveDatastoreSpec({
     repoDir,
     marker,

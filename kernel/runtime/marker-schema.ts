@@ -26,6 +26,29 @@ export const DatastoreBlockSchema = z
   })
   .loose();
 
+const IsolationSchema = z.enum(["worker", "sandbox"]);
+
+/**
+ * How extensions run: `worker` (a worker thread: fault isolation) or `sandbox` (a child
+ * process under Node's permission model). The most specific setting wins.
+ */
+export const ExtensionsBlockSchema = z
+  .object({
+    isolation: IsolationSchema.optional(),
+    kinds: z
+      .object({
+        datastore: IsolationSchema.optional(),
+        model: IsolationSchema.optional(),
+        vault: IsolationSchema.optional(),
+        driver: IsolationSchema.optional(),
+        report: IsolationSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    overrides: z.record(z.string().min(1), IsolationSchema).optional(),
+  })
+  .strict();
+
 export const MarkerSchema = z
   .object({
     swampVersion: z.string().optional(),
@@ -48,6 +71,7 @@ export const MarkerSchema = z
     defaultVault: z.string().optional(),
     defaultDriver: z.string().optional(),
     defaultDriverConfig: z.record(z.string(), z.unknown()).optional(),
+    extensions: ExtensionsBlockSchema.optional(),
   })
   .loose();
 

@@ -1,0 +1,68 @@
+import { Command } from "clipanion";
+import { resolve } from "node:path";
+import { readMarker } from "../../../kernel/runtime/marker.js";
+import { displayPath, reconcile } from "../../../plugins/catalog.js";
+import { isolationFor, isolationPolicy } from "../../../plugins/isolation.js";
+import { SwampCommand } from "../../base.js";
+import { table } from "../../output.js";
+
+export interface ExtensionRow {
+  kind: string;
+  type: string | null;
+  name: string | null;
+  description: string | null;
+  source: string;
+  state: string;
+  isolation: string;
+  fingerprint: string | null;
+  bundlePath: string | null;
+  lastError?: string;
+}
+
+export default class ExtensionListCommand extends SwampCommand {
+  static override paths = [["extension", "list"]];
+  static override usage = Command.Usage({
+    description: "List the repo's extensions (datastores, model types, vaults, drivers, reports) and their state",
+    details:
+      "Sources in extensions/<kind>s (or SWAMP_<KIND>S_DIR, or the marker's <kind>sDir) are reconciled with the bundle " +
+      "cache first: a new or changed source is rebuilt, an unchanged one is read from the manifest without loading its code.",
+    examples: [["List extensions", "swamp extension list --json"]],
+  });
+
+  async run(): Promise<number> {
+    const repoDir = resolve(this.resolvedRepoDir());
+    const marker = await readMarker(repoDir);
+    const policy = isolationPolicy(marker);
+    const catalogs = await reconcile({ repoDir, marker, env: process.env, isolation: policy });
+    const rows: ExtensionRow[] = [];
+    for (const catalog of catalogs) {
+      for (const e of catalog.entries) {
+        const type = e.descriptor?.type ?? e.lastType;
+        rows.push({
+          kind: e.kind,
+          type,
+          name: e.descriptor?.name ?? null,
+          description: e.descriptor?.description ?? null,
+          source: e.source,
+          state: e.state,
+          isolation: isolationFor(policy, e.kind, type ?? undefined),
+          fingerprint: e.fingerprint,
+          bundlePath: e.bundlePath,
+          ...(e.lastError ? { lastError: e.lastError } : {}),
+        });
+      }
+    }
+    this.emit({ extensions: rows }, () => {
+      if (rows.length === 0) return "No extensions found.";
+      const lines = [
+        table([
+          ["KIND", "TYPE", "STATE", "ISOLATION", "SOURCE"],
+          ...rows.map((r) => [r.kind, r.type ?? "?", r.state, r.isolation, displayPath(repoDir, r.source)]),
+        ]),
+      ];
+      for (const r of rows.filter((x) => x.lastError)) lines.push(`\n${displayPath(repoDir, r.source)}: ${r.lastError}`);
+      return lines.join("\n");
+    });
+    return 0;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Loading freshly built bundles once to learn what they declare. Runs in pooled workers, or
+ * in sandbox processes when the kind (or any override) asks for sandbox isolation: a new
+ * extension's code never runs with more rights than it will get later.
+ */
+import { availableParallelism } from "node:os";
+import { ErrorCode } from "../../kernel/contract/errors.js";
+import type { CatalogContext } from "../catalog.js";
+import { displayPath } from "../catalog.js";
+import { hostModuleUrl } from "../host-modules.js";
+import { isolationBeforeType } from "../isolation.js";
+import type { ManifestEntry } from "../manifest.js";
+import { SDK_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
+import { classifyWorkerEnd } from "./transport.js";
+import { hostLimits, type HostLimits } from "./limits.js";
+import type { Piscina } from "piscina";
+
+/** The init message for an entry: bundle, fingerprint and the host modules it imports. */
+export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
+  const hostModules: Record<string, string> = { zod: hostModuleUrl("zod") };
+  for (const spec of entry.hostModules) hostModules[spec] = spec === SDK_SPECIFIER ? SDK_SPECIFIER : hostModuleUrl(spec);
+  return {
+    kind: entry.kind,
+    source: displayPath(repoDir, entry.source),
+    bundlePath: entry.bundlePath ?? "",
+    fingerprint: entry.fingerprint ?? "",
+    hostModules,
+  };
+}
+
+/** Loads one bundle in a pooled worker; a crash or timeout becomes a failed result. */
+async function describeInWorker(pool: Piscina, init: InstanceInit, limits: HostLimits): Promise<DescribeResult> {
+  try {
+    return (await pool.run({ op: "describe", init }, { signal: AbortSignal.timeout(limits.startTimeoutMs) })) as DescribeResult;
+  } catch (err) {
+    const fault = (err as { name?: string }).name === "AbortError" ? null : classifyWorkerEnd(err, limits.memoryMb);
+    const message = !fault
+      ? `loading the bundle took longer than ${limits.startTimeoutMs}ms`
+      : fault.reason === "exit"
+        ? `the extension called process.exit(${fault.code}) while loading`
+        : fault.reason === "oom"
+          ? `the extension ran out of memory while loading (limit ${fault.limitMb} MB)`
+          : fault.reason === "crash"
+            ? `the extension crashed while loading: ${fault.message}`
+            : "the worker stopped while loading the bundle";
+    return { ok: false, error: { code: fault ? ErrorCode.extensionCrashed : ErrorCode.extensionTimeout, message } };
+  }
+}
+
+export async function describeBundles(ctx: CatalogContext, entries: ManifestEntry[]): Promise<DescribeResult[]> {
+  const limits = hostLimits(ctx.env);
+  const inits = entries.map((e) => initFor(ctx.repoDir, e));
+  const sandboxed = entries.map((e) => isolationBeforeType(ctx.isolation, e.kind) === "sandbox");
+  const results: DescribeResult[] = new Array(entries.length);
+  const inSandbox = inits.filter((_, i) => sandboxed[i]);
+  if (inSandbox.length > 0) {
+    const { describeInSandbox } = await import("./sandbox.js");
+    const out = await describeInSandbox(inSandbox, limits, ctx.env);
+    let j = 0;
+    sandboxed.forEach((s, i) => {
+      if (s) results[i] = out[j++] as DescribeResult;
+    });
+  }
+  const queue = inits.map((init, i) => ({ init, i })).filter(({ i }) => !sandboxed[i]);
+  if (queue.length > 0) {
+    const { configurePool, workerPool } = await import("./pool.js");
+    configurePool(limits);
+    const pool = await workerPool();
+    // A few threads, reused: each loads zod once, then describes bundle after bundle.
+    const lanes = Math.min(queue.length, Math.max(2, availableParallelism()));
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) results[next.i] = await describeInWorker(pool, next.init, limits);
+      }),
+    );
+  }
+  return results;
+}

@@ -1,0 +1,186 @@
+/**
+ * The sandbox isolation level: the dispatcher runs in a child process started with Node's
+ * permission model.
+ *
+ *   node --experimental-permission            (--permission on newer Node)
+ *        --allow-fs-read=<sandbox entry> --allow-fs-read=<bundle> --allow-fs-read=<zod package>
+ *        [--allow-fs-read/--allow-fs-write=<datastore path>, <cache path>]   (datastores only)
+ *        --max-old-space-size=<limit>
+ *
+ * No --allow-child-process, no --allow-worker, no --allow-addons: spawning processes or
+ * workers is refused. The environment is filtered to a few harmless variables (PATH, HOME,
+ * locale, TZ): no credentials of the parent reach the extension. Network access is NOT
+ * restricted by Node 20's permission model; the model itself is experimental.
+ */
+import { fork } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { DEFAULT_DATASTORE_SUBDIRS, SWAMP_DIR } from "../../kernel/runtime/paths.js";
+import { hostModuleUrl, packageDirOf } from "../host-modules.js";
+import type { DescribeResult, InstanceInit } from "../worker/protocol.js";
+import type { HostLimits } from "./limits.js";
+import { bundledEntries, sandboxEntry } from "./pool.js";
+import { startSandboxTransport, type Transport } from "./transport.js";
+
+export interface SandboxGrants {
+  read: string[];
+  write: string[];
+}
+
+const PASSED_ENV = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ"];
+
+export function sandboxEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of PASSED_ENV) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+function withRealpath(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    out.add(p);
+    try {
+      out.add(realpathSync(p));
+    } catch {
+      // not created yet: the path itself is granted
+    }
+  }
+  return [...out];
+}
+
+/** What every sandbox may read: its own entry code, the bundle, and the zod package. */
+export function baseReadGrants(bundlePath: string): string[] {
+  const entry = sandboxEntry();
+  const code = bundledEntries()
+    ? [entry]
+    : (() => {
+        const dist = resolve(dirname(entry), "..", "..");
+        return [join(dist, "plugins", "worker"), join(dist, "kernel", "contract"), join(dist, "sdk")];
+      })();
+  const zod = packageDirOf(hostModuleUrl("zod"));
+  return withRealpath([...code, bundlePath, ...(zod ? [zod] : [])]);
+}
+
+function isWithin(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/**
+ * Write grants for a sandboxed datastore at `path`. A path that would expose the repo, the
+ * home directory or the filesystem root is refused; a path holding the repo's own `.swamp`
+ * (where the vault keys live) is narrowed to the datastore subdirectories and lock files.
+ */
+export async function datastoreWriteGrants(path: string, repoDir: string, env: Readonly<Record<string, string | undefined>>, typeName: string): Promise<string[]> {
+  const target = resolve(path);
+  const home = env.HOME ? resolve(env.HOME) : undefined;
+  const refuse = (why: string): never => {
+    throw new SwampError(
+      ErrorCode.extensionPermissionDenied,
+      `The sandboxed datastore extension ${typeName} resolved its datastore path to ${target}, which ${why}; refusing to grant it write access`,
+      { details: { extension: typeName, path: target } },
+    );
+  };
+  if (dirname(target) === target) refuse("is the filesystem root");
+  if (home && isWithin(target, home)) refuse("contains the home directory");
+  const repo = resolve(repoDir);
+  const swampDir = join(repo, SWAMP_DIR);
+  const secrets = join(swampDir, "secrets");
+  if (target === swampDir) {
+    const dirs = [...DEFAULT_DATASTORE_SUBDIRS, ".locks"].map((d) => join(target, d));
+    for (const dir of dirs) await directoryGrant(dir);
+    return [...dirs, `${join(target, ".datastore.lock")}*`];
+  }
+  if (isWithin(target, repo)) refuse("contains the repository");
+  if (isWithin(secrets, target)) refuse("is inside the repository's secrets");
+  await directoryGrant(target);
+  return [target];
+}
+
+/**
+ * Node treats a granted path that does not exist (yet) as a file, and some combinations of a
+ * directory with a wildcard below it abort the process (a radix-tree assertion in Node 20):
+ * the directory is created first and granted alone.
+ */
+async function directoryGrant(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
+
+/** Drops duplicates and paths already covered by a granted directory (overlaps upset Node 20). */
+function prune(paths: string[]): string[] {
+  const unique = [...new Set(paths)];
+  return unique.filter((p) => !unique.some((q) => q !== p && !q.endsWith("*") && isWithin(q, p)));
+}
+
+function permissionFlags(grants: SandboxGrants, memoryMb: number): string[] {
+  const flags = process.allowedNodeEnvironmentFlags;
+  const out = [flags.has("--permission") ? "--permission" : "--experimental-permission"];
+  if (flags.has("--disable-warning")) out.push("--disable-warning=ExperimentalWarning");
+  for (const p of prune(grants.read)) out.push(`--allow-fs-read=${p}`);
+  for (const p of prune(grants.write)) out.push(`--allow-fs-write=${p}`);
+  out.push(`--max-old-space-size=${memoryMb}`);
+  return out;
+}
+
+function spawnSandbox(grants: SandboxGrants, limits: HostLimits, env: Readonly<Record<string, string | undefined>>) {
+  return fork(sandboxEntry(), [], {
+    execArgv: permissionFlags(grants, limits.memoryMb),
+    env: sandboxEnv(env),
+    serialization: "advanced",
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+}
+
+export async function launchSandbox(init: InstanceInit, grants: SandboxGrants, limits: HostLimits, env: Readonly<Record<string, string | undefined>>): Promise<Transport> {
+  const child = spawnSandbox(grants, limits, env);
+  return startSandboxTransport(child, { op: "instance", init }, limits.memoryMb);
+}
+
+/** Loads one bundle in a fresh sandbox process (read access to that bundle only). */
+async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env: Readonly<Record<string, string | undefined>>): Promise<DescribeResult> {
+  const child = spawnSandbox({ read: baseReadGrants(init.bundlePath), write: [] }, limits, env);
+  const transport = startSandboxTransport(child, { op: "describe", inits: [init] }, limits.memoryMb);
+  return new Promise<DescribeResult>((resolveResult) => {
+    const timer = setTimeout(() => {
+      transport.terminate();
+      resolveResult({ ok: false, error: { code: ErrorCode.extensionTimeout, message: `loading the bundle took longer than ${limits.startTimeoutMs}ms` } });
+    }, limits.startTimeoutMs);
+    transport.onMessage((m) => {
+      const msg = m as { type?: string; result?: DescribeResult };
+      if (msg.type === "described" && msg.result) {
+        clearTimeout(timer);
+        resolveResult(msg.result);
+      }
+    });
+    void transport.ended.then((fault) => {
+      clearTimeout(timer);
+      resolveResult({
+        ok: false,
+        error: {
+          code: ErrorCode.extensionCrashed,
+          message: fault ? `the sandbox process ended while loading the bundle (${fault.reason === "crash" ? fault.message : fault.reason})` : "the sandbox process ended without an answer",
+        },
+      });
+    });
+  });
+}
+
+/** Describes bundles, each in its own sandbox process: a bundle never reads another, a crash is its own. */
+export async function describeInSandbox(inits: InstanceInit[], limits: HostLimits, env: Readonly<Record<string, string | undefined>>): Promise<DescribeResult[]> {
+  const results: DescribeResult[] = new Array(inits.length);
+  const queue = inits.map((init, i) => ({ init, i }));
+  const lanes = Math.min(queue.length, Math.max(2, availableParallelism()));
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) results[next.i] = await describeOneInSandbox(next.init, limits, env);
+    }),
+  );
+  return results;
+}
+

@@ -1,0 +1,62 @@
+/**
+ * `extensions.isolation: sandbox` through the real CLI: a sandboxed datastore and model type
+ * run a method end to end, and a sandboxed extension that reaches for ~/.ssh (a fake HOME),
+ * the vault key file, a path outside its datastore or a child process is refused with
+ * `extension_permission_denied`.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseJson, swamp, withRepo } from "../helpers/cli.js";
+import { FS_STORE, FS_STORE_LIB, GREETER_MODEL, writeSource } from "../plugins/fixtures.js";
+
+test("sandboxed extensions run a method, and are refused secrets, foreign writes and processes", async () => {
+  await withRepo(async (repo) => {
+    const home = join(repo, "..", "home");
+    await mkdir(join(home, ".ssh"), { recursive: true });
+    await writeFile(join(home, ".ssh", "id_rsa"), "-----BEGIN FAKE KEY-----\n");
+    const vaultKey = join(repo, ".swamp", "secrets", "local_encryption", "main", ".key");
+    await mkdir(join(vaultKey, ".."), { recursive: true });
+    await writeFile(vaultKey, "0123456789abcdef");
+    await writeSource(repo, "extensions/datastores/fs-store/mod.ts", FS_STORE);
+    await writeSource(repo, "extensions/datastores/fs-store/_lib/body.ts", FS_STORE_LIB);
+    await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
+    await appendFile(join(repo, ".swamp.yaml"), 'datastore:\n  type: "@test/fs-store"\nextensions:\n  isolation: sandbox\n');
+    const env = { HOME: home };
+
+    const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo], { env })).stdout);
+    assert.deepEqual(list.extensions.map((e: { isolation: string }) => e.isolation), ["sandbox", "sandbox"]);
+
+    const run = await swamp(["model", "@test/greeter", "method", "run", "greet", "boxed", "--input", "name=box", "--json", "--repo-dir", repo], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const view = parseJson(run.stdout);
+    const main = view.dataArtifacts.find((a: { name: string }) => a.name === "main");
+    assert.deepEqual(JSON.parse(await readFile(join(main.path, "raw"), "utf8")), { message: "hello box", count: 1 });
+    assert.ok(main.path.startsWith(join(repo, ".fs-store")), "the sandboxed datastore wrote inside its own path");
+
+    const outside = join(repo, "..", "outside.txt");
+    const attacks: Array<[string, string]> = [
+      ["read ~/.ssh/id_rsa", JSON.stringify({ misbehave: "read", target: join(home, ".ssh", "id_rsa") })],
+      ["read the vault key", JSON.stringify({ misbehave: "read", target: vaultKey })],
+      ["write outside", JSON.stringify({ misbehave: "write", target: outside })],
+      ["spawn a process", JSON.stringify({ misbehave: "spawn" })],
+    ];
+    for (const [what, config] of attacks) {
+      const r = await swamp(["datastore", "status", "--json", "--repo-dir", repo], { env: { ...env, SWAMP_DATASTORE: `@test/fs-store:${config}` } });
+      assert.equal(r.code, 1, `${what}: ${r.stdout}`);
+      const error = parseJson(r.stderr).error;
+      assert.equal(error.code, "extension_permission_denied", `${what}: ${error.message}`);
+      assert.match(error.message, /datastore extension @test\/fs-store \(extensions\/datastores\/fs-store\/mod\.ts\) was denied/);
+    }
+    assert.equal(existsSync(outside), false);
+
+    // The same extension trusted with an override reads the key: worker isolation is no security boundary.
+    await appendFile(join(repo, ".swamp.yaml"), '  overrides:\n    "@test/fs-store": worker\n');
+    const trusted = await swamp(["datastore", "status", "--json", "--repo-dir", repo], {
+      env: { ...env, SWAMP_DATASTORE: `@test/fs-store:${JSON.stringify({ misbehave: "read", target: join(home, ".ssh", "id_rsa") })}` },
+    });
+    assert.equal(trusted.code, 0, trusted.stderr);
+  });
+});

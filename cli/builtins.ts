@@ -16,6 +16,13 @@ const BUILTINS: Builtin[] = [
     load: async () => (await import("../builtins/datastore-filesystem/index.js")).datastore as never,
   },
   {
+    kind: "datastore",
+    type: "s3",
+    name: "Amazon S3",
+    description: "Stores runtime data in an S3 bucket (or an S3-compatible store) shared by a team and CI",
+    load: async () => (await import("../builtins/datastore-s3/index.js")).datastore as never,
+  },
+  {
     kind: "model",
     type: "command/shell",
     name: "Shell command",
@@ -55,5 +62,7 @@ const BUILTINS: Builtin[] = [
 export function builtinRegistry(): PluginRegistry {
   const registry = new PluginRegistry();
   for (const b of BUILTINS) registry.register({ ...b, origin: "builtin" } as PluginEntry<PluginKind>);
+  // The reference implementation ships S3 as an extension of this name: its repos keep working.
+  registry.alias("datastore", "@swamp/s3-datastore", "s3");
   return registry;
 }

@@ -17,7 +17,7 @@ import { stringify } from "yaml";
 import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/errors.js";
 import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
-import { DataRepository } from "../data/repository.js";
+import type { DataRepository } from "../data/repository.js";
 import type { VaultAccess } from "../expressions/evaluate.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
@@ -29,10 +29,10 @@ import { argumentKeys, containsExpression, unknownMethod, validateGlobalArgument
 import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
-import { OutputRepository, type OutputRecord } from "./outputs.js";
+import type { OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
-import { definitionRepository } from "./service.js";
+import { dataRepository, definitionRepository, outputRepository } from "./service.js";
 import { isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
 
@@ -278,7 +278,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   const methodDef = plugin.methods[method];
   if (!methodDef) throw unknownMethod(plugin, method);
 
-  const data = new DataRepository({ dataRoot: kernel.paths.resolve("data") });
+  const data = dataRepository(kernel);
   const redactor = options.redactor;
   const vaults = options.vaults;
   const caller = `model-method:${definition.name}:${method}`;
@@ -307,15 +307,17 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
 
   // Everything validated: keep the evaluated definition (it holds no secrets: phase 2 ran on a copy).
   const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
+  await kernel.markDirty?.(evaluatedPath);
   await atomicWriteFile(evaluatedPath, redactor.redact(stringify(hideSentinels(evaluated), { lineWidth: 0 })), { durable: false });
 
   // Output record and the run's log file.
-  const outputs = new OutputRepository(kernel.paths.resolve("outputs"));
+  const outputs = outputRepository(kernel);
   const outputId = randomUUID();
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const basePath = outputs.basePath(modelType, method, definition.id, startedAt);
   const logFile = `${basePath}.log`;
+  await outputs.willWrite(basePath);
   const log = new RunLog(logFile, redactor, options.onOutput);
 
   const controller = new AbortController();

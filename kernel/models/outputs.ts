@@ -29,7 +29,17 @@ export interface OutputRecord {
 }
 
 export class OutputRepository {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    /** Called before a record or log is written (a syncing datastore pushes them). */
+    private readonly markDirty?: (absPath?: string) => Promise<void>,
+  ) {}
+
+  /** Announces the run's files before they are written. */
+  async willWrite(basePath: string): Promise<void> {
+    await this.markDirty?.(`${basePath}.log`);
+    await this.markDirty?.(`${basePath}.yaml`);
+  }
 
   /** Base path (without extension) for a run's record and log. */
   basePath(type: string, method: string, definitionId: string, startedAt: string): string {
@@ -38,6 +48,7 @@ export class OutputRepository {
 
   async save(record: OutputRecord, basePath: string): Promise<string> {
     const path = `${basePath}.yaml`;
+    await this.markDirty?.(path);
     await atomicWriteFile(path, stringify(record, { lineWidth: 0 }));
     return path;
   }

@@ -41,6 +41,8 @@ export interface DefinitionRepositoryOptions {
   modelsDir: string;
   autoDir: string;
   indexPath: string;
+  /** Called before a file under `autoDir` changes (it lives in the datastore tier). */
+  markDirty?(absPath?: string): Promise<void>;
 }
 
 export class DefinitionRepository {
@@ -91,6 +93,7 @@ export class DefinitionRepository {
     if (!type) throw new SwampError(ErrorCode.validation, `Definition "${definition.name}" has no type`);
     const root = options.auto ? this.opts.autoDir : this.opts.modelsDir;
     const path = safeJoin(root, ...type.split("/"), `${definition.id}.yaml`);
+    if (options.auto) await this.opts.markDirty?.(path);
     const text = stringify(orderedDefinition({ ...definition, type }), { lineWidth: 0 });
     await atomicWriteFile(path, text);
     if (options.previousPath && options.previousPath !== path) await rm(options.previousPath, { force: true });
@@ -102,6 +105,7 @@ export class DefinitionRepository {
   }
 
   async delete(stored: StoredDefinition): Promise<void> {
+    if (stored.auto) await this.opts.markDirty?.(stored.path);
     await rm(stored.path, { force: true });
     await this.updateIndex((entries) => entries.filter((e) => e.id !== stored.definition.id));
   }

@@ -2,8 +2,10 @@
  * The models side of a kernel: where definitions live for this repo.
  */
 import { join, resolve } from "node:path";
+import { DataRepository } from "../data/repository.js";
 import type { DefinitionLookup } from "../expressions/context.js";
 import type { Kernel } from "../runtime/kernel.js";
+import { OutputRepository } from "./outputs.js";
 import { DefinitionRepository } from "./repository.js";
 
 export function definitionRepository(kernel: Kernel): DefinitionRepository {
@@ -11,7 +13,18 @@ export function definitionRepository(kernel: Kernel): DefinitionRepository {
     modelsDir: resolve(kernel.repoDir, "models"),
     autoDir: kernel.paths.resolve("auto-definitions"),
     indexPath: kernel.paths.local("definitions-index.json"),
+    ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}),
   });
+}
+
+/** The repo's versioned data, telling a syncing datastore about every change before it is made. */
+export function dataRepository(kernel: Kernel): DataRepository {
+  return new DataRepository({ dataRoot: kernel.paths.resolve("data"), ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}) });
+}
+
+/** Method-run records and logs. */
+export function outputRepository(kernel: Kernel): OutputRepository {
+  return new OutputRepository(kernel.paths.resolve("outputs"), kernel.markDirty);
 }
 
 /** Repo-relative path for display. */

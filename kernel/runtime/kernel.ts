@@ -9,6 +9,7 @@ import type { DatastoreProvider } from "../contract/ports/datastore.js";
 import { resolveDatastoreSpec, swampHome, type DatastoreSpec } from "./datastore-config.js";
 import type { Env } from "./env-path.js";
 import { LockManager, lockWaitMs } from "./locks.js";
+import { attachSync, markDirtyHook } from "./sync.js";
 import { markerPath, readMarker, type Marker } from "./marker.js";
 import { RepoPaths, effectiveDirectories } from "./paths.js";
 import type { PluginRegistry } from "./registry.js";
@@ -46,6 +47,11 @@ export interface Kernel {
   datastore: ResolvedDatastore;
   paths: RepoPaths;
   locks: LockManager;
+  /**
+   * Records a coming change to the datastore tier (an absolute path; none means "anything may
+   * have changed") so a syncing datastore pushes it. Undefined when the datastore does not sync.
+   */
+  markDirty?: ((absPath?: string) => Promise<void>) | undefined;
 }
 
 /** Validates `config` with the plugin's schema (anything with zod's `safeParse`). */
@@ -101,7 +107,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
   });
   const datastore = await resolveDatastore(spec, repoDir, marker, options.env, options.registry);
   const base = datastore.cachePath ?? datastore.datastorePath;
-  return {
+  const kernel: Kernel = {
     repoDir,
     env: options.env,
     marker,
@@ -110,4 +116,8 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     paths: new RepoPaths(repoDir, base, datastore.directories, datastore.exclude ?? []),
     locks: new LockManager(datastore.provider, datastore.datastorePath, lockWaitMs(options.env), options.env),
   };
+  // A datastore that syncs a local cache: locks pull before and push after, writers mark dirty.
+  attachSync(kernel);
+  kernel.markDirty = markDirtyHook(kernel);
+  return kernel;
 }

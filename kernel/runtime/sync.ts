@@ -341,7 +341,7 @@ export class SyncingLockManager extends LockManager {
     env: Env,
     readonly sync: DatastoreSync,
   ) {
-    super(provider, datastorePath, maxWaitMs, env);
+    super(provider, datastorePath, maxWaitMs, env, 500); // each poll is a request: poll remote locks gently
   }
 
   override async withModelLocks<T>(models: readonly ModelRef[], fn: () => Promise<T>): Promise<T> {

@@ -31,6 +31,8 @@ export class VaultAuditLog {
   constructor(
     readonly dir: string,
     private readonly now: () => Date = () => new Date(),
+    /** Called before a line is appended (the audit directory is in the datastore tier). */
+    private readonly markDirty?: (absPath?: string) => Promise<void>,
   ) {}
 
   async record(entry: Omit<VaultAuditEntry, "timestamp">): Promise<void> {
@@ -43,7 +45,9 @@ export class VaultAuditLog {
       secretKey: entry.secretKey,
       callerContext: entry.callerContext,
     };
+    const file = join(this.dir, auditFileName(at));
+    await this.markDirty?.(file);
     await mkdir(this.dir, { recursive: true });
-    await appendFile(join(this.dir, auditFileName(at)), `${JSON.stringify(line)}\n`, { mode: 0o600, flag: "a" });
+    await appendFile(file, `${JSON.stringify(line)}\n`, { mode: 0o600, flag: "a" });
   }
 }

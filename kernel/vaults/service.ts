@@ -28,6 +28,8 @@ export interface VaultServiceOptions {
   vaultsDir: string;
   /** Absolute directory of the audit JSONL files. */
   auditDir: string;
+  /** Called before an audit line is written (a syncing datastore pushes it). */
+  markDirty?(absPath?: string): Promise<void>;
   defaultVault?: string;
   warn?(message: string): void;
 }
@@ -81,7 +83,7 @@ export class VaultService implements VaultStore {
 
   constructor(private readonly o: VaultServiceOptions) {
     this.configs = new VaultConfigRepository(o.vaultsDir, o.warn);
-    this.audit = new VaultAuditLog(o.auditDir);
+    this.audit = new VaultAuditLog(o.auditDir, undefined, o.markDirty);
   }
 
   get repoDir(): string {
@@ -193,6 +195,7 @@ export function vaultService(kernel: Kernel, options: { warn?(message: string): 
     registry: kernel.registry,
     vaultsDir: vaultsDirOf(kernel),
     auditDir: kernel.paths.resolve("audit"),
+    ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}),
     ...(kernel.marker.defaultVault ? { defaultVault: kernel.marker.defaultVault } : {}),
     ...(options.warn ? { warn: options.warn } : {}),
   });

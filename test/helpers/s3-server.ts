@@ -249,8 +249,16 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
           }
         }
       }
+      // A client that gives up mid-request (an SDK timeout) must not keep the lock: s3rver
+      // reads a PUT body inside next(), and that read never ends for a dropped connection.
+      const clientGone = new Promise<void>((resolve) => {
+        ctx.req.once("aborted", resolve);
+        ctx.res.once("close", () => {
+          if (!ctx.res.writableFinished) resolve();
+        });
+      });
       try {
-        await next();
+        await Promise.race([next(), clientGone]);
         record.status = ctx.status;
       } catch (err) {
         record.status = (err as { status?: number }).status ?? 500;

@@ -21,6 +21,8 @@ declare module "s3rver" {
     type: string;
     set(name: string, value: string): void;
     response: { get(name: string): string };
+    req: import("node:http").IncomingMessage;
+    res: import("node:http").ServerResponse;
   }
   type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
   interface FilesystemStore {

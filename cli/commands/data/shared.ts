@@ -8,7 +8,6 @@ import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 // Direct module imports (not the barrel) keep the query engine (CEL) out of commands that do not query.
 import type { ModelIdentity } from "../../../kernel/data/json.js";
 import { dataNameProblem, normalizeModelType } from "../../../kernel/data/names.js";
-import { DataRepository } from "../../../kernel/data/repository.js";
 import { definitionRepository } from "../../../kernel/models/service.js";
 import type { DefinitionRepository } from "../../../kernel/models/repository.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
@@ -25,9 +24,7 @@ export async function resolveModel(kernel: Kernel, ref: string, definitions?: De
   return { ref, modelId: d.id, modelName: d.name, modelType: normalizeModelType(d.type ?? "") };
 }
 
-export function dataRepository(kernel: Kernel): DataRepository {
-  return new DataRepository({ dataRoot: kernel.paths.resolve("data") });
-}
+export { dataRepository } from "../../../kernel/models/service.js";
 
 /** Path relative to the repo directory (may start with `../` for datastores outside it). */
 export function repoRelative(kernel: Kernel, abs: string): string {

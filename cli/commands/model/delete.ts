@@ -1,10 +1,8 @@
 import { Command, Option } from "clipanion";
 import { rm } from "node:fs/promises";
 import { SwampError } from "../../../kernel/contract/errors.js";
-import { DataRepository } from "../../../kernel/data/repository.js";
 import { isDeleted } from "../../../kernel/data/metadata.js";
-import { OutputRepository } from "../../../kernel/models/outputs.js";
-import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { dataRepository, definitionRepository, displayPath, outputRepository } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
 import { confirm } from "../../prompt.js";
 
@@ -25,7 +23,7 @@ export default class ModelDeleteCommand extends SwampCommand {
     const stored = await repo.require(this.ref);
     const d = stored.definition;
     const type = d.type ?? "";
-    const data = new DataRepository({ dataRoot: kernel.paths.resolve("data") });
+    const data = dataRepository(kernel);
     const live = (await data.list(type, d.id)).filter((m) => !isDeleted(m));
     if (live.length && !this.force) {
       throw new SwampError("has_data", `Model '${d.name}' has ${live.length} associated data artifact(s). Delete the data first, or use --force to delete all.`);
@@ -40,15 +38,19 @@ export default class ModelDeleteCommand extends SwampCommand {
         await data.delete(type, d.id, item.name);
         dataDeleted++;
       }
-      const outputs = new OutputRepository(kernel.paths.resolve("outputs"));
+      const outputs = outputRepository(kernel);
       let outputsDeleted = 0;
       for (const record of await outputs.list()) {
         if (record.definitionId !== d.id) continue;
+        await kernel.markDirty?.(record.path);
+        await kernel.markDirty?.(record.logFile);
         await rm(record.path, { force: true });
         await rm(record.logFile, { force: true });
         outputsDeleted++;
       }
-      await rm(kernel.paths.resolve("definitions-evaluated", ...type.split("/"), `${d.id}.yaml`), { force: true });
+      const evaluated = kernel.paths.resolve("definitions-evaluated", ...type.split("/"), `${d.id}.yaml`);
+      await kernel.markDirty?.(evaluated);
+      await rm(evaluated, { force: true });
       await repo.delete(stored);
       return { dataDeleted, outputsDeleted };
     });

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError } from "../../../../kernel/contract/errors.js";
-import { OutputRepository } from "../../../../kernel/models/outputs.js";
+import { outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
 
 export default class ModelOutputGetCommand extends SwampCommand {
@@ -11,7 +11,7 @@ export default class ModelOutputGetCommand extends SwampCommand {
 
   async run(): Promise<void> {
     const kernel = await this.kernel();
-    const found = await new OutputRepository(kernel.paths.resolve("outputs")).find(this.ref);
+    const found = await outputRepository(kernel).find(this.ref);
     if (!found) throw new SwampError("not_found", `Output not found: ${this.ref}`);
     const { path: _path, ...record } = found;
     this.emit(record, () =>

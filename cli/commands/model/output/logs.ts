@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { SwampError, UsageError } from "../../../../kernel/contract/errors.js";
-import { OutputRepository } from "../../../../kernel/models/outputs.js";
+import { outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
 
 export default class ModelOutputLogsCommand extends SwampCommand {
@@ -16,7 +16,7 @@ export default class ModelOutputLogsCommand extends SwampCommand {
     const tail = this.tail === undefined ? undefined : Number(this.tail);
     if (tail !== undefined && (!Number.isInteger(tail) || tail <= 0)) throw new UsageError("--tail must be a positive integer");
     const kernel = await this.kernel();
-    const found = await new OutputRepository(kernel.paths.resolve("outputs")).find(this.ref);
+    const found = await outputRepository(kernel).find(this.ref);
     if (!found) throw new SwampError("not_found", `Output not found: ${this.ref}`);
     // Stream the file and keep only what will be shown: logs can be far larger than memory.
     const kept: string[] = [];

@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { OutputRepository } from "../../../../kernel/models/outputs.js";
+import { outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
 import { table } from "../../../output.js";
 
@@ -12,7 +12,7 @@ export default class ModelOutputSearchCommand extends SwampCommand {
   async run(): Promise<void> {
     const kernel = await this.kernel();
     const q = this.query?.toLowerCase();
-    const results = (await new OutputRepository(kernel.paths.resolve("outputs")).list())
+    const results = (await outputRepository(kernel).list())
       .filter((r) => !q || r.modelName.toLowerCase().includes(q) || r.type.includes(q) || r.methodName.includes(q) || r.id.startsWith(q))
       .map((r) => ({ id: r.id, definitionId: r.definitionId, modelName: r.modelName, type: r.type, methodName: r.methodName, status: r.status, startedAt: r.startedAt, durationMs: r.durationMs }));
     this.emit({ query: this.query ?? "", results }, () =>

@@ -36,6 +36,7 @@ import type {
   ExecutionRequest,
   ExecutionResult,
 } from "../../kernel/contract/index.js";
+import { CappedText } from "../../kernel/runtime/child-process.js";
 import { runCli } from "./process.js";
 import type { CliOutcome } from "./process.js";
 import { runnerSource } from "./runner.js";
@@ -125,32 +126,6 @@ export function buildRunArgv(config: DockerDriverConfig, options: RunArgvOptions
 }
 
 /** Lines joined by "\n", keeping at most `cap` UTF-8 bytes of the head. */
-class Capture {
-  text = "";
-  truncated = false;
-  private bytes = 0;
-  private count = 0;
-
-  constructor(private readonly cap: number) {}
-
-  add(line: string): void {
-    const piece = this.count++ === 0 ? line : "\n" + line;
-    if (this.truncated) return;
-    const size = Buffer.byteLength(piece, "utf8");
-    if (this.bytes + size <= this.cap) {
-      this.text += piece;
-      this.bytes += size;
-      return;
-    }
-    this.text += Buffer.from(piece, "utf8")
-      .subarray(0, this.cap - this.bytes)
-      .toString("utf8")
-      .replace(/\uFFFD$/, "");
-    this.bytes = this.cap;
-    this.truncated = true;
-  }
-}
-
 class DockerDriver implements ExecutionDriver {
   readonly type = DOCKER_DRIVER_TYPE;
   private readonly cli: string;
@@ -191,8 +166,8 @@ class DockerDriver implements ExecutionDriver {
       command: ["sh", "-c", args.run],
     });
     const timeoutMs = this.config.timeout ?? args.timeout;
-    const stdout = new Capture(CAPTURE_CAP_BYTES);
-    const stderr = new Capture(CAPTURE_CAP_BYTES);
+    const stdout = new CappedText(CAPTURE_CAP_BYTES);
+    const stderr = new CappedText(CAPTURE_CAP_BYTES);
     const logs: string[] = [];
     let lastStderr = "";
     const executedAt = new Date().toISOString();
@@ -225,8 +200,8 @@ class DockerDriver implements ExecutionDriver {
       executedAt,
       command: args.run,
       durationMs,
-      stdout: stdout.text,
-      stderr: stderr.text,
+      stdout: stdout.value,
+      stderr: stderr.value,
     };
     if (stdout.truncated) result["stdoutTruncated"] = true;
     if (stderr.truncated) result["stderrTruncated"] = true;

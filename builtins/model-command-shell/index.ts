@@ -24,8 +24,8 @@ import * as z from "zod";
 import { stat } from "node:fs/promises";
 import { SwampError } from "../../kernel/contract/index.js";
 import type { DataHandle, MethodContext, MethodResult, ModelTypePlugin } from "../../kernel/contract/index.js";
-import { CappedText, JoinedLineWriter, LineSplitter, LogSection } from "./lines.js";
-import { runProcess } from "./process.js";
+import { CappedText, LineSplitter, runProcess } from "../../kernel/runtime/child-process.js";
+import { JoinedLineWriter, LogSection } from "./lines.js";
 import { LineSpool } from "./spool.js";
 
 export const COMMAND_SHELL_TYPE = "command/shell";

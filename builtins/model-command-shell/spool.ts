@@ -8,7 +8,7 @@ import { mkdtemp, open, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LineSplitter } from "./lines.js";
+import { LineSplitter } from "../../kernel/runtime/child-process.js";
 
 export const DEFAULT_SPILL_BYTES = 256 * 1024;
 

@@ -28,7 +28,7 @@ import type { DataIndex } from "./index.js";
 import { parseSinceDuration } from "./lifetime.js";
 import type { DataMetadata } from "./metadata.js";
 import { isRenamed } from "./metadata.js";
-import { loadContent, toDataRecord } from "./record.js";
+import { DATA_RECORD_FIELDS, loadContent, toDataRecord } from "./record.js";
 import type { DataRecord, LoadedContent } from "./record.js";
 
 /** What the query engine needs from a repository (DataRepository satisfies it). */
@@ -37,33 +37,11 @@ export interface DataSource {
   readonly index: DataIndex;
 }
 
-/** Root identifiers a predicate may use (data.md §8.1). */
-export const QUERY_FIELDS = [
-  "id",
-  "name",
-  "version",
-  "isLatest",
-  "createdAt",
-  "attributes",
-  "tags",
-  "modelName",
-  "modelType",
-  "specName",
-  "dataType",
-  "contentType",
-  "lifetime",
-  "ownerType",
-  "streaming",
-  "size",
-  "content",
-  "ownerRef",
-  "workflowRunId",
-  "workflowName",
-  "jobName",
-  "stepName",
-  "source",
-  "ns",
-] as const;
+/**
+ * Root identifiers a predicate may use (data.md §8.1): the DataRecord fields, except that the
+ * namespace is `ns` (CEL reserves `namespace`) and `modelId` is not a query field.
+ */
+export const QUERY_FIELDS: readonly string[] = [...DATA_RECORD_FIELDS.filter((f) => f !== "namespace" && f !== "modelId"), "ns"];
 
 const CEL_BUILTINS = [
   "true",

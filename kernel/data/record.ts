@@ -39,6 +39,13 @@ export interface DataRecord {
   source: string;
 }
 
+/** Every field of a DataRecord, in the documented order: the one list the query and expression layers derive theirs from. */
+export const DATA_RECORD_FIELDS = [
+  "id", "name", "version", "isLatest", "createdAt", "namespace", "attributes", "tags", "modelName", "modelId",
+  "modelType", "specName", "dataType", "contentType", "lifetime", "ownerType", "streaming", "size", "content",
+  "ownerRef", "workflowRunId", "workflowName", "jobName", "stepName", "source",
+] as const satisfies ReadonlyArray<keyof DataRecord>;
+
 export function toDataRecord(modelType: string, modelId: string, meta: DataMetadata, isLatest: boolean, namespace = ""): DataRecord {
   const owner = meta.ownerDefinition;
   return {

@@ -24,35 +24,10 @@ import { CelDataNamespace, CelFileNamespace, ExpressionError, compileExpression,
 import type { CompiledExpression, DataFunctions, FileFunctions } from "./engine.js";
 import { COMPUTED } from "./ast.js";
 import type { ExpressionAnalysis } from "./ast.js";
+import type { DataRecord } from "../data/record.js";
 
-/** The read shape of one data version (data.md §2.6). The data layer's record satisfies it. */
-export interface DataRecord {
-  id: string;
-  name: string;
-  version: number;
-  isLatest: boolean;
-  createdAt: string;
-  namespace: string;
-  attributes: Record<string, unknown>;
-  tags: Record<string, string>;
-  modelName: string;
-  modelId: string;
-  modelType: string;
-  specName: string;
-  dataType: string;
-  contentType: string;
-  lifetime: string;
-  ownerType: string;
-  streaming: boolean;
-  size: number;
-  content: unknown;
-  ownerRef: string;
-  workflowRunId: string;
-  workflowName: string;
-  jobName: string;
-  stepName: string;
-  source: string;
-}
+/** The read shape of one data version (data.md §2.6), as the data layer builds it. */
+export type { DataRecord } from "../data/record.js";
 
 /** `model.<m>.file.<spec>.<instance>`. */
 export interface FileRecord {

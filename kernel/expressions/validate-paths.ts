@@ -22,6 +22,7 @@ import { compileExpression, errorSummary } from "./engine.js";
 import type { CompiledExpression } from "./engine.js";
 import { replaceVaultCalls } from "./evaluate.js";
 import { collectSites, collectStrings, findMalformedExpressions } from "./extract.js";
+import { DATA_RECORD_FIELDS } from "../data/record.js";
 
 /** JSON Schema (as produced by zod's toJSONSchema host-side). */
 export type JsonSchema = { [key: string]: unknown } | boolean;
@@ -80,33 +81,7 @@ export interface DefinitionLike {
 }
 
 export const MODEL_REFERENCE_KINDS = ["definition", "input", "resource", "file", "execution"] as const;
-export const RESOURCE_FIELDS = [
-  "id",
-  "name",
-  "version",
-  "createdAt",
-  "attributes",
-  "tags",
-  "content",
-  "isLatest",
-  "namespace",
-  "modelName",
-  "modelId",
-  "modelType",
-  "specName",
-  "dataType",
-  "contentType",
-  "lifetime",
-  "ownerType",
-  "streaming",
-  "size",
-  "ownerRef",
-  "workflowRunId",
-  "workflowName",
-  "jobName",
-  "stepName",
-  "source",
-] as const;
+export const RESOURCE_FIELDS: readonly string[] = DATA_RECORD_FIELDS;
 export const FILE_FIELDS = ["id", "version", "createdAt", "path", "size", "contentType"] as const;
 export const EXECUTION_FIELDS = ["id", "methodName", "status", "startedAt", "completedAt", "durationMs", "error"] as const;
 const SUMMARY_FIELDS = ["id", "name", "version", "tags", "globalArguments"];

@@ -1,6 +1,7 @@
 /**
- * Runs one child process in its own process group and feeds its output to async consumers
- * with backpressure (a slow consumer pauses the pipe, so memory stays bounded).
+ * Child processes for methods and drivers (command/shell, the docker CLI): run one in its own
+ * process group, feed its output to async consumers with backpressure (a slow consumer pauses
+ * the pipe, so memory stays bounded), split it into lines, capture a size-capped copy.
  *
  * Stopping: a timeout or an abort sends SIGTERM to the whole group (the shell and everything
  * it started), then SIGKILL after `killGraceMs`. When the main process has exited but a
@@ -10,6 +11,7 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 
 export interface RunOptions {
   file: string;
@@ -29,7 +31,7 @@ export interface RunOutcome {
   exitCode: number | null;
   timedOut: boolean;
   aborted: boolean;
-  spawnError?: Error;
+  spawnError?: NodeJS.ErrnoException;
 }
 
 export const KILL_GRACE_MS = 5000;
@@ -85,7 +87,7 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
     child.once("exit", (code, signal) => resolve({ code, signal }));
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
   });
@@ -131,4 +133,86 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A partial line longer than this is emitted as a line of its own (keeps memory bounded). */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+/**
+ * Splits UTF-8 chunks at "\n". A trailing "\r" is dropped from each line when `stripCR` is set
+ * (so "\r\n" output reads like "\n" output). Multi-byte characters split across chunks are
+ * decoded correctly.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder("utf8");
+  private partial = "";
+  private readonly stripCR: boolean;
+  private readonly maxLineChars: number;
+
+  constructor(options: { stripCR?: boolean; maxLineChars?: number } = {}) {
+    this.stripCR = options.stripCR ?? true;
+    this.maxLineChars = options.maxLineChars ?? MAX_LINE_CHARS;
+  }
+
+  push(chunk: Buffer | string): string[] {
+    const text = this.partial + (typeof chunk === "string" ? chunk : this.decoder.write(chunk));
+    const lines = text.split("\n");
+    this.partial = lines.pop() ?? "";
+    if (this.partial.length > this.maxLineChars) {
+      lines.push(this.partial);
+      this.partial = "";
+    }
+    return this.stripCR ? lines.map(dropCR) : lines;
+  }
+
+  /** The last line when the output did not end with "\n". */
+  end(): string[] {
+    const rest = this.partial + this.decoder.end();
+    this.partial = "";
+    if (rest.length === 0) return [];
+    return [this.stripCR ? dropCR(rest) : rest];
+  }
+}
+
+function dropCR(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
+}
+
+/** Lines joined by "\n", keeping at most `capBytes` UTF-8 bytes of the head. */
+export class CappedText {
+  private text = "";
+  private bytes = 0;
+  private count = 0;
+  truncated = false;
+
+  constructor(private readonly capBytes: number) {}
+
+  add(line: string): void {
+    const piece = this.count === 0 ? line : "\n" + line;
+    this.count++;
+    if (this.truncated) return;
+    const size = Buffer.byteLength(piece, "utf8");
+    if (this.bytes + size <= this.capBytes) {
+      this.text += piece;
+      this.bytes += size;
+      return;
+    }
+    const room = this.capBytes - this.bytes;
+    // Cutting may split a multi-byte character: drop the replacement character it decodes to.
+    this.text += Buffer.from(piece, "utf8").subarray(0, room).toString("utf8").replace(/\uFFFD$/, "");
+    this.bytes = this.capBytes;
+    this.truncated = true;
+  }
+
+  /** Replaces the captured text (e.g. with an error message). */
+  set(text: string): void {
+    this.text = text;
+    this.bytes = Buffer.byteLength(text, "utf8");
+    this.count = 1;
+    this.truncated = false;
+  }
+
+  get value(): string {
+    return this.text;
+  }
 }

@@ -201,7 +201,6 @@ export interface VaultAccess {
   get(vault: string, key: string): Promise<string>;
 }
 
-const SENTINEL_PATTERN = /__SWAMP_VSEC_[0-9a-f]{8}_\d+__/g;
 
 /**
  * Secrets of one run: each distinct (vault, key) gets a sentinel `__SWAMP_VSEC_<prefix>_<n>__`
@@ -257,22 +256,7 @@ function errorSummaryFlat(err: unknown): string {
     .join(" — ");
 }
 
-/** Replace every sentinel in the strings of `value` by its secret (for non-shell consumers). */
-export function revealSecrets<T>(value: T, secrets: ReadonlyMap<string, string>): T {
-  const walk = (node: unknown): unknown => {
-    if (typeof node === "string") {
-      return node.includes("__SWAMP_VSEC_") ? node.replace(SENTINEL_PATTERN, (s) => secrets.get(s) ?? s) : node;
-    }
-    if (Array.isArray(node)) return node.map(walk);
-    if (node && typeof node === "object" && Object.getPrototypeOf(node) === Object.prototype) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = walk(v);
-      return out;
-    }
-    return node;
-  };
-  return walk(value) as T;
-}
+export { revealSecrets } from "./sentinels.js";
 
 export interface RuntimeResolveOptions {
   /** Process environment for `env.*` (default: process.env). */

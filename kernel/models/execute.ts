@@ -19,6 +19,7 @@ import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/port
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import type { DataRepository } from "../data/repository.js";
 import type { VaultAccess } from "../expressions/evaluate.js";
+import { hideSentinels } from "../expressions/sentinels.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { Redactor } from "../runtime/redact.js";
@@ -190,22 +191,6 @@ async function persistPending(outputs: DriverOutput[], run: import("./method-con
   }
 }
 
-const SENTINELS = /__SWAMP_VSEC_[0-9a-f]{8}_\d+__/g;
-
-/** Replaces secret sentinels (which stand for values) by `***` in what is shown or saved. */
-function hideSentinels<T>(value: T): T {
-  const walk = (node: unknown): unknown => {
-    if (typeof node === "string") return node.includes("__SWAMP_VSEC_") ? node.replace(SENTINELS, "***") : node;
-    if (Array.isArray(node)) return node.map(walk);
-    if (node && typeof node === "object" && Object.getPrototypeOf(node) === Object.prototype) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = walk(v);
-      return out;
-    }
-    return node;
-  };
-  return walk(value) as T;
-}
 
 /**
  * An error leaving a run may quote a secret (a validation message echoing an argument, a

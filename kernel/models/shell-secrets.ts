@@ -5,7 +5,7 @@
  * (however many quotes or semicolons it holds) is then delivered literally and never parsed
  * by the shell.
  */
-const SENTINEL = /__SWAMP_VSEC_[0-9a-f]{8}_\d+__/g;
+import { SENTINEL_PATTERN } from "../expressions/sentinels.js";
 
 type Quote = "none" | "single" | "double";
 
@@ -41,7 +41,7 @@ export function rewriteShellSecrets(run: string, secrets: ReadonlyMap<string, st
   const env: Record<string, string> = {};
   let out = "";
   let last = 0;
-  for (const match of run.matchAll(SENTINEL)) {
+  for (const match of run.matchAll(SENTINEL_PATTERN)) {
     const sentinel = match[0];
     const at = match.index ?? 0;
     const secret = secrets.get(sentinel);

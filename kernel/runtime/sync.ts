@@ -27,6 +27,7 @@ import { errorMessage, SwampError } from "../contract/errors.js";
 import type { DatastoreProvider, DatastoreSyncService, SyncCapabilities } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
 import type { Kernel } from "./kernel.js";
+import { normalizeModelType } from "../data/names.js";
 import { LockManager, lockWaitMs, type ModelRef } from "./locks.js";
 
 export const DEFAULT_SYNC_TIMEOUT_MS = 300_000;
@@ -283,13 +284,7 @@ export class DatastoreSync {
     const dirs = new Set(this.config.directories);
     const out: string[] = [];
     for (const m of models) {
-      const normalized = m.modelType
-        .toLowerCase()
-        .replace(/::/g, "/")
-        .replace(/\s+/g, "/")
-        .replace(/\./g, "/")
-        .replace(/\/{2,}/g, "/")
-        .replace(/^\/+|\/+$/g, "");
+      const normalized = normalizeModelType(m.modelType);
       if (dirs.has("data") && normalized !== "") out.push(`data/${normalized}/${m.modelId}`);
       if (m.modelType !== "" && !m.modelType.split("/").some((s) => s === ".." || s === "")) {
         if (dirs.has("definitions-evaluated")) out.push(`definitions-evaluated/${m.modelType}/${m.modelId}.yaml`);

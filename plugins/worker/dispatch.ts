@@ -81,12 +81,15 @@ function methodsOf(value: unknown): Target {
   return isRecord(value) ? value : {};
 }
 
-/** Computes `fn(dir)` for a probe directory so the host can answer for other directories. */
+/**
+ * Computes `fn(dir)` for a probe directory so the host can answer for other directories. A
+ * value that does not depend on the directory (a configured absolute path) is its own template.
+ */
 function probeTemplate(fn: (dir: string) => unknown, probe: string, realDir: string, realValue: unknown): string | null {
   if (typeof realValue !== "string") return null;
   try {
     const probed = fn(probe);
-    if (typeof probed === "string" && probed.includes(probe) && probed.split(probe).join(realDir) === realValue) return probed;
+    if (typeof probed === "string" && probed.split(probe).join(realDir) === realValue) return probed;
   } catch {
     // not derivable: the host answers only for the real repo directory
   }
@@ -119,8 +122,8 @@ const OPS: Record<Role, Record<string, Op>> = {
     // datastore
     async createProvider(target, args, _scope, api) {
       if (api.kind === "vault") {
-        const [vaultName, config] = args;
-        const provider = await callMethod(target, "createProvider", [vaultName, config]);
+        const [vaultName, config, context] = args;
+        const provider = await callMethod(target, "createProvider", isRecord(context) ? [vaultName, config, context] : [vaultName, config]);
         const absent = missing(provider, ["get", "put", "list", "getName"]);
         if (absent.length > 0) {
           throw new ExtensionError(

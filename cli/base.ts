@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "clipanion";
 import { createKernel, type Kernel } from "../kernel/runtime/kernel.js";
+import { anyExtensionDirectory } from "../plugins/discover.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
 import { renderError, writeJson } from "./output.js";
@@ -45,6 +46,8 @@ export abstract class SwampCommand extends Command {
       registry: builtinRegistry(),
       datastoreFlag: this.datastoreOverride,
       prepareRegistry: async ({ repoDir, marker, env, registry }) => {
+        // Most repos have no extensions: a few stats decide that without loading the host.
+        if (!(await anyExtensionDirectory(repoDir, marker, env))) return;
         const { registerExtensions } = await import("../plugins/extensions.js");
         const outcome = await registerExtensions(registry, { repoDir, marker, env });
         for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);

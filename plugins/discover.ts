@@ -8,7 +8,7 @@
  * declaration files. A candidate without the kind's export (`export const datastore =` …)
  * is a helper module and is skipped silently. A missing directory is fine.
  */
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { PluginKind } from "../kernel/contract/plugin.js";
 
@@ -60,6 +60,19 @@ function isCandidate(name: string): boolean {
 }
 
 /** Candidate files under `dir`, sorted; [] when the directory does not exist. */
+/** True when at least one kind's extension directory exists: otherwise there is nothing to register. */
+export async function anyExtensionDirectory(repoDir: string, marker: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
+  const found = await Promise.all(
+    EXTENSION_KINDS.map((kind) =>
+      stat(extensionDirFor(kind, repoDir, marker, env)).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ),
+    ),
+  );
+  return found.some(Boolean);
+}
+
 export async function candidateFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(current: string): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * `swamp datastore setup s3` and `swamp datastore sync`, run in-process through clipanion with
- * the real command classes (the binary's route table is wired by the lead; see the report).
+ * the real command classes (test/e2e/s3.test.ts drives the same commands through the binary).
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";

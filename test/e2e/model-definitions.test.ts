@@ -1,0 +1,90 @@
+/**
+ * Definition commands through the real binary: edit (from piped YAML), delete, and the
+ * describe commands for types and methods.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseJson, swamp, withRepo } from "../helpers/cli.js";
+import { snapshotTree } from "../helpers/tree.js";
+
+test("model edit replaces a definition from piped YAML, bumps its version, and keeps its id", async () => {
+  await withRepo(async (repo) => {
+    const created = parseJson((await swamp(["model", "create", "command/shell", "editme", "--json", "--repo-dir", repo])).stdout);
+    const yaml = await readFile(join(repo, created.path), "utf8");
+    const edited = yaml
+      .replace("id: " + created.id, "id: 00000000-0000-4000-8000-000000000000")
+      .replace("methods: {}", "methods:\n  execute:\n    arguments:\n      run: echo edited");
+    const r = await swamp(["model", "edit", "editme", "--json", "--repo-dir", repo], { input: edited });
+    assert.equal(r.code, 0, r.stderr);
+    const out = parseJson(r.stdout);
+    assert.equal(out.status, "updated");
+    assert.equal(out.version, 2);
+    const got = parseJson((await swamp(["model", "get", "editme", "--json", "--repo-dir", repo])).stdout);
+    assert.equal(got.id, created.id, "the id cannot change");
+    assert.equal(got.version, 2);
+    assert.equal(got.methods.execute.arguments.run, "echo edited");
+
+    const same = parseJson((await swamp(["model", "edit", "editme", "--json", "--repo-dir", repo], { input: edited })).stdout);
+    assert.equal(same.status, "unchanged");
+    assert.equal(same.version, 2, "no change, no bump");
+
+    const before = await snapshotTree(repo);
+    for (const [bad, pattern] of [
+      ["methods: [unclosed", /Invalid YAML/],
+      [yaml.replace("methods: {}", "methods:\n  execute:\n    arguments:\n      rnu: x"), /Unknown argument\(s\): rnu/],
+      [yaml.replace("type: command/shell", "type: aws/other"), /type cannot change/],
+    ] as const) {
+      const failed = await swamp(["model", "edit", "editme", "--json", "--repo-dir", repo], { input: bad });
+      assert.equal(failed.code, 1);
+      assert.match(parseJson(failed.stderr).error.message, pattern);
+    }
+    assert.deepEqual(await snapshotTree(repo), before, "a rejected edit changes nothing");
+  });
+});
+
+test("model delete refuses while data exists, then removes definition, data and run records with --force", async () => {
+  await withRepo(async (repo) => {
+    const created = parseJson((await swamp(["model", "create", "command/shell", "gone", "--json", "--repo-dir", repo])).stdout);
+    await swamp(["model", "method", "run", "gone", "execute", "--input", "run=echo x", "--repo-dir", repo]);
+    const refused = await swamp(["model", "delete", "gone", "--json", "--repo-dir", repo]);
+    assert.equal(refused.code, 1);
+    assert.match(parseJson(refused.stderr).error.message, /has \d+ associated data artifact\(s\)\. Delete the data first, or use --force/);
+    const noTty = await swamp(["model", "delete", "gone", "--force", "--repo-dir", repo]);
+    assert.equal(noTty.code, 2, "text mode without a terminal asks for --yes");
+    const r = await swamp(["model", "delete", "gone", "--force", "--yes", "--json", "--repo-dir", repo]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = parseJson(r.stdout);
+    assert.equal(out.deleted.id, created.id);
+    assert.ok(out.dataDeleted >= 2);
+    assert.equal(out.outputsDeleted, 1);
+    assert.equal((await swamp(["model", "get", "gone", "--json", "--repo-dir", repo])).code, 1);
+    await assert.rejects(readFile(join(repo, created.path)), { code: "ENOENT" });
+    assert.deepEqual(parseJson((await swamp(["model", "output", "search", "--json", "--repo-dir", repo])).stdout).results, []);
+  });
+});
+
+test("model type describe and model method describe show arguments and data outputs", async () => {
+  await withRepo(async (repo) => {
+    const type = parseJson((await swamp(["model", "type", "describe", "command/shell", "--json", "--repo-dir", repo])).stdout);
+    assert.deepEqual(type.type, { raw: "command/shell", normalized: "command/shell" });
+    assert.equal(type.version, "2026.02.09.1");
+    assert.deepEqual(type.methods.map((m: { name: string }) => m.name), ["execute"]);
+    assert.deepEqual(type.methods[0].arguments.required, ["run"]);
+    assert.deepEqual(
+      type.dataOutputSpecs.map((s: { specName: string; kind: string; streaming?: boolean }) => [s.specName, s.kind, s.streaming ?? false]),
+      [["result", "resource", false], ["log", "file", true]],
+    );
+    const viaAlias = await swamp(["model", "type", "describe", "Command::Shell", "--json", "--repo-dir", repo]);
+    assert.equal(parseJson(viaAlias.stdout).type.normalized, "command/shell", "type names are normalised");
+
+    await swamp(["model", "create", "command/shell", "desc", "--repo-dir", repo]);
+    const method = parseJson((await swamp(["model", "method", "describe", "desc", "execute", "--json", "--repo-dir", repo])).stdout);
+    assert.equal(method.modelName, "desc");
+    assert.equal(method.method.name, "execute");
+    assert.ok(method.method.arguments.properties.timeout);
+    const unknown = await swamp(["model", "method", "describe", "desc", "explode", "--json", "--repo-dir", repo]);
+    assert.equal(parseJson(unknown.stderr).error.code, "unknown_method");
+  });
+});

@@ -88,3 +88,16 @@ test("model type describe and model method describe show arguments and data outp
     assert.equal(parseJson(unknown.stderr).error.code, "unknown_method");
   });
 });
+
+test("two processes creating the same model name at once: exactly one wins", async () => {
+  await withRepo(async (repo) => {
+    const attempts = await Promise.all(
+      [1, 2, 3, 4].map(() => swamp(["model", "create", "command/shell", "contested", "--json", "--repo-dir", repo])),
+    );
+    const ok = attempts.filter((r) => r.code === 0);
+    assert.equal(ok.length, 1, attempts.map((r) => r.stderr).join("\n"));
+    for (const r of attempts.filter((a) => a.code !== 0)) assert.equal(parseJson(r.stderr).error.code, "already_exists");
+    const search = parseJson((await swamp(["model", "search", "contested", "--json", "--repo-dir", repo])).stdout);
+    assert.equal(search.results.length, 1);
+  });
+});

@@ -30,11 +30,12 @@ import { argumentKeys, containsExpression, unknownMethod, validateGlobalArgument
 import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
+import { MethodRun } from "./method-context.js";
 import type { OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
 import { dataRepository, definitionRepository, outputRepository } from "./service.js";
-import { isMutating, loadModelType, methodKind } from "./types.js";
+import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
 
 export interface RunOptions extends CheckFlags, ReportFlags {
@@ -170,7 +171,7 @@ function artifactOf(data: DataRepository, handle: DataHandle, modelType: string,
 }
 
 /** Persists what an out-of-process driver produced, through the same writers a method uses. */
-async function persistPending(outputs: DriverOutput[], run: import("./method-context.js").MethodRun): Promise<void> {
+async function persistPending(outputs: DriverOutput[], run: MethodRun): Promise<void> {
   for (const out of outputs) {
     if (out.kind !== "pending") continue;
     const overrides = {
@@ -190,7 +191,6 @@ async function persistPending(outputs: DriverOutput[], run: import("./method-con
     }
   }
 }
-
 
 /**
  * An error leaving a run may quote a secret (a validation message echoing an argument, a
@@ -310,7 +310,6 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
 
-  const { MethodRun } = await import("./method-context.js");
   const run = new MethodRun({
     data,
     plugin,
@@ -396,7 +395,6 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   let reportRuns: ReportRun[] = [];
   if (!controller.signal.aborted) {
     const selected = await selectReports(kernel.registry, definition, plugin.reports ?? [], method, options);
-    const { describeModelType } = await import("./types.js");
     reportRuns = await runReports(
       data,
       { modelType, modelId: definition.id, modelName: definition.name },

@@ -20,6 +20,7 @@ import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { LockTimeoutError, SwampError } from "../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../kernel/contract/ports/datastore.js";
+import { runWithLock } from "../kernel/contract/lock-keys.js";
 
 // ---------------------------------------------------------------------------------------------
 // locks
@@ -179,14 +180,7 @@ export function createPollingLock(store: LockStore, options: PollingLockOptions 
       held = null;
       if (mine) await store.remove(mine.nonce);
     },
-    async withLock<T>(fn: () => Promise<T>): Promise<T> {
-      await lock.acquire();
-      try {
-        return await fn();
-      } finally {
-        await lock.release();
-      }
-    },
+    withLock: <T>(fn: () => Promise<T>): Promise<T> => runWithLock(lock, fn),
     inspect: () => store.read(),
     async forceRelease(expectedNonce: string) {
       const removed = await store.remove(expectedNonce);

@@ -26,6 +26,7 @@ import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contra
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { safeJoin } from "../../kernel/runtime/safe-path.js";
 import { lockWaitMs } from "../../kernel/runtime/locks.js";
+import { runWithLock } from "../../kernel/contract/lock-keys.js";
 
 /** The global (structural) lock key; same value as the contract's GLOBAL_LOCK_KEY. */
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
@@ -403,13 +404,8 @@ export class FileLock implements DistributedLock {
     }
   }
 
-  async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      await this.release();
-    }
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return runWithLock(this, fn);
   }
 
   async inspect(): Promise<LockInfo | null> {

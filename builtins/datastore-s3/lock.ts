@@ -28,6 +28,7 @@ import { LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { lockWaitMs } from "../../kernel/runtime/locks.js";
 import { PreconditionFailedError, type S3Transport } from "./client.js";
+import { runWithLock } from "../../kernel/contract/lock-keys.js";
 
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
 export const DEFAULT_LOCK_TTL_MS = 30_000;
@@ -294,13 +295,8 @@ export class S3Lock implements DistributedLock {
     }
   }
 
-  async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      await this.release();
-    }
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return runWithLock(this, fn);
   }
 
   async inspect(): Promise<LockInfo | null> {

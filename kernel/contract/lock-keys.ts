@@ -1,7 +1,18 @@
 /**
- * Lock key conventions shared by the kernel, the CLI and every datastore. Kept free of zod so
- * the paths that take locks load nothing heavy.
+ * Lock conventions shared by the kernel, the CLI and every datastore: key names and the
+ * `withLock` behaviour. Kept free of zod so the paths that take locks load nothing heavy.
  */
+import type { DistributedLock } from "./ports/datastore.js";
+
+/** `DistributedLock.withLock` for any lock: acquire, run, release even when `fn` throws. */
+export async function runWithLock<T>(lock: Pick<DistributedLock, "acquire" | "release">, fn: () => Promise<T>): Promise<T> {
+  await lock.acquire();
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
 
 export const GLOBAL_LOCK_KEY = ".datastore.lock";
 

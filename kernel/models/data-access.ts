@@ -16,15 +16,21 @@ export function celString(value: string): string {
 }
 
 export class RepositoryDataAccess implements DataAccess {
+  /** Model references resolved once per evaluation: each lookup reads and parses a definition file. */
+  private readonly models = new Map<string, Promise<{ type: string; id: string; name: string } | null>>();
+
   constructor(
     private readonly data: DataRepository,
     private readonly definitions: DefinitionRepository,
   ) {}
 
-  private async model(ref: string): Promise<{ type: string; id: string; name: string } | null> {
-    const found = await this.definitions.find(ref);
-    if (!found) return null;
-    return { type: found.definition.type ?? "", id: found.definition.id, name: found.definition.name };
+  private model(ref: string): Promise<{ type: string; id: string; name: string } | null> {
+    let found = this.models.get(ref);
+    if (!found) {
+      found = this.definitions.find(ref).then((s) => (s ? { type: s.definition.type ?? "", id: s.definition.id, name: s.definition.name } : null));
+      this.models.set(ref, found);
+    }
+    return found;
   }
 
   private async record(type: string, id: string, meta: DataMetadata | null): Promise<DataRecord | null> {

@@ -4,7 +4,7 @@
  * data, reading resources, running the method in-process for a driver) becomes a `request`
  * message; logging becomes `event` messages. The host services them for the call in flight.
  */
-import type { DataHandle, DataWriter, MethodContext, WriteOverrides } from "../../kernel/contract/ports/model-type.js";
+import type { CheckContext, DataHandle, DataWriter, MethodContext, WriteOverrides } from "../../kernel/contract/ports/model-type.js";
 
 /** One call being served: its id, its cancellation, and the way back to the host. */
 export interface CallScope {
@@ -170,14 +170,7 @@ function redactor(secretEnv: Record<string, string> | undefined): ((text: string
 export function methodContext(init: ContextInit, scope: CallScope): MethodContext {
   const redact = redactor(init.secretEnv);
   return {
-    signal: scope.signal,
-    repoDir: init.repoDir,
-    modelType: init.modelType,
-    modelId: init.modelId,
-    methodName: init.methodName,
-    globalArgs: init.globalArgs,
-    definition: init.definition,
-    logger: makeLogger(scope),
+    ...checkContext(init, scope),
     writeResource: (spec, instance, data, overrides) =>
       scope.request("writeResource", [spec, instance, data, overrides ?? null]) as Promise<DataHandle>,
     createFileWriter: (spec, instance, overrides) => new RemoteWriter(scope, instance, spec, overrides as WriteOverrides | undefined),
@@ -190,7 +183,8 @@ export function methodContext(init: ContextInit, scope: CallScope): MethodContex
   };
 }
 
-export function checkContext(init: ContextInit, scope: CallScope): Record<string, unknown> {
+/** What checks get; a method's context is this plus the writers. */
+export function checkContext(init: ContextInit, scope: CallScope): CheckContext {
   return {
     signal: scope.signal,
     repoDir: init.repoDir,

@@ -70,15 +70,18 @@ export interface SchemaWarning {
 /** A spec map (`model.resources`), or just the names. */
 export type SpecDeclaration = Record<string, unknown> | readonly string[];
 
-export interface MethodTestContextOptions {
+export interface CheckTestContextOptions {
   repoDir?: string;
   modelType?: string;
   modelId?: string;
   methodName?: string;
   globalArgs?: Record<string, unknown>;
-  definition?: Partial<MethodContext["definition"]>;
+  definition?: Partial<CheckContext["definition"]>;
   /** Abort signal of the run; by default one you can fire with `abort()`. */
   signal?: AbortSignal;
+}
+
+export interface MethodTestContextOptions extends CheckTestContextOptions {
   /** Declared resource specs; when given, other spec names fail like on the host. */
   resources?: SpecDeclaration;
   /** Declared file specs; when given, other spec names fail like on the host. */
@@ -194,11 +197,31 @@ function specOf(decl: SpecDeclaration | undefined, name: string): Record<string,
   return isRecord(spec) ? spec : undefined;
 }
 
+/** The fields a method context and a check context share. */
+function baseTestContext(options: CheckTestContextOptions, controller: AbortController, logs: LogRecord[]) {
+  const modelId = options.modelId ?? randomUUID();
+  return {
+    signal: options.signal ?? controller.signal,
+    repoDir: options.repoDir ?? "/tmp/swamp-test-repo",
+    modelType: options.modelType ?? "@test/model",
+    modelId,
+    methodName: options.methodName ?? "execute",
+    globalArgs: { ...(options.globalArgs ?? {}) },
+    definition: {
+      id: options.definition?.id ?? modelId,
+      name: options.definition?.name ?? "test-model",
+      version: options.definition?.version ?? 1,
+      tags: { ...(options.definition?.tags ?? {}) },
+    },
+    logger: createTestLogger(logs),
+  };
+}
+
 export function createMethodTestContext(options: MethodTestContextOptions = {}): MethodTestContext {
   const controller = new AbortController();
-  const modelType = options.modelType ?? "@test/model";
-  const modelId = options.modelId ?? randomUUID();
   const logs: LogRecord[] = [];
+  const base = baseTestContext(options, controller, logs);
+  const { modelType, modelId } = base;
   const writes: ResourceWriteRecord[] = [];
   const files: FileWriteRecord[] = [];
   const reads: ReadRecord[] = [];
@@ -368,19 +391,7 @@ export function createMethodTestContext(options: MethodTestContextOptions = {}):
   const redact = options.redact ?? (secretEnv ? secretRedactor(Object.values(secretEnv)) : undefined);
 
   const context = {
-    signal: options.signal ?? controller.signal,
-    repoDir: options.repoDir ?? "/tmp/swamp-test-repo",
-    modelType,
-    modelId,
-    methodName: options.methodName ?? "execute",
-    globalArgs: { ...(options.globalArgs ?? {}) },
-    definition: {
-      id: options.definition?.id ?? modelId,
-      name: options.definition?.name ?? "test-model",
-      version: options.definition?.version ?? 1,
-      tags: { ...(options.definition?.tags ?? {}) },
-    },
-    logger: createTestLogger(logs),
+    ...base,
     async writeResource(specName: string, instanceName: string, data: Record<string, unknown>, overrides?: WriteOverrides) {
       checkSpec("resource", specName, resourceNames);
       checkInstance(instanceName);
@@ -454,38 +465,13 @@ export function createMethodTestContext(options: MethodTestContextOptions = {}):
   };
 }
 
-export interface CheckTestContextOptions {
-  repoDir?: string;
-  modelType?: string;
-  modelId?: string;
-  methodName?: string;
-  globalArgs?: Record<string, unknown>;
-  definition?: Partial<CheckContext["definition"]>;
-  signal?: AbortSignal;
-}
-
 export type FakeCheckContext = TypedCheckContext<any> & CheckContext & { logger: ExtensionLogger };
 
 /** The context a check runs with (no writers), recording log lines. */
 export function createCheckTestContext(options: CheckTestContextOptions = {}): { context: FakeCheckContext; logs: LogRecord[]; abort(reason?: unknown): void } {
   const controller = new AbortController();
   const logs: LogRecord[] = [];
-  const modelId = options.modelId ?? randomUUID();
-  const context = {
-    signal: options.signal ?? controller.signal,
-    repoDir: options.repoDir ?? "/tmp/swamp-test-repo",
-    modelType: options.modelType ?? "@test/model",
-    modelId,
-    methodName: options.methodName ?? "execute",
-    globalArgs: { ...(options.globalArgs ?? {}) },
-    definition: {
-      id: options.definition?.id ?? modelId,
-      name: options.definition?.name ?? "test-model",
-      version: options.definition?.version ?? 1,
-      tags: { ...(options.definition?.tags ?? {}) },
-    },
-    logger: createTestLogger(logs),
-  };
+  const context = baseTestContext(options, controller, logs);
   return { context: context as unknown as FakeCheckContext, logs, abort: (reason?: unknown) => controller.abort(reason) };
 }
 

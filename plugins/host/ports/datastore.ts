@@ -38,6 +38,7 @@ import type { ExtensionHost, HostContext } from "../host.js";
 import type { Instance } from "../instance.js";
 import type { HostLimits } from "../limits.js";
 import type { ExtensionProcess, RemoteRef } from "../remote.js";
+import { runWithLock } from "../../../kernel/contract/lock-keys.js";
 
 const PROBE_DIR = "/__swamp_probe_repo__";
 
@@ -113,13 +114,8 @@ class LockProxy implements DistributedLock {
     }
   }
 
-  async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      await this.release();
-    }
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return runWithLock(this, fn);
   }
 
   async inspect(): Promise<LockInfo | null> {

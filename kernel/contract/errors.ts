@@ -12,6 +12,10 @@ export const ExitCode = {
   usage: 2,
   /** EX_TEMPFAIL: the command could not take a lock in time; retrying later may succeed. */
   lockTimeout: 75,
+  /** 128 + SIGINT: the run was cancelled by Ctrl-C. */
+  interrupted: 130,
+  /** 128 + SIGTERM: the run was cancelled by a termination signal. */
+  terminated: 143,
 } as const;
 
 export const ErrorCode = {
@@ -46,6 +50,24 @@ export const ErrorCode = {
   extensionPermissionDenied: "extension_permission_denied",
   extensionBuildFailed: "extension_build_failed",
   extensionInvalid: "extension_invalid",
+  /** A datastore path the path policy refuses (system folders, the repo's source tree, $HOME). */
+  datastorePathRefused: "datastore_path_refused",
+  /** A CEL evaluation ran past its step budget. */
+  expressionBudgetExceeded: "expression_budget_exceeded",
+  /** A regular expression in CEL that the linear-time engine cannot compile. */
+  invalidRegex: "invalid_regex",
+  /** A definition file that cannot be parsed; names the file and the reason. */
+  definitionInvalid: "definition_invalid",
+  /** An input (file, stdin, argument) larger than the allowed size. */
+  inputTooLarge: "input_too_large",
+  /** The writer was fenced out: its lock was taken or released while it worked. */
+  lockLost: "lock_lost",
+  /** The run was cancelled by a signal. */
+  cancelled: "cancelled",
+  /** No space left on the device (ENOSPC) or quota exceeded (EDQUOT). */
+  diskFull: "disk_full",
+  /** The filesystem is read-only (EROFS). */
+  readOnlyFilesystem: "read_only_filesystem",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

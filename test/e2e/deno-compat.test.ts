@@ -40,6 +40,8 @@ export const model = {
         await writer.write(new TextEncoder().encode("through a pipe"));
         await writer.close();
         const piped = await child.output();
+        // spawn() inherits stdout by default: it must reach swamp's log, never swamp's stdout.
+        const inherited = await new Deno.Command("sh", { args: ["-c", "echo inherited-line"] }).spawn().status;
 
         const dir = await Deno.makeTempDir({ prefix: "deno-compat-" });
         await Deno.writeTextFile(dir + "/state.json", JSON.stringify({ n: 1 }));
@@ -70,6 +72,7 @@ export const model = {
           stderr: new TextDecoder().decode(out.stderr),
           piped: new TextDecoder().decode(piped.stdout),
           pipedSuccess: piped.success,
+          inherited: inherited.success,
           state,
           names,
           missing,
@@ -119,7 +122,9 @@ test("a Deno extension runs unchanged under worker isolation: env, Command, spaw
     const created = await swamp(["model", "create", "@test/deno-shell", "box", "--json", "--repo-dir", repo], { env });
     assert.equal(created.code, 0, created.stderr);
 
-    const seen = await report(await swamp(["model", "method", "run", "box", "shell", "--json", "--repo-dir", repo], { env }));
+    const shell = await swamp(["model", "method", "run", "box", "shell", "--json", "--repo-dir", repo], { env });
+    assert.ok(!shell.stdout.includes("inherited-line"), "a child's inherited stdout stays out of swamp's --json stdout");
+    const seen = await report(shell);
     assert.deepEqual(seen, {
       region: "eu-west-1",
       regionInMethod: "eu-west-1",
@@ -129,6 +134,7 @@ test("a Deno extension runs unchanged under worker isolation: env, Command, spaw
       stderr: "warned\n",
       piped: "THROUGH A PIPE",
       pipedSuccess: true,
+      inherited: true,
       state: { n: 1 },
       names: ["state.json:file"],
       missing: "NotFound",

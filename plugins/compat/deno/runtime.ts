@@ -4,6 +4,7 @@
  * which the host already reports as the extension ending its own worker or sandbox.
  */
 import * as os from "node:os";
+import { fileURLToPath } from "node:url";
 import { inspect as nodeInspect } from "node:util";
 import { denoError } from "./errors.js";
 
@@ -79,7 +80,7 @@ export function createRuntime() {
     version: { deno: "2.0.0", v8: process.versions.v8, typescript: "5.6.2" },
     noColor: process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "",
     cwd: () => process.cwd(),
-    chdir: (dir: string | URL) => process.chdir(dir instanceof URL ? dir.pathname : String(dir)),
+    chdir: (dir: string | URL) => process.chdir(dir instanceof URL ? fileURLToPath(dir) : String(dir)),
     execPath: () => process.execPath,
     exit: (code?: number): never => process.exit(code ?? (typeof process.exitCode === "number" ? process.exitCode : 0)),
     get exitCode(): number {

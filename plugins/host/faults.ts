@@ -89,9 +89,10 @@ export function fromWireError(id: ExtensionIdentity, wire: WireError | undefined
   if (code === "ERR_ACCESS_DENIED" || typeof extra.permission === "string") {
     const resource = typeof extra.resource === "string" ? ` to ${extra.resource}` : "";
     const permission = typeof extra.permission === "string" ? ` ${extra.permission}` : "";
+    const call = typeof extra.call === "string" ? ` by ${extra.call}` : "";
     return new SwampError(
       ErrorCode.extensionPermissionDenied,
-      `The ${who(id)} was denied${permission} access${resource} during ${method} (isolation: ${id.isolation}). ` +
+      `The ${who(id)} was denied${permission} access${resource}${call} during ${method} (isolation: ${id.isolation}). ` +
         `Sandboxed extensions may only read their bundle and write their datastore path; set extensions.overrides["${id.type}"]: worker in .swamp.yaml to trust it.`,
       { details: details(id, method, extra) },
     );

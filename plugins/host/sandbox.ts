@@ -61,7 +61,7 @@ export function baseReadGrants(bundlePath: string): string[] {
     ? [entry]
     : (() => {
         const dist = resolve(dirname(entry), "..", "..");
-        return [join(dist, "plugins", "worker"), join(dist, "kernel", "contract"), join(dist, "sdk")];
+        return [join(dist, "plugins", "worker"), join(dist, "plugins", "compat"), join(dist, "kernel", "contract"), join(dist, "sdk")];
       })();
   const zod = packageDirOf(hostModuleUrl("zod"));
   return withRealpath([...code, bundlePath, ...(zod ? [zod] : [])]);

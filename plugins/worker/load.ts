@@ -4,6 +4,7 @@
  */
 import { pathToFileURL } from "node:url";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
+import { installDenoGlobal } from "../compat/deno/index.js";
 import { EXPORT_NAMES, HOST_GLOBAL, SDK_SPECIFIER, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
@@ -47,6 +48,8 @@ let loads = 0;
  */
 export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
   await installHostModules(init.hostModules);
+  // Extensions written for swamp are Deno programs; some read `Deno.env` at module scope.
+  installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;
   const mod = (await import(url)) as Record<string, unknown>;
   for (const name of EXPORT_NAMES[init.kind as PluginKind]) {

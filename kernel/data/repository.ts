@@ -28,6 +28,7 @@ import type { DataHandle } from "../contract/ports/model-type.js";
 import { handleFor } from "./handle.js";
 import { SwampError } from "../contract/errors.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { fsWriteError } from "../runtime/fs-errors.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
 import { DataIndex, LATEST_FILE, METADATA_FILE, RAW_FILE } from "./index.js";
@@ -301,6 +302,14 @@ export class DataRepository {
    * @internal (used by FileDataWriter)
    */
   async claim(prepared: PreparedWrite): Promise<Claim> {
+    try {
+      return await this.claimVersion(prepared);
+    } catch (err) {
+      throw fsWriteError(err);
+    }
+  }
+
+  private async claimVersion(prepared: PreparedWrite): Promise<Claim> {
     const { type, modelId, name } = prepared;
     const nameDir = safeJoin(this.dataRoot, type, modelId, name);
     await this.markDirty(nameDir);

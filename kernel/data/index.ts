@@ -17,6 +17,9 @@
  *   {"op":"drop","name":"n"}                the whole name was removed
  * Reading a model = folding its journal (last op per (name, version) wins). A line that does
  * not parse (torn by a crash) is skipped; a record glued behind a torn fragment is recovered.
+ *   - Damaged journal: one that is empty, lacks its `init` header or ends in a torn line may be
+ *     missing records, so it is never trusted: the first reader or writer rebuilds it from the
+ *     model directory (see `repair`).
  * A reader only consumes complete lines and remembers the byte offset, so a later read of the
  * same file (same inode and `gen`) folds just the appended tail.
  *   - Missing journal: rebuilt by walking that model's directory only (every committed
@@ -191,6 +194,14 @@ export interface JournalState {
   /** The file ends with an incomplete line (a crash fragment or a write in flight). */
   partial: boolean;
   fold: ModelFold;
+}
+
+/**
+ * A journal that is empty, lacks its `init` header, or ends in a torn line cannot be trusted:
+ * records may be missing from it. Readers rebuild it from the data files instead.
+ */
+export function isDamaged(state: JournalState): boolean {
+  return state.gen === "" || state.partial;
 }
 
 /** Parses one journal line; recovers a record glued behind a torn fragment; null when unusable. */
@@ -636,11 +647,16 @@ export class DataIndex {
     for (let attempt = 0; attempt < 3; attempt++) {
       const prev = this.states.get(key);
       const state = readJournal(path, prev);
-      if (state) {
+      if (state && !isDamaged(state)) {
         this.states.set(key, state);
         return state;
       }
       this.states.delete(key);
+      if (state) {
+        const repaired = await this.repair(type, id, state);
+        if (repaired) return repaired;
+        continue;
+      }
       const modelDir = this.modelDir(type, id);
       if (!existsSync(modelDir)) {
         if (!forWrite) return null;
@@ -650,6 +666,37 @@ export class DataIndex {
       await atomicCreateFile(path, journalText(scanModelDir(modelDir, this.logger)), { durable: false });
     }
     throw new Error(`could not read index journal ${path}`);
+  }
+
+  /**
+   * Rebuilds a damaged journal from the model directory. No lock is held (readers repair too),
+   * so the rewrite can race with appends that go to the replaced file; those appends describe
+   * changes already on disk (commit before append), so a second scan after the rewrite finds
+   * them and appends what the rebuilt file lacks. When the journal cannot be written (a
+   * read-only filesystem), the scan is served from memory. Returns null to make the caller
+   * read the rebuilt file.
+   */
+  private async repair(type: string, id: string, damaged: JournalState): Promise<JournalState | null> {
+    const modelDir = this.modelDir(type, id);
+    const path = join(modelDir, JOURNAL_FILE);
+    const scanned = scanModelDir(modelDir, this.logger);
+    try {
+      await atomicWriteFile(path, journalText(scanned), { durable: false });
+    } catch (err) {
+      this.logger?.warn(`Could not rebuild the damaged index journal ${path}: ${(err as Error).message}`);
+      const fold = new ModelFold();
+      for (const meta of scanned) fold.put(meta);
+      // Not cached: the next call looks at the file again.
+      return { key: damaged.key, offset: damaged.key.size, gen: "", partial: false, fold };
+    }
+    const written = new Set(scanned.map((m) => `${m.name}\u0000${m.version}`));
+    const now = scanModelDir(modelDir, this.logger);
+    const present = new Set(now.map((m) => `${m.name}\u0000${m.version}`));
+    const ops: JournalOp[] = [];
+    for (const meta of now) if (!written.has(`${meta.name}\u0000${meta.version}`)) ops.push({ op: "put", ...meta });
+    for (const meta of scanned) if (!present.has(`${meta.name}\u0000${meta.version}`)) ops.push({ op: "del", name: meta.name, version: meta.version });
+    await this.append(type, id, ops);
+    return null;
   }
 
   /** Appends journal lines for `type/id` (one write). Recreates a vanished journal first. */
@@ -832,7 +879,8 @@ export class DataIndex {
       keys.set(key, fileKey);
       const hit = cached.get(key);
       const goneBefore = hit !== undefined && hit.model.k.ino === -1 && fileKey === null;
-      if (!goneBefore && (!hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
+      const damaged = hit !== undefined && fileKey !== null && (hit.model.p === 1 || hit.model.g === "");
+      if (!goneBefore && (damaged || !hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
     }
     const sameModelSet = loaded !== null && loaded.header.models.length === refs.length && refs.every((r) => cached.has(modelKey(r.type, r.id)));
 
@@ -926,7 +974,7 @@ export class DataIndex {
     fold.lines = cached.model.n;
     const prev: JournalState = { key: cached.model.k, offset: cached.model.o, gen: cached.model.g, partial: cached.model.p === 1, fold };
     const state = readJournal(this.journalPath(ref.type, ref.id), prev);
-    if (state) return state; // prev (tail folded) or a full read; never cached in `states` (no checksums)
+    if (state && !isDamaged(state)) return state; // prev (tail folded) or a full read; never cached in `states` (no checksums)
     return this.state(ref.type, ref.id, false);
   }
 }

@@ -12,9 +12,14 @@
  * Journal. After each commit (metadata.yaml written) the writer appends exactly one line with
  * a single O_APPEND write, so concurrent appenders never interleave on a local filesystem:
  *   {"op":"init","gen":"<random>"}          first line; `gen` changes on every rewrite
+ *   {"op":"pending","name":"n","version":3} written just before version 3's metadata.yaml
  *   {"op":"put", ...metadata}               a committed version (every metadata field)
  *   {"op":"del","name":"n","version":3}     a version was removed
  *   {"op":"drop","name":"n"}                the whole name was removed
+ * A `pending` line with no `put` after it means the writer stopped between its commit point and
+ * its `put` (or never reached the commit point): readers look for that version's
+ * metadata.yaml, fold it in when it exists and append the missing `put`, so the index never
+ * lags a committed version.
  * Reading a model = folding its journal (last op per (name, version) wins). A line that does
  * not parse (torn by a crash) is skipped; a record glued behind a torn fragment is recovered.
  *   - Damaged journal: one that is empty, lacks its `init` header or ends in a torn line may be
@@ -80,6 +85,7 @@ export interface ModelRef {
 
 export type JournalOp =
   | { op: "init"; gen: string }
+  | { op: "pending"; name: string; version: number }
   | ({ op: "put" } & DataMetadata)
   | { op: "del"; name: string; version: number }
   | { op: "drop"; name: string };
@@ -95,12 +101,26 @@ export function modelKey(type: string, id: string): string {
 /** The fold of one journal: name → version → record. */
 export class ModelFold {
   readonly names = new Map<string, Map<number, DataMetadata>>();
+  /** Versions announced by a `pending` line and not yet seen committed or removed. */
+  readonly pending = new Map<string, Set<number>>();
   /** Op lines folded (the init line excluded); live records are the rest's survivors. */
   lines = 0;
 
   apply(op: JournalOp): void {
     if (op.op === "init") return;
     this.lines++;
+    if (op.op === "pending") {
+      if (this.names.get(op.name)?.has(op.version)) return;
+      let versions = this.pending.get(op.name);
+      if (!versions) {
+        versions = new Set();
+        this.pending.set(op.name, versions);
+      }
+      versions.add(op.version);
+      return;
+    }
+    if (op.op === "drop") this.pending.delete(op.name);
+    else this.settle(op.name, op.version);
     if (op.op === "put") {
       const { op: _op, ...meta } = op;
       let versions = this.names.get(meta.name);
@@ -122,6 +142,13 @@ export class ModelFold {
 
   put(meta: DataMetadata): void {
     this.apply({ op: "put", ...meta });
+  }
+
+  private settle(name: string, version: number): void {
+    const versions = this.pending.get(name);
+    if (!versions) return;
+    versions.delete(version);
+    if (versions.size === 0) this.pending.delete(name);
   }
 
   liveCount(): number {
@@ -227,6 +254,8 @@ function isJournalOp(value: unknown): value is JournalOp {
   switch (v.op) {
     case "init":
       return typeof v.gen === "string";
+    case "pending":
+      return typeof v.name === "string" && typeof v.version === "number";
     case "put":
       return (
         typeof v.name === "string" &&
@@ -446,6 +475,8 @@ interface ShardModel {
   g: string;
   n: number;
   p: 0 | 1;
+  /** 1 when the fold had unsettled `pending` versions: never reuse it without a refold. */
+  q?: 1;
 }
 
 interface ShardHeader {
@@ -552,7 +583,7 @@ function decodeAt(flat: Flat, i: number, shapes: DecodedShape[]): DataMetadata {
 
 interface ShardEntry {
   ref: ModelRef;
-  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean };
+  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean; pending?: boolean };
   latest: DataMetadata[];
   history: DataMetadata[];
 }
@@ -583,6 +614,7 @@ function encodeShard(entries: ShardEntry[]): string {
       g: entry.state.gen,
       n: entry.state.lines,
       p: entry.state.partial ? 1 : 0,
+      ...(entry.state.pending ? { q: 1 as const } : {}),
     });
     for (const meta of entry.latest) encode(latest, meta, modelIdx);
     for (const meta of entry.history) encode(history, meta, modelIdx);
@@ -649,6 +681,7 @@ export class DataIndex {
       const state = readJournal(path, prev);
       if (state && !isDamaged(state)) {
         this.states.set(key, state);
+        if (state.fold.pending.size > 0) await this.settlePending(type, id, state.fold);
         return state;
       }
       this.states.delete(key);
@@ -697,6 +730,28 @@ export class DataIndex {
     for (const meta of scanned) if (!present.has(`${meta.name}\u0000${meta.version}`)) ops.push({ op: "del", name: meta.name, version: meta.version });
     await this.append(type, id, ops);
     return null;
+  }
+
+  /**
+   * Folds in the committed versions that `pending` lines announced but no `put` followed (the
+   * writer was killed after its commit point) and appends their `put` lines, best effort.
+   * Versions still without metadata.yaml stay pending (in flight, or abandoned claims).
+   */
+  private async settlePending(type: string, id: string, fold: ModelFold): Promise<void> {
+    const modelDir = this.modelDir(type, id);
+    const ops: JournalOp[] = [];
+    for (const [name, versions] of fold.pending) {
+      for (const version of versions) {
+        const meta = readMetadataSync(join(modelDir, name, String(version), METADATA_FILE), this.logger);
+        if (meta) ops.push({ op: "put", ...meta, name, version });
+      }
+    }
+    for (const op of ops) fold.apply(op);
+    try {
+      await this.append(type, id, ops);
+    } catch (err) {
+      this.logger?.warn(`Could not update the index journal of ${type}/${id}: ${(err as Error).message}`);
+    }
   }
 
   /** Appends journal lines for `type/id` (one write). Recreates a vanished journal first. */
@@ -879,8 +934,8 @@ export class DataIndex {
       keys.set(key, fileKey);
       const hit = cached.get(key);
       const goneBefore = hit !== undefined && hit.model.k.ino === -1 && fileKey === null;
-      const damaged = hit !== undefined && fileKey !== null && (hit.model.p === 1 || hit.model.g === "");
-      if (!goneBefore && (damaged || !hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
+      const untrusted = hit !== undefined && fileKey !== null && (hit.model.p === 1 || hit.model.g === "" || hit.model.q === 1);
+      if (!goneBefore && (untrusted || !hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
     }
     const sameModelSet = loaded !== null && loaded.header.models.length === refs.length && refs.every((r) => cached.has(modelKey(r.type, r.id)));
 
@@ -948,7 +1003,7 @@ export class DataIndex {
       const { latest, history } = state.fold.split();
       entries.push({
         ref,
-        state: { key: state.key, offset: state.offset, gen: state.gen, lines: state.fold.lines, partial: state.partial },
+        state: { key: state.key, offset: state.offset, gen: state.gen, lines: state.fold.lines, partial: state.partial, pending: state.fold.pending.size > 0 },
         latest,
         history,
       });
@@ -967,14 +1022,15 @@ export class DataIndex {
     cached: { model: ShardModel; records: { latest: DataMetadata[]; history: DataMetadata[] } } | undefined,
   ): Promise<JournalState | null> {
     const key = modelKey(ref.type, ref.id);
-    if (this.states.has(key) || !cached) return this.state(ref.type, ref.id, false);
+    if (this.states.has(key) || !cached || cached.model.q === 1) return this.state(ref.type, ref.id, false);
     const fold = new ModelFold();
     for (const meta of cached.records.history) fold.put(meta);
     for (const meta of cached.records.latest) fold.put(meta);
     fold.lines = cached.model.n;
     const prev: JournalState = { key: cached.model.k, offset: cached.model.o, gen: cached.model.g, partial: cached.model.p === 1, fold };
     const state = readJournal(this.journalPath(ref.type, ref.id), prev);
-    if (state && !isDamaged(state)) return state; // prev (tail folded) or a full read; never cached in `states` (no checksums)
+    // prev (tail folded) or a full read; never cached in `states` (no checksums)
+    if (state && !isDamaged(state) && state.fold.pending.size === 0) return state;
     return this.state(ref.type, ref.id, false);
   }
 }

@@ -103,12 +103,14 @@ export class ModelFold {
   readonly names = new Map<string, Map<number, DataMetadata>>();
   /** Versions announced by a `pending` line and not yet seen committed or removed. */
   readonly pending = new Map<string, Set<number>>();
-  /** Op lines folded (the init line excluded); live records are the rest's survivors. */
+  /** Op lines folded (init and pending lines excluded); live records are the rest's survivors. */
   lines = 0;
 
   apply(op: JournalOp): void {
     if (op.op === "init") return;
-    this.lines++;
+    // `pending` lines are small and not counted: they would double the dead-line count that
+    // decides compaction.
+    if (op.op !== "pending") this.lines++;
     if (op.op === "pending") {
       if (this.names.get(op.name)?.has(op.version)) return;
       let versions = this.pending.get(op.name);

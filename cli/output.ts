@@ -3,6 +3,7 @@
  * document) on stderr, and small text helpers (aligned tables, human sizes and ages).
  */
 import { errorCode, errorMessage, exitCodeFor, ErrorCode, SwampError } from "../kernel/contract/errors.js";
+import { fsWriteError } from "../kernel/runtime/fs-errors.js";
 
 export interface Streams {
   stdout: NodeJS.WritableStream;
@@ -14,7 +15,9 @@ export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
 }
 
 /** Prints an error and returns the exit code it maps to. */
-export function renderError(err: unknown, streams: Streams, opts: { json: boolean; verbose: boolean }): number {
+export function renderError(thrown: unknown, streams: Streams, opts: { json: boolean; verbose: boolean }): number {
+  // A write path that let a raw ENOSPC/EROFS through still reads as one clear line.
+  const err = fsWriteError(thrown);
   const code = errorCode(err) ?? ErrorCode.internal;
   const message = errorMessage(err).split("\n")[0] ?? "";
   const known = err instanceof SwampError || errorCode(err) !== undefined;

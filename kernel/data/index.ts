@@ -12,11 +12,19 @@
  * Journal. After each commit (metadata.yaml written) the writer appends exactly one line with
  * a single O_APPEND write, so concurrent appenders never interleave on a local filesystem:
  *   {"op":"init","gen":"<random>"}          first line; `gen` changes on every rewrite
+ *   {"op":"pending","name":"n","version":3} written just before version 3's metadata.yaml
  *   {"op":"put", ...metadata}               a committed version (every metadata field)
  *   {"op":"del","name":"n","version":3}     a version was removed
  *   {"op":"drop","name":"n"}                the whole name was removed
+ * A `pending` line with no `put` after it means the writer stopped between its commit point and
+ * its `put` (or never reached the commit point): readers look for that version's
+ * metadata.yaml, fold it in when it exists and append the missing `put`, so the index never
+ * lags a committed version.
  * Reading a model = folding its journal (last op per (name, version) wins). A line that does
  * not parse (torn by a crash) is skipped; a record glued behind a torn fragment is recovered.
+ *   - Damaged journal: one that is empty, lacks its `init` header or ends in a torn line may be
+ *     missing records, so it is never trusted: the first reader or writer rebuilds it from the
+ *     model directory (see `repair`).
  * A reader only consumes complete lines and remembers the byte offset, so a later read of the
  * same file (same inode and `gen`) folds just the appended tail.
  *   - Missing journal: rebuilt by walking that model's directory only (every committed
@@ -77,6 +85,7 @@ export interface ModelRef {
 
 export type JournalOp =
   | { op: "init"; gen: string }
+  | { op: "pending"; name: string; version: number }
   | ({ op: "put" } & DataMetadata)
   | { op: "del"; name: string; version: number }
   | { op: "drop"; name: string };
@@ -92,12 +101,28 @@ export function modelKey(type: string, id: string): string {
 /** The fold of one journal: name → version → record. */
 export class ModelFold {
   readonly names = new Map<string, Map<number, DataMetadata>>();
-  /** Op lines folded (the init line excluded); live records are the rest's survivors. */
+  /** Versions announced by a `pending` line and not yet seen committed or removed. */
+  readonly pending = new Map<string, Set<number>>();
+  /** Op lines folded (init and pending lines excluded); live records are the rest's survivors. */
   lines = 0;
 
   apply(op: JournalOp): void {
     if (op.op === "init") return;
-    this.lines++;
+    // `pending` lines are small and not counted: they would double the dead-line count that
+    // decides compaction.
+    if (op.op !== "pending") this.lines++;
+    if (op.op === "pending") {
+      if (this.names.get(op.name)?.has(op.version)) return;
+      let versions = this.pending.get(op.name);
+      if (!versions) {
+        versions = new Set();
+        this.pending.set(op.name, versions);
+      }
+      versions.add(op.version);
+      return;
+    }
+    if (op.op === "drop") this.pending.delete(op.name);
+    else this.settle(op.name, op.version);
     if (op.op === "put") {
       const { op: _op, ...meta } = op;
       let versions = this.names.get(meta.name);
@@ -119,6 +144,13 @@ export class ModelFold {
 
   put(meta: DataMetadata): void {
     this.apply({ op: "put", ...meta });
+  }
+
+  private settle(name: string, version: number): void {
+    const versions = this.pending.get(name);
+    if (!versions) return;
+    versions.delete(version);
+    if (versions.size === 0) this.pending.delete(name);
   }
 
   liveCount(): number {
@@ -193,6 +225,14 @@ export interface JournalState {
   fold: ModelFold;
 }
 
+/**
+ * A journal that is empty, lacks its `init` header, or ends in a torn line cannot be trusted:
+ * records may be missing from it. Readers rebuild it from the data files instead.
+ */
+export function isDamaged(state: JournalState): boolean {
+  return state.gen === "" || state.partial;
+}
+
 /** Parses one journal line; recovers a record glued behind a torn fragment; null when unusable. */
 export function parseJournalLine(line: string): JournalOp | null {
   let value: unknown;
@@ -216,6 +256,8 @@ function isJournalOp(value: unknown): value is JournalOp {
   switch (v.op) {
     case "init":
       return typeof v.gen === "string";
+    case "pending":
+      return typeof v.name === "string" && typeof v.version === "number";
     case "put":
       return (
         typeof v.name === "string" &&
@@ -435,6 +477,8 @@ interface ShardModel {
   g: string;
   n: number;
   p: 0 | 1;
+  /** 1 when the fold had unsettled `pending` versions: never reuse it without a refold. */
+  q?: 1;
 }
 
 interface ShardHeader {
@@ -541,7 +585,7 @@ function decodeAt(flat: Flat, i: number, shapes: DecodedShape[]): DataMetadata {
 
 interface ShardEntry {
   ref: ModelRef;
-  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean };
+  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean; pending?: boolean };
   latest: DataMetadata[];
   history: DataMetadata[];
 }
@@ -572,6 +616,7 @@ function encodeShard(entries: ShardEntry[]): string {
       g: entry.state.gen,
       n: entry.state.lines,
       p: entry.state.partial ? 1 : 0,
+      ...(entry.state.pending ? { q: 1 as const } : {}),
     });
     for (const meta of entry.latest) encode(latest, meta, modelIdx);
     for (const meta of entry.history) encode(history, meta, modelIdx);
@@ -636,11 +681,17 @@ export class DataIndex {
     for (let attempt = 0; attempt < 3; attempt++) {
       const prev = this.states.get(key);
       const state = readJournal(path, prev);
-      if (state) {
+      if (state && !isDamaged(state)) {
         this.states.set(key, state);
+        if (state.fold.pending.size > 0) await this.settlePending(type, id, state.fold);
         return state;
       }
       this.states.delete(key);
+      if (state) {
+        const repaired = await this.repair(type, id, state);
+        if (repaired) return repaired;
+        continue;
+      }
       const modelDir = this.modelDir(type, id);
       if (!existsSync(modelDir)) {
         if (!forWrite) return null;
@@ -650,6 +701,59 @@ export class DataIndex {
       await atomicCreateFile(path, journalText(scanModelDir(modelDir, this.logger)), { durable: false });
     }
     throw new Error(`could not read index journal ${path}`);
+  }
+
+  /**
+   * Rebuilds a damaged journal from the model directory. No lock is held (readers repair too),
+   * so the rewrite can race with appends that go to the replaced file; those appends describe
+   * changes already on disk (commit before append), so a second scan after the rewrite finds
+   * them and appends what the rebuilt file lacks. When the journal cannot be written (a
+   * read-only filesystem), the scan is served from memory. Returns null to make the caller
+   * read the rebuilt file.
+   */
+  private async repair(type: string, id: string, damaged: JournalState): Promise<JournalState | null> {
+    const modelDir = this.modelDir(type, id);
+    const path = join(modelDir, JOURNAL_FILE);
+    const scanned = scanModelDir(modelDir, this.logger);
+    try {
+      await atomicWriteFile(path, journalText(scanned), { durable: false });
+    } catch (err) {
+      this.logger?.warn(`Could not rebuild the damaged index journal ${path}: ${(err as Error).message}`);
+      const fold = new ModelFold();
+      for (const meta of scanned) fold.put(meta);
+      // Not cached: the next call looks at the file again.
+      return { key: damaged.key, offset: damaged.key.size, gen: "", partial: false, fold };
+    }
+    const written = new Set(scanned.map((m) => `${m.name}\u0000${m.version}`));
+    const now = scanModelDir(modelDir, this.logger);
+    const present = new Set(now.map((m) => `${m.name}\u0000${m.version}`));
+    const ops: JournalOp[] = [];
+    for (const meta of now) if (!written.has(`${meta.name}\u0000${meta.version}`)) ops.push({ op: "put", ...meta });
+    for (const meta of scanned) if (!present.has(`${meta.name}\u0000${meta.version}`)) ops.push({ op: "del", name: meta.name, version: meta.version });
+    await this.append(type, id, ops);
+    return null;
+  }
+
+  /**
+   * Folds in the committed versions that `pending` lines announced but no `put` followed (the
+   * writer was killed after its commit point) and appends their `put` lines, best effort.
+   * Versions still without metadata.yaml stay pending (in flight, or abandoned claims).
+   */
+  private async settlePending(type: string, id: string, fold: ModelFold): Promise<void> {
+    const modelDir = this.modelDir(type, id);
+    const ops: JournalOp[] = [];
+    for (const [name, versions] of fold.pending) {
+      for (const version of versions) {
+        const meta = readMetadataSync(join(modelDir, name, String(version), METADATA_FILE), this.logger);
+        if (meta) ops.push({ op: "put", ...meta, name, version });
+      }
+    }
+    for (const op of ops) fold.apply(op);
+    try {
+      await this.append(type, id, ops);
+    } catch (err) {
+      this.logger?.warn(`Could not update the index journal of ${type}/${id}: ${(err as Error).message}`);
+    }
   }
 
   /** Appends journal lines for `type/id` (one write). Recreates a vanished journal first. */
@@ -832,7 +936,8 @@ export class DataIndex {
       keys.set(key, fileKey);
       const hit = cached.get(key);
       const goneBefore = hit !== undefined && hit.model.k.ino === -1 && fileKey === null;
-      if (!goneBefore && (!hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
+      const untrusted = hit !== undefined && fileKey !== null && (hit.model.p === 1 || hit.model.g === "" || hit.model.q === 1);
+      if (!goneBefore && (untrusted || !hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
     }
     const sameModelSet = loaded !== null && loaded.header.models.length === refs.length && refs.every((r) => cached.has(modelKey(r.type, r.id)));
 
@@ -900,7 +1005,7 @@ export class DataIndex {
       const { latest, history } = state.fold.split();
       entries.push({
         ref,
-        state: { key: state.key, offset: state.offset, gen: state.gen, lines: state.fold.lines, partial: state.partial },
+        state: { key: state.key, offset: state.offset, gen: state.gen, lines: state.fold.lines, partial: state.partial, pending: state.fold.pending.size > 0 },
         latest,
         history,
       });
@@ -919,14 +1024,15 @@ export class DataIndex {
     cached: { model: ShardModel; records: { latest: DataMetadata[]; history: DataMetadata[] } } | undefined,
   ): Promise<JournalState | null> {
     const key = modelKey(ref.type, ref.id);
-    if (this.states.has(key) || !cached) return this.state(ref.type, ref.id, false);
+    if (this.states.has(key) || !cached || cached.model.q === 1) return this.state(ref.type, ref.id, false);
     const fold = new ModelFold();
     for (const meta of cached.records.history) fold.put(meta);
     for (const meta of cached.records.latest) fold.put(meta);
     fold.lines = cached.model.n;
     const prev: JournalState = { key: cached.model.k, offset: cached.model.o, gen: cached.model.g, partial: cached.model.p === 1, fold };
     const state = readJournal(this.journalPath(ref.type, ref.id), prev);
-    if (state) return state; // prev (tail folded) or a full read; never cached in `states` (no checksums)
+    // prev (tail folded) or a full read; never cached in `states` (no checksums)
+    if (state && !isDamaged(state) && state.fold.pending.size === 0) return state;
     return this.state(ref.type, ref.id, false);
   }
 }

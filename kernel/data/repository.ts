@@ -10,10 +10,16 @@
  *   3. claim the version: exclusive, non-recursive mkdir of `<name>/<max+1>` (EEXIST → next);
  *   4. write `raw` (atomic for whole content; streamed writes go straight into the claimed
  *      directory and are hashed as they are written);
- *   5. write `metadata.yaml` atomically — its presence is the commit point: a version directory
- *      without it does not exist for any reader, and `latest` never points at it;
- *   6. append the index journal line (see index.ts);
+ *   5. append a `pending` journal line, then write `metadata.yaml` atomically — its presence is
+ *      the commit point: a version directory without it does not exist for any reader;
+ *   6. append the index journal `put` line (see index.ts);
  *   7. move `latest` forward, never backwards (written only when greater than its value).
+ *
+ * "Latest" has one definition, used by every reader: the highest committed version, which is
+ * at or above the `latest` pointer (the pointer may lag when a writer was killed after step 5;
+ * it never runs ahead of a committed version, and a pointer naming a removed version is
+ * ignored). Point reads list the name directory; the index knows the same version because of
+ * the `pending` line of step 5.
  *
  * Locking is the caller's job: the kernel holds the per-model lock around writes, deletes and
  * renames of one model and the global lock around gc. Without a lock, concurrent writers still
@@ -28,6 +34,7 @@ import type { DataHandle } from "../contract/ports/model-type.js";
 import { handleFor } from "./handle.js";
 import { SwampError } from "../contract/errors.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { fsWriteError } from "../runtime/fs-errors.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
 import { DataIndex, LATEST_FILE, METADATA_FILE, RAW_FILE } from "./index.js";
@@ -301,6 +308,14 @@ export class DataRepository {
    * @internal (used by FileDataWriter)
    */
   async claim(prepared: PreparedWrite): Promise<Claim> {
+    try {
+      return await this.claimVersion(prepared);
+    } catch (err) {
+      throw fsWriteError(err);
+    }
+  }
+
+  private async claimVersion(prepared: PreparedWrite): Promise<Claim> {
     const { type, modelId, name } = prepared;
     const nameDir = safeJoin(this.dataRoot, type, modelId, name);
     await this.markDirty(nameDir);
@@ -320,14 +335,16 @@ export class DataRepository {
       }
     }
     if (claimed === null) throw new SwampError(DataErrorCode.conflict, `Failed to allocate version for "${name}" after 100 retries`);
-    await this.heal(prepared, nameDir, existing, state.fold.names.get(name));
+    await this.heal(prepared, nameDir, existing, state.fold.names.get(name), state.fold.pending.get(name));
     const dir = join(nameDir, String(claimed));
     return { version: claimed, dir, rawPath: join(dir, RAW_FILE) };
   }
 
   /** Appends journal lines for committed versions the journal misses, and dels for vanished ones. */
-  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], known: Map<number, DataMetadata> | undefined): Promise<void> {
+  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], known: Map<number, DataMetadata> | undefined, pending: Set<number> | undefined): Promise<void> {
     const ops: JournalOp[] = [];
+    // Announced versions whose directory is gone (aborted claims): settle them.
+    for (const version of pending ?? []) if (!onDisk.includes(version)) ops.push({ op: "del", name: prepared.name, version });
     for (const version of onDisk) {
       if (known?.has(version)) continue;
       const meta = this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
@@ -362,6 +379,12 @@ export class DataRepository {
     if (sums.checksum !== undefined) meta.checksum = sums.checksum;
     if (extra.lifecycle === "deleted") meta.lifecycle = "deleted";
     if (extra.renamedTo !== undefined) meta.renamedTo = extra.renamedTo;
+    // Announce the commit, so the index can find it even if we die before the `put` line.
+    try {
+      await this.index.append(prepared.type, prepared.modelId, [{ op: "pending", name: prepared.name, version: claim.version }]);
+    } catch (err) {
+      this.logger?.warn(`Could not append to the index journal of ${prepared.type}/${prepared.modelId}: ${(err as Error).message}`);
+    }
     await atomicWriteFile(join(claim.dir, METADATA_FILE), serializeMetadata(meta), { mkdirs: false });
     // Committed. What follows is derived state; a failure is repaired later, not reported.
     try {
@@ -448,10 +471,11 @@ export class DataRepository {
     return null;
   }
 
-  /** The version `latest` resolves to: the pointer if it names a committed version, else the highest committed one. */
+  /**
+   * The version "latest" means: the highest committed one. The `latest` pointer is only a lower
+   * bound (it lags after a kill between commit and pointer update), so it is not consulted.
+   */
   private latestVersion(nameDir: string): number | null {
-    const pointer = readLatestPointer(nameDir);
-    if (pointer !== null && existsSync(join(nameDir, String(pointer), METADATA_FILE))) return pointer;
     return this.maxCommittedOnDisk(nameDir);
   }
 

@@ -20,6 +20,7 @@ import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { DataHandle, DataWriter } from "../contract/ports/model-type.js";
 import { SwampError } from "../contract/errors.js";
+import { fsWriteError } from "../runtime/fs-errors.js";
 import { DataErrorCode } from "./errors.js";
 import { handleFor } from "./handle.js";
 import type { Claim, DataRepository, PreparedWrite } from "./repository.js";
@@ -74,7 +75,7 @@ export class FileDataWriter implements DataWriter {
     } catch (err) {
       await this.repo.abort(claim);
       this.state = "done";
-      throw err;
+      throw fsWriteError(err, claim.rawPath);
     }
     this.hash = createHash("sha256");
     this.state = "open";
@@ -92,8 +93,9 @@ export class FileDataWriter implements DataWriter {
   }
 
   private async failed(err: unknown): Promise<never> {
+    const path = this.claimed?.rawPath;
     await this.dropClaim();
-    throw err;
+    throw fsWriteError(err, path);
   }
 
   private async dropClaim(): Promise<void> {

@@ -10,17 +10,17 @@
  * Secrets never reach disk: the evaluated definition is saved before phase 2, reports and the
  * JSON view see arguments as written, and every sink goes through the run's Redactor.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
 import { stringify } from "yaml";
 import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/errors.js";
-import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
+import type { DataHandle, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import type { DataRepository } from "../data/repository.js";
 import type { VaultAccess } from "../expressions/evaluate.js";
 import { hideSentinels } from "../expressions/sentinels.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { fsWriteError, isStorageFull } from "../runtime/fs-errors.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { Redactor } from "../runtime/redact.js";
 import type { VaultStore } from "../contract/ports/vault.js";
@@ -31,6 +31,7 @@ import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./c
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
 import { MethodRun } from "./method-context.js";
+import { RunLog, runLogMaxBytes } from "./run-log.js";
 import type { OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
@@ -99,42 +100,6 @@ export class MethodRunError extends SwampError {
   ) {
     super(code, message, { details: { outputId: view.outputId, logFile: view.logFile } });
     this.name = "MethodRunError";
-  }
-}
-
-class RunLog implements MethodLogger {
-  private readonly stream: WriteStream;
-
-  constructor(
-    path: string,
-    private readonly redactor: Redactor,
-    private readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void,
-  ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path, { flags: "a", mode: 0o600 });
-  }
-
-  private write(line: string, stream: "stdout" | "stderr", level: string): void {
-    const text = this.redactor.redact(line);
-    this.stream.write(`${new Date().toISOString()} ${level} ${text}\n`);
-    this.onOutput?.(text, stream);
-  }
-
-  debug(message: string): void {
-    this.stream.write(`${new Date().toISOString()} DEBUG ${this.redactor.redact(message)}\n`);
-  }
-  info(message: string): void {
-    this.write(message, "stdout", "INFO");
-  }
-  warn(message: string): void {
-    this.write(message, "stderr", "WARN");
-  }
-  error(message: string): void {
-    this.write(message, "stderr", "ERROR");
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
   }
 }
 
@@ -303,9 +268,14 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   const basePath = outputs.basePath(modelType, method, definition.id, startedAt);
   const logFile = `${basePath}.log`;
   await outputs.willWrite(basePath);
-  const log = new RunLog(logFile, redactor, options.onOutput);
-
   const controller = new AbortController();
+  // A log that cannot be written (a full disk) stops the run: its output would be lost.
+  const log = new RunLog(logFile, redactor, {
+    maxBytes: runLogMaxBytes(kernel.env),
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    onFailure: (err) => controller.abort(err),
+  });
+
   const onAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
@@ -365,7 +335,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     }
     await persistPending(result.outputs, run);
   } catch (err) {
-    failure = controller.signal.aborted && errorCode(err) !== "checks_failed" ? (controller.signal.reason ?? err) : err;
+    failure = fsWriteError(controller.signal.aborted && errorCode(err) !== "checks_failed" ? (controller.signal.reason ?? err) : err);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
@@ -374,6 +344,8 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
 
   const handles = run.handles;
   const status = failure ? "failed" : "succeeded";
+  // A full disk aborts the run too, but it is a failure, not a cancellation.
+  const cancelled = controller.signal.aborted && !isStorageFull(controller.signal.reason);
   const view: RunView = {
     modelId: definition.id,
     modelName: definition.name,
@@ -431,7 +403,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     modelName: definition.name,
     type: modelType,
     methodName: method,
-    status: controller.signal.aborted ? "cancelled" : status,
+    status: cancelled ? "cancelled" : status,
     startedAt,
     completedAt,
     durationMs: view.duration,
@@ -443,9 +415,16 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     pid: process.pid,
   };
   await log.close();
-  await outputs.save(record, basePath);
+  let saveError: unknown = null;
+  try {
+    await outputs.save(record, basePath);
+  } catch (err) {
+    saveError = err;
+  }
 
   if (failure) throw new MethodRunError(view, view.error?.code ?? ErrorCode.methodExecutionFailed, view.error?.message ?? "Method failed");
+  // The data is committed, but the run's record or log could not be written: say so.
+  if (saveError ?? log.failed) throw saveError ?? log.failed;
   const failedReports = reportRuns.filter((r) => !r.success);
   if (failedReports.length) {
     view.status = "failed";

@@ -1,11 +1,13 @@
 /**
  * The one way we persist a file: write a temp file in the same directory, fsync it, rename it
  * over the target, fsync the directory. A reader sees the old content or the new, never a torn
- * file; a crash leaves at worst a `.<name>.<random>.tmp` that readers ignore.
+ * file; a crash leaves at worst a `.<name>.<random>.tmp` that readers ignore. A full disk or a
+ * read-only filesystem fails with `disk_full` / `read_only_filesystem` and leaves no temp file.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, unlink, link } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { mappingFsErrors } from "./fs-errors.js";
 
 export interface AtomicWriteOptions {
   /** File mode for the new file (default 0o644). */
@@ -54,7 +56,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Atomically replaces (or creates) `target` with `data`. */
-export async function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  return mappingFsErrors(() => replaceFile(target, data, options), target);
+}
+
+async function replaceFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const temp = await writeTemp(target, data, options);
   try {
     await rename(temp, target);
@@ -69,7 +75,11 @@ export async function atomicWriteFile(target: string, data: string | Uint8Array,
  * Atomically creates `target` with `data` only if it does not exist yet. Returns false when
  * it already exists. Readers never observe the file half-written (hard link of a complete temp).
  */
-export async function atomicCreateFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<boolean> {
+export function atomicCreateFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<boolean> {
+  return mappingFsErrors(() => createFile(target, data, options), target);
+}
+
+async function createFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<boolean> {
   const temp = await writeTemp(target, data, options);
   try {
     await link(temp, target);

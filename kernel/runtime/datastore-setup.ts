@@ -1,13 +1,16 @@
 /**
  * Moving the datastore tier to a new filesystem path. The copy is verified (file counts) before
  * `.swamp.yaml` changes, and the source is removed only after the config points at the copy, so
- * an interrupted setup can simply be run again.
+ * an interrupted setup can simply be run again: the copy skips files already copied intact and
+ * replaces partial ones.
  */
 import { constants } from "node:fs";
-import { copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { errorMessage } from "../contract/errors.js";
+import { fsWriteError } from "./fs-errors.js";
 import { isInside } from "./safe-path.js";
-import { isTempFile } from "./atomic-write.js";
+import { fsyncDir, isTempFile, tempPathFor } from "./atomic-write.js";
 
 export interface CopyStats {
   files: number;
@@ -15,7 +18,58 @@ export interface CopyStats {
   errors: string[];
 }
 
-/** Copies `src` into `dest` (merging directories), refusing to overwrite existing files. */
+/** True when both regular files hold the same bytes (sizes first, then content in chunks). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([lstat(a), lstat(b)]);
+  if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
+  const [fa, fb] = await Promise.all([open(a, "r"), open(b, "r")]);
+  try {
+    const bufA = Buffer.alloc(1 << 16);
+    const bufB = Buffer.alloc(1 << 16);
+    for (let pos = 0; pos < sa.size; ) {
+      const [ra, rb] = await Promise.all([fa.read(bufA, 0, bufA.length, pos), fb.read(bufB, 0, bufB.length, pos)]);
+      if (ra.bytesRead === 0 || ra.bytesRead !== rb.bytesRead) return false; // changed while read
+      if (!bufA.subarray(0, ra.bytesRead).equals(bufB.subarray(0, rb.bytesRead))) return false;
+      pos += ra.bytesRead;
+    }
+    return true;
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
+}
+
+async function readlinkOrNull(path: string): Promise<string | null> {
+  try {
+    return await readlink(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Copies one regular file to a temp name beside `to`, flushes it, renames it into place. */
+async function copyFileAtomically(from: string, to: string): Promise<void> {
+  const temp = tempPathFor(to);
+  try {
+    await copyFile(from, temp, constants.COPYFILE_EXCL);
+    const handle = await open(temp, "r+");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, to);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Copies `src` into `dest` (merging directories). Safe to run again over a copy that was
+ * interrupted: a destination file with identical bytes (a symlink with the same target) counts
+ * as done; a missing, partial or different one is replaced atomically (temp file + rename), so
+ * a kill at any point leaves each destination file either absent, old, or complete.
+ */
 export async function copyTree(src: string, dest: string, stats: CopyStats): Promise<void> {
   await mkdir(dest, { recursive: true });
   for (const entry of await readdir(src, { withFileTypes: true })) {
@@ -26,17 +80,27 @@ export async function copyTree(src: string, dest: string, stats: CopyStats): Pro
       if (entry.isDirectory()) {
         await copyTree(from, to, stats);
       } else if (entry.isSymbolicLink()) {
-        await symlink(await readlink(from), to);
+        const target = await readlink(from);
+        if ((await readlinkOrNull(to)) !== target) {
+          const temp = tempPathFor(to);
+          await symlink(target, temp);
+          await rename(temp, to).catch(async (err: unknown) => {
+            await unlink(temp).catch(() => {});
+            throw err;
+          });
+        }
         stats.files++;
       } else if (entry.isFile()) {
-        await copyFile(from, to, constants.COPYFILE_EXCL);
+        const done = await sameBytes(from, to).catch(() => false);
+        if (!done) await copyFileAtomically(from, to);
         stats.files++;
         stats.bytes += (await lstat(to)).size;
       }
     } catch (err) {
-      stats.errors.push(`${from}: ${(err as Error).message}`);
+      stats.errors.push(`${from}: ${errorMessage(fsWriteError(err, to))}`);
     }
   }
+  await fsyncDir(dest);
 }
 
 export async function countFiles(dir: string): Promise<number> {

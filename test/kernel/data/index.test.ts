@@ -17,16 +17,17 @@ const CHILD = fileURLToPath(new URL("./fixtures/child.js", import.meta.url));
 
 const journalOf = (dataRoot: string, type = MODEL_TYPE, id = MODEL_ID) => join(dataRoot, ...type.split("/"), id, ".index.jsonl");
 
-test("journal: one line per commit, folded view matches the files", async () => {
+test("journal: a pending and a put line per commit, folded view matches the files", async () => {
   const t = await tempRepo();
   try {
     await t.repo.save(resourceSpec("a"), "{}");
     await t.repo.save(resourceSpec("a"), "{}");
     await t.repo.save(resourceSpec("b"), "{}");
     const lines = (await readFile(journalOf(t.dataRoot), "utf8")).trimEnd().split("\n");
-    assert.equal(lines.length, 4);
-    assert.equal(JSON.parse(lines[0]!).op, "init");
-    const put = JSON.parse(lines[1]!);
+    // init, then per commit a `pending` line (before metadata.yaml) and a `put` line (after).
+    assert.deepEqual(lines.map((l) => JSON.parse(l).op), ["init", "pending", "put", "pending", "put", "pending", "put"]);
+    assert.deepEqual(JSON.parse(lines[1]!), { op: "pending", name: "a", version: 1 });
+    const put = JSON.parse(lines[2]!);
     assert.equal(put.op, "put");
     for (const key of ["id", "name", "version", "createdAt", "contentType", "lifetime", "garbageCollection", "streaming", "tags", "ownerDefinition", "size", "checksum"]) {
       assert.ok(key in put, `journal record has ${key}`);

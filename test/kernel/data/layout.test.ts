@@ -169,7 +169,7 @@ test("reads metadata in other YAML styles and normalizes zero lifetimes", () => 
   assert.throws(() => parseMetadata(text.replace("tags: {type: resource, specName: result}", "tags: {specName: result}")), /must include "type"/);
 });
 
-test("latest resolution: text, legacy symlink, fallback to max committed", async () => {
+test("latest resolution: the highest committed version, whatever the pointer (text, legacy symlink, missing, ahead)", async () => {
   const t = await tempRepo();
   try {
     await t.repo.save(resourceSpec("r"), "{}");
@@ -177,10 +177,10 @@ test("latest resolution: text, legacy symlink, fallback to max committed", async
     await t.repo.save(resourceSpec("r"), "{}");
     const dir = join(t.dataRoot, "command", "shell", MODEL_ID, "r");
     await writeFile(join(dir, "latest"), "2");
-    assert.equal((await t.repo.get("command/shell", MODEL_ID, "r"))?.version, 2, "text pointer wins");
+    assert.equal((await t.repo.get("command/shell", MODEL_ID, "r"))?.version, 3, "a lagging text pointer: the committed version above it");
     await unlink(join(dir, "latest"));
     await symlink("1/", join(dir, "latest"));
-    assert.equal((await t.repo.get("command/shell", MODEL_ID, "r"))?.version, 1, "legacy symlink N/");
+    assert.equal((await t.repo.get("command/shell", MODEL_ID, "r"))?.version, 3, "a lagging legacy symlink N/");
     await unlink(join(dir, "latest"));
     assert.equal((await t.repo.get("command/shell", MODEL_ID, "r"))?.version, 3, "no pointer: max committed");
     await mkdir(join(dir, "9"));

@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import { LockTimeoutError } from "../contract/errors.js";
-import { GLOBAL_LOCK_KEY, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
+import { GLOBAL_LOCK_KEY, isLockStale, lockBackoffMs, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
 import type { DatastoreProvider, DistributedLock, LockInfo } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
 
@@ -34,9 +34,26 @@ export async function releaseHeldLocks(): Promise<void> {
   await Promise.allSettled(locks.map((l) => l.release()));
 }
 
+/** True unless the OS says the process does not exist (ESRCH; EPERM means it exists). */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // unknowable: assume alive
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/** A holder is provably gone only on the machine that wrote its pid. */
+export function holderGoneOn(host: string): (info: LockInfo) => boolean {
+  return (info) => info.hostname === host && !isProcessAlive(info.pid);
+}
+
+/** The staleness rule (`isLockStale`) as this host applies it to what `inspect()` returned. */
 export function isStale(info: LockInfo, now = Date.now()): boolean {
-  const at = Date.parse(info.acquiredAt);
-  return Number.isFinite(at) && now - at > info.ttlMs;
+  return isLockStale(info, { now, holderGone: holderGoneOn(hostname()) });
 }
 
 export interface ModelRef {
@@ -50,6 +67,8 @@ export interface ModelLockState extends ModelRef {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Upper bound of one step of the kernel's lock waits. */
+const MAX_POLL_MS = 1_000;
 
 export class LockManager {
   private readonly pollMs: number;
@@ -167,26 +186,28 @@ export class LockManager {
 
   private async waitForGlobalLock(started: number): Promise<void> {
     const lock = this.globalLock();
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const info = await lock.inspect();
-      if (!info || this.heldByAncestor(info)) return;
-      if (isStale(info)) {
-        // A crashed structural command must not block every model write until someone intervenes.
-        if (info.nonce) await lock.forceRelease(info.nonce).catch(() => false);
-        continue;
-      }
-      if (Date.now() - started >= this.maxWaitMs) throw this.deadlineError(GLOBAL_LOCK_KEY, info, started);
-      await sleep(this.pollMs);
+      // A stale global lock (a crashed structural command) does not block model writes; it is
+      // left in place for the next structural command, whose acquire() takes it over.
+      if (!info || this.heldByAncestor(info) || isStale(info)) return;
+      await this.pause(GLOBAL_LOCK_KEY, info, started, attempt);
     }
   }
 
   private async drainModelLocks(started: number): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const live = (await this.listModelLocks()).filter((s) => s.info && !isStale(s.info) && !this.heldByAncestor(s.info));
       const first = live[0];
       if (!first) return;
-      if (Date.now() - started >= this.maxWaitMs) throw this.deadlineError(first.lockKey, first.info, started);
-      await sleep(this.pollMs);
+      await this.pause(first.lockKey, first.info, started, attempt);
     }
+  }
+
+  /** One step of a wait: throws at the deadline (naming the holder), else sleeps with backoff. */
+  private async pause(key: string, info: LockInfo | null, started: number, attempt: number): Promise<void> {
+    const remaining = started + this.maxWaitMs - Date.now();
+    if (remaining <= 0) throw this.deadlineError(key, info, started);
+    await sleep(lockBackoffMs(attempt, this.pollMs, MAX_POLL_MS, remaining));
   }
 }

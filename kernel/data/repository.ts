@@ -57,6 +57,12 @@ export interface DataRepositoryOptions {
    * directory for single-version deletes, and no path for bulk changes (rename, gc).
    */
   markDirty?(absPath?: string): Promise<void>;
+  /**
+   * Called right before every commit point (writing a version's metadata.yaml); a throw aborts
+   * the write and nothing becomes visible. The kernel checks here that the writer still holds
+   * its lock (fencing).
+   */
+  beforeCommit?(): Promise<void>;
   logger?: DataLogger;
   /** Clock (tests). */
   now?(): Date;
@@ -185,12 +191,14 @@ export class DataRepository {
   readonly dataRoot: string;
   readonly index: DataIndex;
   private readonly dirtyHook: ((absPath?: string) => Promise<void>) | undefined;
+  private readonly beforeCommit: (() => Promise<void>) | undefined;
   private readonly logger: DataLogger | undefined;
   private readonly clock: () => Date;
 
   constructor(options: DataRepositoryOptions) {
     this.dataRoot = options.dataRoot;
     this.dirtyHook = options.markDirty;
+    this.beforeCommit = options.beforeCommit;
     this.logger = options.logger;
     this.clock = options.now ?? (() => new Date());
     this.index = options.index ?? new DataIndex(options.dataRoot, options.logger ? { logger: options.logger } : {});
@@ -362,6 +370,7 @@ export class DataRepository {
     if (sums.checksum !== undefined) meta.checksum = sums.checksum;
     if (extra.lifecycle === "deleted") meta.lifecycle = "deleted";
     if (extra.renamedTo !== undefined) meta.renamedTo = extra.renamedTo;
+    await this.beforeCommit?.();
     await atomicWriteFile(join(claim.dir, METADATA_FILE), serializeMetadata(meta), { mkdirs: false });
     // Committed. What follows is derived state; a failure is repaired later, not reported.
     try {

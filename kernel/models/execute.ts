@@ -391,9 +391,10 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   };
   if (failure) view.error = { code: errorCode(failure) ?? ErrorCode.methodExecutionFailed, message: redactor.redact(errorMessage(failure)) };
 
-  // Reports run after success and failure alike (not after a cancellation).
+  // Reports run after success and failure alike (not after a cancellation, nor once the run
+  // has lost its lock: they could not store anything).
   let reportRuns: ReportRun[] = [];
-  if (!controller.signal.aborted) {
+  if (!controller.signal.aborted && errorCode(failure) !== ErrorCode.lockLost) {
     const selected = await selectReports(kernel.registry, definition, plugin.reports ?? [], method, options);
     reportRuns = await runReports(
       data,

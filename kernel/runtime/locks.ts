@@ -4,9 +4,15 @@
  * model locks, and drain again after acquiring (a writer may have slipped in between).
  * Every wait has a deadline. Locks held by this process are tracked so Ctrl-C and SIGTERM
  * can release them.
+ *
+ * Fencing: the locks a piece of work holds are remembered (with the nonce of our acquisition)
+ * in its async context, and `assertHeld()` — called by the data repository right before each
+ * commit point — re-reads them and throws `lock_lost` when one was released or taken over, so
+ * a writer that lost its lock commits nothing more.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname } from "node:os";
-import { LockTimeoutError } from "../contract/errors.js";
+import { ErrorCode, LockTimeoutError, SwampError } from "../contract/errors.js";
 import { GLOBAL_LOCK_KEY, isLockStale, lockBackoffMs, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
 import type { DatastoreProvider, DistributedLock, LockInfo } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
@@ -26,6 +32,33 @@ export function lockWaitMs(env: Env): number {
 }
 
 const held = new Set<DistributedLock>();
+
+/** A lock the current work holds, as it looked right after we acquired it. */
+interface HeldLock {
+  key: string;
+  lock: DistributedLock;
+  nonce: string | undefined;
+}
+
+const scope = new AsyncLocalStorage<readonly HeldLock[]>();
+
+function lockLostError(key: string, now: LockInfo | null): SwampError {
+  const by = now ? `; it is now held by ${now.holder} (pid ${now.pid})` : "";
+  return new SwampError(
+    ErrorCode.lockLost,
+    `Lock "${key}" was lost while this command held it (released or taken over${by}); nothing more was committed`,
+    { details: { lockKey: key, ...(now ? { holder: { holder: now.holder, pid: now.pid, hostname: now.hostname } } : {}) } },
+  );
+}
+
+/** Throws `lock_lost` unless every lock the current work took is still ours. */
+export async function assertHeld(): Promise<void> {
+  for (const h of scope.getStore() ?? []) {
+    const now = await h.lock.inspect();
+    const ours = now !== null && (h.nonce !== undefined ? now.nonce === h.nonce : now.pid === process.pid && now.hostname === hostname());
+    if (!ours) throw lockLostError(h.key, now);
+  }
+}
 
 /** Best-effort release of every lock this process holds (signal handlers call this). */
 export async function releaseHeldLocks(): Promise<void> {
@@ -118,8 +151,9 @@ export class LockManager {
     const lock = this.globalLock();
     await this.track(lock);
     try {
+      const mine = [await this.remember(GLOBAL_LOCK_KEY, lock)];
       await this.drainModelLocks(started);
-      return await this.asOwner(fn);
+      return await this.asOwner(mine, fn);
     } finally {
       await this.untrack(lock);
     }
@@ -134,12 +168,14 @@ export class LockManager {
     for (;;) {
       await this.waitForGlobalLock(started);
       const taken: DistributedLock[] = [];
+      const mine: HeldLock[] = [];
       try {
         for (const ref of ordered) {
           const lock = this.modelLock(ref);
           if (this.heldByAncestor(await lock.inspect())) continue;
           await this.track(lock);
           taken.push(lock);
+          mine.push(await this.remember(modelLockKey(ref.modelType, ref.modelId), lock));
         }
         const global = await this.globalLock().inspect();
         if (global && !isStale(global) && !this.heldByAncestor(global)) {
@@ -147,7 +183,7 @@ export class LockManager {
           for (const lock of taken.splice(0)) await this.untrack(lock);
           continue;
         }
-        return await this.asOwner(fn);
+        return await this.asOwner(mine, fn);
       } finally {
         for (const lock of taken) await this.untrack(lock);
       }
@@ -164,12 +200,21 @@ export class LockManager {
     await lock.release();
   }
 
-  /** Child swamp processes started by `fn` must not wait for the locks we hold. */
-  private async asOwner<T>(fn: () => Promise<T>): Promise<T> {
+  /** Our acquisition as the lock shows it now: its nonce is what fencing compares against. */
+  private async remember(key: string, lock: DistributedLock): Promise<HeldLock> {
+    const info = await lock.inspect();
+    return { key, lock, nonce: info?.nonce };
+  }
+
+  /**
+   * Runs `fn` as the holder of `mine` (nested work adds to the outer locks, for fencing).
+   * Child swamp processes started by `fn` must not wait for the locks we hold.
+   */
+  private async asOwner<T>(mine: readonly HeldLock[], fn: () => Promise<T>): Promise<T> {
     const previous = process.env[LOCK_HOLDER_ENV];
     process.env[LOCK_HOLDER_ENV] = previous ? `${previous},${process.pid}` : String(process.pid);
     try {
-      return await fn();
+      return await scope.run([...(scope.getStore() ?? []), ...mine], fn);
     } finally {
       if (previous === undefined) delete process.env[LOCK_HOLDER_ENV];
       else process.env[LOCK_HOLDER_ENV] = previous;

@@ -1,26 +1,16 @@
 /**
  * Builds the clipanion CLI from the routes the arguments name, parses, and runs the command.
- * Usage errors exit 2; Ctrl-C and SIGTERM release held locks before exiting.
+ * Usage errors exit 2. SIGINT and SIGTERM go through the one shutdown mechanism
+ * (kernel/runtime/shutdown.ts): a running method is stopped and recorded first, held locks are
+ * released, and the exit code is 130 or 143.
  */
 import { Cli, type CommandClass } from "clipanion";
 import { ExitCode, UsageError } from "../kernel/contract/errors.js";
 import { releaseHeldLocks } from "../kernel/runtime/locks.js";
+import { installShutdownHandlers, registerCleanup, shutdownExitCode } from "../kernel/runtime/shutdown.js";
 import { renderError } from "./output.js";
 import { routesFor } from "./routes.js";
 import { VERSION } from "./version.js";
-
-function installSignalHandlers(): void {
-  let exiting = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (exiting) return;
-    exiting = true;
-    const code = signal === "SIGINT" ? 130 : 143;
-    setTimeout(() => process.exit(code), 5000).unref();
-    void releaseHeldLocks().finally(() => process.exit(code));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-}
 
 /** `swamp model @<type> method run …` is spelled type-first; clipanion sees `model method run @<type> …`. */
 export function rewriteDirectTypeArgv(argv: string[]): string[] {
@@ -76,11 +66,14 @@ export async function runCli(rawArgv: string[]): Promise<number> {
     const message = err instanceof Error ? err.message.trim().split("\n")[0] ?? "" : String(err);
     return renderError(new UsageError(`${message} (see 'swamp --help')`), streams, { json, verbose: false });
   }
-  installSignalHandlers();
+  installShutdownHandlers();
+  registerCleanup(releaseHeldLocks);
+  let code: number;
   try {
     // cli.run handles --help and gives the command its cli object; commands render their own errors.
-    return await cli.run(command, context);
+    code = await cli.run(command, context);
   } catch (err) {
-    return renderError(err, streams, { json, verbose: argv.includes("--verbose") });
+    code = renderError(err, streams, { json, verbose: argv.includes("--verbose") });
   }
+  return shutdownExitCode() ?? code;
 }

@@ -4,9 +4,10 @@
  * Locks:
  *   - `createLockInfo({ ttlMs })` — the LockInfo body of a new acquisition (holder, hostname,
  *     pid, acquiredAt, a fresh nonce);
- *   - `isLockExpired(info)` — whether a lock's TTL has run out since its last heartbeat;
- *   - `createPollingLock(store, options)` — a complete DistributedLock (retry with a backoff
- *     clamped to `maxWaitMs`, `LockTimeoutError` naming the holder, heartbeat, takeover of
+ *   - `isLockExpired(info)` — swamp's staleness rule: whether the lock's TTL has run out since
+ *     its last sign of life (the newest of `acquiredAt` and `modifiedAt`, clock-skew safe);
+ *   - `createPollingLock(store, options)` — a complete DistributedLock (retry with exponential
+ *     backoff clamped to `maxWaitMs`, `LockTimeoutError` naming the holder, heartbeat, takeover of
  *     expired locks, nonce-fenced release and forceRelease) over four primitive operations of
  *     your backend (`LockStore`). Your backend only has to make `create` atomic.
  *
@@ -20,12 +21,14 @@ import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { LockTimeoutError, SwampError } from "../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../kernel/contract/ports/datastore.js";
-import { runWithLock } from "../kernel/contract/lock-keys.js";
+import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../kernel/contract/lock-keys.js";
 
 // ---------------------------------------------------------------------------------------------
 // locks
 
-export const DEFAULT_LOCK_TTL_MS = 30_000;
+export { DEFAULT_LOCK_TTL_MS };
+/** Upper bound of one backoff step of `createPollingLock`. */
+export const MAX_LOCK_BACKOFF_MS = 5_000;
 export const DEFAULT_LOCK_RETRY_INTERVAL_MS = 1_000;
 export const DEFAULT_LOCK_MAX_WAIT_MS = 60_000;
 
@@ -60,11 +63,13 @@ export function createLockInfo(options: LockInfoOptions = {}): LockInfo & { nonc
   };
 }
 
-/** True when the lock was last acquired or extended more than `ttlMs` ago (or its time is unreadable). */
+/**
+ * True when the lock showed no sign of life for longer than its `ttlMs`: the newest of its
+ * `acquiredAt` and (when `read()` reports it) `modifiedAt`, neither counting as later than now,
+ * `acquiredAt` no later than `modifiedAt`. Unreadable times count as expired.
+ */
 export function isLockExpired(info: LockInfo, now: number = Date.now()): boolean {
-  const at = Date.parse(info.acquiredAt);
-  if (Number.isNaN(at)) return true;
-  return at + info.ttlMs < now;
+  return isLockStale(info, { now });
 }
 
 /**
@@ -81,8 +86,11 @@ export interface LockStore {
    * lock is gone or carries another nonce (make it conditional where the backend can).
    */
   update(info: LockInfo & { nonce: string }): Promise<boolean>;
-  /** Deletes the lock if its nonce is `nonce`; true when it deleted it. */
-  remove(nonce: string): Promise<boolean>;
+  /**
+   * Deletes the lock if its nonce is `nonce`; true when it deleted it. `undefined` matches a
+   * legacy lock whose body has no nonce (so an expired one can be taken over).
+   */
+  remove(nonce: string | undefined): Promise<boolean>;
 }
 
 export interface PollingLockOptions extends LockOptions {
@@ -100,8 +108,8 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * A DistributedLock over a `LockStore`:
- * - `acquire()` tries `create`; while someone else holds the lock it retries every
- *   `retryIntervalMs` (never sleeping past the deadline) and throws `LockTimeoutError` after
+ * - `acquire()` tries `create`; while someone else holds the lock it retries with exponential
+ *   backoff from `retryIntervalMs` (never sleeping past the deadline) and throws `LockTimeoutError` after
  *   `maxWaitMs`. An expired holder (TTL, or `isStale`) is removed by its nonce and replaced.
  * - While held, a heartbeat rewrites `acquiredAt` every `heartbeatIntervalMs` (`update`); when
  *   the lock was force-released (`update` returns false), the heartbeat stops and the instance
@@ -155,7 +163,8 @@ export function createPollingLock(store: LockStore, options: PollingLockOptions 
     async acquire() {
       if (held) throw new SwampError("lock_already_held", `${name} is already held by this lock instance`);
       const started = Date.now();
-      for (;;) {
+      let takeovers = 0;
+      for (let attempt = 0; ; attempt++) {
         const info = createLockInfo({ ttlMs });
         if (await store.create(info)) {
           held = info;
@@ -163,15 +172,14 @@ export function createPollingLock(store: LockStore, options: PollingLockOptions 
           return;
         }
         const current = await store.read();
-        if (current && stale(current) && current.nonce) {
-          await store.remove(current.nonce);
-          continue;
-        }
+        // A stale lock is removed by its nonce (none for a legacy body) and the create retried at
+        // once, a few times at most: a lock that keeps coming back is waited for with backoff.
+        if (current && stale(current) && (await store.remove(current.nonce)) && takeovers++ < 3) continue;
         const remaining = started + maxWaitMs - Date.now();
         if (remaining <= 0) {
           throw new LockTimeoutError(name, current ? { holder: current.holder, pid: current.pid, hostname: current.hostname } : null, Date.now() - started);
         }
-        await sleep(Math.min(retryIntervalMs, remaining));
+        await sleep(lockBackoffMs(attempt, retryIntervalMs, MAX_LOCK_BACKOFF_MS, remaining));
       }
     },
     async release() {

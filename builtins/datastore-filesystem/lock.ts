@@ -25,12 +25,12 @@ import { ErrorCode, LockTimeoutError, SwampError } from "../../kernel/contract/e
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { safeJoin } from "../../kernel/runtime/safe-path.js";
-import { lockWaitMs } from "../../kernel/runtime/locks.js";
-import { runWithLock } from "../../kernel/contract/lock-keys.js";
+import { holderGoneOn, lockWaitMs } from "../../kernel/runtime/locks.js";
+import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../../kernel/contract/lock-keys.js";
 
+export { DEFAULT_LOCK_TTL_MS };
 /** The global (structural) lock key; same value as the contract's GLOBAL_LOCK_KEY. */
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
-export const DEFAULT_LOCK_TTL_MS = 30_000;
 /** First backoff. Local files are cheap to poll, so start small. */
 export const DEFAULT_LOCK_RETRY_INTERVAL_MS = 50;
 /** Upper bound of one backoff step (before jitter). */
@@ -117,18 +117,6 @@ async function readSnapshot(path: string): Promise<LockSnapshot | null> {
     return { raw, mtimeMs: stat.mtimeMs, info: parseLockInfo(raw) };
   } finally {
     await handle.close().catch(() => {});
-  }
-}
-
-/** True unless the OS says the process does not exist (ESRCH). EPERM means it exists. */
-function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // unknowable: assume alive
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return !isErrno(err, "ESRCH");
   }
 }
 
@@ -255,11 +243,7 @@ export class FileLock implements DistributedLock {
       }
       immediateTakeovers = 0;
 
-      const base = Math.min(this.retryIntervalMs * 2 ** backoffStep, Math.max(MAX_LOCK_BACKOFF_MS, this.retryIntervalMs));
-      backoffStep++;
-      const jittered = base * (0.75 + Math.random() * 0.5);
-      const remaining = deadline - performance.now();
-      await sleep(Math.min(jittered, Math.max(0, remaining)));
+      await sleep(lockBackoffMs(backoffStep++, this.retryIntervalMs, MAX_LOCK_BACKOFF_MS, deadline - performance.now()));
     }
   }
 
@@ -272,21 +256,14 @@ export class FileLock implements DistributedLock {
     );
   }
 
-  /**
-   * Stale when the last sign of life (max of the body's acquiredAt and the file's mtime) is
-   * older than the holder's TTL, or when the holder is on this host and its process is gone.
-   * An unparseable body is stale only once its mtime is older than our TTL.
-   */
+  /** The shared staleness rule (`isLockStale`), with the file's mtime as the modification time. */
   private isStale(snapshot: LockSnapshot): boolean {
-    const now = this.now();
-    const info = snapshot.info;
-    if (info === null) return now - snapshot.mtimeMs > this.ttlMs;
-    const written = Date.parse(info.acquiredAt);
-    const lastAlive = Number.isFinite(written) ? Math.max(written, snapshot.mtimeMs) : snapshot.mtimeMs;
-    const ttl = info.ttlMs > 0 ? info.ttlMs : this.ttlMs;
-    if (now - lastAlive > ttl) return true;
-    // A PID only means something on the machine that wrote it.
-    return info.hostname === this.hostname && !isProcessAlive(info.pid);
+    return isLockStale(snapshot.info, {
+      now: this.now(),
+      modifiedAt: snapshot.mtimeMs,
+      fallbackTtlMs: this.ttlMs,
+      holderGone: holderGoneOn(this.hostname),
+    });
   }
 
   /**
@@ -411,7 +388,8 @@ export class FileLock implements DistributedLock {
   async inspect(): Promise<LockInfo | null> {
     try {
       const snapshot = await readSnapshot(this.lockPath);
-      return snapshot?.info ?? null;
+      if (!snapshot?.info) return null;
+      return { ...snapshot.info, modifiedAt: new Date(snapshot.mtimeMs).toISOString() };
     } catch {
       return null;
     }

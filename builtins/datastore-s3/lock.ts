@@ -6,9 +6,10 @@
  *   heartbeat  every ttl/3, PutObject If-Match: <our ETag> with a fresh body — a true
  *              compare-and-swap: a mismatch means someone took the lock over (or broke it),
  *              so we stop and mark the lock lost instead of overwriting the new holder.
- *   stale      judged on the server's clock: the response Date minus the object's
- *              LastModified, against the body's ttlMs (a body we cannot parse counts with the
- *              default TTL, so a corrupt lock cannot block forever).
+ *   stale      the shared rule (`isLockStale`): the object's age on the server's clock (the
+ *              response Date minus LastModified) is its modification time on ours, and a body
+ *              we cannot parse counts with the default TTL, so a corrupt lock cannot block
+ *              forever.
  *   takeover   DeleteObject If-Match: <the ETag we judged stale>: if the holder heartbeated in
  *              between, the delete fails and nothing is lost. Servers that do not honour
  *              If-Match on DELETE (detected once per provider by a probe) get a re-read and
@@ -28,10 +29,11 @@ import { LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { lockWaitMs } from "../../kernel/runtime/locks.js";
 import { PreconditionFailedError, type S3Transport } from "./client.js";
-import { runWithLock } from "../../kernel/contract/lock-keys.js";
+import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../../kernel/contract/lock-keys.js";
+import { holderGoneOn } from "../../kernel/runtime/locks.js";
 
+export { DEFAULT_LOCK_TTL_MS };
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
-export const DEFAULT_LOCK_TTL_MS = 30_000;
 export const DEFAULT_RETRY_INTERVAL_MS = 250;
 export const MAX_BACKOFF_MS = 4_000;
 
@@ -47,6 +49,8 @@ interface Observed {
   etag: string;
   /** Age of the object on the server's clock (ms). */
   ageMs: number;
+  /** When it was last written, on our clock: now minus its age. */
+  modifiedAtMs: number;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -139,7 +143,8 @@ export class S3Lock implements DistributedLock {
     if (got === null || got === "not-modified") return null;
     const now = got.serverDate?.getTime() ?? Date.now();
     const modified = got.lastModified?.getTime() ?? now;
-    return { info: parseLockBody(got.body.toString("utf8")), etag: got.etag, ageMs: Math.max(0, now - modified) };
+    const ageMs = Math.max(0, now - modified);
+    return { info: parseLockBody(got.body.toString("utf8")), etag: got.etag, ageMs, modifiedAtMs: Date.now() - ageMs };
   }
 
   async acquire(): Promise<void> {
@@ -176,8 +181,8 @@ export class S3Lock implements DistributedLock {
         await sleep(10 + Math.random() * 40);
         continue;
       }
-      const ttl = last.info?.ttlMs ?? DEFAULT_LOCK_TTL_MS;
-      if (last.ageMs > ttl) {
+      const ttl = last.info && last.info.ttlMs > 0 ? last.info.ttlMs : DEFAULT_LOCK_TTL_MS;
+      if (isLockStale(last.info, { modifiedAt: last.modifiedAtMs, fallbackTtlMs: DEFAULT_LOCK_TTL_MS, holderGone: holderGoneOn(osHostname()) })) {
         await this.takeOver(last);
         const remaining = this.maxWaitMs - (performance.now() - started);
         await sleep(Math.min(200 + Math.random() * 300, Math.max(0, remaining)));
@@ -188,10 +193,8 @@ export class S3Lock implements DistributedLock {
         this.onWait?.({ lockKey: this.lockKey, holder: last.info });
       }
       const remaining = this.maxWaitMs - (performance.now() - started);
-      const backoff = Math.min(MAX_BACKOFF_MS, this.retryIntervalMs * 2 ** attempt) * (0.75 + Math.random() * 0.5);
       const untilStale = ttl - last.ageMs + 250;
-      attempt++;
-      await sleep(Math.max(0, Math.min(backoff, remaining, untilStale)));
+      await sleep(lockBackoffMs(attempt++, this.retryIntervalMs, MAX_BACKOFF_MS, Math.min(remaining, Math.max(50, untilStale))));
     }
   }
 
@@ -301,7 +304,8 @@ export class S3Lock implements DistributedLock {
 
   async inspect(): Promise<LockInfo | null> {
     const seen = await this.observe();
-    return seen?.info ?? null;
+    if (!seen?.info) return null;
+    return { ...seen.info, modifiedAt: new Date(seen.modifiedAtMs).toISOString() };
   }
 
   async forceRelease(expectedNonce: string): Promise<boolean> {

@@ -1,8 +1,72 @@
 /**
- * Lock conventions shared by the kernel, the CLI and every datastore: key names and the
- * `withLock` behaviour. Kept free of zod so the paths that take locks load nothing heavy.
+ * Lock conventions shared by the kernel, the CLI, the sdk and every datastore: key names, the
+ * `withLock` behaviour, the one staleness rule and the one backoff. Kept free of zod so the
+ * paths that take locks load nothing heavy.
  */
-import type { DistributedLock } from "./ports/datastore.js";
+import type { DistributedLock, LockInfo } from "./ports/datastore.js";
+
+/** TTL assumed for a lock whose body does not say (legacy, partial or unreadable bodies). */
+export const DEFAULT_LOCK_TTL_MS = 30_000;
+
+function toMs(value: string | number | undefined): number | null {
+  if (value === undefined) return null;
+  const ms = typeof value === "number" ? value : Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * When a lock last showed a sign of life, in ms on the reader's clock: the newest of the body's
+ * timestamp (`acquiredAt`, refreshed by every heartbeat) and the time the lock file or object
+ * was last written (`modifiedAt`: a file's mtime, or an object's age on its server subtracted
+ * from the reader's now). Nothing counts as later than now, and a body timestamp counts as no
+ * later than the write that stored it: a writer whose clock runs ahead cannot keep a dead lock
+ * alive, one whose clock runs behind cannot make a live lock look dead. Null when neither is
+ * readable.
+ */
+export function lastSignOfLife(signs: { acquiredAt?: string | number | undefined; modifiedAt?: string | number | undefined }, now: number): number | null {
+  const modified = toMs(signs.modifiedAt);
+  const body = toMs(signs.acquiredAt);
+  const ceiling = modified === null ? now : Math.min(modified, now);
+  if (modified === null && body === null) return null;
+  return Math.max(modified === null ? -Infinity : ceiling, body === null ? -Infinity : Math.min(body, ceiling));
+}
+
+export interface StalenessOptions {
+  /** Reader's clock (ms); default Date.now(). */
+  now?: number;
+  /** When the lock file/object was last written, if the reader knows (overrides `info.modifiedAt`). */
+  modifiedAt?: string | number;
+  /** TTL for a body that names none; default DEFAULT_LOCK_TTL_MS. */
+  fallbackTtlMs?: number;
+  /** True when the holder is provably gone (e.g. its pid is dead on this very host). */
+  holderGone?(info: LockInfo): boolean;
+}
+
+/**
+ * The one staleness rule: a lock is stale when its last sign of life is older than its TTL, when
+ * nothing about it is readable (garbage body and no modification time), or when its holder is
+ * provably gone. `info` null means an unreadable body: only its modification time can speak for
+ * it. A live, heartbeating holder is never stale under this rule, whatever the clocks say.
+ */
+export function isLockStale(info: LockInfo | null, options: StalenessOptions = {}): boolean {
+  const now = options.now ?? Date.now();
+  const modifiedAt = options.modifiedAt ?? info?.modifiedAt;
+  const last = lastSignOfLife({ acquiredAt: info?.acquiredAt, modifiedAt }, now);
+  if (last === null) return true;
+  const fallback = options.fallbackTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const ttl = info && Number.isFinite(info.ttlMs) && info.ttlMs > 0 ? info.ttlMs : fallback;
+  if (now - last > ttl) return true;
+  return info !== null && (options.holderGone?.(info) ?? false);
+}
+
+/**
+ * The one backoff of every lock wait: exponential from `baseMs`, capped at `maxMs`, with ±25 %
+ * jitter, and never past `remainingMs` (the caller's deadline).
+ */
+export function lockBackoffMs(attempt: number, baseMs: number, maxMs: number, remainingMs: number): number {
+  const base = Math.min(baseMs * 2 ** Math.min(attempt, 20), Math.max(maxMs, baseMs));
+  return Math.max(0, Math.min(base * (0.75 + Math.random() * 0.5), remainingMs));
+}
 
 /** `DistributedLock.withLock` for any lock: acquire, run, release even when `fn` throws. */
 export async function runWithLock<T>(lock: Pick<DistributedLock, "acquire" | "release">, fn: () => Promise<T>): Promise<T> {

@@ -64,6 +64,12 @@ export interface DataRepositoryOptions {
    * directory for single-version deletes, and no path for bulk changes (rename, gc).
    */
   markDirty?(absPath?: string): Promise<void>;
+  /**
+   * Called right before every commit point (writing a version's metadata.yaml); a throw aborts
+   * the write and nothing becomes visible. The kernel checks here that the writer still holds
+   * its lock (fencing).
+   */
+  beforeCommit?(): Promise<void>;
   logger?: DataLogger;
   /** Clock (tests). */
   now?(): Date;
@@ -192,12 +198,14 @@ export class DataRepository {
   readonly dataRoot: string;
   readonly index: DataIndex;
   private readonly dirtyHook: ((absPath?: string) => Promise<void>) | undefined;
+  private readonly beforeCommit: (() => Promise<void>) | undefined;
   private readonly logger: DataLogger | undefined;
   private readonly clock: () => Date;
 
   constructor(options: DataRepositoryOptions) {
     this.dataRoot = options.dataRoot;
     this.dirtyHook = options.markDirty;
+    this.beforeCommit = options.beforeCommit;
     this.logger = options.logger;
     this.clock = options.now ?? (() => new Date());
     this.index = options.index ?? new DataIndex(options.dataRoot, options.logger ? { logger: options.logger } : {});
@@ -379,6 +387,7 @@ export class DataRepository {
     if (sums.checksum !== undefined) meta.checksum = sums.checksum;
     if (extra.lifecycle === "deleted") meta.lifecycle = "deleted";
     if (extra.renamedTo !== undefined) meta.renamedTo = extra.renamedTo;
+    await this.beforeCommit?.();
     // Announce the commit, so the index can find it even if we die before the `put` line.
     try {
       await this.index.append(prepared.type, prepared.modelId, [{ op: "pending", name: prepared.name, version: claim.version }]);

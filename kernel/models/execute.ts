@@ -23,6 +23,7 @@ import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { fsWriteError, isStorageFull } from "../runtime/fs-errors.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { Redactor } from "../runtime/redact.js";
+import { holdShutdown, shutdownSignal } from "../runtime/shutdown.js";
 import type { VaultStore } from "../contract/ports/vault.js";
 import { redactExceptReferences } from "../vaults/references.js";
 import { noVaultForModelError, sensitiveSpecs } from "../vaults/sensitive.js";
@@ -211,9 +212,16 @@ export async function runMethod(kernel: Kernel, options: RunOptions): Promise<Ru
   const redactor = options.redactor ?? new Redactor();
   try {
     return await kernel.locks.withModelLocks([{ modelType, modelId: pre.definition.id }], async () => {
-      // Re-read under the lock: another process may have edited the definition meanwhile.
-      const stored = await definitions.require(pre.definition.id);
-      return runLocked(kernel, definitions, stored, { ...options, redactor });
+      // From here a SIGINT/SIGTERM does not exit the CLI at once: the run stops its command,
+      // records itself as cancelled, and only then are its locks released.
+      const release = holdShutdown();
+      try {
+        // Re-read under the lock: another process may have edited the definition meanwhile.
+        const stored = await definitions.require(pre.definition.id);
+        return await runLocked(kernel, definitions, stored, { ...options, redactor });
+      } finally {
+        release();
+      }
     });
   } catch (err) {
     throw redactError(err, redactor);
@@ -276,8 +284,12 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     onFailure: (err) => controller.abort(err),
   });
 
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const sources = [options.signal, shutdownSignal].filter((s): s is AbortSignal => s !== undefined);
+  const onAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  for (const source of sources) {
+    if (source.aborted) controller.abort(source.reason);
+    else source.addEventListener("abort", onAbort, { once: true });
+  }
   const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
 
   const run = new MethodRun({
@@ -338,7 +350,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     failure = fsWriteError(controller.signal.aborted && errorCode(err) !== "checks_failed" ? (controller.signal.reason ?? err) : err);
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    for (const source of sources) source.removeEventListener("abort", onAbort);
     await run.discardUnfinalized();
   }
 
@@ -363,9 +375,10 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   };
   if (failure) view.error = { code: errorCode(failure) ?? ErrorCode.methodExecutionFailed, message: redactor.redact(errorMessage(failure)) };
 
-  // Reports run after success and failure alike (not after a cancellation).
+  // Reports run after success and failure alike (not after a cancellation, nor once the run
+  // has lost its lock: they could not store anything).
   let reportRuns: ReportRun[] = [];
-  if (!controller.signal.aborted) {
+  if (!controller.signal.aborted && errorCode(failure) !== ErrorCode.lockLost) {
     const selected = await selectReports(kernel.registry, definition, plugin.reports ?? [], method, options);
     reportRuns = await runReports(
       data,

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { DataRepository } from "../data/repository.js";
 import type { DefinitionLookup } from "../expressions/context.js";
 import type { Kernel } from "../runtime/kernel.js";
+import { assertHeld } from "../runtime/locks.js";
 import { OutputRepository } from "./outputs.js";
 import { DefinitionRepository } from "./repository.js";
 
@@ -17,9 +18,16 @@ export function definitionRepository(kernel: Kernel): DefinitionRepository {
   });
 }
 
-/** The repo's versioned data, telling a syncing datastore about every change before it is made. */
+/**
+ * The repo's versioned data, telling a syncing datastore about every change before it is made,
+ * and refusing to commit a version once the writer has lost its lock.
+ */
 export function dataRepository(kernel: Kernel): DataRepository {
-  return new DataRepository({ dataRoot: kernel.paths.resolve("data"), ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}) });
+  return new DataRepository({
+    dataRoot: kernel.paths.resolve("data"),
+    beforeCommit: assertHeld,
+    ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}),
+  });
 }
 
 /** Method-run records and logs. */

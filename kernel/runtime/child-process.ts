@@ -4,10 +4,13 @@
  * the pipe, so memory stays bounded), split it into lines, capture a size-capped copy.
  *
  * Stopping: a timeout or an abort sends SIGTERM to the whole group (the shell and everything
- * it started), then SIGKILL after `killGraceMs`. When the main process has exited but a
- * background grandchild still holds the pipes, reading stops after `drainGraceMs`.
+ * it started) — or the signal the abort reason names (`reason.signal`, e.g. the SIGINT the CLI
+ * received) — then SIGKILL to the group after `killGraceMs`. The run only ends once the group is
+ * gone, so nothing it started can write afterwards. When the main process has exited normally
+ * but a background grandchild still holds the pipes, reading stops after `drainGraceMs`.
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
@@ -54,6 +57,7 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
   let timedOut = false;
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;
+  let killDeadline = Infinity;
   const signalGroup = (sig: NodeJS.Signals) => {
     if (child.pid === undefined) return;
     try {
@@ -67,10 +71,12 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
       }
     }
   };
-  const terminate = () => {
-    signalGroup("SIGTERM");
+  const killGraceMs = options.killGraceMs ?? KILL_GRACE_MS;
+  const terminate = (sig: NodeJS.Signals) => {
+    signalGroup(sig);
     if (!killTimer) {
-      killTimer = setTimeout(() => signalGroup("SIGKILL"), options.killGraceMs ?? KILL_GRACE_MS);
+      killDeadline = Date.now() + killGraceMs;
+      killTimer = setTimeout(() => signalGroup("SIGKILL"), killGraceMs);
       killTimer.unref();
     }
   };
@@ -78,12 +84,12 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
     options.timeoutMs !== undefined
       ? setTimeout(() => {
           timedOut = true;
-          terminate();
+          terminate("SIGTERM");
         }, options.timeoutMs)
       : undefined;
   const onAbort = () => {
     aborted = true;
-    terminate();
+    terminate(forwardedSignal(options.signal?.reason));
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -109,6 +115,12 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
 
   const exit = await exited;
   if (timeoutTimer) clearTimeout(timeoutTimer);
+  if (killTimer && child.pid !== undefined) {
+    // Stopped by us: the rest of the group gets what is left of the grace period, then SIGKILL.
+    await groupGone(child.pid, killDeadline);
+    signalGroup("SIGKILL");
+    clearTimeout(killTimer);
+  }
 
   let graceTimer: NodeJS.Timeout | undefined;
   const graceOver = new Promise<"grace">((resolve) => {
@@ -129,6 +141,52 @@ export async function runProcess(options: RunOptions): Promise<RunOutcome> {
   let exitCode = exit.code;
   if (exitCode === null && exit.signal) exitCode = 128 + (constants.signals[exit.signal] ?? 0);
   return { exitCode, timedOut, aborted };
+}
+
+/** The signal an abort asks to forward (SIGINT or SIGTERM), SIGTERM when it names none. */
+function forwardedSignal(reason: unknown): NodeJS.Signals {
+  const sig = reason && typeof reason === "object" ? (reason as { signal?: unknown }).signal : undefined;
+  return sig === "SIGINT" || sig === "SIGTERM" ? sig : "SIGTERM";
+}
+
+/**
+ * Whether process group `pgid` has a live member. On Linux, /proc tells a live member from a
+ * zombie (an init that never reaps would otherwise make a dead group look alive forever);
+ * elsewhere a signal-0 probe of the group answers.
+ */
+export function groupAlive(pgid: number): boolean {
+  let entries: string[] | null = null;
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    entries = null;
+  }
+  if (entries === null) {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
+  }
+  return false;
+}
+
+/** Waits until process group `pgid` is empty or `deadline` (epoch ms) has passed. */
+async function groupGone(pgid: number, deadline: number): Promise<void> {
+  while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 function asError(err: unknown): Error {

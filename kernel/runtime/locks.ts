@@ -4,10 +4,16 @@
  * model locks, and drain again after acquiring (a writer may have slipped in between).
  * Every wait has a deadline. Locks held by this process are tracked so Ctrl-C and SIGTERM
  * can release them.
+ *
+ * Fencing: the locks a piece of work holds are remembered (with the nonce of our acquisition)
+ * in its async context, and `assertHeld()` — called by the data repository right before each
+ * commit point — re-reads them and throws `lock_lost` when one was released or taken over, so
+ * a writer that lost its lock commits nothing more.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname } from "node:os";
-import { LockTimeoutError } from "../contract/errors.js";
-import { GLOBAL_LOCK_KEY, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
+import { ErrorCode, LockTimeoutError, SwampError } from "../contract/errors.js";
+import { GLOBAL_LOCK_KEY, isLockStale, lockBackoffMs, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
 import type { DatastoreProvider, DistributedLock, LockInfo } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
 
@@ -27,6 +33,33 @@ export function lockWaitMs(env: Env): number {
 
 const held = new Set<DistributedLock>();
 
+/** A lock the current work holds, as it looked right after we acquired it. */
+interface HeldLock {
+  key: string;
+  lock: DistributedLock;
+  nonce: string | undefined;
+}
+
+const scope = new AsyncLocalStorage<readonly HeldLock[]>();
+
+function lockLostError(key: string, now: LockInfo | null): SwampError {
+  const by = now ? `; it is now held by ${now.holder} (pid ${now.pid})` : "";
+  return new SwampError(
+    ErrorCode.lockLost,
+    `Lock "${key}" was lost while this command held it (released or taken over${by}); nothing more was committed`,
+    { details: { lockKey: key, ...(now ? { holder: { holder: now.holder, pid: now.pid, hostname: now.hostname } } : {}) } },
+  );
+}
+
+/** Throws `lock_lost` unless every lock the current work took is still ours. */
+export async function assertHeld(): Promise<void> {
+  for (const h of scope.getStore() ?? []) {
+    const now = await h.lock.inspect();
+    const ours = now !== null && (h.nonce !== undefined ? now.nonce === h.nonce : now.pid === process.pid && now.hostname === hostname());
+    if (!ours) throw lockLostError(h.key, now);
+  }
+}
+
 /** Best-effort release of every lock this process holds (signal handlers call this). */
 export async function releaseHeldLocks(): Promise<void> {
   const locks = [...held];
@@ -34,9 +67,26 @@ export async function releaseHeldLocks(): Promise<void> {
   await Promise.allSettled(locks.map((l) => l.release()));
 }
 
+/** True unless the OS says the process does not exist (ESRCH; EPERM means it exists). */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // unknowable: assume alive
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/** A holder is provably gone only on the machine that wrote its pid. */
+export function holderGoneOn(host: string): (info: LockInfo) => boolean {
+  return (info) => info.hostname === host && !isProcessAlive(info.pid);
+}
+
+/** The staleness rule (`isLockStale`) as this host applies it to what `inspect()` returned. */
 export function isStale(info: LockInfo, now = Date.now()): boolean {
-  const at = Date.parse(info.acquiredAt);
-  return Number.isFinite(at) && now - at > info.ttlMs;
+  return isLockStale(info, { now, holderGone: holderGoneOn(hostname()) });
 }
 
 export interface ModelRef {
@@ -50,6 +100,8 @@ export interface ModelLockState extends ModelRef {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Upper bound of one step of the kernel's lock waits. */
+const MAX_POLL_MS = 1_000;
 
 export class LockManager {
   private readonly pollMs: number;
@@ -99,8 +151,9 @@ export class LockManager {
     const lock = this.globalLock();
     await this.track(lock);
     try {
+      const mine = [await this.remember(GLOBAL_LOCK_KEY, lock)];
       await this.drainModelLocks(started);
-      return await this.asOwner(fn);
+      return await this.asOwner(mine, fn);
     } finally {
       await this.untrack(lock);
     }
@@ -115,12 +168,14 @@ export class LockManager {
     for (;;) {
       await this.waitForGlobalLock(started);
       const taken: DistributedLock[] = [];
+      const mine: HeldLock[] = [];
       try {
         for (const ref of ordered) {
           const lock = this.modelLock(ref);
           if (this.heldByAncestor(await lock.inspect())) continue;
           await this.track(lock);
           taken.push(lock);
+          mine.push(await this.remember(modelLockKey(ref.modelType, ref.modelId), lock));
         }
         const global = await this.globalLock().inspect();
         if (global && !isStale(global) && !this.heldByAncestor(global)) {
@@ -128,7 +183,7 @@ export class LockManager {
           for (const lock of taken.splice(0)) await this.untrack(lock);
           continue;
         }
-        return await this.asOwner(fn);
+        return await this.asOwner(mine, fn);
       } finally {
         for (const lock of taken) await this.untrack(lock);
       }
@@ -145,12 +200,21 @@ export class LockManager {
     await lock.release();
   }
 
-  /** Child swamp processes started by `fn` must not wait for the locks we hold. */
-  private async asOwner<T>(fn: () => Promise<T>): Promise<T> {
+  /** Our acquisition as the lock shows it now: its nonce is what fencing compares against. */
+  private async remember(key: string, lock: DistributedLock): Promise<HeldLock> {
+    const info = await lock.inspect();
+    return { key, lock, nonce: info?.nonce };
+  }
+
+  /**
+   * Runs `fn` as the holder of `mine` (nested work adds to the outer locks, for fencing).
+   * Child swamp processes started by `fn` must not wait for the locks we hold.
+   */
+  private async asOwner<T>(mine: readonly HeldLock[], fn: () => Promise<T>): Promise<T> {
     const previous = process.env[LOCK_HOLDER_ENV];
     process.env[LOCK_HOLDER_ENV] = previous ? `${previous},${process.pid}` : String(process.pid);
     try {
-      return await fn();
+      return await scope.run([...(scope.getStore() ?? []), ...mine], fn);
     } finally {
       if (previous === undefined) delete process.env[LOCK_HOLDER_ENV];
       else process.env[LOCK_HOLDER_ENV] = previous;
@@ -167,26 +231,28 @@ export class LockManager {
 
   private async waitForGlobalLock(started: number): Promise<void> {
     const lock = this.globalLock();
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const info = await lock.inspect();
-      if (!info || this.heldByAncestor(info)) return;
-      if (isStale(info)) {
-        // A crashed structural command must not block every model write until someone intervenes.
-        if (info.nonce) await lock.forceRelease(info.nonce).catch(() => false);
-        continue;
-      }
-      if (Date.now() - started >= this.maxWaitMs) throw this.deadlineError(GLOBAL_LOCK_KEY, info, started);
-      await sleep(this.pollMs);
+      // A stale global lock (a crashed structural command) does not block model writes; it is
+      // left in place for the next structural command, whose acquire() takes it over.
+      if (!info || this.heldByAncestor(info) || isStale(info)) return;
+      await this.pause(GLOBAL_LOCK_KEY, info, started, attempt);
     }
   }
 
   private async drainModelLocks(started: number): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const live = (await this.listModelLocks()).filter((s) => s.info && !isStale(s.info) && !this.heldByAncestor(s.info));
       const first = live[0];
       if (!first) return;
-      if (Date.now() - started >= this.maxWaitMs) throw this.deadlineError(first.lockKey, first.info, started);
-      await sleep(this.pollMs);
+      await this.pause(first.lockKey, first.info, started, attempt);
     }
+  }
+
+  /** One step of a wait: throws at the deadline (naming the holder), else sleeps with backoff. */
+  private async pause(key: string, info: LockInfo | null, started: number, attempt: number): Promise<void> {
+    const remaining = started + this.maxWaitMs - Date.now();
+    if (remaining <= 0) throw this.deadlineError(key, info, started);
+    await sleep(lockBackoffMs(attempt, this.pollMs, MAX_POLL_MS, remaining));
   }
 }

@@ -40,7 +40,7 @@ function memoryBackend(): { storeFor(key: string): LockStore & { updates: number
           locks.set(key, { ...info });
           return true;
         },
-        async remove(nonce: string) {
+        async remove(nonce: string | undefined) {
           if (locks.get(key)?.nonce !== nonce) return false;
           locks.delete(key);
           return true;
@@ -125,6 +125,20 @@ test("createPollingLock takes over an expired lock, or one its isStale rule reje
     assert.match(err.message, /live\.lock.*someone@else/);
     return true;
   });
+});
+
+test("createPollingLock takes over an expired legacy lock without a nonce, and judges a future-dated one by modifiedAt", async () => {
+  const backend = memoryBackend();
+  const old = new Date(Date.now() - 10 * 60_000).toISOString();
+  backend.locks.set("legacy.lock", { holder: "old@box", hostname: "box", pid: 1, acquiredAt: old, ttlMs: 30_000 });
+  const legacy = createPollingLock(backend.storeFor("legacy.lock"), { lockKey: "legacy.lock", maxWaitMs: 2_000, retryIntervalMs: 50 });
+  await legacy.acquire();
+  assert.ok((await legacy.inspect())?.nonce);
+  await legacy.release();
+
+  const future = new Date(Date.now() + 60 * 60_000).toISOString();
+  assert.equal(isLockExpired({ holder: "x@y", hostname: "y", pid: 1, acquiredAt: future, ttlMs: 30_000, modifiedAt: old }), true);
+  assert.equal(isLockExpired({ holder: "x@y", hostname: "y", pid: 1, acquiredAt: old, ttlMs: 30_000, modifiedAt: new Date().toISOString() }), false);
 });
 
 test("createPollingLock refuses a second acquire on the same instance", async () => {

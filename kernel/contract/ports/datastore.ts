@@ -15,6 +15,12 @@ export interface LockInfo {
   ttlMs: number;
   /** Random per acquisition: the fencing token. */
   nonce?: string;
+  /**
+   * Set by `inspect()`, never stored: when the lock file/object was last written, on the
+   * reader's clock (a file's mtime; an object's server-side age subtracted from now). The
+   * staleness rule (`isLockStale`) trusts it over a body timestamp written on another clock.
+   */
+  modifiedAt?: string;
 }
 
 export interface LockOptions {
@@ -128,6 +134,7 @@ export const LockInfoSchema = z.object({
   acquiredAt: z.string(),
   ttlMs: z.number().nonnegative(),
   nonce: z.string().optional(),
+  modifiedAt: z.string().optional(),
 });
 
 export const LockOptionsSchema = z.object({

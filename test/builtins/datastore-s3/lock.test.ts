@@ -87,7 +87,8 @@ describe("S3Lock across processes", () => {
     const second = provider.createLock("/unused", { lockKey: "f.lock", ttlMs: 30_000 });
     await second.acquire();
     const secondNonce = (await second.inspect())?.nonce;
-    await new Promise((r) => setTimeout(r, 500)); // the first holder's heartbeat runs and finds the CAS failing
+    // The first holder's heartbeat (every 200 ms) runs and finds the CAS failing; under load it may take a few beats.
+    for (let i = 0; i < 100 && !first.isLost(); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(first.isLost(), true);
     assert.equal((await second.inspect())?.nonce, secondNonce, "the heartbeat did not overwrite the new holder");
     await first.release();

@@ -94,3 +94,40 @@ test("releaseHeldLocks gives back every lock taken through a manager", async () 
   assert.deepEqual((await m.listModelLocks()).filter((s) => s.info), []);
   await pending;
 });
+
+test("fencing: once a held lock is force-released, the data repository refuses to commit (lock_lost)", async () => {
+  const { DataRepository } = await import("../../../kernel/data/repository.js");
+  const { assertHeld } = await import("../../../kernel/runtime/locks.js");
+  const { modelLockKey } = await import("../../../kernel/contract/lock-keys.js");
+  const dir = fresh();
+  const locks = manager(dir);
+  const repo = new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld });
+  const ref = { modelType: "command/shell", modelId: "m1" };
+  const spec = (name: string) => ({
+    modelType: ref.modelType,
+    modelId: ref.modelId,
+    name,
+    contentType: "text/plain",
+    lifetime: "infinite",
+    garbageCollection: 10,
+    tags: { type: "resource" },
+    ownerDefinition: { ownerType: "model-method", ownerRef: ref.modelId },
+  });
+  await locks.withModelLocks([ref], async () => {
+    await repo.save(spec("before"), "ok");
+    const lock = locks.lock(modelLockKey(ref.modelType, ref.modelId));
+    const info = await lock.inspect();
+    assert.equal(await lock.forceRelease(info!.nonce!), true);
+    await assert.rejects(repo.save(spec("after"), "too late"), { code: "lock_lost" });
+    // Taken over by someone else in between: still ours to refuse.
+    const other = locks.lock(modelLockKey(ref.modelType, ref.modelId));
+    await other.acquire();
+    await assert.rejects(repo.save(spec("after"), "too late"), { code: "lock_lost" });
+    await other.release();
+  });
+  assert.equal((await repo.get(ref.modelType, ref.modelId, "before"))?.version, 1);
+  assert.equal(await repo.get(ref.modelType, ref.modelId, "after"), null);
+  assert.deepEqual(await repo.versions(ref.modelType, ref.modelId, "after").catch(() => []), []);
+  // Outside any lock scope nothing is checked.
+  await repo.save(spec("unlocked"), "fine");
+});

@@ -1,4 +1,5 @@
 import { Command } from "clipanion";
+import { lastSignOfLife } from "../../../../kernel/contract/lock-keys.js";
 import type { LockInfo } from "../../../../kernel/contract/ports/datastore.js";
 import { isStale } from "../../../../kernel/runtime/locks.js";
 import { SwampCommand } from "../../../base.js";
@@ -6,7 +7,9 @@ import { formatAge } from "../../../output.js";
 
 function describe(info: LockInfo): string {
   const stale = isStale(info) ? " (stale)" : "";
-  return `held by ${info.holder} (pid ${info.pid}), last extended ${formatAge(info.acquiredAt)}, ttl ${Math.round(info.ttlMs / 1000)}s${stale}`;
+  const last = lastSignOfLife(info, Date.now());
+  const seen = last === null ? "never" : formatAge(new Date(last).toISOString());
+  return `held by ${info.holder} (pid ${info.pid}), last sign of life ${seen}, ttl ${Math.round(info.ttlMs / 1000)}s${stale}`;
 }
 
 export default class DatastoreLockStatusCommand extends SwampCommand {

@@ -142,11 +142,10 @@ async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env:
       transport.terminate();
       resolveResult({ ok: false, error: { code: ErrorCode.extensionTimeout, message: `loading the bundle took longer than ${limits.startTimeoutMs}ms` } });
     }, limits.startTimeoutMs);
-    transport.onMessage((m) => {
-      const msg = m as { type?: string; result?: DescribeResult };
-      if (msg.type === "described" && msg.result) {
+    transport.onMessage((msg) => {
+      if (msg.type === "described") {
         clearTimeout(timer);
-        resolveResult(msg.result);
+        resolveResult(msg.result as DescribeResult);
       }
     });
     void transport.ended.then((fault) => {
@@ -155,7 +154,9 @@ async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env:
         ok: false,
         error: {
           code: ErrorCode.extensionCrashed,
-          message: fault ? `the sandbox process ended while loading the bundle (${fault.reason === "crash" ? fault.message : fault.reason})` : "the sandbox process ended without an answer",
+          message: fault
+            ? `the sandbox process ended while loading the bundle (${fault.reason === "crash" ? fault.message : fault.reason === "protocol" ? `malformed message: ${fault.problem}` : fault.reason})`
+            : "the sandbox process ended without an answer",
         },
       });
     });

@@ -13,6 +13,7 @@
  * the lock still names the dead holder (this process, or the dead sandbox process).
  */
 import { createHash } from "node:crypto";
+import * as z from "zod";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
@@ -45,23 +46,36 @@ import { runWithLock } from "../../../kernel/contract/lock-keys.js";
 
 const PROBE_DIR = "/__swamp_probe_repo__";
 
-interface SyncSummary {
-  handle: number;
-  repoDir: string;
-  cachePath: string;
-  capabilities: SyncCapabilities | null;
-  hasCapabilities: boolean;
-  has: { hydrateFile: boolean; previewPush: boolean };
-}
+/** What `createProvider` answers from the worker: untrusted, so checked before use. */
+const SyncSummarySchema = z.object({
+  handle: z.number().int(),
+  repoDir: z.string(),
+  cachePath: z.string(),
+  capabilities: z.record(z.string(), z.unknown()).nullable(),
+  hasCapabilities: z.boolean(),
+  has: z.object({ hydrateFile: z.boolean(), previewPush: z.boolean() }),
+});
 
-interface ProviderSummary {
-  datastorePath: string;
-  cachePath: string | null;
-  datastorePathProbe: string | null;
-  cachePathProbe: string | null;
-  probeDir: string;
-  has: { createSyncService: boolean; listLockKeys: boolean; resolveCachePath: boolean };
-  sync?: SyncSummary;
+const ProviderSummarySchema = z.object({
+  datastorePath: z.string().min(1),
+  cachePath: z.string().nullable(),
+  datastorePathProbe: z.string().nullable(),
+  cachePathProbe: z.string().nullable(),
+  probeDir: z.string(),
+  has: z.object({ createSyncService: z.boolean(), listLockKeys: z.boolean(), resolveCachePath: z.boolean() }),
+  sync: SyncSummarySchema.optional(),
+});
+
+type SyncSummary = Omit<z.infer<typeof SyncSummarySchema>, "capabilities"> & { capabilities: SyncCapabilities | null };
+type ProviderSummary = Omit<z.infer<typeof ProviderSummarySchema>, "sync"> & { sync?: SyncSummary };
+
+function providerSummary(id: ExtensionIdentity, value: unknown): ProviderSummary {
+  const parsed = ProviderSummarySchema.safeParse(value);
+  if (parsed.success) return parsed.data as ProviderSummary;
+  const issue = parsed.error.issues[0];
+  throw new SwampError(ErrorCode.extensionInvalid, `The ${who(id)} answered createProvider with a malformed summary (${issue?.path.join(".") || "value"}: ${issue?.message ?? "invalid"})`, {
+    details: { extension: id.type, source: id.source },
+  });
 }
 
 /** Strips the (uncloneable) signal from sync options; it travels as a cancel message instead. */
@@ -174,7 +188,7 @@ class SyncServiceProxy implements DatastoreSyncService {
 
 /** A sandboxed extension's own answer about a directory must be the host's decision. */
 function requireAgreement(id: ExtensionIdentity, what: string, answer: string, decided: string): void {
-  if (isAbsolute(answer) && resolve(answer) === decided) return;
+  if (isAbsolute(answer) && resolve(answer) === resolve(decided)) return;
   throw new SwampError(
     ErrorCode.extensionPermissionDenied,
     `The ${who(id)} resolved its ${what} to ${answer}, but swamp decided ${decided} (from the datastore config, or swamp's default); refusing to grant it access to ${answer}`,
@@ -326,7 +340,7 @@ export async function datastoreProxy(host: ExtensionHost, ctx: HostContext, entr
         if (!summary) {
           const probe = host.process(ctx, entry, descriptor.type, "sandbox", undefined, true);
           try {
-            summary = (await probe.root.call("createProvider", recipe, { label: "createProvider" })).value as ProviderSummary;
+            summary = providerSummary(probe.identity, (await probe.root.call("createProvider", recipe, { label: "createProvider" })).value);
           } finally {
             await probe.close();
           }
@@ -347,7 +361,7 @@ export async function datastoreProxy(host: ExtensionHost, ctx: HostContext, entr
       }
       if (cached) return new DatastoreProviderProxy(proc, null, recipe, cached, ctx.repoDir);
       const r = await proc.root.call("createProvider", recipe, { label: "createProvider" });
-      const summary = r.value as ProviderSummary;
+      const summary = providerSummary(proc.identity, r.value);
       await saveSummary(ctx, key, summary, learned);
       return new DatastoreProviderProxy(proc, { instance: r.instance, handle: r.handle ?? -1 }, recipe, summary, ctx.repoDir);
     },

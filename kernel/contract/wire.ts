@@ -113,12 +113,64 @@ export const WireMessageSchema = z.discriminatedUnion("type", [
   CloseMessageSchema,
 ]);
 export type WireMessage = z.infer<typeof WireMessageSchema>;
+
+/** Sandbox process → host: everything it sent is on the IPC channel; it exits next. */
+export const ByeMessageSchema = z.object({ type: z.literal("bye") });
+
+/** What loading a bundle once declared (its descriptor), or why it failed. */
+export const DescribeResultSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), descriptor: z.record(z.string(), z.unknown()) }),
+  z.object({ ok: z.literal(false), error: WireErrorSchema }),
+]);
+
+/** Sandbox process → host: the describe result of bundle `index`. */
+export const DescribedMessageSchema = z.object({
+  type: z.literal("described"),
+  index: z.number().int().nonnegative(),
+  result: DescribeResultSchema,
+});
+
+/**
+ * Every message a worker thread or sandbox process may send the host. They are untrusted
+ * input (the extension's code runs on the other side): each one is validated against this
+ * schema before the host uses it.
+ */
+export const InboundMessageSchema = z.discriminatedUnion("type", [
+  ResultMessageSchema,
+  RequestMessageSchema,
+  EventMessageSchema,
+  PongMessageSchema,
+  ReadyMessageSchema,
+  ByeMessageSchema,
+  DescribedMessageSchema,
+]);
+export type InboundMessage = z.infer<typeof InboundMessageSchema>;
+
+const INBOUND_TYPES = new Set(["result", "request", "event", "pong", "ready", "bye", "described"]);
+
+/** A validated inbound message, or one line saying what is wrong with it. */
+export function parseInbound(raw: unknown): { ok: true; message: InboundMessage } | { ok: false; problem: string } {
+  const parsed = InboundMessageSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, problem: `expected a message object, got ${raw === null ? "null" : Array.isArray(raw) ? "an array" : typeof raw}` };
+  }
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== "string" || !INBOUND_TYPES.has(type)) {
+    const shown = typeof type === "string" ? JSON.stringify(type.slice(0, 40)) : type === undefined ? "none" : typeof type;
+    return { ok: false, problem: `unknown message type (${shown})` };
+  }
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join(".") || "message";
+  return { ok: false, problem: `bad "${type}" message: ${field}: ${issue?.message ?? "invalid"}` };
+}
 export type CallMessage = z.infer<typeof CallMessageSchema>;
 export type ResultMessage = z.infer<typeof ResultMessageSchema>;
 export type RequestMessage = z.infer<typeof RequestMessageSchema>;
 export type ResponseMessage = z.infer<typeof ResponseMessageSchema>;
 export type EventMessage = z.infer<typeof EventMessageSchema>;
 export type ReadyMessage = z.infer<typeof ReadyMessageSchema>;
+export type DescribedMessage = z.infer<typeof DescribedMessageSchema>;
 
 /** Turns anything thrown into a wire error; keeps a `code` when the thrower set one. */
 export function toWireError(err: unknown, fallbackCode = "extension_error"): WireError {

@@ -3,7 +3,7 @@
  * `.swamp.yaml` > the default filesystem datastore at `<repo>/.swamp`. This step only reads
  * configuration; loading the plugin and validating its config happen in the kernel.
  */
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { expandPath, type Env } from "./env-path.js";
 import type { DatastoreBlock, Marker } from "./marker.js";
@@ -129,4 +129,27 @@ export function swampHome(env: Env): string {
   const home = env.HOME || env.USERPROFILE;
   if (!home) throw new SwampError(ErrorCode.envVarUnset, "Cannot determine home directory: set SWAMP_HOME or HOME");
   return join(home, ".swamp");
+}
+
+export interface DatastoreDirs {
+  /** Where the datastore keeps its data. */
+  data: string;
+  /** Local mirror of a syncing datastore. */
+  cache: string;
+}
+
+/**
+ * Where a datastore extension's data and cache directories are, as the host decides it: the
+ * `path` and `cachePath` keys of its config when the user set them, else `<repo>/.swamp` and
+ * `defaultCachePath` (`$SWAMP_HOME/repos/<repoId>`). A sandboxed extension is granted exactly
+ * these; what it answers itself must agree.
+ */
+export function hostDatastoreDirs(config: Record<string, unknown>, repoDir: string, env: Env, defaultCachePath: string): DatastoreDirs {
+  const configured = (key: "path" | "cachePath"): string | undefined => {
+    const raw = config[key];
+    if (raw === undefined || raw === null || raw === "") return undefined;
+    if (typeof raw !== "string") throw invalid(`datastore config: ${key} must be a string`, { field: key });
+    return resolve(resolveFilesystemPath(raw, env, `datastore config ${key}`));
+  };
+  return { data: configured("path") ?? join(repoDir, SWAMP_DIR), cache: configured("cachePath") ?? resolve(defaultCachePath) };
 }

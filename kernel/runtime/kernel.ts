@@ -3,7 +3,7 @@
  * datastore (plugin loaded, config validated, provider built), where each runtime path
  * lives, and the lock manager. Nothing here knows a concrete backend.
  */
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import type { DatastoreProvider } from "../contract/ports/datastore.js";
 import { resolveDatastoreSpec, swampHome, type DatastoreSpec } from "./datastore-config.js";
@@ -11,6 +11,7 @@ import type { Env } from "./env-path.js";
 import { LockManager, lockWaitMs } from "./locks.js";
 import { attachSync, markDirtyHook } from "./sync.js";
 import { markerPath, readMarker, type Marker } from "./marker.js";
+import { pathAnchors, requireDatastorePath } from "./path-policy.js";
 import { RepoPaths, effectiveDirectories } from "./paths.js";
 import type { PluginRegistry } from "./registry.js";
 
@@ -75,10 +76,15 @@ export async function resolveDatastore(
   env: Env,
   registry: PluginRegistry,
 ): Promise<ResolvedDatastore> {
+  // Every datastore path passes the one path policy: a configured path before anything is
+  // created, the provider's answers before they are used.
+  const anchors = pathAnchors(repoDir, env);
+  if (typeof spec.config.path === "string" && isAbsolute(spec.config.path)) requireDatastorePath(resolve(spec.config.path), anchors, "user", "The datastore path");
   const plugin = await registry.load("datastore", spec.type);
   const config = validatePluginConfig(plugin.configSchema, spec.config, `datastore type "${spec.type}"`) as Record<string, unknown>;
   const provider = await plugin.createProvider(config);
   const datastorePath = provider.resolveDatastorePath(repoDir);
+  requireDatastorePath(resolve(datastorePath), anchors, "user", "The datastore path");
   const resolved: ResolvedDatastore = {
     ...spec,
     type: plugin.type,
@@ -90,6 +96,7 @@ export async function resolveDatastore(
   };
   if (provider.createSyncService) {
     resolved.cachePath = provider.resolveCachePath?.(repoDir) ?? resolve(swampHome(env), "repos", marker.repoId ?? "unknown");
+    requireDatastorePath(resolve(resolved.cachePath), anchors, "user", "The datastore cache path");
   }
   return resolved;
 }

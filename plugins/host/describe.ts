@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { ErrorCode } from "../../kernel/contract/errors.js";
+import { DescribeResultSchema } from "../../kernel/contract/wire.js";
 import type { CatalogContext } from "../catalog.js";
 import { displayPath } from "../catalog.js";
 import { hostModuleUrl } from "../host-modules.js";
@@ -31,7 +32,11 @@ export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
 /** Loads one bundle in a pooled worker; a crash or timeout becomes a failed result. */
 async function describeInWorker(pool: Piscina, init: InstanceInit, limits: HostLimits): Promise<DescribeResult> {
   try {
-    return (await pool.run({ op: "describe", init }, { signal: AbortSignal.timeout(limits.startTimeoutMs) })) as DescribeResult;
+    const raw: unknown = await pool.run({ op: "describe", init }, { signal: AbortSignal.timeout(limits.startTimeoutMs) });
+    // What the worker returns is untrusted like every message from it.
+    const parsed = DescribeResultSchema.safeParse(raw);
+    if (parsed.success) return parsed.data as DescribeResult;
+    return { ok: false, error: { code: ErrorCode.extensionCrashed, message: "the worker returned a malformed describe result" } };
   } catch (err) {
     const fault = (err as { name?: string }).name === "AbortError" ? null : classifyWorkerEnd(err, limits.memoryMb);
     const message = !fault

@@ -5,7 +5,7 @@
  * - a throw keeps the extension's own code and message (a `lock_timeout` still exits 75);
  *   without a code it becomes `extension_error`;
  * - a permission refusal of the sandbox becomes `extension_permission_denied`;
- * - a crash, `process.exit` or out-of-memory becomes `extension_crashed`;
+ * - a crash, `process.exit`, out-of-memory or a malformed message becomes `extension_crashed`;
  * - a missed deadline or an unresponsive worker becomes `extension_timeout`.
  */
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
@@ -28,6 +28,7 @@ export type Fault =
   | { reason: "unresponsive"; ms: number }
   | { reason: "cancelled"; method: string; ms: number }
   | { reason: "start"; error: WireError }
+  | { reason: "protocol"; problem: string }
   | { reason: "closed" };
 
 export function who(id: ExtensionIdentity): string {
@@ -76,9 +77,24 @@ export function faultError(id: ExtensionIdentity, fault: Fault, method: string):
       );
     case "start":
       return fromWireError(id, fault.error, `load`);
+    case "protocol":
+      return new SwampError(ErrorCode.extensionCrashed, `The ${who(id)} sent a malformed message during ${method} (${fault.problem}); it was stopped`, {
+        details: details(id, method, { problem: fault.problem }),
+      });
     case "closed":
       return new SwampError(ErrorCode.extensionCrashed, `The ${who(id)} was shut down during ${method}`, { details: details(id, method) });
   }
+}
+
+/** "FileSystemRead access to /x", "ChildProcess access", "access to process.binding": never an empty name. */
+function deniedWhat(extra: Record<string, unknown>): string {
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const permission = text(extra.permission);
+  const resource = text(extra.resource);
+  if (permission) return `${permission} access${resource ? ` to ${resource}` : ""}`;
+  const operation = text(extra.operation);
+  if (operation) return `access to ${operation}${resource ? ` (${resource})` : ""}`;
+  return resource ? `access to ${resource}` : "an operation";
 }
 
 /** An error the extension threw (or the worker reported), rebuilt on the host. */
@@ -87,12 +103,10 @@ export function fromWireError(id: ExtensionIdentity, wire: WireError | undefined
   const message = wire?.message ?? "unknown error";
   const extra: Record<string, unknown> = { ...(wire?.details ?? {}) };
   if (code === "ERR_ACCESS_DENIED" || typeof extra.permission === "string") {
-    const resource = typeof extra.resource === "string" ? ` to ${extra.resource}` : "";
-    const permission = typeof extra.permission === "string" ? ` ${extra.permission}` : "";
-    const call = typeof extra.call === "string" ? ` by ${extra.call}` : "";
+    const call = typeof extra.call === "string" && extra.call !== "" ? ` by ${extra.call}` : "";
     return new SwampError(
       ErrorCode.extensionPermissionDenied,
-      `The ${who(id)} was denied${permission} access${resource}${call} during ${method} (isolation: ${id.isolation}). ` +
+      `The ${who(id)} was denied ${deniedWhat(extra)}${call} during ${method} (isolation: ${id.isolation}). ` +
         `Sandboxed extensions may only read their bundle and write their datastore path; set extensions.overrides["${id.type}"]: worker in .swamp.yaml to trust it.`,
       { details: details(id, method, extra) },
     );

@@ -9,7 +9,7 @@
  *   passes (the worker is stopped), every pending call fails with a coded error naming its
  *   method, and the instance is dead; its owner starts a fresh one for the next call.
  */
-import { toWireError, type ReadyMessage, type WireError } from "../../kernel/contract/wire.js";
+import { toWireError, type InboundMessage, type WireError } from "../../kernel/contract/wire.js";
 import { faultError, fromWireError, type ExtensionIdentity, type Fault } from "./faults.js";
 import type { HostLimits } from "./limits.js";
 import type { Transport } from "./transport.js";
@@ -79,20 +79,18 @@ export class Instance {
       readyReject(faultError(identity, { reason: "timeout", method: "load", ms: limits.startTimeoutMs }, "load"));
     }, limits.startTimeoutMs);
     startTimer.unref();
-    transport.onMessage((raw) => {
+    transport.onMessage((msg) => {
       this.lastHeard = Date.now();
-      const msg = raw as { type?: string };
       if (msg.type === "ready") {
         clearTimeout(startTimer);
-        const ready = raw as ReadyMessage;
-        if (ready.ok) readyResolve(ready.value);
+        if (msg.ok) readyResolve(msg.value);
         else {
-          this.die({ reason: "start", error: ready.error ?? { code: "extension_error", message: "failed to load" } });
-          readyReject(fromWireError(identity, ready.error, "load"));
+          this.die({ reason: "start", error: msg.error ?? { code: "extension_error", message: "failed to load" } });
+          readyReject(fromWireError(identity, msg.error, "load"));
         }
         return;
       }
-      this.onMessage(raw as Record<string, unknown>);
+      this.onMessage(msg);
     });
     void transport.ended.then((fault) => {
       clearTimeout(startTimer);
@@ -213,28 +211,26 @@ export class Instance {
     this.watchdog.unref();
   }
 
-  private onMessage(msg: Record<string, unknown>): void {
+  private onMessage(msg: InboundMessage): void {
     switch (msg.type) {
       case "result": {
-        const id = msg.id as number;
-        const p = this.pending.get(id);
+        const p = this.pending.get(msg.id);
         if (!p) {
-          if (typeof msg.handle === "number") this.dispose(msg.handle);
+          if (msg.handle !== undefined) this.dispose(msg.handle);
           return;
         }
-        this.pending.delete(id);
+        this.pending.delete(msg.id);
         p.cleanup();
-        if (msg.ok) p.resolve({ value: msg.value, ...(typeof msg.handle === "number" ? { handle: msg.handle } : {}) });
+        if (msg.ok) p.resolve({ value: msg.value, ...(msg.handle !== undefined ? { handle: msg.handle } : {}) });
         else {
-          if (typeof msg.handle === "number") this.dispose(msg.handle);
-          p.reject(fromWireError(this.identity, msg.error as WireError | undefined, p.label));
+          if (msg.handle !== undefined) this.dispose(msg.handle);
+          p.reject(fromWireError(this.identity, msg.error, p.label));
         }
         return;
       }
       case "request": {
-        const id = msg.id as number;
-        const p = this.pending.get(msg.callId as number);
-        const method = String(msg.method);
+        const { id, method } = msg;
+        const p = this.pending.get(msg.callId);
         const respond = (ok: boolean, value: unknown, error?: WireError) => {
           if (this.fault) return;
           try {
@@ -247,21 +243,20 @@ export class Instance {
           respond(false, undefined, { code: "extension_error", message: `${method} is not available here` });
           return;
         }
-        p.services.request(method, (msg.args as unknown[]) ?? []).then(
+        p.services.request(method, msg.args).then(
           (value) => respond(true, value),
           (err: unknown) => respond(false, undefined, toWireError(err, "internal")),
         );
         return;
       }
       case "event": {
-        const p = this.pending.get(msg.callId as number);
-        const name = String(msg.name);
-        const args = (msg.args as unknown[]) ?? [];
-        if (p?.services?.event) p.services.event(name, args);
-        else if (name === "console" || name === "log") this.sink(this.identity, String(args[0]), String(args[1] ?? ""));
+        const p = this.pending.get(msg.callId);
+        if (p?.services?.event) p.services.event(msg.name, msg.args);
+        else if (msg.name === "console" || msg.name === "log") this.sink(this.identity, String(msg.args[0]), String(msg.args[1] ?? ""));
         return;
       }
-      case "pong":
+      default:
+        // pong: only proof of life (recorded above)
         return;
     }
   }

@@ -17,7 +17,7 @@ import { realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { ErrorCode } from "../../kernel/contract/errors.js";
 import { DEFAULT_DATASTORE_SUBDIRS, SWAMP_DIR } from "../../kernel/runtime/paths.js";
 import { hostModuleUrl, packageDirOf } from "../host-modules.js";
 import type { DescribeResult, InstanceInit } from "../worker/protocol.js";
@@ -73,34 +73,25 @@ function isWithin(parent: string, child: string): boolean {
 }
 
 /**
- * Write grants for a sandboxed datastore at `path`. A path that would expose the repo, the
- * home directory or the filesystem root is refused; a path holding the repo's own `.swamp`
- * (where the vault keys live) is narrowed to the datastore subdirectories and lock files.
+ * Read and write grants for a sandboxed datastore's directories, as decided (and checked
+ * against the path policy) by the host. The repo's own `.swamp` (where the vault keys and
+ * bundles live) is narrowed to the datastore subdirectories and lock files. Each directory is
+ * granted as written and with symlinks resolved.
  */
-export async function datastoreWriteGrants(path: string, repoDir: string, env: Readonly<Record<string, string | undefined>>, typeName: string): Promise<string[]> {
-  const target = resolve(path);
-  const home = env.HOME ? resolve(env.HOME) : undefined;
-  const refuse = (why: string): never => {
-    throw new SwampError(
-      ErrorCode.extensionPermissionDenied,
-      `The sandboxed datastore extension ${typeName} resolved its datastore path to ${target}, which ${why}; refusing to grant it write access`,
-      { details: { extension: typeName, path: target } },
-    );
-  };
-  if (dirname(target) === target) refuse("is the filesystem root");
-  if (home && isWithin(target, home)) refuse("contains the home directory");
-  const repo = resolve(repoDir);
-  const swampDir = join(repo, SWAMP_DIR);
-  const secrets = join(swampDir, "secrets");
-  if (target === swampDir) {
-    const dirs = [...DEFAULT_DATASTORE_SUBDIRS, ".locks"].map((d) => join(target, d));
-    for (const dir of dirs) await directoryGrant(dir);
-    return [...dirs, `${join(target, ".datastore.lock")}*`];
+export async function datastoreGrants(dirs: string[], repoDir: string): Promise<string[]> {
+  const swampDir = join(resolve(repoDir), SWAMP_DIR);
+  const out: string[] = [];
+  for (const dir of dirs.map((d) => resolve(d))) {
+    if (dir === swampDir) {
+      const subdirs = [...DEFAULT_DATASTORE_SUBDIRS, ".locks"].map((d) => join(dir, d));
+      for (const sub of subdirs) await directoryGrant(sub);
+      out.push(...withRealpath(subdirs), ...withRealpath([dir]).map((d) => `${join(d, ".datastore.lock")}*`));
+      continue;
+    }
+    await directoryGrant(dir);
+    out.push(...withRealpath([dir]));
   }
-  if (isWithin(target, repo)) refuse("contains the repository");
-  if (isWithin(secrets, target)) refuse("is inside the repository's secrets");
-  await directoryGrant(target);
-  return [target];
+  return out;
 }
 
 /**
@@ -151,11 +142,10 @@ async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env:
       transport.terminate();
       resolveResult({ ok: false, error: { code: ErrorCode.extensionTimeout, message: `loading the bundle took longer than ${limits.startTimeoutMs}ms` } });
     }, limits.startTimeoutMs);
-    transport.onMessage((m) => {
-      const msg = m as { type?: string; result?: DescribeResult };
-      if (msg.type === "described" && msg.result) {
+    transport.onMessage((msg) => {
+      if (msg.type === "described") {
         clearTimeout(timer);
-        resolveResult(msg.result);
+        resolveResult(msg.result as DescribeResult);
       }
     });
     void transport.ended.then((fault) => {
@@ -164,7 +154,9 @@ async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env:
         ok: false,
         error: {
           code: ErrorCode.extensionCrashed,
-          message: fault ? `the sandbox process ended while loading the bundle (${fault.reason === "crash" ? fault.message : fault.reason})` : "the sandbox process ended without an answer",
+          message: fault
+            ? `the sandbox process ended while loading the bundle (${fault.reason === "crash" ? fault.message : fault.reason === "protocol" ? `malformed message: ${fault.problem}` : fault.reason})`
+            : "the sandbox process ended without an answer",
         },
       });
     });

@@ -3,10 +3,12 @@
  *  - worker: a long-running piscina task in a worker thread (fault isolation), talking over a
  *    transferred MessagePort;
  *  - sandbox: a child process under Node's permission model, talking over IPC.
- * Both speak the same wire protocol; a transport only moves messages and reports how it ended.
+ * Both speak the same wire protocol; a transport moves messages, validates every inbound one
+ * (a malformed message stops the instance: its fault is `protocol`) and reports how it ended.
  */
 import type { ChildProcess } from "node:child_process";
 import { MessageChannel } from "node:worker_threads";
+import { parseInbound, type InboundMessage } from "../../kernel/contract/wire.js";
 import type { Fault } from "./faults.js";
 import type { InstanceInit } from "../worker/protocol.js";
 
@@ -14,11 +16,37 @@ export interface Transport {
   /** Process in which the extension runs (for lock holder checks after a crash). */
   readonly pid: number;
   send(message: unknown): void;
-  onMessage(handler: (message: unknown) => void): void;
+  /** Receives every inbound message that passed validation. */
+  onMessage(handler: (message: InboundMessage) => void): void;
   /** Settles when the instance ends: null for a normal end, else what went wrong. */
   readonly ended: Promise<Fault | null>;
   /** Stops the instance at once (its worker thread or process is killed). */
   terminate(): void;
+}
+
+/**
+ * Validates inbound messages for one transport: a valid one goes to the handlers, the first
+ * invalid one records a `protocol` fault and stops the instance (`stop`); nothing after it is
+ * delivered.
+ */
+class InboundGate {
+  readonly handlers: Array<(m: InboundMessage) => void> = [];
+  fault: Fault | null = null;
+
+  constructor(private readonly stop: () => void) {}
+
+  receive(raw: unknown): InboundMessage | null {
+    if (this.fault) return null;
+    const parsed = parseInbound(raw);
+    if (parsed.ok) return parsed.message;
+    this.fault = { reason: "protocol", problem: parsed.problem };
+    this.stop();
+    return null;
+  }
+
+  deliver(message: InboundMessage): void {
+    for (const h of this.handlers) h(message);
+  }
 }
 
 /** A worker's task failed: classify why. */
@@ -38,16 +66,21 @@ export async function startWorkerTransport(init: InstanceInit, memoryMb: number)
   const { port1, port2 } = new MessageChannel();
   const abort = new AbortController();
   let stoppedByHost = false;
+  const gate = new InboundGate(() => abort.abort());
+  port1.on("message", (raw: unknown) => {
+    const message = gate.receive(raw);
+    if (message) gate.deliver(message);
+  });
   const task = pool.run({ op: "instance", port: port2, init }, { transferList: [port2], signal: abort.signal });
   const ended: Promise<Fault | null> = task.then(
-    () => null,
-    (err: unknown) => (stoppedByHost ? { reason: "closed" as const } : classifyWorkerEnd(err, memoryMb)),
+    () => gate.fault,
+    (err: unknown) => gate.fault ?? (stoppedByHost ? { reason: "closed" as const } : classifyWorkerEnd(err, memoryMb)),
   );
   ended.then(() => port1.close(), () => port1.close());
   return {
     pid: process.pid,
     send: (message) => port1.postMessage(message),
-    onMessage: (handler) => port1.on("message", handler),
+    onMessage: (handler) => gate.handlers.push(handler),
     ended,
     terminate: () => {
       stoppedByHost = true;
@@ -76,18 +109,18 @@ export function startSandboxTransport(child: ChildProcess, first: unknown, memor
   const stderr = tailCollector(child);
   let stoppedByHost = false;
   let closing = false;
-  const handlers: Array<(m: unknown) => void> = [];
-  child.on("message", (m) => {
-    if ((m as { type?: string })?.type === "bye") {
-      closing = true;
-      return;
-    }
-    for (const h of handlers) h(m);
+  const gate = new InboundGate(() => child.kill("SIGKILL"));
+  child.on("message", (raw: unknown) => {
+    const message = gate.receive(raw);
+    if (!message) return;
+    if (message.type === "bye") closing = true;
+    else gate.deliver(message);
   });
   const ended = new Promise<Fault | null>((resolve) => {
     child.once("error", (err) => resolve({ reason: "crash", message: err.message }));
     child.once("exit", (code, signal) => {
       const text = stderr();
+      if (gate.fault) return resolve(gate.fault);
       if (stoppedByHost) return resolve({ reason: "closed" });
       if (/heap out of memory|Allocation failed/i.test(text)) return resolve({ reason: "oom", limitMb: memoryMb });
       if (code === 0 && closing) return resolve(null);
@@ -104,7 +137,7 @@ export function startSandboxTransport(child: ChildProcess, first: unknown, memor
     send: (message) => {
       if (child.connected) child.send(message as never);
     },
-    onMessage: (handler) => handlers.push(handler),
+    onMessage: (handler) => gate.handlers.push(handler),
     ended,
     terminate: () => {
       stoppedByHost = true;

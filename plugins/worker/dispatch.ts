@@ -280,11 +280,26 @@ function callSync(target: Target, method: string, args: unknown[]): unknown {
   return fn.apply(target, args);
 }
 
+/**
+ * What a permission-model refusal names: the permission (`FileSystemRead`, `ChildProcess`, …)
+ * and resource when Node sets them; a refused API without them (`process.binding`) names
+ * itself in the message only. Empty fields are left out.
+ */
+function permissionDetails(err: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const permission = typeof err.permission === "string" ? err.permission : "";
+  const message = typeof err.message === "string" ? err.message : "";
+  if (permission) out.permission = permission;
+  else if (message && !/^Access to this API has been restricted/.test(message)) out.operation = message.slice(0, 200);
+  if (typeof err.resource === "string" && err.resource !== "") out.resource = err.resource;
+  return out;
+}
+
 /** A wire error, with the permission model's details kept and everything made cloneable. */
 export function wireErrorOf(err: unknown): WireError {
   const wire = toWireError(err);
-  if (isRecord(err) && typeof err.permission === "string") {
-    wire.details = { ...(wire.details ?? {}), permission: err.permission, ...(typeof err.resource === "string" ? { resource: err.resource } : {}) };
+  if (isRecord(err) && (err.code === "ERR_ACCESS_DENIED" || typeof err.permission === "string")) {
+    wire.details = { ...(wire.details ?? {}), ...permissionDetails(err) };
   }
   if (wire.details) {
     try {

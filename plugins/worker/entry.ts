@@ -7,17 +7,23 @@
  *
  * Stdout of the extension never reaches the CLI's stdout (console is routed to the host).
  */
-import type { MessagePort } from "node:worker_threads";
+import { MessagePort } from "node:worker_threads";
 import { describeBundle, serveInstance, type WorkerChannel } from "./dispatch.js";
 import type { DescribeResult, WorkerTask } from "./protocol.js";
 
 if (typeof process.setSourceMapsEnabled === "function") process.setSourceMapsEnabled(true);
 
+// Taken before any extension code runs in this thread: an extension that replaces
+// MessagePort's methods cannot intercept or rewrite what the dispatcher sends the host
+// (which validates every message anyway).
+const apply = Reflect.apply;
+const { postMessage, on, close } = MessagePort.prototype as unknown as Record<"postMessage" | "on" | "close", (...args: unknown[]) => unknown>;
+
 function portChannel(port: MessagePort): WorkerChannel {
   return {
-    post: (message) => port.postMessage(message),
-    onMessage: (handler) => port.on("message", handler),
-    close: () => port.close(),
+    post: (message) => void apply(postMessage, port, [message]),
+    onMessage: (handler) => void apply(on, port, ["message", handler]),
+    close: () => void apply(close, port, []),
   };
 }
 

@@ -23,7 +23,9 @@ test("sandboxed extensions run a method, and are refused secrets, foreign writes
     await writeSource(repo, "extensions/datastores/fs-store/mod.ts", FS_STORE);
     await writeSource(repo, "extensions/datastores/fs-store/_lib/body.ts", FS_STORE_LIB);
     await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
-    await appendFile(join(repo, ".swamp.yaml"), 'datastore:\n  type: "@test/fs-store"\nextensions:\n  isolation: sandbox\n');
+    // A sandboxed datastore is granted the directory its config names (or <repo>/.swamp).
+    const store = join(repo, "..", "fs-store");
+    await appendFile(join(repo, ".swamp.yaml"), `datastore:\n  type: "@test/fs-store"\n  config:\n    path: ${store}\nextensions:\n  isolation: sandbox\n`);
     const env = { HOME: home };
 
     const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo], { env })).stdout);
@@ -34,14 +36,14 @@ test("sandboxed extensions run a method, and are refused secrets, foreign writes
     const view = parseJson(run.stdout);
     const main = view.dataArtifacts.find((a: { name: string }) => a.name === "main");
     assert.deepEqual(JSON.parse(await readFile(join(main.path, "raw"), "utf8")), { message: "hello box", count: 1 });
-    assert.ok(main.path.startsWith(join(repo, ".fs-store")), "the sandboxed datastore wrote inside its own path");
+    assert.ok(main.path.startsWith(store), "the sandboxed datastore wrote inside its own path");
 
     const outside = join(repo, "..", "outside.txt");
     const attacks: Array<[string, string]> = [
-      ["read ~/.ssh/id_rsa", JSON.stringify({ misbehave: "read", target: join(home, ".ssh", "id_rsa") })],
-      ["read the vault key", JSON.stringify({ misbehave: "read", target: vaultKey })],
-      ["write outside", JSON.stringify({ misbehave: "write", target: outside })],
-      ["spawn a process", JSON.stringify({ misbehave: "spawn" })],
+      ["read ~/.ssh/id_rsa", JSON.stringify({ path: store, misbehave: "read", target: join(home, ".ssh", "id_rsa") })],
+      ["read the vault key", JSON.stringify({ path: store, misbehave: "read", target: vaultKey })],
+      ["write outside", JSON.stringify({ path: store, misbehave: "write", target: outside })],
+      ["spawn a process", JSON.stringify({ path: store, misbehave: "spawn" })],
     ];
     for (const [what, config] of attacks) {
       const r = await swamp(["datastore", "status", "--json", "--repo-dir", repo], { env: { ...env, SWAMP_DATASTORE: `@test/fs-store:${config}` } });

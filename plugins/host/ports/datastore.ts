@@ -13,9 +13,10 @@
  * the lock still names the dead holder (this process, or the dead sandbox process).
  */
 import { createHash } from "node:crypto";
+import * as z from "zod";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { ErrorCode, SwampError } from "../../../kernel/contract/errors.js";
 import type {
   DatastoreHealthResult,
@@ -31,9 +32,12 @@ import type {
 } from "../../../kernel/contract/ports/datastore.js";
 import { jsonSchemaParser } from "../../../kernel/models/types.js";
 import { atomicWriteFile } from "../../../kernel/runtime/atomic-write.js";
+import { hostDatastoreDirs } from "../../../kernel/runtime/datastore-config.js";
+import { pathAnchors, requireDatastorePath } from "../../../kernel/runtime/path-policy.js";
 import { isolationFor } from "../../isolation.js";
 import { bundleDir, type ManifestEntry } from "../../manifest.js";
 import type { ConfigurableDescriptor } from "../../worker/protocol.js";
+import { who, type ExtensionIdentity } from "../faults.js";
 import type { ExtensionHost, HostContext } from "../host.js";
 import type { Instance } from "../instance.js";
 import type { HostLimits } from "../limits.js";
@@ -42,23 +46,36 @@ import { runWithLock } from "../../../kernel/contract/lock-keys.js";
 
 const PROBE_DIR = "/__swamp_probe_repo__";
 
-interface SyncSummary {
-  handle: number;
-  repoDir: string;
-  cachePath: string;
-  capabilities: SyncCapabilities | null;
-  hasCapabilities: boolean;
-  has: { hydrateFile: boolean; previewPush: boolean };
-}
+/** What `createProvider` answers from the worker: untrusted, so checked before use. */
+const SyncSummarySchema = z.object({
+  handle: z.number().int(),
+  repoDir: z.string(),
+  cachePath: z.string(),
+  capabilities: z.record(z.string(), z.unknown()).nullable(),
+  hasCapabilities: z.boolean(),
+  has: z.object({ hydrateFile: z.boolean(), previewPush: z.boolean() }),
+});
 
-interface ProviderSummary {
-  datastorePath: string;
-  cachePath: string | null;
-  datastorePathProbe: string | null;
-  cachePathProbe: string | null;
-  probeDir: string;
-  has: { createSyncService: boolean; listLockKeys: boolean; resolveCachePath: boolean };
-  sync?: SyncSummary;
+const ProviderSummarySchema = z.object({
+  datastorePath: z.string().min(1),
+  cachePath: z.string().nullable(),
+  datastorePathProbe: z.string().nullable(),
+  cachePathProbe: z.string().nullable(),
+  probeDir: z.string(),
+  has: z.object({ createSyncService: z.boolean(), listLockKeys: z.boolean(), resolveCachePath: z.boolean() }),
+  sync: SyncSummarySchema.optional(),
+});
+
+type SyncSummary = Omit<z.infer<typeof SyncSummarySchema>, "capabilities"> & { capabilities: SyncCapabilities | null };
+type ProviderSummary = Omit<z.infer<typeof ProviderSummarySchema>, "sync"> & { sync?: SyncSummary };
+
+function providerSummary(id: ExtensionIdentity, value: unknown): ProviderSummary {
+  const parsed = ProviderSummarySchema.safeParse(value);
+  if (parsed.success) return parsed.data as ProviderSummary;
+  const issue = parsed.error.issues[0];
+  throw new SwampError(ErrorCode.extensionInvalid, `The ${who(id)} answered createProvider with a malformed summary (${issue?.path.join(".") || "value"}: ${issue?.message ?? "invalid"})`, {
+    details: { extension: id.type, source: id.source },
+  });
 }
 
 /** Strips the (uncloneable) signal from sync options; it travels as a cancel message instead. */
@@ -167,6 +184,16 @@ class SyncServiceProxy implements DatastoreSyncService {
   async markDirty(options?: DatastoreSyncOptions): Promise<void> {
     await this.run("markDirty", options, this.limits.callTimeoutMs);
   }
+}
+
+/** A sandboxed extension's own answer about a directory must be the host's decision. */
+function requireAgreement(id: ExtensionIdentity, what: string, answer: string, decided: string): void {
+  if (isAbsolute(answer) && resolve(answer) === resolve(decided)) return;
+  throw new SwampError(
+    ErrorCode.extensionPermissionDenied,
+    `The ${who(id)} resolved its ${what} to ${answer}, but swamp decided ${decided} (from the datastore config, or swamp's default); refusing to grant it access to ${answer}`,
+    { details: { extension: id.type, source: id.source, isolation: id.isolation, path: answer, expected: decided } },
+  );
 }
 
 function derive(dir: string, real: { repoDir: string; value: string | null }, probe: { template: string | null; probeDir: string }, what: string): string {
@@ -304,28 +331,37 @@ export async function datastoreProxy(host: ExtensionHost, ctx: HostContext, entr
       const cached = summaries.entries[key];
       let proc: ExtensionProcess;
       if (isolation === "sandbox") {
-        // Learn the paths with no write access, then start the real sandbox with write access
-        // to exactly those paths.
+        // The host decides the directories and checks them before any extension code runs;
+        // the extension learns its paths in a probe with no write access, and must agree.
+        const dirs = hostDatastoreDirs(config, ctx.repoDir, ctx.env, ctx.defaultCachePath);
+        const anchors = pathAnchors(ctx.repoDir, ctx.env);
+        requireDatastorePath(dirs.data, anchors, "extension", `The data directory of the sandboxed datastore ${descriptor.type}`);
         let summary = cached;
         if (!summary) {
           const probe = host.process(ctx, entry, descriptor.type, "sandbox", undefined, true);
           try {
-            summary = (await probe.root.call("createProvider", recipe, { label: "createProvider" })).value as ProviderSummary;
+            summary = providerSummary(probe.identity, (await probe.root.call("createProvider", recipe, { label: "createProvider" })).value);
           } finally {
             await probe.close();
           }
         }
-        const { datastoreWriteGrants } = await import("../sandbox.js");
-        const write = await datastoreWriteGrants(summary.datastorePath, ctx.repoDir, ctx.env, descriptor.type);
-        const cache = summary.cachePath ?? summary.sync?.cachePath ?? null;
-        if (cache) write.push(...(await datastoreWriteGrants(cache, ctx.repoDir, ctx.env, descriptor.type)));
-        proc = host.process(ctx, entry, descriptor.type, "sandbox", { read: write, write });
+        const identity = host.identity(ctx, entry, descriptor.type, "sandbox");
+        requireAgreement(identity, "datastore path", summary.datastorePath, dirs.data);
+        const grantDirs = [dirs.data];
+        if (summary.has.createSyncService) {
+          requireAgreement(identity, "cache path", summary.cachePath ?? summary.sync?.cachePath ?? ctx.defaultCachePath, dirs.cache);
+          requireDatastorePath(dirs.cache, anchors, "extension", `The cache directory of the sandboxed datastore ${descriptor.type}`);
+          grantDirs.push(dirs.cache);
+        }
+        const { datastoreGrants } = await import("../sandbox.js");
+        const granted = await datastoreGrants(grantDirs, ctx.repoDir);
+        proc = host.process(ctx, entry, descriptor.type, "sandbox", { read: granted, write: granted });
       } else {
         proc = host.process(ctx, entry, descriptor.type, "worker");
       }
       if (cached) return new DatastoreProviderProxy(proc, null, recipe, cached, ctx.repoDir);
       const r = await proc.root.call("createProvider", recipe, { label: "createProvider" });
-      const summary = r.value as ProviderSummary;
+      const summary = providerSummary(proc.identity, r.value);
       await saveSummary(ctx, key, summary, learned);
       return new DatastoreProviderProxy(proc, { instance: r.instance, handle: r.handle ?? -1 }, recipe, summary, ctx.repoDir);
     },

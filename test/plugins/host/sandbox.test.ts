@@ -18,6 +18,8 @@ let t: TempRepo;
 let home: string;
 let sshKey: string;
 let vaultKey: string;
+/** The sandboxed datastore's configured directory (outside the repo and home). */
+let store: string;
 
 before(async () => {
   t = await tempRepo({
@@ -27,6 +29,7 @@ before(async () => {
   });
   await setMarker(t.repo, "extensions:\n  isolation: sandbox\n");
   home = join(t.dir, "home");
+  store = join(t.dir, "fs-store");
   sshKey = join(home, ".ssh", "id_rsa");
   await mkdir(join(home, ".ssh"), { recursive: true });
   await writeFile(sshKey, "-----BEGIN FAKE KEY-----\n");
@@ -49,9 +52,9 @@ async function sandboxed() {
 
 test("a sandboxed datastore works inside its datastore path (lock files, heartbeat, verify)", async () => {
   const plugin = await sandboxed();
-  const provider = await plugin.createProvider({});
+  const provider = await plugin.createProvider({ path: store });
   const ds = provider.resolveDatastorePath(t.repo);
-  assert.equal(ds, join(t.repo, ".fs-store"));
+  assert.equal(ds, store);
   assert.equal((await provider.createVerifier().verify()).healthy, true);
   const lock = provider.createLock(ds, { lockKey: ".locks/models/x.lock" });
   await lock.acquire();
@@ -71,7 +74,7 @@ const REFUSED: Array<[string, Record<string, unknown>]> = [
 for (const [what, raw] of REFUSED) {
   test(`sandbox refuses ${what} with extension_permission_denied`, async () => {
     const target = raw.target === "__outside__" ? join(t.dir, "outside.txt") : raw.target === "__ssh__" ? sshKey : raw.target === "__vault__" ? vaultKey : undefined;
-    const config = { ...raw, ...(target ? { target } : {}) };
+    const config = { path: store, ...raw, ...(target ? { target } : {}) };
     const plugin = await sandboxed();
     const provider = await plugin.createProvider(config);
     await assert.rejects(provider.createVerifier().verify(), (err: { code?: string; message: string; details?: Record<string, unknown> }) => {
@@ -126,8 +129,19 @@ test("faults in a sandbox process are reported like worker faults", async () => 
   assert.deepEqual(rec.resources.get("main"), { message: "after crash", count: 1 });
 });
 
-test("a datastore path that would expose the repo or home is refused before the sandbox starts", async () => {
+test("a configured datastore path that would expose the repo or home is refused before the sandbox starts", async () => {
   const plugin = await sandboxed();
-  await assert.rejects(Promise.resolve(plugin.createProvider({ path: t.repo })), { code: "extension_permission_denied", message: /contains the repository/ });
-  await assert.rejects(Promise.resolve(plugin.createProvider({ path: home })), { code: "extension_permission_denied", message: /contains the home directory/ });
+  await assert.rejects(Promise.resolve(plugin.createProvider({ path: t.repo })), { code: "datastore_path_refused", message: /is the repository root/ });
+  await assert.rejects(Promise.resolve(plugin.createProvider({ path: home })), { code: "datastore_path_refused", message: /is the home directory/ });
+  await assert.rejects(Promise.resolve(plugin.createProvider({ path: join(home, "data") })), { code: "datastore_path_refused", message: /inside the home directory outside swamp's own folders/ });
+});
+
+test("a sandboxed datastore whose own answer differs from the host's decision is refused", async () => {
+  const plugin = await sandboxed();
+  // No configured path: the host decides <repo>/.swamp; the fixture answers <repo>/.fs-store.
+  await assert.rejects(Promise.resolve(plugin.createProvider({})), (err: { code?: string; message: string }) => {
+    assert.equal(err.code, "extension_permission_denied");
+    assert.match(err.message, new RegExp(`resolved its datastore path to ${join(t.repo, ".fs-store")}, but swamp decided ${join(t.repo, ".swamp")}`));
+    return true;
+  });
 });

@@ -5,6 +5,7 @@ import { ErrorCode, SwampError, UsageError } from "../../../../kernel/contract/e
 import * as setup from "../../../../kernel/runtime/datastore-setup.js";
 import { collapseHome, expandPath } from "../../../../kernel/runtime/env-path.js";
 import { readMarker, writeMarker } from "../../../../kernel/runtime/marker.js";
+import { pathAnchors, requireDatastorePath } from "../../../../kernel/runtime/path-policy.js";
 import { DEFAULT_DATASTORE_SUBDIRS, effectiveDirectories } from "../../../../kernel/runtime/paths.js";
 import { SwampCommand } from "../../../base.js";
 
@@ -33,6 +34,7 @@ export default class DatastoreSetupFilesystemCommand extends SwampCommand {
     }
     const directories = effectiveDirectories(requested);
     const kernel = await this.kernel();
+    requireDatastorePath(target, pathAnchors(kernel.repoDir, process.env), "user", "The datastore path");
 
     const sourceBase = kernel.paths.datastoreBase;
     // Everything, including creating the target, happens under the global lock: a setup that

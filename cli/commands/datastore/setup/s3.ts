@@ -5,6 +5,7 @@ import { copyFile, lstat, mkdir, readdir, readlink, rename, rm, unlink, writeFil
 import { join, resolve } from "node:path";
 import { ErrorCode, errorMessage, SwampError, UsageError } from "../../../../kernel/contract/errors.js";
 import { swampHome } from "../../../../kernel/runtime/datastore-config.js";
+import { pathAnchors, requireDatastorePath } from "../../../../kernel/runtime/path-policy.js";
 import { readMarker, writeMarker } from "../../../../kernel/runtime/marker.js";
 import { DatastoreSync, parseSyncTimeoutFlag, syncTimeoutMs, SyncingLockManager } from "../../../../kernel/runtime/sync.js";
 import { SwampCommand } from "../../../base.js";
@@ -125,6 +126,7 @@ export default class DatastoreSetupS3Command extends SwampCommand {
 
     const marker = await readMarker(kernel.repoDir);
     const cachePath = provider.resolveCachePath?.(kernel.repoDir) ?? resolve(swampHome(process.env), "repos", marker.repoId ?? "unknown");
+    requireDatastorePath(cachePath, pathAnchors(kernel.repoDir, process.env), "user", "The datastore cache path");
     const service = provider.createSyncService?.(kernel.repoDir, cachePath);
     if (!service) throw new SwampError(ErrorCode.internal, "the S3 provider has no sync service");
     const label = `s3://${config.bucket}${config.prefix ? `/${config.prefix}` : ""}`;

@@ -82,9 +82,9 @@ export class DefinitionRepository {
     return found;
   }
 
-  /** Names already taken anywhere (models/ and auto-definitions/), for uniqueness checks. */
-  async nameTaken(name: string): Promise<boolean> {
-    return (await this.rebuildIndex()).some((e) => e.name === name);
+  /** True when a model (other than `exceptId`) holds the name, in models/ or auto-definitions/. */
+  async nameTaken(name: string, exceptId?: string): Promise<boolean> {
+    return (await this.rebuildIndex()).some((e) => e.name === name && e.id !== exceptId);
   }
 
   /** Writes `models/{type}/{id}.yaml` (or the auto-definitions twin) and drops any older file of this id. */

@@ -101,3 +101,36 @@ test("two processes creating the same model name at once: exactly one wins", asy
     assert.equal(search.results.length, 1);
   });
 });
+
+test("model edit cannot rename a model onto a name another model holds", async () => {
+  await withRepo(async (repo) => {
+    const cli = (args: string[], input?: string) => swamp([...args, "--json", "--repo-dir", repo], input === undefined ? {} : { input });
+    assert.equal((await cli(["model", "create", "command/shell", "first"])).code, 0);
+    const second = parseJson((await cli(["model", "create", "command/shell", "second"])).stdout);
+    const yaml = await readFile(join(repo, second.path), "utf8");
+
+    const before = await snapshotTree(repo);
+    const taken = await cli(["model", "edit", "second"], yaml.replace("name: second", "name: first"));
+    assert.equal(taken.code, 1, taken.stdout);
+    assert.equal(parseJson(taken.stderr).error.code, "already_exists");
+    assert.match(parseJson(taken.stderr).error.message, /Model already exists: first/);
+    assert.deepEqual(await snapshotTree(repo), before, "a refused rename changes nothing");
+    for (const name of ["first", "second"]) assert.equal((await cli(["model", "get", name])).code, 0, `${name} still resolves`);
+
+    // A free name is fine, and the old name is free afterwards; an invalid new name is refused.
+    const renamed = await cli(["model", "edit", "second"], yaml.replace("name: second", "name: third"));
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.equal(parseJson((await cli(["model", "get", "third"])).stdout).id, second.id);
+    assert.equal((await cli(["model", "create", "command/shell", "second"])).code, 0);
+    const invalid = await cli(["model", "edit", "third"], yaml.replace("name: second", "name: Not_Valid!"));
+    assert.equal(parseJson(invalid.stderr).error.code, "validation_failed");
+
+    // Create and a rename racing for one name: one wins.
+    const raced = await Promise.all([
+      cli(["model", "edit", "third"], yaml.replace("name: second", "name: contested")),
+      cli(["model", "create", "command/shell", "contested"]),
+    ]);
+    assert.equal(raced.filter((r) => r.code === 0).length, 1, raced.map((r) => r.stderr).join("\n"));
+    assert.equal(parseJson((await cli(["model", "search", "contested"])).stdout).results.length, 1);
+  });
+});

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
-import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
 import { loadModelType } from "../../../kernel/models/types.js";
 import { validateGlobalArguments, validateMethodArguments } from "../../../kernel/models/arguments.js";
 import { SwampCommand } from "../../base.js";
@@ -67,7 +67,7 @@ export default class ModelEditCommand extends SwampCommand {
     for (const [method, body] of Object.entries(edited.methods)) validateMethodArguments(plugin, method, body.arguments ?? {}, { partial: true });
     const changed = contentChanged(stored.definition, edited);
     const next = { ...edited, version: changed ? stored.definition.version + 1 : stored.definition.version };
-    const path = await repo.save(next, { auto: stored.auto, previousPath: stored.path });
+    const path = await saveWithUniqueName(kernel, repo, next, { auto: stored.auto, previousPath: stored.path, previousName: stored.definition.name });
     const out = { path: displayPath(kernel, path), ...(editor ? { editor } : {}), status: changed ? "updated" : "unchanged", name: next.name, type: next.type, version: next.version, editType: "definition" };
     this.emit(out, () => (changed ? `Updated ${next.name} (${next.type}) to version ${next.version}` : `No changes to ${next.name}`));
   }

@@ -11,6 +11,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { parse, stringify } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
+import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { normalizeModelType } from "../data/names.js";
@@ -89,7 +90,7 @@ export class DefinitionRepository {
     const broken = await this.brokenFileFor(ref);
     if (broken) throw new SwampError(ErrorCode.definitionInvalid, broken.error, { details: { model: ref, file: broken.path } });
     const others = this.broken.length ? ` (${this.broken.length} definition file(s) could not be loaded: run 'swamp model validate')` : "";
-    throw new SwampError(ErrorCode.modelNotFound, `Model not found: ${ref}${others}`, { details: { model: ref } });
+    throw new SwampError(ErrorCode.modelNotFound, `Model not found: ${shortName(ref)}${others}`, { details: { model: shortName(ref) } });
   }
 
   /** The broken file named after `ref`, or whose top-level `name:` / `id:` line says `ref`. */

@@ -22,6 +22,8 @@ import { hostname, userInfo } from "node:os";
 import { LockTimeoutError, SwampError } from "../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../kernel/contract/ports/datastore.js";
 import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../kernel/contract/lock-keys.js";
+import { secretKeyProblem } from "../kernel/contract/ports/vault.js";
+import { shortName } from "../kernel/contract/untrusted.js";
 
 // ---------------------------------------------------------------------------------------------
 // locks
@@ -210,20 +212,11 @@ export const SECRET_NOT_FOUND_CODE = "vault_secret_not_found";
 /** The code of the error thrown for a key that breaks the key rules. */
 export const INVALID_SECRET_KEY_CODE = "vault_invalid_key";
 
-/** Why `key` cannot name a secret, or null when it can. */
-export function secretKeyProblem(key: unknown): string | null {
-  if (typeof key !== "string" || key.length === 0) return "a secret key must be a non-empty string";
-  if (key.includes("\0")) return "a secret key must not contain NUL";
-  if (key.includes("/") || key.includes("\\")) return "a secret key must not contain '/' or '\\'";
-  if (key.includes("..")) return "a secret key must not contain '..'";
-  return null;
-}
-
 /** Throws (code `vault_invalid_key`) when `key` cannot name a secret. */
 export function assertSecretKey(vaultName: string, key: unknown): asserts key is string {
   const problem = secretKeyProblem(key);
   if (problem) {
-    throw new SwampError(INVALID_SECRET_KEY_CODE, `Invalid secret key ${JSON.stringify(key)} for vault '${vaultName}': ${problem}`, {
+    throw new SwampError(INVALID_SECRET_KEY_CODE, `Invalid secret key ${JSON.stringify(shortName(String(key)))} for vault '${vaultName}': ${problem}`, {
       details: { vault: vaultName },
     });
   }

@@ -14,7 +14,8 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
-import type { VaultPlugin, VaultProvider, VaultProviderContext } from "../../kernel/contract/ports/vault.js";
+import { secretKeyProblem, type VaultPlugin, type VaultProvider, type VaultProviderContext } from "../../kernel/contract/ports/vault.js";
+import { shortName } from "../../kernel/contract/untrusted.js";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { decryptSecret, DecryptError, encryptSecret } from "./crypto.js";
 import { KeyErrorCode, loadKeyMaterial, resolveFrom, type KeySource } from "./key-material.js";
@@ -38,14 +39,7 @@ export const LocalEncryptionConfigSchema = z.object({
 });
 export type LocalEncryptionConfig = z.infer<typeof LocalEncryptionConfigSchema>;
 
-/** Why `key` cannot name a secret, or null. */
-export function secretKeyProblem(key: string): string | null {
-  if (typeof key !== "string" || key.length === 0) return "a secret key must be a non-empty string";
-  if (key.includes("\0")) return "a secret key must not contain NUL";
-  if (key.includes("/") || key.includes("\\")) return "a secret key must not contain '/' or '\\'";
-  if (key.includes("..")) return "a secret key must not contain '..'";
-  return null;
-}
+export { secretKeyProblem };
 
 /** `<base>/.swamp/secrets/local_encryption/<vault>` */
 export function vaultDirectory(base: string, vaultName: string): string {
@@ -95,7 +89,7 @@ export class LocalEncryptionProvider implements VaultProvider {
 
   private checkKey(key: string): string {
     const problem = secretKeyProblem(key);
-    if (problem) throw new SwampError(LocalVaultErrorCode.invalidKey, `Invalid secret key ${JSON.stringify(key)} for vault '${this.vaultName}': ${problem}`);
+    if (problem) throw new SwampError(LocalVaultErrorCode.invalidKey, `Invalid secret key ${JSON.stringify(shortName(key))} for vault '${this.vaultName}': ${problem}`);
     return join(this.directory, `${key}${SUFFIX}`);
   }
 
@@ -160,7 +154,8 @@ export class LocalEncryptionProvider implements VaultProvider {
       throw err;
     }
     return names
-      .filter((n) => n.endsWith(SUFFIX) && n.length > SUFFIX.length && !n.startsWith("."))
+      // Temp files end in .tmp and the key file has no suffix: every *.enc is a secret, dot-named too.
+      .filter((n) => n.endsWith(SUFFIX) && n.length > SUFFIX.length)
       .map((n) => n.slice(0, -SUFFIX.length))
       .sort();
   }

@@ -7,7 +7,7 @@ import { SwampError, ErrorCode } from "../contract/errors.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { argumentKeys, unknownMethod, validateGlobalArguments } from "./arguments.js";
 import { newDefinition, newNameProblem } from "./definition.js";
-import { definitionRepository } from "./service.js";
+import { definitionRepository, withNameLock } from "./service.js";
 import { loadModelType } from "./types.js";
 
 export interface DirectRun {
@@ -47,8 +47,7 @@ export async function prepareDirectRun(kernel: Kernel, type: string, method: str
   const checkedGlobals = validateGlobalArguments(plugin, globals, { partial: true });
 
   const repo = definitionRepository(kernel);
-  const lock = kernel.locks.lock(`.locks/names/${encodeURIComponent(name)}.lock`);
-  return lock.withLock(async () => {
+  return withNameLock(kernel, name, async () => {
     const existing = await repo.find(name);
     if (existing) {
       if (existing.definition.type !== plugin.type) {

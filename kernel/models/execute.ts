@@ -266,7 +266,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   // Everything validated: keep the evaluated definition (it holds no secrets: phase 2 ran on a copy).
   const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
   await kernel.markDirty?.(evaluatedPath);
-  await atomicWriteFile(evaluatedPath, redactor.redact(stringify(hideSentinels(evaluated), { lineWidth: 0 })), { durable: false });
+  await atomicWriteFile(evaluatedPath, stringify(redactor.redactValue(hideSentinels(evaluated)), { lineWidth: 0 }), { durable: false });
 
   // Output record and the run's log file.
   const outputs = outputRepository(kernel);
@@ -404,7 +404,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
           ...(s.contentType ? { contentType: s.contentType } : {}),
         })),
       },
-      (text) => redactor.redact(text),
+      redactor,
     );
     for (const r of reportRuns) view.reports[r.name] = r;
   }

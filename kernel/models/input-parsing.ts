@@ -4,9 +4,9 @@
  * identifiers like `@acme/vpc`, and `\@` for a literal `@`). A single value starting with `{`
  * is a whole JSON object. Everything else stays a string; schemas coerce later.
  */
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { SwampError } from "../contract/errors.js";
+import { ErrorCode, errorCode, SwampError } from "../contract/errors.js";
+import { readInputFileSync } from "../runtime/user-input.js";
 
 const SCOPED_IDENTIFIER = /^@[A-Za-z][\w-]*\/[A-Za-z0-9][\w/-]*$/;
 
@@ -32,8 +32,9 @@ function readValue(key: string, raw: string): unknown {
   if (raw.startsWith("@") && !SCOPED_IDENTIFIER.test(raw)) {
     const file = raw.slice(1).replace(/^~(?=\/)/, homedir());
     try {
-      return readFileSync(file, "utf8");
-    } catch {
+      return readInputFileSync(file, `Input file for "${key}" (${file})`);
+    } catch (err) {
+      if (errorCode(err) === ErrorCode.inputTooLarge) throw err;
       throw invalid(
         `Input file not found for key "${key}": ${file}. Values starting with @ are read as file paths; use \\@ for a literal @ or :json suffix to bypass`,
       );

@@ -6,6 +6,7 @@
 import type { ReportContext, ReportOutput, ReportPlugin } from "../contract/ports/report.js";
 import type { DataRepository } from "../data/repository.js";
 import type { PluginRegistry } from "../runtime/registry.js";
+import type { Redactor } from "../runtime/redact.js";
 import type { Definition } from "./definition.js";
 
 export const METHOD_SUMMARY = "@swamp/method-summary";
@@ -95,7 +96,7 @@ export async function runReports(
   owner: ReportOwner,
   selected: SelectedReport[],
   context: ReportContext,
-  redact: (text: string) => string,
+  redactor: Pick<Redactor, "redact" | "redactValue">,
 ): Promise<ReportRun[]> {
   const runs: ReportRun[] = [];
   for (const s of selected) {
@@ -120,8 +121,9 @@ export async function runReports(
       runs.push({ name: s.name, scope: s.plugin.scope, success });
       continue;
     }
-    const markdown = redact(output.markdown);
-    const json = JSON.parse(redact(JSON.stringify(output.json))) as Record<string, unknown>;
+    // Markdown is text for people; the JSON is data, so only its string values are redacted.
+    const markdown = redactor.redact(output.markdown);
+    const json = redactor.redactValue(output.json);
     const base = `report-${sanitizeReportName(s.name)}`;
     const common = {
       modelType: owner.modelType,

@@ -8,9 +8,10 @@
  * the file itself. A miss or a stale entry rebuilds the index with one walk of both roots.
  */
 import { readdir, readFile, rm } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { parse, stringify } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
+import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { normalizeModelType } from "../data/names.js";
@@ -47,6 +48,8 @@ export interface DefinitionRepositoryOptions {
 
 export class DefinitionRepository {
   private index: IndexEntry[] | null = null;
+  /** Files that failed to load during the last walk. */
+  private broken: BrokenDefinition[] = [];
 
   constructor(private readonly opts: DefinitionRepositoryOptions) {}
 
@@ -61,6 +64,7 @@ export class DefinitionRepository {
         try {
           definitions.push({ definition: await this.load(path, root), path, auto });
         } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while we walked
           broken.push({ path, error: (err as Error).message });
         }
       }
@@ -76,15 +80,33 @@ export class DefinitionRepository {
     return (await this.findIn(await this.rebuildIndex(), ref)) ?? null;
   }
 
+  /**
+   * Like `find`, but a miss is an error: `definition_invalid` (with the file and the reason)
+   * when a file that fails to load looks like the one asked for, else `model_not_found`.
+   */
   async require(ref: string): Promise<StoredDefinition> {
     const found = await this.find(ref);
-    if (!found) throw new SwampError("model_not_found", `Model not found: ${ref}`, { details: { model: ref } });
-    return found;
+    if (found) return found;
+    const broken = await this.brokenFileFor(ref);
+    if (broken) throw new SwampError(ErrorCode.definitionInvalid, broken.error, { details: { model: ref, file: broken.path } });
+    const others = this.broken.length ? ` (${this.broken.length} definition file(s) could not be loaded: run 'swamp model validate')` : "";
+    throw new SwampError(ErrorCode.modelNotFound, `Model not found: ${shortName(ref)}${others}`, { details: { model: shortName(ref) } });
   }
 
-  /** Names already taken anywhere (models/ and auto-definitions/), for uniqueness checks. */
-  async nameTaken(name: string): Promise<boolean> {
-    return (await this.rebuildIndex()).some((e) => e.name === name);
+  /** The broken file named after `ref`, or whose top-level `name:` / `id:` line says `ref`. */
+  private async brokenFileFor(ref: string): Promise<BrokenDefinition | undefined> {
+    const wanted = ref.toLowerCase();
+    for (const b of this.broken) {
+      if (basename(b.path).replace(/\.ya?ml$/, "").toLowerCase() === wanted) return b;
+      const text = await readFile(b.path, "utf8").catch(() => "");
+      for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) if (m[1]!.toLowerCase() === wanted) return b;
+    }
+    return undefined;
+  }
+
+  /** True when a model (other than `exceptId`) holds the name, in models/ or auto-definitions/. */
+  async nameTaken(name: string, exceptId?: string): Promise<boolean> {
+    return (await this.rebuildIndex()).some((e) => e.name === name && e.id !== exceptId);
   }
 
   /** Writes `models/{type}/{id}.yaml` (or the auto-definitions twin) and drops any older file of this id. */
@@ -110,23 +132,45 @@ export class DefinitionRepository {
     await this.updateIndex((entries) => entries.filter((e) => e.id !== stored.definition.id));
   }
 
+  /** Path for messages: relative to the repo for files under models/. */
+  private shown(path: string): string {
+    const rel = relative(dirname(this.opts.modelsDir), path);
+    return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
+  }
+
+  /**
+   * Reads and checks one file. A file that cannot be parsed or fails the schema is
+   * `definition_invalid`, naming the file and the reason (line and column for YAML); a file
+   * that cannot be read keeps its system error code (ENOENT: gone).
+   */
   private async load(path: string, root: string): Promise<Definition> {
-    let data: unknown;
+    let text: string;
     try {
-      data = parse(await readFile(path, "utf8"));
+      text = await readFile(path, "utf8");
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code && e.code !== "ENOENT") {
-        throw new SwampError(ErrorCode.internal, `Failed to read definition file ${path}: ${e.message}. If the open-file limit was reached, raise it with 'ulimit -n'.`);
-      }
-      throw new SwampError(ErrorCode.validation, `${path}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+      if (e.code === "ENOENT") throw e;
+      const hint = e.code === "EMFILE" || e.code === "ENFILE" ? " The open-file limit was reached: raise it with 'ulimit -n'." : "";
+      throw new SwampError(ErrorCode.internal, `Cannot read definition file ${this.shown(path)}: ${e.message}.${hint}`, { details: { file: path } });
+    }
+    let data: unknown;
+    try {
+      data = parse(text);
+    } catch (err) {
+      // The yaml parser's first line is the reason with its position; the rest is a code frame.
+      const reason = (err as Error).message.split("\n")[0]!.replace(/:\s*$/, "");
+      throw new SwampError(ErrorCode.definitionInvalid, `${this.shown(path)}: invalid YAML: ${reason}`, { details: { file: path } });
     }
     if (data && typeof data === "object" && !Array.isArray(data)) {
       const record = data as Record<string, unknown>;
       if (record.type === undefined) record.type = relative(root, dirname(path)).split(/[\\/]/).join("/");
     }
-    const definition = parseDefinition(data, path);
-    return { ...definition, type: normalizeModelType(definition.type ?? "") };
+    try {
+      const definition = parseDefinition(data, this.shown(path));
+      return { ...definition, type: normalizeModelType(definition.type ?? "") };
+    } catch (err) {
+      throw new SwampError(ErrorCode.definitionInvalid, (err as Error).message, { details: { file: path } });
+    }
   }
 
   private async findIn(entries: IndexEntry[], ref: string): Promise<StoredDefinition | null | undefined> {
@@ -163,7 +207,8 @@ export class DefinitionRepository {
   }
 
   private async rebuildIndex(): Promise<IndexEntry[]> {
-    const { definitions } = await this.list({ includeAuto: true });
+    const { definitions, broken } = await this.list({ includeAuto: true });
+    this.broken = broken;
     const entries = definitions.map((d) => ({
       id: d.definition.id,
       name: d.definition.name,

@@ -2,10 +2,12 @@
  * The models side of a kernel: where definitions live for this repo.
  */
 import { join, resolve } from "node:path";
+import { ErrorCode, SwampError } from "../contract/errors.js";
 import { DataRepository } from "../data/repository.js";
 import type { DefinitionLookup } from "../expressions/context.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { assertHeld } from "../runtime/locks.js";
+import { newNameProblem, type Definition } from "./definition.js";
 import { OutputRepository } from "./outputs.js";
 import { DefinitionRepository } from "./repository.js";
 
@@ -15,6 +17,37 @@ export function definitionRepository(kernel: Kernel): DefinitionRepository {
     autoDir: kernel.paths.resolve("auto-definitions"),
     indexPath: kernel.paths.local("definitions-index.json"),
     ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}),
+  });
+}
+
+/**
+ * Runs `fn` holding the lock of one model name: everything that gives a model a name (create,
+ * edit, a direct type run creating its definition) takes it, so two never claim one name.
+ */
+export function withNameLock<T>(kernel: Kernel, name: string, fn: () => Promise<T>): Promise<T> {
+  return kernel.locks.lock(`.locks/names/${encodeURIComponent(name)}.lock`).withLock(fn);
+}
+
+/**
+ * Saves a definition whose name must be unique (`model create`, `model edit`): under the name's
+ * lock, refuses with `already_exists` when a model with another id holds the name. A name that
+ * changes (or a new model) must also follow the rules for new names.
+ */
+export async function saveWithUniqueName(
+  kernel: Kernel,
+  repo: DefinitionRepository,
+  definition: Definition,
+  options: { auto?: boolean; previousPath?: string; previousName?: string } = {},
+): Promise<string> {
+  if (definition.name !== options.previousName) {
+    const problem = newNameProblem(definition.name);
+    if (problem) throw new SwampError(ErrorCode.validation, problem, { details: { name: definition.name } });
+  }
+  return withNameLock(kernel, definition.name, async () => {
+    if (await repo.nameTaken(definition.name, definition.id)) {
+      throw new SwampError("already_exists", `Model already exists: ${definition.name}`, { details: { name: definition.name } });
+    }
+    return repo.save(definition, options);
   });
 }
 

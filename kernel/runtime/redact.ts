@@ -1,11 +1,19 @@
 /**
- * The one redaction layer: every sink (terminal, log files, data, reports, --json) passes text
- * through a Redactor holding the run's live secret values, and each occurrence becomes `***`.
- * Values are matched longest first, also in their JSON-escaped form; values shorter than 3
- * characters are not registered (they would shred ordinary text). A multi-line value also
- * registers each of its lines of 4 characters or more: output is redacted line by line (a
- * command printing a PEM key shows it one line at a time), so the whole value never appears
- * in one piece.
+ * The one redaction layer: every sink (terminal, log files, data, reports, --json) goes through
+ * a Redactor holding the run's live secret values, and each occurrence becomes `***`.
+ *
+ * Two ways in, never mixed:
+ * - `redact(text)` for text meant to be read (log lines, terminal output, messages, markdown).
+ * - `redactValue(value)` for structured values (resources, report JSON, argument maps, the
+ *   evaluated definition): it rewrites string *values* only, before the value is serialized.
+ *   Keys, numbers and the serialization itself are never touched, so a secret equal to `stdout`
+ *   or `","` cannot rename a key or break the JSON.
+ *
+ * Values are matched longest first, also in their JSON-escaped form (a log line may quote
+ * JSON); values shorter than 3 characters are not registered (they would shred ordinary
+ * text). A multi-line value also registers each of its lines of 4 characters or more: output
+ * is redacted line by line (a command printing a PEM key shows it one line at a time), so the
+ * whole value never appears in one piece.
  */
 export const REDACTED = "***";
 
@@ -40,16 +48,22 @@ export class Redactor {
     return text.replace(this.pattern, REDACTED);
   }
 
-  /** Redacts every string inside a JSON-like value (returns a copy). */
-  redactValue<T>(value: T): T {
+  /**
+   * A copy of a JSON-like value with every string value redacted; keys are kept as they are.
+   * `keep` leaves chosen strings alone (e.g. vault references, which name a key, not a value).
+   */
+  redactValue<T>(value: T, keep?: (text: string) => boolean): T {
     if (this.secrets.size === 0) return value;
-    if (typeof value === "string") return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
-    if (value && typeof value === "object" && !(value instanceof Uint8Array)) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.redactValue(v);
-      return out as T;
-    }
-    return value;
+    const walk = (node: unknown): unknown => {
+      if (typeof node === "string") return keep?.(node) ? node : this.redact(node);
+      if (Array.isArray(node)) return node.map(walk);
+      if (node && typeof node === "object" && !(node instanceof Uint8Array)) {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+        return out;
+      }
+      return node;
+    };
+    return walk(value) as T;
   }
 }

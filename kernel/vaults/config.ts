@@ -18,6 +18,7 @@ import { join, relative } from "node:path";
 import { parse, stringify } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { VAULT_NAME_PATTERN, VaultConfigSchema, type VaultConfig } from "../contract/ports/vault.js";
+import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile, isTempFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { VaultErrorCode } from "./errors.js";
@@ -44,7 +45,7 @@ export interface BrokenVaultFile {
 
 export function vaultNameProblem(name: string): string | null {
   if (!VAULT_NAME_PATTERN.test(name)) {
-    return `Invalid vault name: "${name}". Use lowercase letters, digits and "-", starting with a letter`;
+    return `Invalid vault name: "${shortName(name)}". Use lowercase letters, digits and "-", starting with a letter`;
   }
   return null;
 }
@@ -84,7 +85,7 @@ export class VaultConfigRepository {
   /** Writes a new vault config (name checked and unique). */
   async create(input: { name: string; type: string; config: Record<string, unknown>; auditReads?: boolean }): Promise<StoredVault> {
     const problem = vaultNameProblem(input.name);
-    if (problem) throw new SwampError(VaultErrorCode.invalidName, problem, { details: { name: input.name } });
+    if (problem) throw new SwampError(VaultErrorCode.invalidName, problem, { details: { name: shortName(input.name) } });
     this.loaded = null;
     if (await this.find(input.name)) {
       throw new SwampError(ErrorCode.alreadyExists, `Vault already exists: ${input.name}`, { details: { name: input.name } });

@@ -3,6 +3,8 @@
  * messages spanning lines are flattened with " — ").
  */
 import { SwampError } from "../contract/errors.js";
+import { secretKeyProblem } from "../contract/ports/vault.js";
+import { shortName } from "../contract/untrusted.js";
 
 export const VaultErrorCode = {
   vaultNotFound: "vault_not_found",
@@ -15,6 +17,7 @@ export const VaultErrorCode = {
   decryptFailed: "vault_decrypt_failed",
   noVault: "vault_not_configured",
   reservedVault: "vault_reserved",
+  invalidKey: "vault_invalid_key",
 } as const;
 
 /** One line: newlines (and the blank lines around them) become " — ". */
@@ -26,7 +29,18 @@ export function flattenMessage(message: string): string {
     .join(" — ");
 }
 
-export function vaultNotFound(name: string, available: readonly string[]): SwampError {
+/** Throws `vault_invalid_key` when `key` breaks the key rules every vault shares (length included). */
+export function assertSecretKeyValid(vault: string, key: string): void {
+  const problem = secretKeyProblem(key);
+  if (problem) {
+    throw new SwampError(VaultErrorCode.invalidKey, `Invalid secret key ${JSON.stringify(shortName(key))} for vault '${shortName(vault)}': ${problem}`, {
+      details: { vault: shortName(vault), key: shortName(key) },
+    });
+  }
+}
+
+export function vaultNotFound(given: string, available: readonly string[]): SwampError {
+  const name = shortName(given);
   const message =
     available.length === 0
       ? `Vault '${name}' not found. No vaults are configured. Note: vaults are NOT configured in .swamp.yaml. Create a vault using: swamp vault create <type> ${name}`

@@ -136,20 +136,9 @@ export class VaultReferenceDataAccess implements DataAccess {
 }
 
 /**
- * The redactor over a JSON-like value (keys included), except strings that are vault
+ * The redactor over a JSON-like value's string values, except strings that are vault
  * references: a short secret that happens to occur in a vault key must not break the reference.
  */
 export function redactExceptReferences<T>(redactor: Redactor, value: T): T {
-  if (redactor.size === 0) return value;
-  const walk = (node: unknown): unknown => {
-    if (typeof node === "string") return isVaultReference(node) ? node : redactor.redact(node);
-    if (Array.isArray(node)) return node.map(walk);
-    if (node && typeof node === "object" && !(node instanceof Uint8Array)) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[redactor.redact(k)] = walk(v);
-      return out;
-    }
-    return node;
-  };
-  return walk(value) as T;
+  return redactor.redactValue(value, isVaultReference);
 }

@@ -19,7 +19,8 @@ import type { Kernel } from "../runtime/kernel.js";
 import type { PluginRegistry } from "../runtime/registry.js";
 import { VaultAuditLog, type VaultAuditAction } from "./audit.js";
 import { VaultConfigRepository, type StoredVault } from "./config.js";
-import { flattenMessage, VaultErrorCode, vaultNotFound } from "./errors.js";
+import { shortName } from "../contract/untrusted.js";
+import { assertSecretKeyValid, flattenMessage, VaultErrorCode, vaultNotFound } from "./errors.js";
 
 export interface VaultServiceOptions {
   repoDir: string;
@@ -128,6 +129,7 @@ export class VaultService implements VaultStore {
   }
 
   async get(vault: string, key: string, caller = "unknown"): Promise<string> {
+    assertSecretKeyValid(vault, key);
     const open = await this.vault(vault);
     const value = await this.call(open, "get", key, () => open.provider.get(key));
     if (open.stored.config.auditReads) await this.record(open, "get", key, caller);
@@ -135,6 +137,7 @@ export class VaultService implements VaultStore {
   }
 
   async put(vault: string, key: string, value: string, caller = "unknown", options?: VaultPutOptions): Promise<void> {
+    assertSecretKeyValid(vault, key);
     const open = await this.vault(vault);
     await this.call(open, "put", key, () => open.provider.put(key, value, options));
     await this.record(open, "put", key, caller);
@@ -151,6 +154,7 @@ export class VaultService implements VaultStore {
   }
 
   async delete(vault: string, key: string, caller = "unknown"): Promise<void> {
+    assertSecretKeyValid(vault, key);
     const open = await this.vault(vault);
     const remove = open.provider.delete;
     if (typeof remove !== "function") {
@@ -173,8 +177,8 @@ export class VaultService implements VaultStore {
       }
       throw new SwampError(
         code ?? "vault_operation_failed",
-        `Vault '${open.stored.config.name}' (type: ${open.stored.config.type}) failed to ${op}${key ? ` '${key}'` : ""}: ${message}`,
-        { details: { vault: open.stored.config.name, ...(key ? { key } : {}) } },
+        `Vault '${open.stored.config.name}' (type: ${open.stored.config.type}) failed to ${op}${key ? ` '${shortName(key)}'` : ""}: ${message}`,
+        { details: { vault: open.stored.config.name, ...(key ? { key: shortName(key) } : {}) } },
       );
     }
   }

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
@@ -99,5 +99,72 @@ test("two processes creating the same model name at once: exactly one wins", asy
     for (const r of attempts.filter((a) => a.code !== 0)) assert.equal(parseJson(r.stderr).error.code, "already_exists");
     const search = parseJson((await swamp(["model", "search", "contested", "--json", "--repo-dir", repo])).stdout);
     assert.equal(search.results.length, 1);
+  });
+});
+
+test("model edit cannot rename a model onto a name another model holds", async () => {
+  await withRepo(async (repo) => {
+    const cli = (args: string[], input?: string) => swamp([...args, "--json", "--repo-dir", repo], input === undefined ? {} : { input });
+    assert.equal((await cli(["model", "create", "command/shell", "first"])).code, 0);
+    const second = parseJson((await cli(["model", "create", "command/shell", "second"])).stdout);
+    const yaml = await readFile(join(repo, second.path), "utf8");
+
+    const before = await snapshotTree(repo);
+    const taken = await cli(["model", "edit", "second"], yaml.replace("name: second", "name: first"));
+    assert.equal(taken.code, 1, taken.stdout);
+    assert.equal(parseJson(taken.stderr).error.code, "already_exists");
+    assert.match(parseJson(taken.stderr).error.message, /Model already exists: first/);
+    assert.deepEqual(await snapshotTree(repo), before, "a refused rename changes nothing");
+    for (const name of ["first", "second"]) assert.equal((await cli(["model", "get", name])).code, 0, `${name} still resolves`);
+
+    // A free name is fine, and the old name is free afterwards; an invalid new name is refused.
+    const renamed = await cli(["model", "edit", "second"], yaml.replace("name: second", "name: third"));
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.equal(parseJson((await cli(["model", "get", "third"])).stdout).id, second.id);
+    assert.equal((await cli(["model", "create", "command/shell", "second"])).code, 0);
+    const invalid = await cli(["model", "edit", "third"], yaml.replace("name: second", "name: Not_Valid!"));
+    assert.equal(parseJson(invalid.stderr).error.code, "validation_failed");
+
+    // Create and a rename racing for one name: one wins.
+    const raced = await Promise.all([
+      cli(["model", "edit", "third"], yaml.replace("name: second", "name: contested")),
+      cli(["model", "create", "command/shell", "contested"]),
+    ]);
+    assert.equal(raced.filter((r) => r.code === 0).length, 1, raced.map((r) => r.stderr).join("\n"));
+    assert.equal(parseJson((await cli(["model", "search", "contested"])).stdout).results.length, 1);
+  });
+});
+
+test("a definition with a YAML error is named with its reason; the other models keep working", async () => {
+  await withRepo(async (repo) => {
+    const cli = (args: string[]) => swamp([...args, "--repo-dir", repo]);
+    const good = parseJson((await cli(["model", "create", "command/shell", "good", "--json"])).stdout);
+    const broken = parseJson((await cli(["model", "create", "command/shell", "m", "--json"])).stdout);
+    assert.equal((await cli(["model", "get", "m"])).code, 0, "indexed while valid");
+    await writeFile(join(repo, broken.path), `type: command/shell\nid: ${broken.id}\nname: m\n  bad: [\n`);
+
+    for (const args of [["model", "get", "m"], ["model", "validate", "m"], ["model", "method", "run", "m", "execute"], ["model", "get", broken.id]]) {
+      const json = await cli([...args, "--json"]);
+      assert.equal(json.code, 1, `${args.join(" ")}: ${json.stdout}`);
+      const err = parseJson(json.stderr).error;
+      assert.equal(err.code, "definition_invalid", err.message);
+      assert.equal(err.message.split("\n").length, 1, err.message);
+      assert.match(err.message, new RegExp(`^${broken.path.replace(/[.]/g, "\\.")}: invalid YAML: .* at line 3, column \\d+$`));
+      assert.doesNotMatch(err.message, /ulimit|not found/i);
+      const text = await cli(args);
+      assert.equal(text.stderr.trim().split("\n").length, 1, text.stderr);
+    }
+
+    // The valid model still works; listing shows it and warns about the broken file in one line.
+    assert.equal((await cli(["model", "get", "good"])).code, 0);
+    assert.equal((await cli(["model", "method", "run", "good", "execute", "--input", "run=echo ok"])).code, 0);
+    const search = await cli(["model", "search"]);
+    assert.equal(search.code, 0);
+    assert.match(search.stdout, /good/);
+    assert.equal(search.stderr.trim().split("\n").length, 1, search.stderr);
+    assert.match(search.stderr, new RegExp(`^Warning: .*${broken.path.replace(/[.]/g, "\\.")}: invalid YAML: .*line 3`));
+    const validateAll = parseJson((await cli(["model", "validate", "--json"])).stdout);
+    assert.deepEqual(validateAll.models.map((m: { passed: boolean }) => m.passed).sort(), [false, true]);
+    assert.equal(good.name, "good");
   });
 });

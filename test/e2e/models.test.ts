@@ -342,8 +342,8 @@ const badRuns: Array<{ name: string; setup?: string; args: string[]; code: strin
     name: "invalid YAML in the definition",
     setup: "methods: [unclosed\n",
     args: ["model", "method", "run", "target", "execute"],
-    code: "model_not_found",
-    message: /Model not found: target/,
+    code: "definition_invalid",
+    message: /^models\/command\/shell\/target\.yaml: invalid YAML: .* at line \d+, column \d+$/,
   },
   {
     name: "an argument of the wrong type",

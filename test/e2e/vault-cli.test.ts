@@ -162,3 +162,41 @@ test("bad input: exit 1 (or 2 for usage), one line, nothing written", async () =
     assert.deepEqual(after, before);
   });
 });
+
+test("vault keys: a dot-file key is listed; a huge key is refused with a short message", async () => {
+  await withRepo(async (repo) => {
+    const r = (args: string[], input?: string) => swamp([...args, "--repo-dir", repo], input === undefined ? {} : { input });
+    assert.equal((await r(["vault", "create", "local_encryption", "dev"])).code, 0);
+    for (const key of [".key", ".hidden", "plain"]) assert.equal((await r(["vault", "put", "dev", key], `v${key}`)).code, 0, key);
+    const listed = parseJson((await r(["vault", "list-keys", "dev", "--json"])).stdout);
+    assert.deepEqual(listed.secretKeys, [".hidden", ".key", "plain"]);
+    assert.equal(listed.count, 3);
+    assert.equal((await r(["vault", "read-secret", "dev", ".key"])).stdout, "v.key");
+
+    // Keys are at most 200 bytes; no error echoes more than a short prefix of a name.
+    const limit = "k".repeat(200);
+    assert.equal((await r(["vault", "put", "dev", limit], "v")).code, 0, "200 bytes is allowed");
+    const huge = "k".repeat(10_000);
+    const before = await snapshotTree(repo);
+    for (const args of [["vault", "put", "dev", huge], ["vault", "read-secret", "dev", huge], ["vault", "delete", "dev", huge, "--force"]]) {
+      const json = await r([...args, "--json"], "value");
+      assert.notEqual(json.code, 0, args[1]);
+      const err = parseJson(json.stderr).error;
+      assert.equal(err.code, "vault_invalid_key", `${args[1]}: ${err.message.slice(0, 300)}`);
+      assert.match(err.message, /10000 bytes.*limited to 200 bytes/);
+      assert.ok(json.stderr.length < 400, `${args[1]} echoed ${json.stderr.length} characters`);
+      const text = await r(args, "value");
+      assert.ok(oneErrorLine(text.stderr).length < 300, text.stderr.slice(0, 300));
+    }
+    const noKey = await r(["vault", "put", "dev", `${"k".repeat(201)}`], "v");
+    assert.match(oneErrorLine(noKey.stderr), /201 bytes/);
+    assert.deepEqual(await snapshotTree(repo), before, "nothing written");
+
+    // Other names a user types are cut short too.
+    for (const args of [["vault", "list-keys", huge], ["model", "get", huge], ["vault", "read-secret", huge, "k"]]) {
+      const res = await r(args);
+      assert.equal(res.code, 1, args.join(" ").slice(0, 40));
+      assert.ok(oneErrorLine(res.stderr).length < 400, res.stderr.slice(0, 400));
+    }
+  });
+});

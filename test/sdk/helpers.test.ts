@@ -150,7 +150,10 @@ test("createPollingLock refuses a second acquire on the same instance", async ()
 
 test("secret key rules and the vault errors", () => {
   for (const bad of ["", "a/b", "a\\b", "..", "x..y", "nul\0"]) assert.ok(secretKeyProblem(bad), JSON.stringify(bad));
-  for (const good of ["api-token", "API_TOKEN", "a.b", "ünï"]) assert.equal(secretKeyProblem(good), null);
+  for (const good of ["api-token", "API_TOKEN", "a.b", "ünï", ".key", "k".repeat(200)]) assert.equal(secretKeyProblem(good), null);
+  // At most 200 bytes of UTF-8, and an error quotes only a prefix of a long key.
+  assert.match(secretKeyProblem("é".repeat(101)) ?? "", /202 bytes; secret keys are limited to 200 bytes/);
+  assert.throws(() => assertSecretKey("dev", "k".repeat(10_000)), (err: Error) => err.message.length < 200 && /"k{40}… \(10000 bytes\)"/.test(err.message));
   assert.throws(() => assertSecretKey("dev", "../x"), { code: "vault_invalid_key", message: /Invalid secret key "..\/x" for vault 'dev'/ });
   const err = secretNotFoundError("dev", "token");
   assert.equal(err.code, "vault_secret_not_found");

@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { integrityWarning } from "../../../kernel/data/integrity.js";
 import { dataGetJson } from "../../../kernel/data/json.js";
 import { revealVaultReferences } from "../../../kernel/vaults/lazy.js";
 import { SwampCommand } from "../../base.js";
@@ -53,6 +54,12 @@ export default class DataGetCommand extends SwampCommand {
     const contentPath = repoRelative(kernel, abs);
     const raw = this.content ? await repo.getContent(model.modelType, model.modelId, meta.name, meta.version) : null;
     const out = dataGetJson(meta, model, contentPath, raw);
+    // Served as it is, but never silently: bytes that changed since they were written are flagged.
+    const integrity = await integrityWarning(meta, raw ?? abs);
+    if (integrity) {
+      out.integrityWarning = integrity;
+      this.context.stderr.write(`Warning: ${integrity}\n`);
+    }
     if (this.reveal && out.content !== undefined) out.content = await revealVaultReferences(kernel, out.content, "cli:data get --reveal");
 
     this.emit(out, () => {

@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import { SwampError } from "../../../kernel/contract/errors.js";
 import { newDefinition, newNameProblem } from "../../../kernel/models/definition.js";
 import { parseKeyValues } from "../../../kernel/models/input-parsing.js";
-import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
 import { describeModelType, loadModelType } from "../../../kernel/models/types.js";
 import { validateGlobalArguments } from "../../../kernel/models/arguments.js";
 import { SwampCommand } from "../../base.js";
@@ -29,12 +29,8 @@ export default class ModelCreateCommand extends SwampCommand {
     const globals = parseKeyValues(this.globalArgs, "--global-arg");
     validateGlobalArguments(plugin, globals, { partial: false });
     const repo = definitionRepository(kernel);
-    const lock = kernel.locks.lock(`.locks/names/${encodeURIComponent(this.name)}.lock`);
-    const { definition, path } = await lock.withLock(async () => {
-      if (await repo.nameTaken(this.name)) throw new SwampError("already_exists", `Model already exists: ${this.name}`);
-      const definition = newDefinition(plugin.type, this.name, plugin.version, globals);
-      return { definition, path: await repo.save(definition) };
-    });
+    const definition = newDefinition(plugin.type, this.name, plugin.version, globals);
+    const path = await saveWithUniqueName(kernel, repo, definition);
     const described = describeModelType(plugin);
     this.emit(
       {

@@ -1,21 +1,16 @@
 import { Command, Option } from "clipanion";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
-import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
+import { readInputFile, readInputStream } from "../../../kernel/runtime/user-input.js";
 import { loadModelType } from "../../../kernel/models/types.js";
 import { validateGlobalArguments, validateMethodArguments } from "../../../kernel/models/arguments.js";
 import { SwampCommand } from "../../base.js";
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 export default class ModelEditCommand extends SwampCommand {
   static override paths = [["model", "edit"]];
@@ -34,7 +29,7 @@ export default class ModelEditCommand extends SwampCommand {
     let text: string;
     let editor: string | undefined;
     if (!process.stdin.isTTY) {
-      text = await readStdin();
+      text = await readInputStream(process.stdin, "The definition on stdin");
     } else {
       editor = process.env.VISUAL || process.env.EDITOR;
       if (!editor) throw new UsageError("No editor: set $EDITOR, or pipe the new YAML on stdin");
@@ -44,7 +39,7 @@ export default class ModelEditCommand extends SwampCommand {
         await writeFile(file, stringify(orderedDefinition(stored.definition), { lineWidth: 0 }));
         const r = spawnSync(editor, [file], { stdio: "inherit", shell: true });
         if (r.status !== 0) throw new SwampError("editor_failed", `Editor exited with code ${r.status}; nothing saved`);
-        text = await readFile(file, "utf8");
+        text = await readInputFile(file, "The edited definition");
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -67,7 +62,7 @@ export default class ModelEditCommand extends SwampCommand {
     for (const [method, body] of Object.entries(edited.methods)) validateMethodArguments(plugin, method, body.arguments ?? {}, { partial: true });
     const changed = contentChanged(stored.definition, edited);
     const next = { ...edited, version: changed ? stored.definition.version + 1 : stored.definition.version };
-    const path = await repo.save(next, { auto: stored.auto, previousPath: stored.path });
+    const path = await saveWithUniqueName(kernel, repo, next, { auto: stored.auto, previousPath: stored.path, previousName: stored.definition.name });
     const out = { path: displayPath(kernel, path), ...(editor ? { editor } : {}), status: changed ? "updated" : "unchanged", name: next.name, type: next.type, version: next.version, editType: "definition" };
     this.emit(out, () => (changed ? `Updated ${next.name} (${next.type}) to version ${next.version}` : `No changes to ${next.name}`));
   }

@@ -16,7 +16,7 @@ export default class ModelSearchCommand extends SwampCommand {
     const results = definitions
       .map((s) => ({ id: s.definition.id, name: s.definition.name, type: s.definition.type ?? "" }))
       .filter((r) => !q || r.name.toLowerCase().includes(q) || r.type.toLowerCase().includes(q) || r.id.startsWith(q));
-    for (const b of broken) this.context.stderr.write(`Warning: skipping broken definition file ${b.path}: ${b.error}\n`);
+    for (const b of broken) this.context.stderr.write(`Warning: skipping a broken definition file: ${b.error}\n`);
     this.emit({ query: this.query ?? "", results }, () =>
       results.length === 0 ? "No models found." : table(results.map((r) => [r.name, r.type, r.id])),
     );

@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
 import { resolve } from "node:path";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { shortName } from "../../../kernel/contract/untrusted.js";
 import { RENAMED_VAULT_TYPES, vaultNameProblem } from "../../../kernel/vaults/config.js";
 import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { buildProvider, validateVaultConfig } from "../../../kernel/vaults/service.js";
@@ -36,7 +37,7 @@ export default class VaultCreateCommand extends SwampCommand {
     if (renamed) throw new UsageError(`The type '${this.type}' has been renamed to '${renamed}'. Use: swamp vault create ${renamed} ${this.name ?? "<name>"}`);
     const name = this.name ?? defaultName(this.type);
     const problem = vaultNameProblem(name);
-    if (problem) throw new SwampError(VaultErrorCode.invalidName, problem, { details: { name } });
+    if (problem) throw new SwampError(VaultErrorCode.invalidName, problem, { details: { name: shortName(name) } });
     let given: Record<string, unknown> | undefined;
     if (this.config !== undefined) {
       let parsed: unknown;

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError } from "../../../kernel/contract/errors.js";
-import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
+import { assertSecretKeyValid, VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { SwampCommand } from "../../base.js";
 import { confirm } from "../../prompt.js";
 import { openVaults } from "./shared.js";
@@ -19,6 +19,7 @@ export default class VaultDeleteCommand extends SwampCommand {
   force = Option.Boolean("-f,--force", false, { description: "Do not ask, and ignore a missing key" });
 
   async run(): Promise<number> {
+    assertSecretKeyValid(this.vault, this.key); // such a key can never exist, --force or not
     const { vaults } = await openVaults(this);
     const open = await vaults.vault(this.vault);
     const exists = await vaults.has(this.vault, this.key);

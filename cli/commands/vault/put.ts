@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
-import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
+import { assertSecretKeyValid, VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { SwampCommand } from "../../base.js";
 import { confirm } from "../../prompt.js";
 import { openVaults, readAllStdin, readHidden, requireNonEmpty, stripSingleTrailingNewline } from "./shared.js";
@@ -50,6 +50,7 @@ export default class VaultPutCommand extends SwampCommand {
       key = key.slice(0, at);
     }
     if (key.length === 0) throw new UsageError("A secret key is required. Usage: swamp vault put <vault> <key> [value]");
+    assertSecretKeyValid(this.vault, key); // before anyone types or pipes a value
     const labels = parseLabels(this.label);
 
     const stderr = this.context.stderr;

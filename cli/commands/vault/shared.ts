@@ -4,6 +4,7 @@
  */
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
+import { readInputStream } from "../../../kernel/runtime/user-input.js";
 import { vaultService, type VaultService } from "../../../kernel/vaults/service.js";
 import type { SwampCommand } from "../../base.js";
 
@@ -14,11 +15,9 @@ export async function openVaults(cmd: SwampCommand): Promise<{ kernel: Kernel; v
   return { kernel, vaults: vaultService(kernel, { warn }) };
 }
 
-/** Everything on stdin, as UTF-8. */
-export async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
+/** Everything on stdin, as UTF-8, within the input size cap. */
+export function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  return readInputStream(stdin, "The secret on stdin");
 }
 
 /**

@@ -1,9 +1,9 @@
 import { Command, Option } from "clipanion";
-import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { SwampError, UsageError } from "../../../../kernel/contract/errors.js";
 import { parseKeyValues, parseTags } from "../../../../kernel/models/input-parsing.js";
 import { MethodRunError, runMethod, type RunView } from "../../../../kernel/models/execute.js";
+import { readInputFile } from "../../../../kernel/runtime/user-input.js";
 import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
 import { SwampCommand } from "../../../base.js";
 import { formatBytes, paint, table } from "../../../output.js";
@@ -52,7 +52,7 @@ export default class ModelMethodRunCommand extends SwampCommand {
   async run(): Promise<number> {
     let inputs: Record<string, unknown> = {};
     if (this.inputFile) {
-      const parsed: unknown = parse(await readFile(this.inputFile, "utf8"));
+      const parsed: unknown = parse(await readInputFile(this.inputFile, `--input-file ${this.inputFile}`));
       if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--input-file ${this.inputFile} must hold a YAML mapping`);
       inputs = parsed as Record<string, unknown>;
     }

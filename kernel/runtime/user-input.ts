@@ -1,0 +1,98 @@
+/**
+ * Reading what a user hands the CLI (an `--input-file`, an `@file` value, YAML or a secret piped
+ * on stdin) with a size cap checked before the bytes are held: a regular file is measured
+ * first (stat) and refused outright; anything else (stdin, a pipe, a device) is read with a
+ * running count and abandoned as soon as it passes the cap. Too large is `input_too_large`
+ * with the usage exit code (2).
+ *
+ * The cap is 10 MiB; `SWAMP_INPUT_MAX_BYTES` sets another (a positive whole number of bytes).
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { ErrorCode, ExitCode, SwampError, UsageError } from "../contract/errors.js";
+
+export const DEFAULT_INPUT_MAX_BYTES = 10 * 1024 * 1024;
+
+/** The input size cap from `SWAMP_INPUT_MAX_BYTES`, else the default. */
+export function inputMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SWAMP_INPUT_MAX_BYTES;
+  if (raw === undefined || raw.trim() === "") return DEFAULT_INPUT_MAX_BYTES;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) <= 0 || !Number.isSafeInteger(Number(raw))) {
+    throw new UsageError(`SWAMP_INPUT_MAX_BYTES must be a positive whole number of bytes, got "${raw.slice(0, 40)}"`);
+  }
+  return Number(raw);
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+
+function tooLarge(what: string, max: number, size?: number): SwampError {
+  const measured = size === undefined ? `is larger than ${sizeText(max)}` : `is ${sizeText(size)}`;
+  return new SwampError(
+    ErrorCode.inputTooLarge,
+    `${what} ${measured}; inputs are limited to ${sizeText(max)} (set SWAMP_INPUT_MAX_BYTES to change the limit)`,
+    { exitCode: ExitCode.usage, details: { input: what, maxBytes: max, ...(size === undefined ? {} : { size }) } },
+  );
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * Reads a user's file as UTF-8, refusing one over the cap before reading it. A pipe or device
+ * has no size to check up front: it is read until it ends or passes the cap.
+ */
+export async function readInputFile(path: string, what: string, max = inputMaxBytes()): Promise<string> {
+  const handle = await open(path, "r");
+  try {
+    const info = await handle.stat();
+    if (info.isFile() && info.size > max) throw tooLarge(what, max, info.size);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read(Buffer.alloc(CHUNK), 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max) throw tooLarge(what, max);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The synchronous twin of `readInputFile`, for parsing command-line values. */
+export function readInputFileSync(path: string, what: string, max = inputMaxBytes()): string {
+  const fd = openSync(path, "r");
+  try {
+    const info = fstatSync(fd);
+    if (info.isFile() && info.size > max) throw tooLarge(what, max, info.size);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.alloc(CHUNK);
+      const bytesRead = readSync(fd, buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max) throw tooLarge(what, max);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Everything on a stream (stdin) as UTF-8, abandoned as soon as it passes the cap. */
+export async function readInputStream(stream: NodeJS.ReadableStream, what: string, max = inputMaxBytes()): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
+    total += bytes.length;
+    if (total > max) throw tooLarge(what, max); // leaving the loop stops reading the stream
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -108,17 +108,19 @@ export function installMeter(env: Environment): void {
     const meter = ctx.getValue(METER);
     if (!(meter instanceof Meter)) throw new Error("internal: CEL evaluated without a budget (use evaluateWithBudget)");
     meter.charge(1);
+    const record = (err: unknown): never => {
+      if (isFatalExpressionError(err)) meter.failure ??= err;
+      throw err;
+    };
     let value: unknown;
     try {
       value = original.call(this, ast, ctx);
     } catch (err) {
-      if (isFatalExpressionError(err)) meter.failure ??= err;
-      throw err;
+      record(err);
     }
-    if (BUILDING_OPS.has(ast.op)) {
-      if (value instanceof Promise) return value.then((v: unknown) => (meter.charge(sizeOf(v)), v));
-      meter.charge(sizeOf(value));
-    }
+    const building = BUILDING_OPS.has(ast.op);
+    if (value instanceof Promise) return value.then((v: unknown) => (building && meter.charge(sizeOf(v)), v), record);
+    if (building) meter.charge(sizeOf(value));
     return value;
   };
 

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ErrorCode, SwampError } from "../../../kernel/contract/errors.js";
-import { CEL_STEP_BUDGET, evaluateWithBudget, installMeter } from "../../../kernel/expressions/budget.js";
+import { CEL_STEP_BUDGET, ExpressionBudgetError, evaluateWithBudget, installMeter } from "../../../kernel/expressions/budget.js";
 import { ExpressionContext } from "../../../kernel/expressions/context.js";
 import { createCelEnvironment, parseCel } from "../../../kernel/expressions/engine.js";
 import { evaluateDefinition, resolveRuntimeExpressions } from "../../../kernel/expressions/evaluate.js";
@@ -68,6 +68,15 @@ test("a budget failure is not absorbed by || or exists", async () => {
   const ctx = new ExpressionContext({});
   await assert.rejects(ctx.evaluate(`${TEN_MILLION} > 0 || true`), isBudget);
   await assert.rejects(ctx.evaluate(`[1, 2].exists(i, ${TEN_MILLION} > 0 || i == 2)`), isBudget);
+});
+
+test("a fatal failure from an async function (a nested data.query) is not absorbed either", async () => {
+  const env = createCelEnvironment();
+  env.registerFunction("nested(): bool", async () => {
+    throw new ExpressionBudgetError(10);
+  });
+  await assert.rejects(Promise.resolve(evaluateWithBudget(env.parse("nested() || true"), {})), isBudget);
+  await assert.rejects(Promise.resolve(evaluateWithBudget(env.parse("[1, 2].exists(i, i == 2 || nested())"), {})), isBudget);
 });
 
 test("concurrent async evaluations each have their own budget", async () => {

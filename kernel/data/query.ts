@@ -13,7 +13,8 @@
  *  - `attributes` / `content` are read from `raw` only when the predicate or the projection
  *    uses them; matches are hydrated with their content afterwards (option `hydrate`).
  *  - A record matches only when the predicate yields exactly `true`; evaluation errors (a
- *    missing key, say) are non-matches.
+ *    missing key, say) are non-matches, except a regex RE2 cannot compile or an evaluation
+ *    past the budget, which fail the query (`invalid_regex`, `expression_budget_exceeded`).
  *  - Order: createdAt desc, then modelType, modelId, name, version desc. `limit` cuts after
  *    sorting, so results are deterministic.
  *  - CEL integers are BigInt: `version` and `size` are passed as BigInt and projected values
@@ -22,7 +23,9 @@
 import type { ASTNode } from "@marcbachmann/cel-js";
 import { SwampError } from "../contract/errors.js";
 import { analyzeAst } from "../expressions/ast.js";
-import { createCelEnvironment, errorSummary } from "../expressions/engine.js";
+import { isFatalExpressionError } from "../expressions/budget.js";
+import { createCelEnvironment, errorSummary, parseCel } from "../expressions/engine.js";
+import type { CelProgram } from "../expressions/engine.js";
 import { DataErrorCode } from "./errors.js";
 import type { DataIndex } from "./index.js";
 import { parseSinceDuration } from "./lifetime.js";
@@ -87,7 +90,7 @@ export function rootIdentifiers(ast: unknown): Set<string> {
 }
 
 interface Compiled {
-  program: (ctx: Record<string, unknown>) => unknown;
+  program: CelProgram;
   roots: Set<string>;
   ast: unknown;
 }
@@ -100,9 +103,9 @@ export function compileQueryExpression(source: string, role: "predicate" | "sele
   const cacheKey = `${role}\u0000${source}`;
   const hit = compiledCache.get(cacheKey);
   if (hit) return hit;
-  let parsed: ReturnType<typeof env.parse>;
+  let parsed: CelProgram;
   try {
-    parsed = env.parse(source);
+    parsed = parseCel(env, source);
   } catch (err) {
     throw new SwampError(DataErrorCode.queryFailed, `Invalid CEL ${role === "predicate" ? "predicate" : "select expression"}: ${errorSummary(err)}`, {
       details: { expression: source },
@@ -117,7 +120,7 @@ export function compileQueryExpression(source: string, role: "predicate" | "sele
       });
     }
   }
-  const compiled: Compiled = { program: parsed as unknown as Compiled["program"], roots, ast: parsed.ast };
+  const compiled: Compiled = { program: parsed, roots, ast: parsed.ast };
   if (compiledCache.size >= CACHE_LIMIT) {
     const oldest = compiledCache.keys().next().value;
     if (oldest !== undefined) compiledCache.delete(oldest);
@@ -356,6 +359,7 @@ export async function queryData(source: DataSource, predicate: string, options: 
   const needContent = compiled.roots.has("attributes") || compiled.roots.has("content");
   const projectionNeedsContent = projection !== null && (projection.roots.has("attributes") || projection.roots.has("content"));
   const includeDeleted = options.includeDeleted === true;
+  await Promise.all([compiled.program.ready(), projection?.program.ready()]);
   const equal = equalityConstraints(compiled.ast);
   const wantModelName = equal.get("modelName");
   const wantName = equal.get("name");
@@ -390,8 +394,9 @@ export async function queryData(source: DataSource, predicate: string, options: 
   const test = (c: Candidate, loaded: LoadedContent | null): boolean => {
     for (const set of setters) set(ctx, c, loaded);
     try {
-      return compiled.program(ctx) === true; // anything but exactly true (errors too) is a non-match
-    } catch {
+      return compiled.program.run(ctx) === true; // anything but exactly true (errors too) is a non-match
+    } catch (err) {
+      if (isFatalExpressionError(err)) throw err;
       return false;
     }
   };
@@ -448,8 +453,9 @@ export async function queryData(source: DataSource, predicate: string, options: 
   if (projection) {
     outcome.results = kept.map((m) => {
       try {
-        return toJsonSafe(projection.program(celContext(m.c, namespace, m.loaded)));
-      } catch {
+        return toJsonSafe(projection.program.run(celContext(m.c, namespace, m.loaded)));
+      } catch (err) {
+        if (isFatalExpressionError(err)) throw err;
         return null;
       }
     });

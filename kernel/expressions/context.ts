@@ -23,6 +23,7 @@
 import { CelDataNamespace, CelFileNamespace, ExpressionError, compileExpression, normalizeCelValue } from "./engine.js";
 import type { CompiledExpression, DataFunctions, FileFunctions } from "./engine.js";
 import { COMPUTED } from "./ast.js";
+import { isFatalExpressionError } from "./budget.js";
 import type { ExpressionAnalysis } from "./ast.js";
 import type { DataRecord } from "../data/record.js";
 
@@ -374,6 +375,7 @@ export class ExpressionContext {
         if (value instanceof Promise) value = await value;
         ok = true;
       } catch (err) {
+        if (isFatalExpressionError(err)) throw err; // another round would fail the same way
         error = err;
       }
       if (attempt.needs.size === 0) {

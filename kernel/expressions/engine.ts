@@ -5,13 +5,18 @@
  * cel-js evaluates synchronously until a registered function returns a Promise; from then on
  * `program(activation)` returns a Promise. The swamp `data.*` / `file.contents` handlers
  * return a cached value when it was prefetched and a Promise otherwise (see context.ts).
+ *
+ * Every evaluation goes through `parseCel` → `CelProgram.run`: linear-time RE2 `matches`
+ * (regex.ts) and the step budget (budget.ts).
  */
 import { Environment, Optional, ParseError } from "@marcbachmann/cel-js";
 import type { ASTNode } from "@marcbachmann/cel-js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { analyzeAst } from "./ast.js";
 import type { ExpressionAnalysis } from "./ast.js";
+import { evaluateWithBudget, installMeter } from "./budget.js";
 import { rewriteHyphenatedModelNames } from "./extract.js";
+import { checkPattern, loadRegexEngine, RE2_MATCHES, regexEngineLoaded, registerRegexFunctions, rewriteRegexCalls } from "./regex.js";
 
 /** Error code of every expression failure we raise. */
 export const EXPRESSION_FAILED = ErrorCode.expressionFailed;
@@ -41,9 +46,10 @@ const ARITHMETIC: ReadonlyArray<[string, Arith]> = [
 
 /**
  * A fresh Environment with swamp's options (unlisted variables are dyn, optional types on,
- * heterogeneous list/map literals allowed) and `int ⊕ double` / `double ⊕ int` overloads for
- * `+ - * / %` (the int side is converted to a JS number). No swamp namespaces: extension
- * authors may register their own variables and functions on it.
+ * heterogeneous list/map literals allowed), `int ⊕ double` / `double ⊕ int` overloads for
+ * `+ - * / %` (the int side is converted to a JS number), the RE2 `matches` and the
+ * evaluation meter. No swamp namespaces: callers may register their own variables and
+ * functions on it. Evaluate only through `parseCel(env, …).run`.
  */
 export function createCelEnvironment(): Environment {
   const env = new Environment({ ...ENVIRONMENT_OPTIONS });
@@ -51,7 +57,48 @@ export function createCelEnvironment(): Environment {
     env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
   }
+  registerRegexFunctions(env);
+  installMeter(env);
   return env;
+}
+
+/** A parsed expression of one environment, evaluated under the budget. */
+export interface CelProgram {
+  readonly ast: ASTNode;
+  /**
+   * Undefined when `run` can start now; otherwise resolves once what it needs (re2js) is
+   * loaded, or rejects with `invalid_regex` for a literal pattern RE2 cannot compile.
+   */
+  ready(): Promise<void> | undefined;
+  /**
+   * Evaluate against an activation (which gains a hidden key): a value, or a Promise when an
+   * async function was involved or `ready()` was not awaited. Throws (or rejects with)
+   * `expression_budget_exceeded`, `invalid_regex`, or cel-js's own errors.
+   */
+  run(activation: Record<string, unknown>): unknown;
+}
+
+/** Parse CEL text on an environment made by createCelEnvironment. Throws ParseError. */
+export function parseCel(env: Environment, text: string): CelProgram {
+  const program = env.parse(text);
+  const regexes = rewriteRegexCalls(program.ast);
+  let prepared = regexes === null;
+  const prepare = (): void => {
+    for (const pattern of regexes?.literals ?? []) checkPattern(pattern);
+    prepared = true;
+  };
+  const ready = (): Promise<void> | undefined => (prepared ? undefined : loadRegexEngine().then(prepare));
+  return {
+    ast: program.ast,
+    ready,
+    run(activation) {
+      if (!prepared) {
+        if (!regexEngineLoaded()) return loadRegexEngine().then(() => (prepare(), evaluateWithBudget(program, activation)));
+        prepare();
+      }
+      return evaluateWithBudget(program, activation);
+    },
+  };
 }
 
 /** What the `data` namespace object forwards to (implemented in context.ts). */
@@ -118,7 +165,7 @@ export interface CompiledExpression {
   readonly parsed: string;
   readonly ast: ASTNode;
   readonly analysis: ExpressionAnalysis;
-  /** Raw cel-js result: a value, or a Promise once an async handler was involved. */
+  /** Raw cel-js result under the budget: a value, or a Promise once an async handler was involved. */
   run(activation: Record<string, unknown>): unknown;
 }
 
@@ -140,14 +187,14 @@ export function compileExpression(source: string): CompiledExpression {
   }
   const parsed = rewriteHyphenatedModelNames(source);
   counters.parses++;
-  const program = swampEnvironment().parse(parsed);
+  const program = parseCel(swampEnvironment(), parsed);
   const ast = program.ast;
   const compiled: CompiledExpression = {
     source,
     parsed,
     ast,
     analysis: analyzeAst(ast),
-    run: (activation) => program(activation),
+    run: (activation) => program.run(activation),
   };
   cache.set(source, compiled);
   if (cache.size > CACHE_LIMIT) {
@@ -176,6 +223,10 @@ export function isParseError(err: unknown): boolean {
 
 /** One line describing a cel-js (or any) error, without the source-highlight block. */
 export function errorSummary(err: unknown): string {
+  return firstLine(err).replaceAll(`.${RE2_MATCHES}(`, ".matches(");
+}
+
+function firstLine(err: unknown): string {
   if (err && typeof err === "object") {
     const summary = (err as { summary?: unknown }).summary;
     if (typeof summary === "string" && summary !== "") return summary;

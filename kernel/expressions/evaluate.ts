@@ -5,15 +5,18 @@
  * evaluated against the lazy context. "Needs the runtime phase" is decided on the parsed AST
  * (a free root identifier `env` or `vault`, or a `vault.get(…)` call), so `self.env.name` is
  * an ordinary expression. A failing expression keeps its raw text and is reported in
- * `unresolved` (never silently lost). The input value is not modified.
+ * `unresolved` (never silently lost), except that a budget or invalid-regex failure throws
+ * (codes `expression_budget_exceeded`, `invalid_regex`). The input value is not modified.
  *
  * Phase 2 — `resolveRuntimeExpressions`: `vault.get(A, B)` calls are replaced, as literal
  * text, by sentinel string literals (`__SWAMP_VSEC_<8 hex>_<n>__`) whose secrets are kept in a
  * SecretBag; then the runtime expressions are evaluated with `env` and the full context
  * (`self`, `inputs`, `model`, `data` when a context is given). Any failure throws
- * `expression_failed`. Expressions that do not need the runtime phase are left as they are.
+ * `expression_failed` (or the budget / regex code). Expressions that do not need the runtime phase are left as they are.
  */
 import { randomBytes } from "node:crypto";
+import { SwampError } from "../contract/errors.js";
+import { isFatalExpressionError } from "./budget.js";
 import { ExpressionContext } from "./context.js";
 import { ExpressionError, compileExpression, errorSummary, isParseError } from "./engine.js";
 import type { CompiledExpression } from "./engine.js";
@@ -106,6 +109,17 @@ export function needsRuntimePhase(body: string): boolean {
   }
 }
 
+/**
+ * A budget or regex failure is never left unresolved: it fails the evaluation, keeping its
+ * code and naming the field.
+ */
+function fatalAt(path: string, raw: string, err: SwampError): SwampError {
+  return new SwampError(err.code, `Could not evaluate ${path}: ${err.message}`, {
+    details: { ...err.details, path, expression: raw },
+    cause: err,
+  });
+}
+
 type Planned =
   | { kind: "evaluate"; span: ExpressionSpan; compiled: CompiledExpression }
   | { kind: "runtime"; span: ExpressionSpan }
@@ -164,13 +178,14 @@ export async function evaluateDefinition<T>(
   const failures = new Map<Planned, string>();
 
   const outcomes: SpanOutcome[][] = await Promise.all(
-    plans.map((sitePlans) =>
+    plans.map((sitePlans, i) =>
       Promise.all(
         sitePlans.map(async (plan): Promise<SpanOutcome> => {
           if (plan.kind !== "evaluate") return { ok: false };
           try {
             return { ok: true, value: await ctx.evaluate(plan.compiled) };
           } catch (err) {
+            if (isFatalExpressionError(err)) throw fatalAt((sites[i] as ExpressionSite).path, plan.span.raw, err);
             failures.set(plan, errorSummary(err));
             return { ok: false };
           }
@@ -290,6 +305,7 @@ export async function resolveRuntimeExpressions<T>(value: T, options: RuntimeRes
   const sites = collectSites(value, basePath);
 
   const fail = (path: string, raw: string, err: unknown): never => {
+    if (isFatalExpressionError(err)) throw fatalAt(path, raw, err);
     throw new ExpressionError(`Invalid expression at ${path}: ${errorSummary(err)}`, { path, expression: raw }, err);
   };
 

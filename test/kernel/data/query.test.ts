@@ -148,6 +148,24 @@ test("unknown fields and parse errors fail with query_failed", async () => {
   }
 });
 
+test("regexes run on RE2; an invalid regex or a predicate past the budget fails the query instead of not matching", async () => {
+  const t = await seeded();
+  try {
+    const evil = await queryData(t.repo, `name.matches("^(v+)+$") || "${"v".repeat(38)}!".matches("^(v+)+$")`);
+    assert.deepEqual(evil.records.map((r) => r.name), [], "linear time, correct answer");
+    const cidr = await queryData(t.repo, 'attributes.cidr.matches("^10[.]1[.]")', { select: "attributes.cidr.matches('^10')" });
+    assert.deepEqual(cidr.records.map((r) => r.name), ["vpc"]);
+    assert.deepEqual(cidr.results, [true]);
+    const code = (expected: string) => (err: unknown) => err instanceof SwampError && err.code === expected;
+    await assert.rejects(queryData(t.repo, 'name.matches("(?=v)")'), code("invalid_regex"));
+    await assert.rejects(queryData(t.repo, "true", { select: 'name.matches("(a)\\\\1")' }), code("invalid_regex"));
+    const thousand = `[${Array.from({ length: 1000 }, (_, i) => i).join(",")}]`;
+    await assert.rejects(queryData(t.repo, `${thousand}.map(x, ${thousand}.map(y, [0,1,2,3,4,5,6,7,8,9].map(z, z))).size() > 0`), code("expression_budget_exceeded"));
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test("search: filters, free text, order, limit, filter echo", async () => {
   const t = await seeded();
   try {

@@ -7,6 +7,7 @@ import {
   createCelEnvironment,
   expressionCacheStats,
   normalizeCelValue,
+  parseCel,
 } from "../../../kernel/expressions/engine.js";
 import { ExpressionContext } from "../../../kernel/expressions/context.js";
 
@@ -92,11 +93,14 @@ test("bad syntax throws cel-js ParseError and is not cached", () => {
 
 test("createCelEnvironment: same options and overloads, no swamp namespaces", () => {
   const env = createCelEnvironment();
-  assert.equal(env.evaluate("1 + 2.5", {}), 3.5);
-  assert.equal(env.evaluate("x.?y.orValue(7)", { x: {} }), 7n);
-  assert.deepEqual(env.evaluate('{"a": 1, "b": "two"}', {}), { a: 1n, b: "two" });
-  assert.throws(() => env.evaluate('data.latest("a", "b")', { data: {} }));
-  // Extension authors can keep registering on their own environment.
+  const evaluate = (text: string, activation: Record<string, unknown>) => parseCel(env, text).run(activation);
+  assert.equal(evaluate("1 + 2.5", {}), 3.5);
+  assert.equal(evaluate("x.?y.orValue(7)", { x: {} }), 7n);
+  assert.deepEqual(evaluate('{"a": 1, "b": "two"}', {}), { a: 1n, b: "two" });
+  assert.throws(() => evaluate('data.latest("a", "b")', { data: {} }));
+  // Callers can keep registering on their own environment.
   env.registerFunction("twice(int): int", (n: bigint) => n * 2n);
-  assert.equal(env.evaluate("twice(21)", {}), 42n);
+  assert.equal(evaluate("twice(21)", {}), 42n);
+  // Evaluating around the budget is refused.
+  assert.throws(() => env.evaluate("1 + 1", {}), /without a budget/);
 });

@@ -287,3 +287,20 @@ test("under sandbox isolation an extension imports its npm packages from the dep
     assert.deepEqual(await runAndRead(repo, "@test/boxed", "boxed", id, registry.env), { one: "1.0.0", base: "b" });
   });
 });
+
+test("concurrent swamp processes installing the same npm packages share one intact cache; a bare npm:pkg is pinned to the latest", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/latest.ts", modelSource("@test/latest", 'import { version } from "npm:fx-lib";\nimport { scoped } from "npm:@fx/scoped@^3";', "seen.version = version; seen.scoped = scoped;"));
+    const runs = await Promise.all([1, 2, 3].map(() => swamp(["extension", "list", "--json", "--repo-dir", repo], { env: registry.env, timeoutMs: 120_000 })));
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(parseJson(r.stdout).extensions.map((e: { state: string }) => e.state), ["Indexed"]);
+    }
+    assert.equal((await generations(repo)).length, 1, "one install, the others waited for it");
+    assert.deepEqual((await readdir(join(repo, ".swamp", "deps"))).filter((n) => n.startsWith(".tmp-") || n === ".install.lock"), []);
+    const index = JSON.parse(await readFile(join(repo, ".swamp", "deps", "index.json"), "utf8"));
+    assert.equal(index.pins["fx-lib"], "2.0.0");
+    const id = await defineModel(repo, "@test/latest", "latest");
+    assert.deepEqual(await runAndRead(repo, "@test/latest", "latest", id, registry.env), { version: "2.0.0", scoped: "3.1.0" });
+  });
+});

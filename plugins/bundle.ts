@@ -1,23 +1,34 @@
 /**
- * Bundling one extension entry point with esbuild (in-process, `build` API): ESM for Node.
+ * Bundling extension entry points with esbuild (in-process, `build` API): ESM for Node.
  *
+ * How an import resolves (the same spellings swamp's reference runtime accepts):
+ * - a bare name in the nearest `deno.json(c)` `imports` or `package.json` `imports` /
+ *   `dependencies` (see compat/import-map.ts) is replaced by its target first;
  * - `npm:zod@<any>`, `zod`, `zod/*` and `swamp-sdk` become virtual modules that re-export
- *   what the worker provides through a global, so the extension shares the host's zod.
- * - Any other `npm:<pkg>@<ver>[/sub]` becomes `<pkg>[/sub]`, resolved from the repo's
- *   node_modules, then swamp's own, and is inlined.
- * - `jsr:` and `https:` imports are a clear build error.
+ *   what the worker provides through a global, so the extension shares the host's zod;
+ * - `jsr:@std/path@1`, `jsr:@std/fs@1`, `@std/path`, `@std/fs` (and subpaths) are swamp's own
+ *   implementations (compat/std), inlined; any other `jsr:` or an `https:` import is an error;
+ * - `npm:<pkg>@<ver>[/sub]` is installed into the repo's dependency cache (compat/npm-cache.ts)
+ *   and left out of the bundle: the import is rewritten to the absolute file URL of the cached
+ *   package's entry, so every extension a worker loads shares one copy of the package.
+ *   Every missing package of a build is installed in one npm run, before the builds.
  *
- * The metafile tells which local files went into the bundle; they (and the package.json of
- * every npm package used) are the inputs of the cache key.
+ * The metafile tells which local files went into the bundle; they, the import-map files (and
+ * where one could appear), and the package.json of every npm package used are the inputs of
+ * the cache key.
  */
-import type { Message, Plugin } from "esbuild";
-import { dirname, join, resolve } from "node:path";
+import type { Message, Plugin, PluginBuild } from "esbuild";
+import { existsSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { HOST_GLOBAL } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
+import { loadImportMaps, type ImportMaps } from "./compat/import-map.js";
+import { ensureInstalled, lookupCached, NpmInstallError, parseNpmSpecifier, type NpmRequest } from "./compat/npm-cache.js";
 
 export type BundleOutcome =
   | { ok: true; code: Uint8Array; inputs: string[]; hostModules: string[] }
-  | { ok: false; message: string };
+  | { ok: false; message: string; inputs: string[] };
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const exportNames = new Map<string, Promise<string[]>>();
@@ -52,32 +63,99 @@ async function virtualModule(spec: string): Promise<string> {
   return lines.join("\n");
 }
 
-const NPM = /^npm:\/?((?:@[^/@]+\/)?[^/@]+)(?:@[^/]*)?(\/.*)?$/;
+/** What an import specifier is, before esbuild's own resolution. */
+type Target =
+  | { to: "host"; spec: string }
+  | { to: "std"; file: string }
+  | { to: "npm"; request: NpmRequest; sub: string }
+  | { to: "file"; path: string }
+  | { to: "error"; text: string }
+  | null;
 
-function swampPlugin(repoDir: string, used: Set<string>): Plugin {
+const STD = /^(?:jsr:\/?)?@std\/(path|fs)(?:@([^/]*))?(\/.*)?$/;
+
+/** The compiled file of swamp's `@std/<module>` (dist/plugins/compat/std/<module>.js). */
+function stdFile(module: string): string {
+  return join(swampRoot(), "dist", "plugins", "compat", "std", `${module}.js`);
+}
+
+function classify(spec: string, maps: ImportMaps | null): Target {
+  const host = hostModuleFor(spec);
+  if (host) return { to: "host", spec: host };
+  const std = STD.exec(spec);
+  if (std) {
+    const version = std[2] ?? "";
+    if (version !== "" && !/^[\^~=v]*1(?:[.\s]|$)/.test(version)) {
+      return { to: "error", text: `"${spec}": swamp provides @std/${std[1]} 1.x; version "${version}" is not supported` };
+    }
+    return { to: "std", file: stdFile(std[1]!) };
+  }
+  if (spec.startsWith("jsr:")) {
+    return { to: "error", text: `"${spec}": swamp provides only jsr:@std/path and jsr:@std/fs (1.x); other jsr: packages are not supported — use an npm: specifier or a local file` };
+  }
+  if (/^https?:/.test(spec)) return { to: "error", text: `"${spec}": https: imports are not supported by swamp's bundler; use an npm: specifier or a local file` };
+  if (spec.startsWith("npm:")) {
+    const npm = parseNpmSpecifier(spec);
+    if (!npm) return { to: "error", text: `Cannot parse npm specifier "${spec}"` };
+    return { to: "npm", request: { name: npm.name, range: npm.range }, sub: npm.sub };
+  }
+  const mapped = maps?.map(spec);
+  if (mapped) return mapped.startsWith("/") || /^[A-Za-z]:[\\/]/.test(mapped) ? { to: "file", path: mapped } : classify(mapped, null);
+  return null;
+}
+
+/** Not relative, not absolute, not a Node builtin or file URL, not a package.json `#import`. */
+const isBare = (spec: string): boolean => !/^(?:node:|file:|data:|#)/.test(spec);
+const inNodeModules = (path: string): boolean => /[\\/]node_modules[\\/]/.test(path);
+
+interface BuildState {
+  maps: ImportMaps;
+  /** scan: collect npm requests; build: resolve them from the cache. */
+  mode: "scan" | "build";
+  requests: NpmRequest[];
+  hostModules: Set<string>;
+  /** package.json files of the cached npm packages the bundle imports. */
+  packages: Set<string>;
+}
+
+async function resolveNpm(build: PluginBuild, repoDir: string, state: BuildState, request: NpmRequest, sub: string, kind: string) {
+  const cached = await lookupCached(repoDir, request);
+  const label = `npm:${request.name}${request.range ? `@${request.range}` : ""}`;
+  if (!cached) return { errors: [{ text: `npm package ${label} is not installed in the dependency cache` }] };
+  const r = await build.resolve(`${basename(cached.dir)}${sub}`, { kind: kind as "import-statement", resolveDir: cached.root });
+  if (r.errors.length > 0) return { errors: [{ text: `Cannot resolve "${label}${sub}" in the installed ${cached.name}@${cached.version}: ${r.errors[0]?.text ?? ""}` }] };
+  state.packages.add(join(cached.dir, "package.json"));
+  const path = kind.startsWith("require") ? r.path : pathToFileURL(r.path).href;
+  return { path, external: true };
+}
+
+function swampPlugin(repoDir: string, state: BuildState): Plugin {
   return {
     name: "swamp-extension",
     setup(build) {
-      build.onResolve({ filter: /^(?:npm:|zod$|zod\/|swamp-sdk$)/ }, async (args) => {
-        const host = hostModuleFor(args.path);
-        if (host) {
-          used.add(host);
-          return { path: host, namespace: "swamp-host" };
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (!isBare(args.path) || (inNodeModules(args.importer) && !/^(?:npm|jsr):/.test(args.path))) return undefined;
+        const target = classify(args.path, state.maps);
+        if (!target) return undefined;
+        switch (target.to) {
+          case "host":
+            state.hostModules.add(target.spec);
+            return { path: target.spec, namespace: "swamp-host" };
+          case "std":
+            if (!existsSync(target.file)) return { errors: [{ text: `swamp's @std implementation is missing (${target.file}); reinstall swamp or run 'npm run build'` }] };
+            return { path: target.file };
+          case "file":
+            return build.resolve(target.path, { kind: args.kind, resolveDir: dirname(target.path) });
+          case "error":
+            return { errors: [{ text: target.text }] };
+          case "npm":
+            if (state.mode === "scan") {
+              state.requests.push(target.request);
+              return { path: args.path, external: true };
+            }
+            return resolveNpm(build, repoDir, state, target.request, target.sub, args.kind);
         }
-        const m = NPM.exec(args.path);
-        if (!m) return { errors: [{ text: `Cannot parse npm specifier "${args.path}"` }] };
-        const target = `${m[1]}${m[2] ?? ""}`;
-        for (const resolveDir of [repoDir, swampRoot()]) {
-          const r = await build.resolve(target, { kind: args.kind, resolveDir, importer: args.importer });
-          if (r.errors.length === 0) return { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects };
-        }
-        return {
-          errors: [{ text: `Cannot find npm package "${m[1]}" (from "${args.path}"): install it in the repository (npm install ${m[1]})` }],
-        };
       });
-      build.onResolve({ filter: /^(?:jsr:|https?:)/ }, (args) => ({
-        errors: [{ text: `"${args.path}": jsr: and https: imports are not supported by swamp's bundler; use an npm: specifier or a local file` }],
-      }));
       build.onLoad({ filter: /.*/, namespace: "swamp-host" }, async (args) => {
         try {
           return { contents: await virtualModule(args.path), loader: "js", resolveDir: repoDir };
@@ -102,45 +180,91 @@ function packageJsonOf(path: string): string | null {
   return m?.[1] ? join(m[1], "package.json") : null;
 }
 
-/** Bundles `entry` (absolute). Never throws for a broken source: returns esbuild's errors. */
-export async function bundleExtension(entry: string, repoDir: string): Promise<BundleOutcome> {
+async function runEsbuild(entry: string, repoDir: string, state: BuildState) {
   const esbuild = await import("esbuild");
-  const used = new Set<string>();
+  return esbuild.build({
+    entryPoints: [entry],
+    absWorkingDir: repoDir,
+    outfile: join(dirname(entry), "__swamp_bundle__.mjs"),
+    bundle: true,
+    write: false,
+    metafile: state.mode === "build",
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    // Node's own conditions: an external package entry must be the file Node would load.
+    conditions: ["node"],
+    sourcemap: state.mode === "build" ? "inline" : false,
+    logLevel: "silent",
+    nodePaths: [join(swampRoot(), "node_modules")],
+    plugins: [swampPlugin(repoDir, state)],
+    banner: {
+      js: 'import { createRequire as __swampCreateRequire } from "node:module"; const require = __swampCreateRequire(import.meta.url);',
+    },
+  });
+}
+
+function failure(err: unknown, repoDir: string): string {
+  const errors = (err as { errors?: Message[] }).errors;
+  if (Array.isArray(errors) && errors.length > 0) return errors.map((m) => formatMessage(m, repoDir)).join("\n");
+  return (err as Error).message ?? String(err);
+}
+
+async function buildOne(entry: string, repoDir: string, maps: ImportMaps, installError: string | null, needed: NpmRequest[]): Promise<BundleOutcome> {
+  const watched = [...maps.candidates, entry];
+  const state: BuildState = { maps, mode: "build", requests: [], hostModules: new Set(), packages: new Set() };
   try {
-    const result = await esbuild.build({
-      entryPoints: [entry],
-      absWorkingDir: repoDir,
-      outfile: join(dirname(entry), "__swamp_bundle__.mjs"),
-      bundle: true,
-      write: false,
-      metafile: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      sourcemap: "inline",
-      logLevel: "silent",
-      nodePaths: [join(swampRoot(), "node_modules")],
-      plugins: [swampPlugin(repoDir, used)],
-      banner: {
-        js: 'import { createRequire as __swampCreateRequire } from "node:module"; const require = __swampCreateRequire(import.meta.url);',
-      },
-    });
+    const result = await runEsbuild(entry, repoDir, state);
     const output = result.outputFiles.find((f) => f.path.endsWith(".mjs")) ?? result.outputFiles[0];
-    if (!output) return { ok: false, message: `esbuild produced no output for ${entry}` };
-    const inputs = new Set<string>();
+    if (!output) return { ok: false, message: `esbuild produced no output for ${entry}`, inputs: watched };
+    const inputs = new Set<string>(watched);
     for (const key of Object.keys(result.metafile?.inputs ?? {})) {
       if (/^[a-z-]+:/.test(key)) continue; // virtual (swamp-host:zod) or other namespaces
       const abs = resolve(repoDir, key);
-      const pkg = packageJsonOf(abs);
-      inputs.add(pkg ?? abs);
+      inputs.add(packageJsonOf(abs) ?? abs);
     }
-    inputs.add(entry);
-    return { ok: true, code: output.contents, inputs: [...inputs].sort(), hostModules: [...used].sort() };
+    for (const pkg of state.packages) inputs.add(pkg);
+    return { ok: true, code: output.contents, inputs: [...inputs].sort(), hostModules: [...state.hostModules].sort() };
   } catch (err) {
-    const errors = (err as { errors?: Message[] }).errors;
-    if (Array.isArray(errors) && errors.length > 0) {
-      return { ok: false, message: errors.map((m) => formatMessage(m, repoDir)).join("\n") };
-    }
-    return { ok: false, message: (err as Error).message ?? String(err) };
+    // A failed install explains every unresolved npm: import of this build at once.
+    const message = installError && needed.length > 0 ? installError : failure(err, repoDir);
+    return { ok: false, message, inputs: watched };
   }
+}
+
+/**
+ * Bundles each entry (absolute). Never throws for a broken source: returns esbuild's errors.
+ * The npm packages every entry imports are collected first and the missing ones installed
+ * together.
+ */
+export async function bundleExtensions(entries: readonly string[], repoDir: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<BundleOutcome[]> {
+  type Prepared = { entry: string; maps: ImportMaps; requests: NpmRequest[] } | { entry: string; error: string };
+  const prepared = await Promise.all(
+    entries.map(async (entry): Promise<Prepared> => {
+      try {
+        const maps = loadImportMaps(entry, repoDir);
+        const state: BuildState = { maps, mode: "scan", requests: [], hostModules: new Set(), packages: new Set() };
+        await runEsbuild(entry, repoDir, state).catch(() => undefined); // the real build reports errors
+        return { entry, maps, requests: state.requests };
+      } catch (err) {
+        return { entry, error: (err as Error).message };
+      }
+    }),
+  );
+  const requests = prepared.flatMap((p) => ("requests" in p ? p.requests : []));
+  let installError: string | null = null;
+  try {
+    if (requests.length > 0) await ensureInstalled(repoDir, requests, env);
+  } catch (err) {
+    installError = err instanceof NpmInstallError ? err.message : `could not install npm packages: ${(err as Error).message}`;
+  }
+  return Promise.all(
+    prepared.map((p) => ("maps" in p ? buildOne(p.entry, repoDir, p.maps, installError, p.requests) : Promise.resolve<BundleOutcome>({ ok: false, message: p.error, inputs: [p.entry] }))),
+  );
+}
+
+/** Bundles one entry (absolute). */
+export async function bundleExtension(entry: string, repoDir: string, env?: Readonly<Record<string, string | undefined>>): Promise<BundleOutcome> {
+  const [outcome] = await bundleExtensions([entry], repoDir, env);
+  return outcome!;
 }

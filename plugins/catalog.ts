@@ -18,7 +18,7 @@ import { bundleDir, hasChanges, noChanges, readManifest, saveManifest, type Mani
 import type { IsolationPolicy } from "./isolation.js";
 
 /** Bumped when the bundle format or the virtual modules change. */
-const FORMAT = "swamp-extension-bundle/1";
+const FORMAT = "swamp-extension-bundle/2";
 
 let builderId: string | undefined;
 
@@ -69,19 +69,26 @@ async function removeUnlessShared(path: string | null, manifest: Manifest): Prom
 
 /** Builds and describes the stale sources of one kind, updating the manifest in place. */
 async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest, stale: Array<{ source: string; entryInput: InputRecord }>, changes: ManifestChanges): Promise<void> {
-  const { bundleExtension } = await import("./bundle.js");
+  const { bundleExtensions } = await import("./bundle.js");
   const salt = builderIdentity();
   const built: Array<{ entry: ManifestEntry; previous: ManifestEntry | undefined }> = [];
+  // One call for the whole batch: the npm packages they import are installed together.
+  const outcomes = await bundleExtensions(
+    stale.map((s) => s.source),
+    ctx.repoDir,
+    ctx.env,
+  );
   await Promise.all(
-    stale.map(async ({ source, entryInput }) => {
+    stale.map(async ({ source, entryInput }, i) => {
       const previous = manifest.entries[source];
       const lastType = previous?.descriptor?.type ?? previous?.lastType ?? null;
       const base = { source, kind, hostModules: [], descriptor: null, lastType, updatedAt: new Date().toISOString() };
-      const outcome = await bundleExtension(source, ctx.repoDir);
+      const outcome = outcomes[i]!;
       if (!outcome.ok) {
-        // Keep watching what the failed build was made of, so fixing any of it rebuilds.
+        // Keep watching what the failed build was made of (and the import-map files that
+        // could fix it), so fixing any of it rebuilds.
         const watched = new Map<string, InputRecord>([[source, entryInput]]);
-        for (const input of previous?.inputs ?? []) {
+        for (const input of [...(previous?.inputs ?? []), ...outcome.inputs.map((path) => ({ path }))]) {
           if (!watched.has(input.path)) {
             const rec = await recordInput(input.path);
             delete rec.text;

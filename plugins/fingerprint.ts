@@ -95,7 +95,9 @@ export async function checkInputs(inputs: readonly InputRecord[], force = false)
   let unchanged = true;
   let restamped = false;
   for (const input of inputs) {
-    if (!force && stampStillValid(input, await statOf(input.path))) {
+    const current = await statOf(input.path);
+    // A file that could hold an import map but does not exist yet: nothing to re-hash.
+    if ((!force && stampStillValid(input, current)) || (current === null && input.sha256 === MISSING)) {
       out.push(input);
       continue;
     }

@@ -29,8 +29,12 @@ export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
   };
 }
 
-/** Loads one bundle in a pooled worker; a crash or timeout becomes a failed result. */
-async function describeInWorker(pool: Piscina, init: InstanceInit, limits: HostLimits): Promise<DescribeResult> {
+/**
+ * Loads one bundle in a pooled worker; a crash or timeout becomes a failed result. A worker
+ * that ran out of memory is gone (piscina starts a fresh one for the next task): the bundle is
+ * tried once more, since the heap it exhausted may have been filled by earlier bundles.
+ */
+async function describeInWorker(pool: Piscina, init: InstanceInit, limits: HostLimits, retried = false): Promise<DescribeResult> {
   try {
     const raw: unknown = await pool.run({ op: "describe", init }, { signal: AbortSignal.timeout(limits.startTimeoutMs) });
     // What the worker returns is untrusted like every message from it.
@@ -39,12 +43,13 @@ async function describeInWorker(pool: Piscina, init: InstanceInit, limits: HostL
     return { ok: false, error: { code: ErrorCode.extensionCrashed, message: "the worker returned a malformed describe result" } };
   } catch (err) {
     const fault = (err as { name?: string }).name === "AbortError" ? null : classifyWorkerEnd(err, limits.memoryMb);
+    if (fault?.reason === "oom" && !retried) return describeInWorker(pool, init, limits, true);
     const message = !fault
       ? `loading the bundle took longer than ${limits.startTimeoutMs}ms`
       : fault.reason === "exit"
         ? `the extension called process.exit(${fault.code}) while loading`
         : fault.reason === "oom"
-          ? `the extension ran out of memory while loading (limit ${fault.limitMb} MB)`
+          ? `the extension ran out of memory while loading, also when retried in a fresh worker (limit ${fault.limitMb} MB)`
           : fault.reason === "crash"
             ? `the extension crashed while loading: ${fault.message}`
             : "the worker stopped while loading the bundle";

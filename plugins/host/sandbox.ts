@@ -4,6 +4,7 @@
  *
  *   node --experimental-permission            (--permission on newer Node)
  *        --allow-fs-read=<sandbox entry> --allow-fs-read=<bundle> --allow-fs-read=<zod package>
+ *        --allow-fs-read=<repo>/.swamp/deps     (the npm dependency cache, when present)
  *        [--allow-fs-read/--allow-fs-write=<datastore path>, <cache path>]   (datastores only)
  *        --max-old-space-size=<limit>
  *
@@ -13,7 +14,7 @@
  * restricted by Node 20's permission model; the model itself is experimental.
  */
 import { fork } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -64,7 +65,10 @@ export function baseReadGrants(bundlePath: string): string[] {
         return [join(dist, "plugins", "worker"), join(dist, "plugins", "compat"), join(dist, "kernel", "contract"), join(dist, "sdk")];
       })();
   const zod = packageDirOf(hostModuleUrl("zod"));
-  return withRealpath([...code, bundlePath, ...(zod ? [zod] : [])]);
+  // The repo's npm dependency cache (<repo>/.swamp/deps, beside <repo>/.swamp/<kind>-bundles):
+  // bundles import their npm packages from it.
+  const deps = join(dirname(dirname(bundlePath)), "deps");
+  return withRealpath([...code, bundlePath, ...(zod ? [zod] : []), ...(existsSync(deps) ? [deps] : [])]);
 }
 
 function isWithin(parent: string, child: string): boolean {

@@ -70,7 +70,9 @@ test("cache: unchanged → no rebuild; edited local import → rebuild; same siz
     const first = await entryOf(t.repo, "datastore", "mod.ts");
     assert.equal(first?.state, "Indexed");
     assert.ok(first?.bundlePath && existsSync(first.bundlePath));
-    assert.deepEqual(first.inputs.map((i) => i.path.slice(t.repo.length)).sort(), ["/extensions/datastores/fs-store/_lib/body.ts", "/extensions/datastores/fs-store/mod.ts"]);
+    assert.deepEqual(first.inputs.filter((i) => i.sha256 !== "MISSING").map((i) => i.path.slice(t.repo.length)).sort(), ["/extensions/datastores/fs-store/_lib/body.ts", "/extensions/datastores/fs-store/mod.ts"]);
+    // Where an import map could appear (up to the repo root) is watched too: creating one rebuilds.
+    assert.ok(first.inputs.some((i) => i.path === join(t.repo, "extensions", "datastores", "fs-store", "deno.json") && i.sha256 === "MISSING"));
 
     const again = await entryOf(t.repo, "datastore", "mod.ts");
     assert.equal(again?.updatedAt, first.updatedAt, "no rebuild when nothing changed");
@@ -89,6 +91,26 @@ test("cache: unchanged → no rebuild; edited local import → rebuild; same siz
     await utimes(lib, before.atime, before.mtime);
     const sneaky = await entryOf(t.repo, "datastore", "mod.ts");
     assert.notEqual(sneaky?.fingerprint, edited?.fingerprint, "content, not mtime, decides");
+
+    await writeFile(join(t.repo, "extensions/datastores/fs-store/deno.json"), '{ "imports": {} }\n');
+    const mapped = await entryOf(t.repo, "datastore", "mod.ts");
+    assert.notEqual(mapped?.fingerprint, sneaky?.fingerprint, "a new import-map file is part of the key");
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test("a build that fails on an unmapped bare name is rebuilt once a deno.json maps it", async () => {
+  const t = await tempRepo({
+    "extensions/models/m/mod.ts": GREETER_MODEL.replace('import { z } from "npm:zod@4";', 'import { z } from "npm:zod@4";\nimport { greet } from "greetings";\nconsole.log(greet);'),
+    "extensions/models/m/lib/greet.ts": "export const greet = 1;\n",
+  });
+  try {
+    const failed = await entryOf(t.repo, "model", "mod.ts");
+    assert.equal(failed?.state, "BundleBuildFailed");
+    await writeFile(join(t.repo, "extensions/models/deno.json"), JSON.stringify({ imports: { greetings: "./m/lib/greet.ts" } }));
+    const fixed = await entryOf(t.repo, "model", "mod.ts");
+    assert.equal(fixed?.state, "Indexed", fixed?.lastError ?? "");
   } finally {
     await t.cleanup();
   }
@@ -156,10 +178,10 @@ test("listing and describing types never loads extension code", async () => {
   }
 });
 
-test("imports: zod subpaths and swamp-sdk come from the host, npm: packages are bundled, jsr: is a build error", async () => {
+test("imports: zod subpaths and swamp-sdk come from the host, installed packages are bundled, a jsr: package other than @std is a build error", async () => {
   const t = await tempRepo({
     "extensions/models/imports.ts": IMPORTS_MODEL,
-    "extensions/models/jsr.ts": GREETER_MODEL.replace('import { z } from "npm:zod@4";', 'import { z } from "npm:zod@4";\nimport { join } from "jsr:@std/path@1";\nconsole.log(join);'),
+    "extensions/models/jsr.ts": GREETER_MODEL.replace('import { z } from "npm:zod@4";', 'import { z } from "npm:zod@4";\nimport { equal } from "jsr:@std/assert@1";\nconsole.log(equal);'),
   });
   try {
     const { registry, outcome } = await extensionRegistry(t.repo, testEnv());
@@ -171,7 +193,7 @@ test("imports: zod subpaths and swamp-sdk come from the host, npm: packages are 
     assert.ok(!bundle.includes("class ZodError"), "zod is not inlined");
     const jsr = entries.find((e) => e.source.endsWith("jsr.ts"));
     assert.equal(jsr?.state, "BundleBuildFailed");
-    assert.match(jsr?.lastError ?? "", /jsr\.ts:\d+:\d+: "jsr:@std\/path@1": jsr: and https: imports are not supported/);
+    assert.match(jsr?.lastError ?? "", /jsr\.ts:\d+:\d+: "jsr:@std\/assert@1": swamp provides only jsr:@std\/path and jsr:@std\/fs/);
 
     const plugin = await registry.load("model", "@test/imports");
     const rec = recordingContext("run");

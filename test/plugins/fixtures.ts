@@ -388,10 +388,10 @@ export const model = {
 `;
 }
 
-/** Imports every way the bundler maps: zod subpaths, npm: packages, the sdk. */
+/** Imports every way the bundler maps: zod subpaths, an installed package by bare name, the sdk. */
 export const IMPORTS_MODEL = `import { z } from "zod/v4";
 import * as zodCore from "npm:zod@4.1.0/v4/core";
-import { parse } from "npm:yaml@2";
+import { parse } from "yaml";
 import { ErrorCode, LockTimeoutError } from "swamp-sdk";
 
 export const model = {

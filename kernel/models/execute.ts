@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
 import { stringify } from "yaml";
 import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/errors.js";
-import type { DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
+import type { CelEnvironment, DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import type { DataRepository } from "../data/repository.js";
 import type { VaultAccess } from "../expressions/evaluate.js";
@@ -35,6 +35,7 @@ import type { OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
 import { dataRepository, definitionRepository, outputRepository } from "./service.js";
+import { createContextReads } from "./context-reads.js";
 import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
 
@@ -310,8 +311,11 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
 
+  const { createCelEnvironment } = await import("../expressions/engine.js");
   const run = new MethodRun({
     data,
+    reads: createContextReads(data, definitions),
+    createCelEnvironment: () => createCelEnvironment() as unknown as CelEnvironment,
     plugin,
     definition: evaluated,
     methodName: method,

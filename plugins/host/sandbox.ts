@@ -20,7 +20,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
 import { DEFAULT_DATASTORE_SUBDIRS, SWAMP_DIR } from "../../kernel/runtime/paths.js";
 import { hostModuleUrl, packageDirOf } from "../host-modules.js";
-import type { DescribeResult, InstanceInit } from "../worker/protocol.js";
+import { CEL_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import type { HostLimits } from "./limits.js";
 import { bundledEntries, sandboxEntry } from "./pool.js";
 import { startSandboxTransport, type Transport } from "./transport.js";
@@ -54,17 +54,17 @@ function withRealpath(paths: string[]): string[] {
   return [...out];
 }
 
-/** What every sandbox may read: its own entry code, the bundle, and the zod package. */
+/** What every sandbox may read: its own entry code, the bundle, and the zod and cel-js packages. */
 export function baseReadGrants(bundlePath: string): string[] {
   const entry = sandboxEntry();
   const code = bundledEntries()
     ? [entry]
     : (() => {
         const dist = resolve(dirname(entry), "..", "..");
-        return [join(dist, "plugins", "worker"), join(dist, "kernel", "contract"), join(dist, "sdk")];
+        return [join(dist, "plugins", "worker"), join(dist, "kernel", "contract"), join(dist, "kernel", "expressions", "cel-environment.js"), join(dist, "sdk")];
       })();
-  const zod = packageDirOf(hostModuleUrl("zod"));
-  return withRealpath([...code, bundlePath, ...(zod ? [zod] : [])]);
+  const packages = ["zod", CEL_SPECIFIER].map((spec) => packageDirOf(hostModuleUrl(spec))).filter((dir): dir is string => dir !== null);
+  return withRealpath([...code, bundlePath, ...packages]);
 }
 
 function isWithin(parent: string, child: string): boolean {

@@ -30,6 +30,9 @@ export type WorkerTask =
 /** Name of the global through which bundles reach host-provided modules. */
 export const HOST_GLOBAL = "__swampHost";
 
+/** The CEL engine, provided to model workers for `context.createCelEnvironment()`. */
+export const CEL_SPECIFIER = "@marcbachmann/cel-js";
+
 /** Specifier under which the sdk is provided. */
 export const SDK_SPECIFIER = "swamp-sdk";
 

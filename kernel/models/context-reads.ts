@@ -98,7 +98,7 @@ export function createContextReads(data: DataRepository, definitions: Definition
       if (!latest) return null;
       if (wanted === undefined) return dataItemOf(latest);
       const meta = await data.get(t, id, latest.name, wanted);
-      return meta && meta.id === dataId ? dataItemOf(meta) : null;
+      return meta ? dataItemOf(meta) : null;
     },
     async listVersions(type, modelId, dataName) {
       const [t, id, name] = await named(type, modelId, dataName);

@@ -11,7 +11,7 @@ import { unlink } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import type { PluginKind } from "../kernel/contract/plugin.js";
 import { atomicWriteFile } from "../kernel/runtime/atomic-write.js";
-import { candidateFiles, EXTENSION_KINDS, extensionDirFor, hasKindExport } from "./discover.js";
+import { candidateFiles, declaredTypeOf, EXTENSION_KINDS, extensionDirFor, hasKindExport } from "./discover.js";
 import { checkInputs, currentStat, fingerprintOf, recordInput, stampStillValid, statStamp, type InputRecord } from "./fingerprint.js";
 import { installedVersion } from "./host-modules.js";
 import { bundleDir, hasChanges, noChanges, readManifest, saveManifest, type Manifest, type ManifestChanges, type ManifestEntry } from "./manifest.js";
@@ -67,8 +67,15 @@ async function removeUnlessShared(path: string | null, manifest: Manifest): Prom
   await unlink(path).catch(() => {});
 }
 
+/** A new or changed source to build, with its text as read. */
+interface Stale {
+  source: string;
+  entryInput: InputRecord;
+  text: string;
+}
+
 /** Builds and describes the stale sources of one kind, updating the manifest in place. */
-async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest, stale: Array<{ source: string; entryInput: InputRecord }>, changes: ManifestChanges): Promise<void> {
+async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest, stale: Stale[], changes: ManifestChanges): Promise<void> {
   const { bundleExtensions } = await import("./bundle.js");
   const salt = builderIdentity();
   const built: Array<{ entry: ManifestEntry; previous: ManifestEntry | undefined }> = [];
@@ -79,7 +86,7 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
     ctx.env,
   );
   await Promise.all(
-    stale.map(async ({ source, entryInput }, i) => {
+    stale.map(async ({ source, entryInput, text }, i) => {
       const previous = manifest.entries[source];
       const lastType = previous?.descriptor?.type ?? previous?.lastType ?? null;
       const base = { source, kind, hostModules: [], descriptor: null, lastType, updatedAt: new Date().toISOString() };
@@ -98,6 +105,7 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
         const inputs = [...watched.values()];
         manifest.entries[source] = {
           ...base,
+          lastType: base.lastType ?? declaredTypeOf(kind, text) ?? null,
           state: "BundleBuildFailed",
           fingerprint: fingerprintOf(ctx.repoDir, inputs, salt),
           inputs,
@@ -148,6 +156,7 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
     } else {
       entry.state = "ValidationFailed";
       entry.lastError = result ? result.error.message : "the bundle could not be loaded";
+      entry.lastType = (result && !result.ok ? result.type : undefined) ?? entry.lastType;
     }
     if (previous?.bundlePath && previous.bundlePath !== entry.bundlePath) void removeUnlessShared(previous.bundlePath, manifest);
   });
@@ -170,7 +179,7 @@ async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: Rec
     }
   }
 
-  const stale: Array<{ source: string; entryInput: InputRecord }> = [];
+  const stale: Stale[] = [];
   for (const source of files) {
     const entry = manifest.entries[source];
     if (entry && entry.state !== "EntryPointUnreadable") {
@@ -220,7 +229,7 @@ async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: Rec
       }
       continue;
     }
-    stale.push({ source, entryInput: input });
+    stale.push({ source, entryInput: input, text });
   }
   if (stale.length > 0) await rebuild(ctx, kind, manifest, stale, changes);
   if (hasChanges(changes)) await saveManifest(ctx.repoDir, manifest, changes).catch(() => {});

@@ -43,6 +43,27 @@ export function hasKindExport(kind: PluginKind, text: string): boolean {
   return EXPORT_PATTERNS[kind].test(text);
 }
 
+const STRING_LITERAL = String.raw`(?:"([^"\n]+)"|'([^'\n]+)'|\x60([^\x60$\n]+)\x60)`;
+
+/**
+ * The type a source declares, read from its text: the first `type:` (`name:` for a report)
+ * after the kind's export, as a string literal or a `const` holding one. Used only when the
+ * source cannot be built, so that its type fails loudly instead of being served by another
+ * plugin; undefined when the text does not say.
+ */
+export function declaredTypeOf(kind: PluginKind, text: string): string | undefined {
+  const start = EXPORT_PATTERNS[kind].exec(text);
+  if (!start) return undefined;
+  const key = kind === "report" ? "name" : "type";
+  const after = text.slice(start.index);
+  const literal = new RegExp(`\\b${key}\\s*:\\s*${STRING_LITERAL}`).exec(after);
+  const byName = new RegExp(`\\b${key}\\s*:\\s*([A-Za-z_$][\\w$]*)\\s*[,}\\n]`).exec(after);
+  if (literal && (!byName || literal.index <= byName.index)) return literal[1] ?? literal[2] ?? literal[3];
+  if (!byName?.[1]) return undefined;
+  const constant = new RegExp(`\\bconst\\s+${byName[1].replace(/\$/g, "\\$")}\\s*(?::\\s*[\\w<>]+\\s*)?=\\s*${STRING_LITERAL}`).exec(text);
+  return constant ? (constant[1] ?? constant[2] ?? constant[3]) : undefined;
+}
+
 export function extensionDirFor(kind: PluginKind, repoDir: string, marker: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): string {
   const fromEnv = env[ENV_NAMES[kind]];
   const fromMarker = marker[MARKER_FIELDS[kind]];

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { ErrorCode, SwampError, errorMessage } from "../kernel/contract/errors.js";
-import type { PluginEntry, PluginImplementations, PluginKind } from "../kernel/contract/plugin.js";
+import { collectiveOf, isReservedCollective, type PluginEntry, type PluginImplementations, type PluginKind } from "../kernel/contract/plugin.js";
 import type { ModelTypePlugin } from "../kernel/contract/ports/model-type.js";
 import { swampHome } from "../kernel/runtime/datastore-config.js";
 import type { PluginRegistry } from "../kernel/runtime/registry.js";
@@ -61,7 +61,9 @@ export function brokenMessage(repoDir: string, entry: ManifestEntry): string {
 }
 
 function brokenEntry(repoDir: string, entry: ManifestEntry, type: string): PluginEntry {
-  const message = brokenMessage(repoDir, entry);
+  // One line for the user (the first compiler error, with how many more); all of them in details.
+  const [first = "", ...more] = brokenMessage(repoDir, entry).split("\n").filter((l) => l.trim() !== "" && !/^\s/.test(l));
+  const message = more.length > 0 ? `${first} (and ${more.length} more error${more.length === 1 ? "" : "s"})` : first;
   return {
     kind: entry.kind,
     type,
@@ -71,10 +73,25 @@ function brokenEntry(repoDir: string, entry: ManifestEntry, type: string): Plugi
     source: entry.source,
     load: async () => {
       throw new SwampError(STATE_CODES[entry.state] ?? ErrorCode.extensionError, message, {
-        details: { source: entry.source, state: entry.state, type },
+        details: { source: entry.source, state: entry.state, type, error: entry.lastError },
       });
     },
   };
+}
+
+/** Reserved-collective types already warned about in this process (the warning is said once). */
+const warnedReserved = new Set<string>();
+
+/**
+ * One line for a local source that declares a type under a reserved collective. It loads all
+ * the same (swamp's own official extensions live there); only publishing such a name is refused.
+ */
+function reservedWarning(repoDir: string, entry: ManifestEntry, type: string): string | null {
+  if (!isReservedCollective(type)) return null;
+  const key = `${entry.kind}:${type.toLowerCase()}`;
+  if (warnedReserved.has(key)) return null;
+  warnedReserved.add(key);
+  return `${displayPath(repoDir, entry.source)} declares ${entry.kind} type "${type}" in the reserved collective "${collectiveOf(type)}" (it loads, but \`swamp extension push\` refuses the name)`;
 }
 
 async function host() {
@@ -154,22 +171,19 @@ export async function registerExtensions(registry: PluginRegistry, setup: Extens
   }
   const extensionsOf = (type: string) => extensionFiles.get(type.toLowerCase()) ?? [];
   const claimed = new Set<string>();
+  const broken: ManifestEntry[] = [];
 
   for (const catalog of catalogs) {
     for (const entry of catalog.entries) {
       if (entry.state !== "Indexed") {
         warnings.push(brokenMessage(setup.repoDir, entry).split("\n")[0] ?? "");
-        if (entry.lastType) {
-          try {
-            registry.register(brokenEntry(setup.repoDir, entry, entry.lastType));
-          } catch {
-            // a healthy source declares the type too: it wins
-          }
-        }
+        broken.push(entry);
         continue;
       }
       const d = entry.descriptor;
       if (d?.kind === "model" && (d as ModelDescriptor).export === "extension") continue;
+      const reserved = d ? reservedWarning(setup.repoDir, entry, d.type) : null;
+      if (reserved) warnings.push(reserved);
       const pluginEntry = entryFor(ctx, entry, extensionsOf);
       if (!pluginEntry) continue;
       try {
@@ -178,6 +192,18 @@ export async function registerExtensions(registry: PluginRegistry, setup: Extens
       } catch (err) {
         note(entry.kind, `${displayPath(setup.repoDir, entry.source)}: ${errorMessage(err)}`);
       }
+    }
+  }
+
+  // A broken source keeps the type it declares (known from an earlier build, its export or its
+  // text): a command that needs the type fails with the source's error, and no builtin (nor an
+  // alias such as `@swamp/s3-datastore`) stands in. A healthy source of the same type wins.
+  for (const entry of broken) {
+    if (!entry.lastType) continue;
+    try {
+      registry.register(brokenEntry(setup.repoDir, entry, entry.lastType));
+    } catch {
+      // registered by a healthy source (or a builtin of that exact name)
     }
   }
 

@@ -61,3 +61,20 @@ export function typeNameProblem(kind: PluginKind, type: string, origin: PluginOr
   }
   return null;
 }
+
+/**
+ * Collectives that belong to swamp itself. Loading never refuses them (swamp's own official
+ * extensions use them); the one place that refuses is claiming a name in the registry
+ * (`swamp extension push`), which asks this predicate.
+ */
+export const RESERVED_COLLECTIVES: readonly string[] = ["swamp", "si"];
+
+/** `swamp` for `@swamp/s3-datastore` or `swamp/s3-datastore`. */
+export function collectiveOf(type: string): string {
+  return (type.startsWith("@") ? type.slice(1) : type).split("/")[0]?.toLowerCase() ?? "";
+}
+
+/** True when `type` is namespaced under a reserved collective (`@swamp/…`, `@si/…`). */
+export function isReservedCollective(type: string): boolean {
+  return type.includes("/") && RESERVED_COLLECTIVES.includes(collectiveOf(type));
+}

@@ -50,6 +50,49 @@ export const RequestMessageSchema = z.object({
   args: z.array(z.unknown()),
 });
 
+/*
+ * The read-only host calls of a method context (worker → host `request`s): the data and
+ * definition repositories and the CEL data query. Each method has a fixed argument tuple; an
+ * optional argument crosses as null. Types and sizes are checked here; names are checked by
+ * the host's one implementation of these reads (no path is built from an unchecked name).
+ */
+const TypeArg = z.string().min(1).max(1024);
+const IdArg = z.string().min(1).max(1024);
+const NameArg = z.string().min(1).max(1024);
+const VersionArg = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
+const CelArg = z.string().min(1).max(65_536);
+
+export const ContextReadArgs = {
+  "data.findByName": z.tuple([TypeArg, IdArg, NameArg, VersionArg]),
+  "data.findById": z.tuple([TypeArg, IdArg, NameArg, VersionArg]),
+  "data.listVersions": z.tuple([TypeArg, IdArg, NameArg]),
+  "data.getLatestVersion": z.tuple([TypeArg, IdArg, NameArg]),
+  "data.findAllForModel": z.tuple([TypeArg, IdArg]),
+  "data.findAllGlobal": z.tuple([]),
+  "data.getContent": z.tuple([TypeArg, IdArg, NameArg, VersionArg]),
+  "definitions.findById": z.tuple([TypeArg, IdArg]),
+  "definitions.findByName": z.tuple([TypeArg, NameArg]),
+  "definitions.findAll": z.tuple([TypeArg]),
+  "definitions.findByNameGlobal": z.tuple([NameArg]),
+  "definitions.findAllGlobal": z.tuple([]),
+  queryData: z.tuple([CelArg, CelArg.nullable()]),
+} as const;
+export type ContextReadMethod = keyof typeof ContextReadArgs;
+export const CONTEXT_READ_METHODS = Object.keys(ContextReadArgs) as ContextReadMethod[];
+
+/** A worker `request` for one of the context reads, its arguments checked per method. */
+export const ContextReadRequestSchema = z.discriminatedUnion(
+  "method",
+  CONTEXT_READ_METHODS.map((method) => RequestMessageSchema.extend({ method: z.literal(method), args: ContextReadArgs[method] })) as unknown as [
+    z.ZodObject<{ type: z.ZodLiteral<"request">; method: z.ZodLiteral<string> }>,
+    ...z.ZodObject<{ type: z.ZodLiteral<"request">; method: z.ZodLiteral<string> }>[],
+  ],
+);
+
+export function isContextReadMethod(method: string): method is ContextReadMethod {
+  return Object.prototype.hasOwnProperty.call(ContextReadArgs, method);
+}
+
 /** Host → worker: drop the object behind a handle. */
 export const DisposeMessageSchema = z.object({
   type: z.literal("dispose"),

@@ -13,6 +13,7 @@ import { Environment, Optional, ParseError } from "@marcbachmann/cel-js";
 import type { ASTNode } from "@marcbachmann/cel-js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { analyzeAst } from "./ast.js";
+import { newCelEnvironment } from "./cel-environment.js";
 import type { ExpressionAnalysis } from "./ast.js";
 import { evaluateWithBudget, installMeter } from "./budget.js";
 import { rewriteHyphenatedModelNames } from "./extract.js";
@@ -29,34 +30,14 @@ export class ExpressionError extends SwampError {
   }
 }
 
-const ENVIRONMENT_OPTIONS = {
-  unlistedVariablesAreDyn: true,
-  enableOptionalTypes: true,
-  homogeneousAggregateLiterals: false,
-} as const;
-
-type Arith = (a: number, b: number) => number;
-const ARITHMETIC: ReadonlyArray<[string, Arith]> = [
-  ["+", (a, b) => a + b],
-  ["-", (a, b) => a - b],
-  ["*", (a, b) => a * b],
-  ["/", (a, b) => a / b],
-  ["%", (a, b) => a % b],
-];
-
 /**
- * A fresh Environment with swamp's options (unlisted variables are dyn, optional types on,
- * heterogeneous list/map literals allowed), `int ⊕ double` / `double ⊕ int` overloads for
- * `+ - * / %` (the int side is converted to a JS number), the RE2 `matches` and the
+/**
+ * A fresh Environment with swamp's options (cel-environment.ts), the RE2 `matches` and the
  * evaluation meter. No swamp namespaces: callers may register their own variables and
  * functions on it. Evaluate only through `parseCel(env, …).run`.
  */
 export function createCelEnvironment(): Environment {
-  const env = new Environment({ ...ENVIRONMENT_OPTIONS });
-  for (const [op, fn] of ARITHMETIC) {
-    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
-    env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
-  }
+  const env = newCelEnvironment(Environment);
   registerRegexFunctions(env);
   installMeter(env);
   return env;

@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
 import { stringify } from "yaml";
 import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/errors.js";
-import type { DataHandle, ModelTypePlugin } from "../contract/ports/model-type.js";
+import type { CelEnvironment, DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import type { DataRepository } from "../data/repository.js";
 import type { VaultAccess } from "../expressions/evaluate.js";
@@ -37,6 +37,7 @@ import type { OutputRecord } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
 import { dataRepository, definitionRepository, outputRepository } from "./service.js";
+import { createContextReads } from "./context-reads.js";
 import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
 
@@ -292,8 +293,12 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   }
   const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
 
+  // What a method gets is the plain environment an extension worker gets too (no swamp namespaces).
+  const [{ Environment }, { newCelEnvironment }] = await Promise.all([import("@marcbachmann/cel-js"), import("../expressions/cel-environment.js")]);
   const run = new MethodRun({
     data,
+    reads: createContextReads(data, definitions),
+    createCelEnvironment: () => newCelEnvironment(Environment) as unknown as CelEnvironment,
     plugin,
     definition: evaluated,
     methodName: method,

@@ -5,6 +5,8 @@
  */
 import { SwampError } from "../contract/errors.js";
 import type {
+  CelEnvironment,
+  ContextReads,
   DataHandle,
   DataWriter,
   MethodContext,
@@ -40,6 +42,10 @@ export interface MethodContextOptions {
    * it, writing a sensitive field fails (it is never persisted in plain text).
    */
   vaults?: VaultStore;
+  /** The read operations (data, definitions, query) of kernel/models/context-reads.ts. */
+  reads: ContextReads;
+  /** Builds a fresh cel-js Environment (the CEL engine is loaded by the caller). */
+  createCelEnvironment(): CelEnvironment;
 }
 
 function parseJsonObject(bytes: Buffer | null): Record<string, unknown> | null {
@@ -81,6 +87,10 @@ export class MethodRun {
       deleteResource: async (instance) => {
         if (await o.data.get(modelType, def.id, instance)) await o.data.delete(modelType, def.id, instance);
       },
+      dataRepository: o.reads.dataRepository,
+      definitionRepository: o.reads.definitionRepository,
+      queryData: (predicate, select) => o.reads.queryData(predicate, select),
+      createCelEnvironment: () => o.createCelEnvironment(),
       redact: (text) => o.redactor.redact(text),
       ...(o.secretEnv && Object.keys(o.secretEnv).length ? { secretEnv: o.secretEnv } : {}),
     };

@@ -11,7 +11,7 @@ import { displayPath } from "../catalog.js";
 import { hostModuleUrl } from "../host-modules.js";
 import { isolationBeforeType } from "../isolation.js";
 import type { ManifestEntry } from "../manifest.js";
-import { SDK_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
+import { CEL_SPECIFIER, SDK_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import { classifyWorkerEnd } from "./transport.js";
 import { hostLimits, type HostLimits } from "./limits.js";
 import type { Piscina } from "piscina";
@@ -19,6 +19,7 @@ import type { Piscina } from "piscina";
 /** The init message for an entry: bundle, fingerprint and the host modules it imports. */
 export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
   const hostModules: Record<string, string> = { zod: hostModuleUrl("zod") };
+  if (entry.kind === "model") hostModules[CEL_SPECIFIER] = hostModuleUrl(CEL_SPECIFIER);
   for (const spec of entry.hostModules) hostModules[spec] = spec === SDK_SPECIFIER ? SDK_SPECIFIER : hostModuleUrl(spec);
   return {
     kind: entry.kind,

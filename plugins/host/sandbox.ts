@@ -21,7 +21,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ErrorCode } from "../../kernel/contract/errors.js";
 import { DEFAULT_DATASTORE_SUBDIRS, SWAMP_DIR } from "../../kernel/runtime/paths.js";
 import { hostModuleUrl, packageDirOf } from "../host-modules.js";
-import type { DescribeResult, InstanceInit } from "../worker/protocol.js";
+import { CEL_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import type { HostLimits } from "./limits.js";
 import { bundledEntries, sandboxEntry } from "./pool.js";
 import { startSandboxTransport, type Transport } from "./transport.js";
@@ -55,20 +55,26 @@ function withRealpath(paths: string[]): string[] {
   return [...out];
 }
 
-/** What every sandbox may read: its own entry code, the bundle, and the zod package. */
+/** What every sandbox may read: its own entry code, the bundle, and the zod and cel-js packages. */
 export function baseReadGrants(bundlePath: string): string[] {
   const entry = sandboxEntry();
   const code = bundledEntries()
     ? [entry]
     : (() => {
         const dist = resolve(dirname(entry), "..", "..");
-        return [join(dist, "plugins", "worker"), join(dist, "plugins", "compat"), join(dist, "kernel", "contract"), join(dist, "sdk")];
+        return [
+          join(dist, "plugins", "worker"),
+          join(dist, "plugins", "compat"),
+          join(dist, "kernel", "contract"),
+          join(dist, "kernel", "expressions", "cel-environment.js"),
+          join(dist, "sdk"),
+        ];
       })();
-  const zod = packageDirOf(hostModuleUrl("zod"));
+  const packages = ["zod", CEL_SPECIFIER].map((spec) => packageDirOf(hostModuleUrl(spec))).filter((dir): dir is string => dir !== null);
   // The repo's npm dependency cache (<repo>/.swamp/deps, beside <repo>/.swamp/<kind>-bundles):
   // bundles import their npm packages from it.
   const deps = join(dirname(dirname(bundlePath)), "deps");
-  return withRealpath([...code, bundlePath, ...(zod ? [zod] : []), ...(existsSync(deps) ? [deps] : [])]);
+  return withRealpath([...code, bundlePath, ...packages, ...(existsSync(deps) ? [deps] : [])]);
 }
 
 function isWithin(parent: string, child: string): boolean {

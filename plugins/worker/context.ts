@@ -4,7 +4,21 @@
  * data, reading resources, running the method in-process for a driver) becomes a `request`
  * message; logging becomes `event` messages. The host services them for the call in flight.
  */
-import type { CheckContext, DataHandle, DataWriter, MethodContext, WriteOverrides } from "../../kernel/contract/ports/model-type.js";
+import {
+  modelTypeString,
+  type CelEnvironment,
+  type CheckContext,
+  type ContextReads,
+  type DataHandle,
+  type DataItem,
+  type DataWriter,
+  type DefinitionItem,
+  type MethodContext,
+  type WriteOverrides,
+} from "../../kernel/contract/ports/model-type.js";
+import type { ContextReadMethod } from "../../kernel/contract/wire.js";
+import { newCelEnvironment, type EnvironmentClass } from "../../kernel/expressions/cel-environment.js";
+import { CEL_SPECIFIER, HOST_GLOBAL } from "./protocol.js";
 
 /** One call being served: its id, its cancellation, and the way back to the host. */
 export interface CallScope {
@@ -167,10 +181,52 @@ function redactor(secretEnv: Record<string, string> | undefined): ((text: string
   };
 }
 
+/**
+ * The context's read operations as host calls: each is one `request` the host answers from its
+ * repositories (read-only). Optional arguments cross as null; bytes come back as Uint8Array.
+ */
+export function remoteReads(scope: CallScope): ContextReads {
+  const call = <T>(method: ContextReadMethod, args: unknown[]) => scope.request(method, args) as Promise<T>;
+  const type = (t: Parameters<typeof modelTypeString>[0]) => modelTypeString(t);
+  return {
+    dataRepository: {
+      namespace: "",
+      findByName: (t, modelId, dataName, version) => call<DataItem | null>("data.findByName", [type(t), modelId, dataName, version ?? null]),
+      findById: (t, modelId, dataId, version) => call<DataItem | null>("data.findById", [type(t), modelId, dataId, version ?? null]),
+      listVersions: (t, modelId, dataName) => call<number[]>("data.listVersions", [type(t), modelId, dataName]),
+      getLatestVersion: (t, modelId, dataName) => call<number | null>("data.getLatestVersion", [type(t), modelId, dataName]),
+      findAllForModel: (t, modelId) => call<DataItem[]>("data.findAllForModel", [type(t), modelId]),
+      findAllGlobal: () => call("data.findAllGlobal", []),
+      getContent: async (t, modelId, dataName, version) => {
+        const bytes = await call<unknown>("data.getContent", [type(t), modelId, dataName, version ?? null]);
+        return bytes === null || bytes === undefined ? null : toBytes(bytes);
+      },
+    },
+    definitionRepository: {
+      findById: (t, id) => call<DefinitionItem | null>("definitions.findById", [type(t), id]),
+      findByName: (t, name) => call<DefinitionItem | null>("definitions.findByName", [type(t), name]),
+      findAll: (t) => call<DefinitionItem[]>("definitions.findAll", [type(t)]),
+      findByNameGlobal: (name) => call("definitions.findByNameGlobal", [name]),
+      findAllGlobal: () => call("definitions.findAllGlobal", []),
+    },
+    queryData: (predicate, select) => call<unknown[]>("queryData", [predicate, select ?? null]),
+  };
+}
+
+/** A fresh cel-js Environment from the cel-js the host provided to this worker. */
+function createCelEnvironment(): CelEnvironment {
+  const host = (globalThis as Record<string, unknown>)[HOST_GLOBAL] as { modules?: Record<string, { Environment?: EnvironmentClass }> } | undefined;
+  const Environment = host?.modules?.[CEL_SPECIFIER]?.Environment;
+  if (!Environment) throw new Error("createCelEnvironment() is not available: the CEL engine was not provided to this worker");
+  return newCelEnvironment(Environment) as unknown as CelEnvironment;
+}
+
 export function methodContext(init: ContextInit, scope: CallScope): MethodContext {
   const redact = redactor(init.secretEnv);
   return {
     ...checkContext(init, scope),
+    ...remoteReads(scope),
+    createCelEnvironment,
     writeResource: (spec, instance, data, overrides) =>
       scope.request("writeResource", [spec, instance, data, overrides ?? null]) as Promise<DataHandle>,
     createFileWriter: (spec, instance, overrides) => new RemoteWriter(scope, instance, spec, overrides as WriteOverrides | undefined),

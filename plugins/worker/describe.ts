@@ -20,7 +20,6 @@ export class ExportProblems extends Error {
 const SEGMENT = "[a-z0-9][a-z0-9_-]*";
 const TWO_SEGMENTS = /^@?[a-z0-9_-]+\/[a-z0-9_-]+$/;
 const MANY_SEGMENTS = new RegExp(`^@?${SEGMENT}(/${SEGMENT})+$`);
-const RESERVED_COLLECTIVES = new Set(["swamp", "si"]);
 const METHOD_KINDS = new Set(["create", "read", "update", "delete", "list", "action"]);
 
 const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -28,10 +27,6 @@ const isFunction = (v: unknown): v is (...args: unknown[]) => unknown => typeof 
 /** Duck-typed zod schema: the extension may carry its own zod copy. */
 const isSchemaLike = (v: unknown): boolean =>
   isRecord(v) && (isFunction(v.safeParse) || "_zod" in v || "_def" in v || typeof v.type === "string" || isRecord(v.properties));
-
-function collective(type: string): string {
-  return (type.startsWith("@") ? type.slice(1) : type).split("/")[0] ?? "";
-}
 
 /** The zod the host provided (to turn schemas into JSON Schema). */
 function hostZod(): { toJSONSchema?: (schema: unknown, options: unknown) => Json } | undefined {
@@ -64,7 +59,6 @@ function checkConfigurable(kind: "datastore" | "vault" | "driver", exp: Json, pr
   if (typeof type !== "string" || type === "") problems.push("type: must be a non-empty string");
   else if (kind === "datastore" && !TWO_SEGMENTS.test(type)) problems.push("type: Datastore type must match @collective/name or collective/name");
   else if (kind !== "datastore" && !MANY_SEGMENTS.test(type)) problems.push(`type: ${kind} type must match @collective/name or collective/name`);
-  else if (kind === "vault" && RESERVED_COLLECTIVES.has(collective(type))) problems.push(`type: the collective "${collective(type)}" is reserved`);
   if (typeof exp.name !== "string") problems.push("name: must be a string");
   if (typeof exp.description !== "string") problems.push("description: must be a string");
   if (exp.configSchema !== undefined && !isSchemaLike(exp.configSchema)) problems.push("configSchema: must be a zod schema");

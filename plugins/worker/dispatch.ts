@@ -500,12 +500,16 @@ export async function serveInstance(channel: WorkerChannel, init: InstanceInit):
 /** Loads a bundle once and returns what it declares (or why it is not a valid extension). */
 export async function describeBundle(init: InstanceInit): Promise<DescribeResult> {
   patchConsole();
+  let declared: string | undefined;
   try {
     const loaded = await loadBundle(init);
+    const exp = loaded.exported as { type?: unknown; name?: unknown } | null;
+    const type = init.kind === "report" ? exp?.name : exp?.type;
+    if (typeof type === "string" && type !== "") declared = type;
     const exported = validateExport(init.kind, loaded.exportName, loaded.exported);
     return { ok: true, descriptor: describeExport(init.kind, loaded.exportName, exported) };
   } catch (err) {
     const wire = wireErrorOf(err);
-    return { ok: false, error: { code: wire.code, message: wire.message, ...(wire.stack ? { stack: wire.stack } : {}) } };
+    return { ok: false, error: { code: wire.code, message: wire.message, ...(wire.stack ? { stack: wire.stack } : {}) }, ...(declared ? { type: declared } : {}) };
   }
 }

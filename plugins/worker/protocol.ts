@@ -30,6 +30,9 @@ export type WorkerTask =
 /** Name of the global through which bundles reach host-provided modules. */
 export const HOST_GLOBAL = "__swampHost";
 
+/** The CEL engine, provided to model workers for `context.createCelEnvironment()`. */
+export const CEL_SPECIFIER = "@marcbachmann/cel-js";
+
 /** Specifier under which the sdk is provided. */
 export const SDK_SPECIFIER = "swamp-sdk";
 
@@ -42,10 +45,14 @@ export const EXPORT_NAMES: Record<PluginKind, readonly string[]> = {
   report: ["report"],
 };
 
-/** The outcome of loading a bundle once to learn what it declares (stored in the manifest). */
+/**
+ * The outcome of loading a bundle once to learn what it declares (stored in the manifest). A
+ * failure still names the type the export declares when it has one, so the type is served by
+ * the broken extension (failing loudly) and never by another plugin.
+ */
 export type DescribeResult =
   | { ok: true; descriptor: ExtensionDescriptor }
-  | { ok: false; error: { code: string; message: string; stack?: string } };
+  | { ok: false; error: { code: string; message: string; stack?: string }; type?: string };
 
 export interface ConfigurableDescriptor {
   kind: "datastore" | "vault" | "driver";

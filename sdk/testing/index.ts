@@ -12,4 +12,5 @@ export * from "./model-conformance.js";
 export * from "./driver-conformance.js";
 export * from "./report-conformance.js";
 export * from "./method-context.js";
+export * from "./reads.js";
 export * from "./load.js";

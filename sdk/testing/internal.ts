@@ -100,11 +100,7 @@ export function issueText(error: unknown): string {
 export const NAMESPACED_PATTERN = /^@?[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)+$/;
 /** A builtin may use one segment (`local_encryption`, `raw`). */
 export const BUILTIN_PATTERN = /^[a-z][a-z0-9_-]*$/;
-export const RESERVED_COLLECTIVES = ["swamp", "si"] as const;
-
-export function collectiveOf(type: string): string {
-  return (type.startsWith("@") ? type.slice(1) : type).split("/")[0] ?? "";
-}
+export { collectiveOf, isReservedCollective } from "../../kernel/contract/plugin.js";
 
 /** `30d`, `12h`, `6mo`… (positive). */
 export const DURATION_PATTERN = /^[1-9]\d*(mo|y|h|m|d|w)$/;

@@ -26,6 +26,7 @@ import { SwampError } from "../../kernel/contract/errors.js";
 import type { CheckContext, DataHandle, DataWriter, MethodContext, MethodResult, WriteOverrides } from "../../kernel/contract/ports/model-type.js";
 import type { ExtensionLogger, TypedCheckContext, TypedMethodContext } from "../define.js";
 import { field, isFunction, isRecord, isSchema, issueText, show } from "./internal.js";
+import { createTestReads, type TestDataVersion, type TestReadsOptions } from "./reads.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -92,6 +93,14 @@ export interface MethodTestContextOptions extends CheckTestContextOptions {
   secretEnv?: Record<string, string>;
   /** Replaces secrets in text; default: every `secretEnv` value becomes `***`. */
   redact?(text: string): string;
+  /** Data of other models (or older data of this one) that `context.dataRepository` finds. */
+  data?: readonly TestDataVersion[];
+  /** Definitions `context.definitionRepository` finds. */
+  definitions?: TestReadsOptions["definitions"];
+  /** Answers `context.queryData` (the sdk carries no CEL engine). */
+  queryData?: TestReadsOptions["queryData"];
+  /** Answers `context.createCelEnvironment` (the sdk carries no CEL engine). */
+  createCelEnvironment?: TestReadsOptions["createCelEnvironment"];
 }
 
 /** The context a fake hands to a method: usable where any typed model's context is expected. */
@@ -390,8 +399,28 @@ export function createMethodTestContext(options: MethodTestContextOptions = {}):
   const secretEnv = options.secretEnv ? { ...options.secretEnv } : undefined;
   const redact = options.redact ?? (secretEnv ? secretRedactor(Object.values(secretEnv)) : undefined);
 
+  // What this context wrote (and was seeded with) is what its dataRepository reads.
+  const ownData = (): TestDataVersion[] => {
+    const out: TestDataVersion[] = [...(options.data ?? [])];
+    for (const [name, list] of stored) {
+      (list ?? []).forEach((content, i) => out.push({ modelType, modelId, name, version: i + 1, content, tags: { type: "resource" } }));
+    }
+    for (const f of files) {
+      if (f.state !== "finalized" || !f.handle) continue;
+      out.push({ modelType, modelId, name: f.instanceName, version: f.handle.version, content: f.bytes, contentType: f.handle.metadata.contentType, tags: f.handle.tags });
+    }
+    return out;
+  };
+  const contextReads = createTestReads({
+    data: ownData,
+    ...(options.definitions ? { definitions: options.definitions } : {}),
+    ...(options.queryData ? { queryData: options.queryData } : {}),
+    ...(options.createCelEnvironment ? { createCelEnvironment: options.createCelEnvironment } : {}),
+  });
+
   const context = {
     ...base,
+    ...contextReads,
     async writeResource(specName: string, instanceName: string, data: Record<string, unknown>, overrides?: WriteOverrides) {
       checkSpec("resource", specName, resourceNames);
       checkInstance(instanceName);

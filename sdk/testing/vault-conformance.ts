@@ -21,7 +21,7 @@ import {
   isSchema,
   issueText,
   NAMESPACED_PATTERN,
-  RESERVED_COLLECTIVES,
+  isReservedCollective,
   settle,
   show,
   unwrapExport,
@@ -139,7 +139,7 @@ export async function assertVaultExportConformance(exported: unknown, options: V
   ensure(typeOk, check(1, `"type" ${JSON.stringify(type)} must match @collective/name or collective/name (lowercase)` + (options.builtin ? ` (or ${BUILTIN_PATTERN} for a builtin)` : "")));
   if (!options.builtin) {
     const collective = collectiveOf(type);
-    ensure(!(RESERVED_COLLECTIVES as readonly string[]).includes(collective), check(2, `"type" uses the reserved collective "${collective}"`));
+    ensure(!isReservedCollective(type), check(2, `"type" uses the reserved collective "${collective}"`));
   }
 
   const name = field(v, "name");

@@ -12,6 +12,7 @@ import { builtinRegistry } from "../../cli/builtins.js";
 import { registerExtensions, type RegisterOutcome } from "../../plugins/extensions.js";
 import type { PluginRegistry } from "../../kernel/runtime/registry.js";
 import { writeSource } from "./fixtures.js";
+import { createTestReads } from "../../sdk/testing/reads.js";
 
 export interface TempRepo {
   dir: string;
@@ -137,6 +138,7 @@ export function recordingContext(method: string, globalArgs: Record<string, unkn
     deleteResource: async (instance) => {
       resources.delete(instance);
     },
+    ...createTestReads(),
   };
   return { context, resources, files, logs, abort };
 }

@@ -244,3 +244,24 @@ test("importExtension bundles npm: specifiers, swamp-sdk and local imports, and 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("method context fake: dataRepository reads what the method wrote; definitions and hostile names like the host", async () => {
+  const fake = createMethodTestContext({
+    modelType: "@test/server",
+    resources: ["state"],
+    definitions: [{ id: "d-1", name: "web", type: "@test/server" }],
+  });
+  const { context } = fake;
+  assert.equal(await context.dataRepository.getContent(context.modelType, context.modelId, "web"), null);
+  await context.writeResource("state", "web", { size: 1 });
+  await context.writeResource("state", "web", { size: 2 });
+  const bytes = await context.dataRepository.getContent(context.modelType, context.modelId, "web");
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())), { size: 2 });
+  const first = await context.dataRepository.getContent(context.modelType, context.modelId, "web", 1);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(first ?? new Uint8Array())), { size: 1 });
+  assert.deepEqual(await context.dataRepository.listVersions(context.modelType, context.modelId, "web"), [1, 2]);
+  assert.deepEqual((await context.dataRepository.findAllForModel(context.modelType, context.modelId)).map((d) => d.name), ["web"]);
+  assert.equal((await context.definitionRepository.findByName("@test/server", "web"))?.id, "d-1");
+  await assert.rejects(context.dataRepository.getContent(context.modelType, context.modelId, "../../x"), { code: "validation_failed" });
+  await assert.rejects(context.queryData("true"), /needs the CEL engine/);
+});

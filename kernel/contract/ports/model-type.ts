@@ -3,6 +3,7 @@
  * a method runs with. Builtins (`command/shell`) and `export const model` extensions share it.
  */
 import * as z from "zod";
+import { SwampError } from "../errors.js";
 
 /** `ephemeral | infinite | job | workflow | <n><mo|y|h|m|d|w>` */
 export type Lifetime = string;
@@ -94,6 +95,101 @@ export interface WriteOverrides {
   garbageCollection?: GarbageCollectionPolicy;
 }
 
+/**
+ * One version of a data item as the data repository returns it (metadata only; the bytes come
+ * from `getContent`). `lifecycle` is `deleted` on tombstones and deletion markers.
+ */
+export interface DataItem {
+  id: string;
+  name: string;
+  version: number;
+  contentType: string;
+  lifetime: Lifetime;
+  garbageCollection: GarbageCollectionPolicy;
+  streaming: boolean;
+  tags: Record<string, string>;
+  ownerDefinition: { ownerType: string; ownerRef: string; [field: string]: string };
+  createdAt: string;
+  lifecycle: "active" | "deleted";
+  size?: number;
+  checksum?: string;
+  renamedTo?: string;
+}
+
+/**
+ * A model type as methods pass it: the type string, or an object carrying it (`normalized`
+ * or `raw`, as swamp's ModelType has).
+ */
+export type ModelTypeRef = string | { normalized?: string; raw?: string; toString(): string };
+
+/** The type string of a ModelTypeRef; anything else fails with `validation_failed`. */
+export function modelTypeString(type: ModelTypeRef): string {
+  if (typeof type === "string") return type;
+  if (type && typeof type === "object") {
+    if (typeof type.normalized === "string") return type.normalized;
+    if (typeof type.raw === "string") return type.raw;
+  }
+  throw new SwampError("validation_failed", `Model type must be a string, got ${typeof type}`);
+}
+
+/**
+ * The read side of the repository's versioned data, as methods see it. `modelId` may be a
+ * definition's UUID or its name. Data names are validated (no `..`, `/`, `\`, NUL, leading
+ * `.`, nor `latest`): a bad name fails with `validation_failed`, it never reaches a path.
+ */
+export interface MethodDataRepository {
+  /** The repository's namespace ("" in solo mode). */
+  readonly namespace: string;
+  /** Latest version (following renames) or exactly `version`; null when absent. */
+  findByName(type: ModelTypeRef, modelId: string, dataName: string, version?: number): Promise<DataItem | null>;
+  /** The item with this data id (latest version, or exactly `version`); null when absent. */
+  findById(type: ModelTypeRef, modelId: string, dataId: string, version?: number): Promise<DataItem | null>;
+  /** Every committed version number of `dataName`, ascending. */
+  listVersions(type: ModelTypeRef, modelId: string, dataName: string): Promise<number[]>;
+  /** The latest version number of `dataName`, or null. */
+  getLatestVersion(type: ModelTypeRef, modelId: string, dataName: string): Promise<number | null>;
+  /** The latest version of every data item of the model (renames resolved, deletion markers included). */
+  findAllForModel(type: ModelTypeRef, modelId: string): Promise<DataItem[]>;
+  /** The latest version of every data item of every model. */
+  findAllGlobal(): Promise<Array<{ data: DataItem; modelType: string; modelId: string }>>;
+  /** The bytes of the latest version (not following renames) or of `version`; null when absent. */
+  getContent(type: ModelTypeRef, modelId: string, dataName: string, version?: number): Promise<Uint8Array | null>;
+}
+
+/** A stored model definition as read from its YAML (`id`, `name`, `type`, `version`, `tags`, …). */
+export type DefinitionItem = Record<string, unknown> & { id: string; name: string; type: string };
+
+/** The read side of the repository's model definitions, as methods see it. */
+export interface MethodDefinitionRepository {
+  findById(type: ModelTypeRef, id: string): Promise<DefinitionItem | null>;
+  findByName(type: ModelTypeRef, name: string): Promise<DefinitionItem | null>;
+  findAll(type: ModelTypeRef): Promise<DefinitionItem[]>;
+  findByNameGlobal(name: string): Promise<{ definition: DefinitionItem; type: string } | null>;
+  findAllGlobal(): Promise<Array<{ definition: DefinitionItem; type: string }>>;
+}
+
+/**
+ * The read operations a method context offers, in one object: the data and definition
+ * repositories and the CEL query of `swamp data query`. The host implements it once
+ * (kernel/models/context-reads.ts); extension workers reach it through host calls.
+ */
+export interface ContextReads {
+  dataRepository: MethodDataRepository;
+  definitionRepository: MethodDefinitionRepository;
+  /** Records (or, with `select`, projected values) matching a CEL predicate, as `swamp data query`. */
+  queryData(predicate: string, select?: string): Promise<unknown[]>;
+}
+
+/**
+ * A fresh cel-js Environment with swamp's options (unlisted variables are dyn, optional types,
+ * mixed int/double arithmetic) and no swamp namespaces. Typed loosely: the sdk does not depend
+ * on cel-js.
+ */
+export interface CelEnvironment {
+  evaluate(expression: string, context?: Record<string, unknown>): unknown;
+  [member: string]: unknown;
+}
+
 export interface MethodContext {
   signal: AbortSignal;
   repoDir: string;
@@ -107,6 +203,14 @@ export interface MethodContext {
   createFileWriter(specName: string, instanceName: string, overrides?: WriteOverrides & { contentType?: string }): DataWriter;
   readResource(instanceName: string, version?: number): Promise<Record<string, unknown> | null>;
   deleteResource(instanceName: string): Promise<void>;
+  /** Reads any model's versioned data (read-only). */
+  dataRepository: MethodDataRepository;
+  /** Reads the repository's model definitions (read-only). */
+  definitionRepository: MethodDefinitionRepository;
+  /** The CEL query of `swamp data query`: records, or projected values with `select`. */
+  queryData(predicate: string, select?: string): Promise<unknown[]>;
+  /** A fresh, isolated cel-js Environment (no swamp namespaces). */
+  createCelEnvironment(): CelEnvironment;
   /**
    * Secret values for child processes, keyed by environment variable name (the host passes
    * vault secrets as `__SWAMP_VAULT_<n>` and rewrites `run` to reference them). A method that

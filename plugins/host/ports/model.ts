@@ -22,6 +22,7 @@ import type {
   MethodResult,
   ModelTypePlugin,
 } from "../../../kernel/contract/ports/model-type.js";
+import { ContextReadArgs, isContextReadMethod, type ContextReadMethod } from "../../../kernel/contract/wire.js";
 import { jsonSchemaParser, type JsonSchema } from "../../../kernel/models/types.js";
 import { isolationFor } from "../../isolation.js";
 import type { ManifestEntry } from "../../manifest.js";
@@ -75,6 +76,53 @@ function logTo(logger: Logger, level: string, text: string): void {
   else logger.info(text);
 }
 
+/**
+ * Answers one of the context's read-only host calls from the run's own MethodContext (the
+ * kernel's one implementation of these reads). The arguments are checked against the wire
+ * schema first; names are checked by the implementation before any path is built.
+ */
+export async function answerContextRead(context: Pick<MethodContext, "dataRepository" | "definitionRepository" | "queryData">, method: ContextReadMethod, raw: unknown[]): Promise<unknown> {
+  const parsed = ContextReadArgs[method].safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` (argument ${issue.path.map(String).join(".")})` : "";
+    throw new SwampError(ErrorCode.validation, `${method}: invalid arguments${where}: ${issue?.message ?? "invalid"}`);
+  }
+  const a = parsed.data as unknown[];
+  const str = (i: number) => a[i] as string;
+  const version = (i: number) => (a[i] === null ? undefined : (a[i] as number));
+  const data = context.dataRepository;
+  const defs = context.definitionRepository;
+  switch (method) {
+    case "data.findByName":
+      return data.findByName(str(0), str(1), str(2), version(3));
+    case "data.findById":
+      return data.findById(str(0), str(1), str(2), version(3));
+    case "data.listVersions":
+      return data.listVersions(str(0), str(1), str(2));
+    case "data.getLatestVersion":
+      return data.getLatestVersion(str(0), str(1), str(2));
+    case "data.findAllForModel":
+      return data.findAllForModel(str(0), str(1));
+    case "data.findAllGlobal":
+      return data.findAllGlobal();
+    case "data.getContent":
+      return data.getContent(str(0), str(1), str(2), version(3));
+    case "definitions.findById":
+      return defs.findById(str(0), str(1));
+    case "definitions.findByName":
+      return defs.findByName(str(0), str(1));
+    case "definitions.findAll":
+      return defs.findAll(str(0));
+    case "definitions.findByNameGlobal":
+      return defs.findByNameGlobal(str(0));
+    case "definitions.findAllGlobal":
+      return defs.findAllGlobal();
+    case "queryData":
+      return context.queryData(str(0), a[1] === null ? undefined : str(1));
+  }
+}
+
 /** Services a running method's requests with the host's MethodContext. */
 export function methodServices(context: MethodContext): CallServices {
   const writers = new Map<number, { writer: DataWriter; stream?: ChunkQueue; streaming?: Promise<unknown> }>();
@@ -89,6 +137,7 @@ export function methodServices(context: MethodContext): CallServices {
       if (name === "log" || name === "console") logTo(context.logger, String(args[0]), String(args[1] ?? ""));
     },
     async request(method, args) {
+      if (isContextReadMethod(method)) return answerContextRead(context, method, args);
       switch (method) {
         case "writeResource":
           return context.writeResource(String(args[0]), String(args[1]), (args[2] ?? {}) as Record<string, unknown>, (args[3] ?? undefined) as never);

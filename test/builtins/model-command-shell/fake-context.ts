@@ -10,6 +10,7 @@ import { open, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTestReads } from "../../../sdk/testing/reads.js";
 import type {
   DataHandle,
   DataWriter,
@@ -218,6 +219,10 @@ export class FakeMethodContext implements MethodContext {
   readonly logger: MethodLogger;
   readonly secretEnv?: Record<string, string>;
   readonly redact?: (text: string) => string;
+  readonly dataRepository: MethodContext["dataRepository"];
+  readonly definitionRepository: MethodContext["definitionRepository"];
+  readonly queryData: MethodContext["queryData"];
+  readonly createCelEnvironment: MethodContext["createCelEnvironment"];
 
   readonly logs: LogEntry[] = [];
   readonly logCounts = { debug: 0, info: 0, warn: 0, error: 0 };
@@ -228,6 +233,11 @@ export class FakeMethodContext implements MethodContext {
   private readonly failWriteLineAt: number | undefined;
 
   constructor(options: FakeContextOptions = {}) {
+    const reads = createTestReads();
+    this.dataRepository = reads.dataRepository;
+    this.definitionRepository = reads.definitionRepository;
+    this.queryData = reads.queryData;
+    this.createCelEnvironment = reads.createCelEnvironment;
     this.dir = mkdtempSync(join(tmpdir(), "swamp-fake-ctx-"));
     this.repoDir = this.dir;
     this.signal = options.signal ?? new AbortController().signal;

@@ -163,7 +163,8 @@ export const ByeMessageSchema = z.object({ type: z.literal("bye") });
 /** What loading a bundle once declared (its descriptor), or why it failed. */
 export const DescribeResultSchema = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), descriptor: z.record(z.string(), z.unknown()) }),
-  z.object({ ok: z.literal(false), error: WireErrorSchema }),
+  // `type`: the type the export declared, when it got that far, so a broken extension keeps it.
+  z.object({ ok: z.literal(false), error: WireErrorSchema, type: z.string().max(200).optional() }),
 ]);
 
 /** Sandbox process → host: the describe result of bundle `index`. */

@@ -128,7 +128,7 @@ test("jsr:@std/path, jsr:@std/fs and a deno.jsonc import map resolve as under sw
         await ensureFile(join(root, "a", "y.json"));
         await copy(join(root, "a"), join(root, "c"));
         let copyError = "";
-        try { await copy(join(root, "a"), join(root, "c")); } catch (e) { copyError = (e as any).code; }
+        try { await copy(join(root, "a"), join(root, "c")); } catch (e) { copyError = (e as any).code + (e instanceof Deno.errors.AlreadyExists ? ":AlreadyExists" : ""); }
         await move(join(root, "c"), join(root, "d"));
         const walked: string[] = [];
         for await (const e of walk(root, { exts: [".ts"], includeDirs: false })) walked.push(relative(root, e.path) + (e.isFile ? ":file" : ""));
@@ -162,7 +162,7 @@ test("jsr:@std/path, jsr:@std/fs and a deno.jsonc import map resolve as under sw
       common: "/a/b/",
       walked: ["a/b/x.ts:file", "d/b/x.ts:file"],
       shallow: ["<root>", "a", "d"],
-      copyError: "EEXIST",
+      copyError: "EEXIST:AlreadyExists",
       exists: [true, false, false, false],
       emptied: 0,
       greet: "hello std",

@@ -17,17 +17,20 @@ type PathLike = string | URL;
 const MESSAGES: Record<string, string> = { EEXIST: "AlreadyExists", ENOENT: "NotFound", EACCES: "PermissionDenied", EPERM: "PermissionDenied", ENOTDIR: "NotADirectory", EISDIR: "IsADirectory" };
 
 /**
- * The error an fs function throws: a Node error carrying its errno `code` (EEXIST, ENOENT, …)
- * and a `name` as Deno names it (AlreadyExists, NotFound, …). `raise` builds one of ours.
+ * The error an fs function throws: the `Deno.errors` class for its errno `code` (EEXIST,
+ * ENOENT, …) when the Deno global is installed, so `instanceof Deno.errors.NotFound` works;
+ * otherwise the Node error, named as Deno names it. The code stays on it either way.
  */
 function fsError(err: unknown): Error {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const name = code ? MESSAGES[code] : undefined;
-    if (name) Object.defineProperty(err, "name", { value: name, configurable: true, writable: true });
-    return err;
-  }
-  return new Error(String(err));
+  if (!(err instanceof Error)) return new Error(String(err));
+  const code = (err as NodeJS.ErrnoException).code;
+  const name = code ? MESSAGES[code] : undefined;
+  if (!name) return err;
+  const classes = (globalThis as { Deno?: { errors?: Record<string, new (message: string, options?: ErrorOptions) => Error> } }).Deno?.errors;
+  const Cls = classes?.[name];
+  if (typeof Cls === "function") return Object.assign(new Cls(err.message, { cause: err }), { code });
+  Object.defineProperty(err, "name", { value: name, configurable: true, writable: true });
+  return err;
 }
 
 function raise(code: keyof typeof MESSAGES, message: string): never {

@@ -8,7 +8,6 @@
  * The cap is 10 MiB; `SWAMP_INPUT_MAX_BYTES` sets another (a positive whole number of bytes).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { ErrorCode, ExitCode, SwampError, UsageError } from "../contract/errors.js";
 
 export const DEFAULT_INPUT_MAX_BYTES = 10 * 1024 * 1024;
@@ -40,29 +39,9 @@ const CHUNK = 64 * 1024;
 
 /**
  * Reads a user's file as UTF-8, refusing one over the cap before reading it. A pipe or device
- * has no size to check up front: it is read until it ends or passes the cap.
+ * has no size to check up front: it is read until it ends or passes the cap. Synchronous, as
+ * command-line values are parsed synchronously; the input is small by then.
  */
-export async function readInputFile(path: string, what: string, max = inputMaxBytes()): Promise<string> {
-  const handle = await open(path, "r");
-  try {
-    const info = await handle.stat();
-    if (info.isFile() && info.size > max) throw tooLarge(what, max, info.size);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const { bytesRead, buffer } = await handle.read(Buffer.alloc(CHUNK), 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > max) throw tooLarge(what, max);
-      chunks.push(buffer.subarray(0, bytesRead));
-    }
-    return Buffer.concat(chunks).toString("utf8");
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The synchronous twin of `readInputFile`, for parsing command-line values. */
 export function readInputFileSync(path: string, what: string, max = inputMaxBytes()): string {
   const fd = openSync(path, "r");
   try {
@@ -82,6 +61,11 @@ export function readInputFileSync(path: string, what: string, max = inputMaxByte
   } finally {
     closeSync(fd);
   }
+}
+
+/** `readInputFileSync` for async callers. */
+export async function readInputFile(path: string, what: string, max = inputMaxBytes()): Promise<string> {
+  return readInputFileSync(path, what, max);
 }
 
 /** Everything on a stream (stdin) as UTF-8, abandoned as soon as it passes the cap. */

@@ -5,6 +5,7 @@
  * in global arguments, never blocks this run).
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { linearRegExp } from "./schema-regex.js";
 import { SwampError } from "../contract/errors.js";
 
 export interface InputsSchemaLike {
@@ -75,7 +76,7 @@ async function validatorFor(schema: InputsSchemaLike): Promise<ValidateFunction>
   let validate = compiled.get(key);
   if (!validate) {
     const { default: Ajv } = (await import("ajv")) as unknown as { default: new (o: object) => { compile(s: object): ValidateFunction } };
-    validate = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(schema);
+    validate = new Ajv({ allErrors: true, useDefaults: true, strict: false, code: { regExp: linearRegExp } }).compile(schema);
     compiled.set(key, validate);
   }
   return validate;

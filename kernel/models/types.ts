@@ -4,6 +4,7 @@
  * and `model validate` show), whether the type is a builtin or an extension.
  */
 import { createRequire } from "node:module";
+import { linearRegExp } from "./schema-regex.js";
 import * as z from "zod";
 import { SwampError } from "../contract/errors.js";
 import type { ModelTypePlugin } from "../contract/ports/model-type.js";
@@ -107,7 +108,7 @@ function jsonSchemaEngine(): AjvInstance {
   if (!ajv) {
     const mod = createRequire(import.meta.url)("ajv/dist/2020") as { default?: new (o: object) => AjvInstance } & (new (o: object) => AjvInstance);
     const Ajv = mod.default ?? mod;
-    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, logger: false });
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, logger: false, code: { regExp: linearRegExp } });
     for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, format);
   }
   return ajv;

@@ -107,3 +107,16 @@ test("data query with a catastrophic regex predicate completes; invalid regexes 
     assert.equal(huge.code, "expression_budget_exceeded", huge.message);
   });
 });
+
+test("an input schema pattern with catastrophic backtracking is checked in linear time", async () => {
+  await withRepo(async (repo) => {
+    await writeShellModel(repo, "patterned", "echo ${{ inputs.word }}");
+    const file = join(repo, "models", "command", "shell", "patterned.yaml");
+    const { appendFile } = await import("node:fs/promises");
+    await appendFile(file, `inputs:\n  properties:\n    word: { type: string, pattern: ${JSON.stringify(EVIL_PATTERN)} }\n  required: [word]\n`);
+    const bad = await failure(["model", "method", "run", "patterned", "execute", "--input", `word=${EVIL_INPUT}`, "--repo-dir", repo]);
+    assert.equal(bad.code, "input_validation_failed", bad.message);
+    const good = await swamp(["model", "method", "run", "patterned", "execute", "--input", `word=${"a".repeat(38)}`, "--json", "--repo-dir", repo]);
+    assert.equal(stdoutOf(good).trim(), "a".repeat(38));
+  });
+});

@@ -11,7 +11,8 @@
  * - `npm:<pkg>@<ver>[/sub]` is installed into the repo's dependency cache (compat/npm-cache.ts)
  *   and left out of the bundle: the import is rewritten to the absolute file URL of the cached
  *   package's entry, so every extension a worker loads shares one copy of the package.
- *   Every missing package of a build is installed in one npm run, before the builds.
+ *   Every missing package of a build is installed in one npm run, before the builds. An exact
+ *   version swamp itself ships resolves to swamp's own copy (nothing to install).
  *
  * The metafile tells which local files went into the bundle; they, the import-map files (and
  * where one could appear), and the package.json of every npm package used are the inputs of
@@ -19,7 +20,7 @@
  */
 import type { Message, Plugin, PluginBuild } from "esbuild";
 import { existsSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HOST_GLOBAL } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
@@ -122,7 +123,7 @@ async function resolveNpm(build: PluginBuild, repoDir: string, state: BuildState
   const cached = await lookupCached(repoDir, request);
   const label = `npm:${request.name}${request.range ? `@${request.range}` : ""}`;
   if (!cached) return { errors: [{ text: `npm package ${label} is not installed in the dependency cache` }] };
-  const r = await build.resolve(`${basename(cached.dir)}${sub}`, { kind: kind as "import-statement", resolveDir: cached.root });
+  const r = await build.resolve(`${cached.specifier}${sub}`, { kind: kind as "import-statement", resolveDir: cached.root });
   if (r.errors.length > 0) return { errors: [{ text: `Cannot resolve "${label}${sub}" in the installed ${cached.name}@${cached.version}: ${r.errors[0]?.text ?? ""}` }] };
   state.packages.add(join(cached.dir, "package.json"));
   const path = kind.startsWith("require") ? r.path : pathToFileURL(r.path).href;

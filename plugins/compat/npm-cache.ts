@@ -9,6 +9,10 @@
  * All missing specifiers of a build go into one `npm install` in a temporary directory that is
  * renamed into place when complete, under a lock file, so concurrent swamp processes never see
  * (or make) a half-installed cache; the index is replaced atomically.
+ *
+ * A request for an exact version that swamp itself ships (its own node_modules holds that
+ * package at exactly that version, e.g. `npm:@aws-sdk/client-s3@<swamp's version>`) is served
+ * from there: nothing is downloaded, and the version is still exactly the one asked for.
  */
 import { spawn } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
@@ -16,6 +20,7 @@ import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promise
 import { join } from "node:path";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { SWAMP_DIR } from "../../kernel/runtime/paths.js";
+import { swampRoot } from "../host-modules.js";
 
 export interface NpmRequest {
   name: string;
@@ -30,6 +35,8 @@ export interface CachedPackage {
   dir: string;
   /** The directory npm installed into (its node_modules holds the package's dependencies). */
   root: string;
+  /** The name to resolve from `root` (an alias in the cache, the real name in swamp's own). */
+  specifier: string;
 }
 
 interface Index {
@@ -68,11 +75,36 @@ function found(dir: string, index: Index, r: NpmRequest): CachedPackage | null {
   const rel = version ? index.packages[`${r.name}@${version}`] : undefined;
   if (!version || !rel) return null;
   const [gen] = rel.split("/");
-  return { name: r.name, version, dir: join(dir, rel), root: join(dir, gen!) };
+  return { name: r.name, version, dir: join(dir, rel), root: join(dir, gen!), specifier: aliasOf(r) };
+}
+
+/** An exact version: `1.2.3`, `=1.2.3`, `v1.2.3`, with an optional prerelease or build tag. */
+const EXACT = /^[=v]*(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
+
+/** The package as swamp itself ships it, when that is exactly the version asked for. */
+async function shippedBySwamp(r: NpmRequest): Promise<CachedPackage | null> {
+  const exact = EXACT.exec(r.range.trim())?.[1];
+  if (!exact) return null;
+  const root = swampRoot();
+  const dir = join(root, "node_modules", ...r.name.split("/"));
+  try {
+    const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+    if (pkg.name !== r.name || pkg.version !== exact) return null;
+  } catch {
+    return null;
+  }
+  return { name: r.name, version: exact, dir, root, specifier: r.name };
+}
+
+/** swamp's own node_modules directory (where `shippedBySwamp` packages live). */
+export function swampNodeModules(): string {
+  return join(swampRoot(), "node_modules");
 }
 
 /** The cached package for a request, or null when it has not been installed yet. */
 export async function lookupCached(repoDir: string, request: NpmRequest): Promise<CachedPackage | null> {
+  const shipped = await shippedBySwamp(request);
+  if (shipped) return shipped;
   const dir = depsDir(repoDir);
   const hit = found(dir, await readIndex(dir), request);
   if (!hit) return null;

@@ -5,6 +5,7 @@
  *   node --experimental-permission            (--permission on newer Node)
  *        --allow-fs-read=<sandbox entry> --allow-fs-read=<bundle> --allow-fs-read=<zod package>
  *        --allow-fs-read=<repo>/.swamp/deps     (the npm dependency cache, when present)
+ *        --allow-fs-read=<swamp>/node_modules   (when the bundle imports a package swamp ships)
  *        [--allow-fs-read/--allow-fs-write=<datastore path>, <cache path>]   (datastores only)
  *        --max-old-space-size=<limit>
  *
@@ -14,13 +15,15 @@
  * restricted by Node 20's permission model; the model itself is experimental.
  */
 import { fork } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ErrorCode } from "../../kernel/contract/errors.js";
 import { DEFAULT_DATASTORE_SUBDIRS, SWAMP_DIR } from "../../kernel/runtime/paths.js";
 import { hostModuleUrl, packageDirOf } from "../host-modules.js";
+import { swampNodeModules } from "../compat/npm-cache.js";
 import { CEL_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import type { HostLimits } from "./limits.js";
 import { bundledEntries, sandboxEntry } from "./pool.js";
@@ -74,7 +77,24 @@ export function baseReadGrants(bundlePath: string): string[] {
   // The repo's npm dependency cache (<repo>/.swamp/deps, beside <repo>/.swamp/<kind>-bundles):
   // bundles import their npm packages from it.
   const deps = join(dirname(dirname(bundlePath)), "deps");
-  return withRealpath([...code, bundlePath, ...packages, ...(existsSync(deps) ? [deps] : [])]);
+  return withRealpath([...code, bundlePath, ...packages, ...(existsSync(deps) ? [deps] : []), ...shippedPackages(bundlePath)]);
+}
+
+/**
+ * swamp's own node_modules, when the bundle imports a package from it (an `npm:` pin of exactly
+ * the version swamp ships, see compat/npm-cache.ts). The bundler writes those imports as file
+ * URLs into that directory, and a package's dependencies sit beside it there: the whole
+ * directory is granted (code swamp installed, read-only).
+ */
+function shippedPackages(bundlePath: string): string[] {
+  const dir = swampNodeModules();
+  let code: string;
+  try {
+    code = readFileSync(bundlePath, "utf8");
+  } catch {
+    return [];
+  }
+  return code.includes(pathToFileURL(dir).href + "/") ? [dir] : [];
 }
 
 function isWithin(parent: string, child: string): boolean {

@@ -13,6 +13,10 @@ import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { startNpmRegistry, type NpmRegistry } from "../helpers/npm-registry.js";
 import { writeSource } from "../plugins/fixtures.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The directory of swamp's package.json (dist/test/e2e → ../../..). */
+const swampRootDir = fileURLToPath(new URL("../../../", import.meta.url));
 
 const BIG_FUNCTIONS = 12_000;
 
@@ -43,6 +47,8 @@ before(async () => {
     { name: "fx-dep", version: "1.4.0", files: { "index.js": 'exports.depVersion = "1.4.0";\n' } },
     { name: "@fx/scoped", version: "3.1.0", files: { "index.js": 'exports.scoped = "3.1.0";\n' } },
     { name: "fx-big", version: "1.0.0", manifest: { type: "module", main: "index.js" }, files: { "index.js": bigPackageSource() } },
+    // A package swamp ships (yaml), at a version swamp does not ship.
+    { name: "yaml", version: "1.0.0", files: { "index.js": 'exports.parse = () => "FROM_THE_REGISTRY";\n' } },
   ]);
 });
 
@@ -216,6 +222,28 @@ test("npm: specifiers get exactly their version, installed once into the shared 
     await appendFile(join(repo, "extensions/models/pinned.ts"), "\n// edited\n");
     await runAndRead(repo, "@test/pinned", "pinned", pinnedId, env).catch(() => undefined);
     assert.equal(registry.requests.length, asked);
+  });
+});
+
+test("an exact npm: version swamp ships is swamp's own copy (no install); another version of that package comes from the registry", async () => {
+  await withRepo(async (repo) => {
+    const shipped = JSON.parse(await readFile(join(swampRootDir, "node_modules", "yaml", "package.json"), "utf8")).version as string;
+    const env = registry.env;
+    await writeSource(repo, "extensions/models/own.ts", modelSource("@test/own", `import { parse } from "npm:yaml@${shipped}";`, 'seen.parsed = parse("a: 1");'));
+    const ownId = await defineModel(repo, "@test/own", "own");
+    const asked = registry.requests.length;
+    assert.deepEqual(await runAndRead(repo, "@test/own", "own", ownId, env), { parsed: { a: 1 } });
+    assert.equal(registry.requests.length, asked, "nothing was asked of the registry");
+    assert.equal(existsSync(join(repo, ".swamp", "deps")), false);
+    const bundle = await readFile(Object.values(await bundlesOf(repo))[0]!.bundlePath!, "utf8");
+    assert.ok(bundle.includes(pathToFileURL(join(swampRootDir, "node_modules", "yaml")).href), "imported from swamp's node_modules");
+
+    await writeSource(repo, "extensions/models/other.ts", modelSource("@test/other-yaml", 'import { parse } from "npm:yaml@1.0.0";', 'seen.parsed = parse("a: 1");'));
+    const otherId = await defineModel(repo, "@test/other-yaml", "other");
+    assert.deepEqual(await runAndRead(repo, "@test/other-yaml", "other", otherId, env), { parsed: "FROM_THE_REGISTRY" });
+    const index = JSON.parse(await readFile(join(repo, ".swamp", "deps", "index.json"), "utf8"));
+    assert.equal(index.pins["yaml@1.0.0"], "1.0.0");
+    assert.equal(index.pins[`yaml@${shipped}`], undefined);
   });
 });
 

@@ -8,7 +8,7 @@
  *   what the worker provides through a global, so the extension shares the host's zod;
  * - `jsr:@std/path@1`, `jsr:@std/fs@1`, `@std/path`, `@std/fs` (and subpaths) are swamp's own
  *   implementations (compat/std), inlined; any other `jsr:` or an `https:` import is an error;
- * - `npm:<pkg>@<ver>[/sub]` is installed into the repo's dependency cache (compat/npm-cache.ts)
+ * - `npm:<pkg>@<ver>[/sub]` is installed into the repo's dependency cache (npm-cache.ts)
  *   and left out of the bundle: the import is rewritten to the absolute file URL of the cached
  *   package's entry, so every extension a worker loads shares one copy of the package.
  *   Every missing package of a build is installed in one npm run, before the builds. An exact
@@ -25,7 +25,7 @@ import { pathToFileURL } from "node:url";
 import { HOST_GLOBAL } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
 import { loadImportMaps, type ImportMaps } from "./compat/import-map.js";
-import { ensureInstalled, lookupCached, NpmInstallError, parseNpmSpecifier, type NpmRequest } from "./compat/npm-cache.js";
+import { ensureInstalled, lookupCached, NpmInstallError, parseNpmSpecifier, type NpmRequest } from "./npm-cache.js";
 
 export type BundleOutcome =
   | { ok: true; code: Uint8Array; inputs: string[]; hostModules: string[] }

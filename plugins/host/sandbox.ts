@@ -23,7 +23,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ErrorCode } from "../../kernel/contract/errors.js";
 import { DEFAULT_DATASTORE_SUBDIRS, SWAMP_DIR } from "../../kernel/runtime/paths.js";
 import { hostModuleUrl, packageDirOf } from "../host-modules.js";
-import { swampNodeModules } from "../compat/npm-cache.js";
+import { swampNodeModules } from "../npm-cache.js";
 import { CEL_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import type { HostLimits } from "./limits.js";
 import { bundledEntries, sandboxEntry } from "./pool.js";
@@ -82,7 +82,7 @@ export function baseReadGrants(bundlePath: string): string[] {
 
 /**
  * swamp's own node_modules, when the bundle imports a package from it (an `npm:` pin of exactly
- * the version swamp ships, see compat/npm-cache.ts). The bundler writes those imports as file
+ * the version swamp ships, see plugins/npm-cache.ts). The bundler writes those imports as file
  * URLs into that directory, and a package's dependencies sit beside it there: the whole
  * directory is granted (code swamp installed, read-only).
  */

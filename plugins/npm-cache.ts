@@ -18,9 +18,9 @@ import { spawn } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
-import { SWAMP_DIR } from "../../kernel/runtime/paths.js";
-import { swampRoot } from "../host-modules.js";
+import { atomicWriteFile } from "../kernel/runtime/atomic-write.js";
+import { SWAMP_DIR } from "../kernel/runtime/paths.js";
+import { swampRoot } from "./host-modules.js";
 
 export interface NpmRequest {
   name: string;

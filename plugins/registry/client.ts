@@ -42,6 +42,7 @@ export interface SearchObject {
     date?: string;
     links?: Record<string, string>;
     "dist-tags"?: Record<string, string>;
+    time?: Record<string, string>;
   };
 }
 

@@ -40,7 +40,7 @@ export function summaryFromSearch(obj: SearchObject): ExtensionSummary | null {
     package: pkg.name,
     description: pkg.description ?? "",
     latestVersion: latest ? (semVerToCalVer(latest) ?? latest) : null,
-    updatedAt: pkg.date ?? null,
+    updatedAt: pkg.date ?? pkg.time?.modified ?? null,
     ...splitKeywords(pkg.keywords),
   };
 }

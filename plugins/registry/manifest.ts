@@ -35,7 +35,7 @@ const PathList = z.array(SafePath).optional();
 
 export const ManifestSchema = z.object({
   manifestVersion: z.literal(1, { error: "must be 1" }),
-  name: z.string().regex(EXTENSION_NAME, NAME_RULE),
+  name: z.string().max(214, "must be at most 214 characters (npm's limit)").regex(EXTENSION_NAME, NAME_RULE),
   version: z.string().refine(isCalVer, CALVER_RULE),
   description: z.string().optional(),
   repository: z.string().optional(),

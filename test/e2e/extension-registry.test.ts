@@ -8,12 +8,16 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createServer, type AddressInfo } from "node:net";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
+import { RegistryClient } from "../../plugins/registry/client.js";
+import { resolveRegistry } from "../../plugins/registry/config.js";
+import { readManifest } from "../../plugins/registry/manifest.js";
+import { packExtension, publishDocument } from "../../plugins/registry/pack.js";
 
 let registry: Verdaccio;
 let token: string;
@@ -166,6 +170,16 @@ test("push --dry-run prints name, version, files and size and publishes nothing"
   assert.equal(json.package, "@acme/dry@2026.131.7");
   assert.ok(json.archiveSize > 0);
   assert.equal((await packument("@acme/dry")).status, 404);
+
+  // paths.base: manifest reads code entries next to the manifest instead of the typed dirs.
+  const local = await author(manifest("@acme/local", "2026.01.31.1", "paths: { base: manifest }"), {
+    "echo.ts": 'import "./util/x.ts";\nexport const model = {};\n',
+    "util/x.ts": "export {};\n",
+  });
+  const files = parseJson((await local.run(["extension", "push", "manifest.yaml", "--dry-run", "--json"])).stdout).files;
+  assert.deepEqual(files.map((f: { path: string }) => f.path), ["files/README.md", "manifest.yaml", "models/echo.ts", "models/util/x.ts", "package.json"]);
+  const strict = await author(manifest("@acme/strict", "2026.01.31.1", "paths: { base: manifest, extra: 1 }"));
+  assert.equal(await refusal(strict, ["extension", "push", "manifest.yaml", "--dry-run"]), "manifest_invalid");
 });
 
 test("push refuses the reserved collectives and a version that already exists", async () => {
@@ -255,4 +269,29 @@ test("the token comes from .npmrc (scoped registry, ${ENV} expansion) or NPM_TOK
   const viaEnv = await env.run(["extension", "push", "manifest.yaml", "-y"], { NPM_TOKEN: token });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   assert.ok(!viaEnv.stdout.includes(token) && !viaEnv.stderr.includes(token));
+});
+
+test("the client verifies tarballs against dist.integrity and maps a republish to extension_version_exists", async () => {
+  const a = await author(manifest("@acme/tamper", "2026.03.04.5"));
+  assert.equal((await a.run(["extension", "push", "manifest.yaml", "-y"])).code, 0);
+  const target = await resolveRegistry({ env: { HOME: a.home, npm_config_userconfig: join(a.home, ".npmrc"), SWAMP_EXTENSION_REGISTRY: registry.url } });
+  const client = new RegistryClient(target);
+  const doc = await client.packument("@acme/tamper", { abbreviated: true });
+  const dist = doc!.versions["2026.304.5"]!.dist;
+  const bytes = await client.tarball(dist.tarball, dist.integrity, "@acme/tamper@2026.03.04.5");
+  assert.ok(bytes.length > 0);
+  await assert.rejects(client.tarball(dist.tarball, undefined, "x"), { code: "integrity_mismatch" });
+
+  // The registry's copy changes under the same integrity: the download is refused.
+  const dir = join(registry.storage, "@acme", "tamper");
+  const file = (await readdir(dir)).find((f) => f.endsWith(".tgz"))!;
+  await writeFile(join(dir, file), Buffer.concat([bytes, Buffer.from("tampered")]));
+  await assert.rejects(client.tarball(dist.tarball, dist.integrity, "@acme/tamper@2026.03.04.5"), { code: "integrity_mismatch" });
+
+  // Publishing over an existing version (skipping push's own check): the registry's refusal maps to the same code.
+  const path = join(a.dir, "manifest.yaml");
+  const m = await readManifest(path);
+  const packed = await packExtension(m, path, []);
+  await assert.rejects(client.publish(packed.npmName, packed.npmVersion, publishDocument(packed, target.url)), { code: "extension_version_exists" });
+  assert.equal(await client.packument("@acme/never-published"), null);
 });

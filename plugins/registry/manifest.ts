@@ -154,7 +154,7 @@ export async function collectFiles(manifest: Manifest, opts: CollectOptions): Pr
       seen.add(ref);
       await add(label, ref, base, `${kind}/${ref}`);
       for (const imported of localImports(await readFile(resolve(base, ref), "utf8"))) {
-        const next = relative(base, resolve(base, dirname(ref), imported)).split(sep).join("/");
+        const next = relative(base, await importTarget(resolve(base, dirname(ref), imported))).split(sep).join("/");
         if (!isSafeRelative(next)) throw unsafe(label, `${ref} imports ${imported}`, `which is outside ${base}`);
         queue.push(next);
       }
@@ -179,6 +179,13 @@ export async function collectFiles(manifest: Manifest, opts: CollectOptions): Pr
 function resolveRepoDir(opts: CollectOptions, markerKey: string, envKey: string, fallback: string): string {
   const raw = opts.env[envKey] || (typeof opts.marker[markerKey] === "string" ? (opts.marker[markerKey] as string) : "") || fallback;
   return isAbsolute(raw) ? raw : resolve(opts.repoDir, raw);
+}
+
+/** The file an import names: as written, else `.js` written for a `.ts` source, else with `.ts` added. */
+async function importTarget(path: string): Promise<string> {
+  const candidates = [path, ...(path.endsWith(".js") ? [`${path.slice(0, -3)}.ts`] : []), `${path}.ts`];
+  for (const candidate of candidates) if (await lstat(candidate).then(() => true, () => false)) return candidate;
+  return path;
 }
 
 function localImports(text: string): string[] {

@@ -173,11 +173,12 @@ test("push --dry-run prints name, version, files and size and publishes nothing"
 
   // paths.base: manifest reads code entries next to the manifest instead of the typed dirs.
   const local = await author(manifest("@acme/local", "2026.01.31.1", "paths: { base: manifest }"), {
-    "echo.ts": 'import "./util/x.ts";\nexport const model = {};\n',
+    "echo.ts": 'import "./util/x.ts";\nimport { y } from "./util/y.js";\nexport const model = { y };\n',
+    "util/y.ts": "export const y = 1;\n",
     "util/x.ts": "export {};\n",
   });
   const files = parseJson((await local.run(["extension", "push", "manifest.yaml", "--dry-run", "--json"])).stdout).files;
-  assert.deepEqual(files.map((f: { path: string }) => f.path), ["files/README.md", "manifest.yaml", "models/echo.ts", "models/util/x.ts", "package.json"]);
+  assert.deepEqual(files.map((f: { path: string }) => f.path), ["files/README.md", "manifest.yaml", "models/echo.ts", "models/util/x.ts", "models/util/y.ts", "package.json"]);
   const strict = await author(manifest("@acme/strict", "2026.01.31.1", "paths: { base: manifest, extra: 1 }"));
   assert.equal(await refusal(strict, ["extension", "push", "manifest.yaml", "--dry-run"]), "manifest_invalid");
 });

@@ -54,6 +54,9 @@ export const ROUTES: readonly Route[] = [
   { path: ["vault", "delete"], load: () => import("./commands/vault/delete.js") },
   // swamp extension / doctor …
   { path: ["extension", "list"], load: () => import("./commands/extension/list.js") },
+  { path: ["extension", "push"], load: () => import("./commands/extension/push.js") },
+  { path: ["extension", "search"], load: () => import("./commands/extension/search.js") },
+  { path: ["extension", "info"], load: () => import("./commands/extension/info.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
   // swamp data …
 ];

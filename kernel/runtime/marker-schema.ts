@@ -46,6 +46,8 @@ export const ExtensionsBlockSchema = z
       .strict()
       .optional(),
     overrides: z.record(z.string().min(1), IsolationSchema).optional(),
+    /** The npm-protocol registry extensions are pushed to and pulled from. */
+    registry: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   })
   .strict();
 

@@ -54,6 +54,10 @@ export const ROUTES: readonly Route[] = [
   { path: ["vault", "delete"], load: () => import("./commands/vault/delete.js") },
   // swamp extension / doctor …
   { path: ["extension", "list"], load: () => import("./commands/extension/list.js") },
+  { path: ["extension", "trust", "list"], load: () => import("./commands/extension/trust/list.js") },
+  { path: ["extension", "trust", "add"], load: () => import("./commands/extension/trust/add.js") },
+  { path: ["extension", "trust", "rm"], load: () => import("./commands/extension/trust/rm.js") },
+  { path: ["extension", "trust", "remove"], load: () => import("./commands/extension/trust/rm.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
   // swamp data …
 ];

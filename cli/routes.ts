@@ -58,6 +58,11 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "trust", "add"], load: () => import("./commands/extension/trust/add.js") },
   { path: ["extension", "trust", "rm"], load: () => import("./commands/extension/trust/rm.js") },
   { path: ["extension", "trust", "remove"], load: () => import("./commands/extension/trust/rm.js") },
+  { path: ["extension", "source", "add"], load: () => import("./commands/extension/source/add.js") },
+  { path: ["extension", "source", "list"], load: () => import("./commands/extension/source/list.js") },
+  { path: ["extension", "source", "ls"], load: () => import("./commands/extension/source/list.js") },
+  { path: ["extension", "source", "rm"], load: () => import("./commands/extension/source/rm.js") },
+  { path: ["extension", "source", "remove"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
   // swamp data …
 ];

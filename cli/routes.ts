@@ -57,6 +57,15 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "push"], load: () => import("./commands/extension/push.js") },
   { path: ["extension", "search"], load: () => import("./commands/extension/search.js") },
   { path: ["extension", "info"], load: () => import("./commands/extension/info.js") },
+  { path: ["extension", "trust", "list"], load: () => import("./commands/extension/trust/list.js") },
+  { path: ["extension", "trust", "add"], load: () => import("./commands/extension/trust/add.js") },
+  { path: ["extension", "trust", "rm"], load: () => import("./commands/extension/trust/rm.js") },
+  { path: ["extension", "trust", "remove"], load: () => import("./commands/extension/trust/rm.js") },
+  { path: ["extension", "source", "add"], load: () => import("./commands/extension/source/add.js") },
+  { path: ["extension", "source", "list"], load: () => import("./commands/extension/source/list.js") },
+  { path: ["extension", "source", "ls"], load: () => import("./commands/extension/source/list.js") },
+  { path: ["extension", "source", "rm"], load: () => import("./commands/extension/source/rm.js") },
+  { path: ["extension", "source", "remove"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
   // swamp data …
 ];

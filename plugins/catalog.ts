@@ -33,12 +33,16 @@ export interface CatalogContext {
   marker: Record<string, unknown>;
   env: Readonly<Record<string, string | undefined>>;
   isolation: IsolationPolicy;
+  /** Per kind, source-mount directories scanned after the repo's own (read from `.swamp-sources.yaml` when absent). */
+  sourceDirs?: Partial<Record<PluginKind, string[]>>;
 }
 
 export interface KindCatalog {
   kind: PluginKind;
   dir: string;
-  /** Entries for the sources present now, sorted by source. */
+  /** Source-mount directories scanned after `dir`, in order. */
+  sourceDirs: string[];
+  /** Entries for the sources present now: `dir`'s sorted, then each source mount's. */
   entries: ManifestEntry[];
   /** Why the kind could not be reconciled at all (unreadable directory, …). */
   loaderError?: string;
@@ -164,7 +168,9 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
 
 async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: ReconcileOptions): Promise<KindCatalog> {
   const dir = extensionDirFor(kind, ctx.repoDir, ctx.marker, ctx.env);
-  const files = await candidateFiles(dir);
+  const sourceDirs = ctx.sourceDirs?.[kind] ?? [];
+  // The repo's own files first, so a local type wins over a source mount's.
+  const files = [...new Set((await Promise.all([dir, ...sourceDirs].map((d) => candidateFiles(d)))).flat())];
   const manifest = await readManifest(ctx.repoDir, kind, builderIdentity());
   const changes = noChanges();
   const present = new Set(files);
@@ -234,18 +240,22 @@ async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: Rec
   if (stale.length > 0) await rebuild(ctx, kind, manifest, stale, changes);
   if (hasChanges(changes)) await saveManifest(ctx.repoDir, manifest, changes).catch(() => {});
   const entries = files.map((f) => manifest.entries[f]).filter((e): e is ManifestEntry => e !== undefined);
-  return { kind, dir, entries };
+  return { kind, dir, sourceDirs, entries };
 }
 
 /** Reconciles every kind (in parallel); a kind that fails reports a loader error. */
 export async function reconcile(ctx: CatalogContext, options: ReconcileOptions = {}): Promise<KindCatalog[]> {
   const kinds = options.kinds ?? EXTENSION_KINDS;
+  if (!ctx.sourceDirs) {
+    const { resolveSourceDirs } = await import("./registry/sources.js");
+    ctx = { ...ctx, sourceDirs: (await resolveSourceDirs(ctx.repoDir, ctx.marker, ctx.env)).dirs };
+  }
   return Promise.all(
     kinds.map(async (kind) => {
       try {
         return await reconcileKind(ctx, kind, options);
       } catch (err) {
-        return { kind, dir: extensionDirFor(kind, ctx.repoDir, ctx.marker, ctx.env), entries: [], loaderError: describeError(err) };
+        return { kind, dir: extensionDirFor(kind, ctx.repoDir, ctx.marker, ctx.env), sourceDirs: ctx.sourceDirs?.[kind] ?? [], entries: [], loaderError: describeError(err) };
       }
     }),
   );

@@ -14,6 +14,9 @@ import type { PluginKind } from "../kernel/contract/plugin.js";
 
 export const EXTENSION_KINDS: readonly PluginKind[] = ["datastore", "model", "vault", "driver", "report"];
 
+/** Source mounts: more directories to scan (see registry/sources.ts). */
+export const SOURCES_FILE = ".swamp-sources.yaml";
+
 const ENV_NAMES: Record<PluginKind, string> = {
   datastore: "SWAMP_DATASTORES_DIR",
   model: "SWAMP_MODELS_DIR",
@@ -80,19 +83,27 @@ function isCandidate(name: string): boolean {
   return true;
 }
 
-/** Candidate files under `dir`, sorted; [] when the directory does not exist. */
-/** True when at least one kind's extension directory exists: otherwise there is nothing to register. */
+/**
+ * True when at least one kind's extension directory exists, or source mounts are configured:
+ * otherwise there is nothing to register.
+ */
 export async function anyExtensionDirectory(repoDir: string, marker: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
-  const found = await Promise.all(
-    EXTENSION_KINDS.map((kind) =>
+  const found = await Promise.all([
+    ...EXTENSION_KINDS.map((kind) =>
       stat(extensionDirFor(kind, repoDir, marker, env)).then(
         (s) => s.isDirectory(),
         () => false,
       ),
     ),
-  );
+    stat(join(repoDir, SOURCES_FILE)).then(
+      (s) => s.isFile(),
+      () => false,
+    ),
+  ]);
   return found.some(Boolean);
 }
+
+/** Candidate files under `dir`, sorted; [] when the directory does not exist. */
 
 export async function candidateFiles(dir: string): Promise<string[]> {
   const out: string[] = [];

@@ -148,9 +148,11 @@ function extendEntry(ctx: HostContext, target: PluginEntry, extensions: Manifest
 /** Discovers, (re)builds when needed, and registers every extension of the repo. */
 export async function registerExtensions(registry: PluginRegistry, setup: ExtensionSetup, options: ReconcileOptions = {}): Promise<RegisterOutcome> {
   const policy = isolationPolicy(setup.marker);
-  const catalogs = await reconcile({ repoDir: setup.repoDir, marker: setup.marker, env: setup.env, isolation: policy }, options);
+  const { resolveSourceDirs } = await import("./registry/sources.js");
+  const sources = await resolveSourceDirs(setup.repoDir, setup.marker, setup.env);
+  const catalogs = await reconcile({ repoDir: setup.repoDir, marker: setup.marker, env: setup.env, isolation: policy, sourceDirs: sources.dirs }, options);
   const ctx = hostContext(setup);
-  const warnings: string[] = [];
+  const warnings: string[] = [...sources.warnings];
   const loaderErrors: Partial<Record<PluginKind, string>> = {};
   const note = (kind: PluginKind, message: string) => {
     warnings.push(message);

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { displayPath, reconcile } from "../../../plugins/catalog.js";
 import { isolationFor, isolationPolicy } from "../../../plugins/isolation.js";
+import { resolveSourceDirs } from "../../../plugins/registry/sources.js";
 import { SwampCommand } from "../../base.js";
 import { table } from "../../output.js";
 
@@ -33,7 +34,9 @@ export default class ExtensionListCommand extends SwampCommand {
     const repoDir = resolve(this.resolvedRepoDir());
     const marker = await readMarker(repoDir);
     const policy = isolationPolicy(marker);
-    const catalogs = await reconcile({ repoDir, marker, env: process.env, isolation: policy });
+    const sources = await resolveSourceDirs(repoDir, marker, process.env);
+    for (const warning of sources.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+    const catalogs = await reconcile({ repoDir, marker, env: process.env, isolation: policy, sourceDirs: sources.dirs });
     const rows: ExtensionRow[] = [];
     for (const catalog of catalogs) {
       for (const e of catalog.entries) {

@@ -1,0 +1,276 @@
+/**
+ * Source mounts: directories outside the repo's own `extensions/<kind>s` whose extensions load
+ * as if they were local, without publishing. Listed in `.swamp-sources.yaml` (not committed):
+ *
+ *   sources:
+ *     - path: ../my-vaults
+ *       only: [vaults]
+ *
+ * A path is stored as the user gave it and expanded when used: `~`, `$VAR` / `${VAR}`, and
+ * `*` / `?` within a path segment; a relative path is relative to the repo. In each directory,
+ * the standard layout wins (the source's own `.swamp.yaml` kind dirs, else `extensions/<kind>s`);
+ * otherwise the directory itself serves every kind whose export one of its files declares.
+ * `only` restricts the kinds. A path that does not exist is a warning when extensions load,
+ * never a failure of the command.
+ */
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { parse, parseDocument, stringify } from "yaml";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import type { PluginKind } from "../../kernel/contract/plugin.js";
+import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
+import { configError } from "../../kernel/runtime/marker.js";
+import { candidateFiles, EXTENSION_KINDS, extensionDirFor, hasKindExport, SOURCES_FILE } from "../discover.js";
+
+export { SOURCES_FILE };
+
+/** What `--only` accepts: the plural kind names (workflows are accepted and not loaded here). */
+export const SOURCE_KINDS = ["models", "vaults", "drivers", "datastores", "reports", "workflows"] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export const SourceErrorCode = {
+  /** A source directory in which no extension of any kind was found. */
+  noExtensions: "source_no_extensions",
+} as const;
+
+export interface SourceEntry {
+  path: string;
+  only?: SourceKind[];
+  installedSkills?: string[];
+}
+
+export type SourceStatus = "valid" | "path_not_found" | "no_extensions";
+
+export interface ResolvedSource {
+  entry: SourceEntry;
+  /** Absolute directories the path expands to. */
+  expandedPaths: string[];
+  status: SourceStatus;
+  /** Kind → directories to scan, in order. */
+  dirs: Partial<Record<PluginKind, string[]>>;
+}
+
+export interface SourceDirs {
+  /** Per kind, the extra directories to scan after the repo's own. */
+  dirs: Partial<Record<PluginKind, string[]>>;
+  /** One line per source that could not be used. */
+  warnings: string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function sourcesPath(repoDir: string): string {
+  return join(repoDir, SOURCES_FILE);
+}
+
+function pluginKind(kind: SourceKind): PluginKind | undefined {
+  const k = kind.slice(0, -1);
+  return (EXTENSION_KINDS as readonly string[]).includes(k) ? (k as PluginKind) : undefined;
+}
+
+/** Parses `--only a,b` (or a list) into known kind names; throws a usage error otherwise. */
+export function parseOnly(value: string | readonly string[]): SourceKind[] {
+  const names = (typeof value === "string" ? value.split(",") : [...value]).map((s) => s.trim()).filter((s) => s !== "");
+  const bad = names.find((n) => !(SOURCE_KINDS as readonly string[]).includes(n));
+  if (bad !== undefined || names.length === 0) {
+    throw new SwampError(ErrorCode.usage, `Unknown kind ${JSON.stringify(bad ?? "")} in --only; use any of ${SOURCE_KINDS.join(", ")}`, { exitCode: 2 });
+  }
+  return [...new Set(names)] as SourceKind[];
+}
+
+function checkEntries(value: unknown, file: string): SourceEntry[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value !== "object" || Array.isArray(value)) throw configError(file, "must be a mapping with a `sources` list");
+  const list = (value as { sources?: unknown }).sources;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw configError(file, "must be a list", "sources");
+  return list.map((item, i) => {
+    const field = `sources.${i}`;
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw configError(file, "must be a mapping with a `path`", field);
+    const { path, only, installedSkills } = item as Record<string, unknown>;
+    if (typeof path !== "string" || path.trim() === "") throw configError(file, "must be a non-empty string", `${field}.path`);
+    const entry: SourceEntry = { path };
+    if (only !== undefined) {
+      if (!Array.isArray(only) || only.some((k) => typeof k !== "string" || !(SOURCE_KINDS as readonly string[]).includes(k))) {
+        throw configError(file, `must be a list of ${SOURCE_KINDS.join(", ")}`, `${field}.only`);
+      }
+      entry.only = only as SourceKind[];
+    }
+    if (installedSkills !== undefined) {
+      if (!Array.isArray(installedSkills) || installedSkills.some((s) => typeof s !== "string" || s === "" || /[/\\]/.test(s) || s.includes(".."))) {
+        throw configError(file, "must be a list of skill names", `${field}.installedSkills`);
+      }
+      entry.installedSkills = installedSkills as string[];
+    }
+    return entry;
+  });
+}
+
+/** The configured sources, in order; [] when the file does not exist. */
+export async function readSources(repoDir: string): Promise<SourceEntry[]> {
+  const file = sourcesPath(repoDir);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  const bad = doc.errors[0];
+  if (bad) throw configError(file, `invalid YAML: ${bad.message.split("\n")[0]}`);
+  return checkEntries(doc.toJS(), file);
+}
+
+/** Writes the sources; the file is removed when none are left. */
+export async function writeSources(repoDir: string, entries: readonly SourceEntry[]): Promise<void> {
+  const file = sourcesPath(repoDir);
+  if (entries.length === 0) {
+    await rm(file, { force: true });
+    return;
+  }
+  await atomicWriteFile(file, stringify({ sources: entries.map((e) => ({ ...e })) }, { flowCollectionPadding: false }));
+}
+
+const GLOB = /[*?]/;
+
+function segmentPattern(segment: string): RegExp {
+  const body = segment.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+  return new RegExp(`^${body}$`);
+}
+
+/** `~`, `$VAR`, `${VAR}` expanded; relative to the repo when relative. */
+export function expandVariables(raw: string, repoDir: string, env: Env): string {
+  let path = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? "");
+  if (path === "~" || path.startsWith("~/")) path = join(env.HOME ?? homedir(), path.slice(1));
+  return isAbsolute(path) ? resolve(path) : resolve(repoDir, path);
+}
+
+export function isGlob(raw: string): boolean {
+  return GLOB.test(raw);
+}
+
+/** The existing directories a source path names (globs matched one segment at a time), sorted. */
+export async function expandSourcePath(raw: string, repoDir: string, env: Env): Promise<string[]> {
+  const absolute = expandVariables(raw, repoDir, env);
+  if (!GLOB.test(absolute)) return (await isDirectory(absolute)) ? [absolute] : [];
+  const segments = absolute.split(sep).filter((s) => s !== "");
+  let current: string[] = [sep];
+  for (const segment of segments) {
+    const next: string[] = [];
+    for (const base of current) {
+      if (!GLOB.test(segment)) {
+        next.push(join(base, segment));
+        continue;
+      }
+      const pattern = segmentPattern(segment);
+      const names = await readdir(base).catch(() => [] as string[]);
+      for (const name of names.sort()) if (!name.startsWith(".") && pattern.test(name)) next.push(join(base, name));
+    }
+    current = next;
+  }
+  const dirs: string[] = [];
+  for (const path of current) if (await isDirectory(path)) dirs.push(path);
+  return dirs;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/** The directory the source's own `.swamp.yaml` names for a kind, if it names one. */
+async function ownMarkerDirs(dir: string): Promise<Record<string, unknown>> {
+  try {
+    const value: unknown = parse(await readFile(join(dir, ".swamp.yaml"), "utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+const SCAN_LIMIT_BYTES = 2 * 1024 * 1024;
+
+/** Kind → directories for one source directory, restricted to `only`. */
+export async function detectKinds(dir: string, only: readonly SourceKind[] | undefined): Promise<Partial<Record<PluginKind, string[]>>> {
+  const wanted = (only ?? SOURCE_KINDS).map(pluginKind).filter((k): k is PluginKind => k !== undefined);
+  const marker = await ownMarkerDirs(dir);
+  const standard: Partial<Record<PluginKind, string[]>> = {};
+  let anyStandard = false;
+  for (const kind of EXTENSION_KINDS) {
+    const kindDir = extensionDirFor(kind, dir, marker, {});
+    if (!(await isDirectory(kindDir))) continue;
+    anyStandard = true;
+    if (wanted.includes(kind)) standard[kind] = [kindDir];
+  }
+  if (anyStandard) return standard;
+  // No standard layout: the directory itself, for each kind one of its files declares.
+  const found: Partial<Record<PluginKind, string[]>> = {};
+  for (const file of await candidateFiles(dir)) {
+    const size = await stat(file).then((s) => s.size, () => Infinity);
+    if (size > SCAN_LIMIT_BYTES) continue;
+    const text = await readFile(file, "utf8").catch(() => "");
+    for (const kind of wanted) if (!found[kind] && hasKindExport(kind, text)) found[kind] = [dir];
+    if (wanted.every((k) => found[k])) break;
+  }
+  return found;
+}
+
+/** One source: what it expands to, whether it can be used, and the directories per kind. */
+export async function resolveSource(entry: SourceEntry, repoDir: string, env: Env): Promise<ResolvedSource> {
+  const expandedPaths = await expandSourcePath(entry.path, repoDir, env);
+  const dirs: Partial<Record<PluginKind, string[]>> = {};
+  for (const path of expandedPaths) {
+    for (const [kind, list] of Object.entries(await detectKinds(path, entry.only)) as Array<[PluginKind, string[]]>) {
+      dirs[kind] = [...(dirs[kind] ?? []), ...list];
+    }
+  }
+  const status: SourceStatus = expandedPaths.length === 0 ? "path_not_found" : Object.keys(dirs).length === 0 ? "no_extensions" : "valid";
+  return { entry, expandedPaths, status, dirs };
+}
+
+/** The repo's default scan directory a path is, if it is one. */
+export function defaultScanDir(abs: string, repoDir: string, marker: Record<string, unknown>, env: Env): string | undefined {
+  for (const kind of EXTENSION_KINDS) {
+    const dir = extensionDirFor(kind, repoDir, marker, env);
+    if (resolve(dir) === resolve(abs)) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * Per kind, the source directories to scan after the repo's own, in the order the sources are
+ * listed (the repo's own directories and repeats left out), and a warning per unusable source.
+ */
+export async function resolveSourceDirs(repoDir: string, marker: Record<string, unknown>, env: Env): Promise<SourceDirs> {
+  const warnings: string[] = [];
+  let entries: SourceEntry[];
+  try {
+    entries = await readSources(repoDir);
+  } catch (err) {
+    return { dirs: {}, warnings: [`${(err as Error).message} (extension sources ignored)`] };
+  }
+  const dirs: Partial<Record<PluginKind, string[]>> = {};
+  for (const entry of entries) {
+    const resolved = await resolveSource(entry, repoDir, env);
+    if (resolved.status === "path_not_found") {
+      if (!isGlob(entry.path)) warnings.push(`Source path does not exist: ${entry.path} (from ${SOURCES_FILE}; remove it with 'swamp extension source rm ${entry.path}')`);
+      continue;
+    }
+    for (const [kind, list] of Object.entries(resolved.dirs) as Array<[PluginKind, string[]]>) {
+      const own = resolve(extensionDirFor(kind, repoDir, marker, env));
+      const have = (dirs[kind] ??= []);
+      for (const dir of list) if (resolve(dir) !== own && !have.includes(dir)) have.push(dir);
+    }
+  }
+  return { dirs, warnings };
+}
+
+/** Source path for messages: relative to the repo when inside it. */
+export function displaySourcePath(repoDir: string, abs: string): string {
+  const rel = relative(repoDir, abs);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
+}

@@ -1,0 +1,74 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { withTempDir } from "../../helpers/cli.js";
+import { detectKinds, expandSourcePath, expandVariables, parseOnly, readSources, resolveSourceDirs, writeSources } from "../../../plugins/registry/sources.js";
+
+async function touch(path: string, text = ""): Promise<void> {
+  await mkdir(join(path, ".."), { recursive: true });
+  await writeFile(path, text);
+}
+
+test("paths expand ~, $VAR and ${VAR}, relative to the repo", () => {
+  const env = { HOME: "/home/u", EXT: "/opt/ext" };
+  assert.equal(expandVariables("~/x", "/repo", env), "/home/u/x");
+  assert.equal(expandVariables("$EXT/a", "/repo", env), "/opt/ext/a");
+  assert.equal(expandVariables("${EXT}/b", "/repo", env), "/opt/ext/b");
+  assert.equal(expandVariables("../shared", "/work/repo", env), "/work/shared");
+});
+
+test("globs match one segment at a time and only directories", async () => {
+  await withTempDir(async (dir) => {
+    await mkdir(join(dir, "ext", "model", "aws"), { recursive: true });
+    await mkdir(join(dir, "ext", "model", "gcp"), { recursive: true });
+    await touch(join(dir, "ext", "model", "notes.txt"));
+    assert.deepEqual(await expandSourcePath("ext/model/*", dir, {}), [join(dir, "ext", "model", "aws"), join(dir, "ext", "model", "gcp")]);
+    assert.deepEqual(await expandSourcePath("ext/*/a?s", dir, {}), [join(dir, "ext", "model", "aws")]);
+    assert.deepEqual(await expandSourcePath("nothing-*", dir, {}), []);
+    assert.deepEqual(await expandSourcePath("ext/model/notes.txt", dir, {}), [], "a file is not a source");
+  });
+});
+
+test("layout: the source's own .swamp.yaml dirs, else extensions/<kind>s, else the dir for what its files export", async () => {
+  await withTempDir(async (dir) => {
+    const own = join(dir, "own");
+    await touch(join(own, ".swamp.yaml"), "modelsDir: src/models\n");
+    await touch(join(own, "src", "models", "m.ts"), "export const model = {};\n");
+    assert.deepEqual(await detectKinds(own, undefined), { model: [join(own, "src", "models")] });
+
+    const std = join(dir, "std");
+    await mkdir(join(std, "extensions", "models"), { recursive: true });
+    await mkdir(join(std, "extensions", "vaults"), { recursive: true });
+    assert.deepEqual(await detectKinds(std, undefined), { model: [join(std, "extensions", "models")], vault: [join(std, "extensions", "vaults")] });
+    assert.deepEqual(await detectKinds(std, ["vaults"]), { vault: [join(std, "extensions", "vaults")] });
+
+    const flat = join(dir, "flat");
+    await touch(join(flat, "store.ts"), "export const datastore = {};\n");
+    await touch(join(flat, "_lib", "helper.ts"), "export const vault = {};\n");
+    await touch(join(flat, "x_test.ts"), "export const driver = {};\n");
+    assert.deepEqual(await detectKinds(flat, undefined), { datastore: [flat] });
+    assert.deepEqual(await detectKinds(flat, ["models"]), {});
+  });
+});
+
+test("the file round-trips, --only is checked, and resolveSourceDirs warns about a missing path", async () => {
+  await withTempDir(async (repo) => {
+    assert.deepEqual(await readSources(repo), []);
+    const ok = join(repo, "ok");
+    await mkdir(join(ok, "extensions", "models"), { recursive: true });
+    await writeSources(repo, [{ path: "./gone" }, { path: "ok", only: parseOnly("models") }]);
+    assert.deepEqual(await readSources(repo), [{ path: "./gone" }, { path: "ok", only: ["models"] }]);
+    const resolved = await resolveSourceDirs(repo, {}, {});
+    assert.deepEqual(resolved.dirs, { model: [join(ok, "extensions", "models")] });
+    assert.equal(resolved.warnings.length, 1);
+    assert.match(resolved.warnings[0]!, /^Source path does not exist: \.\/gone/);
+    assert.throws(() => parseOnly("models,nope"), (err: { code?: string }) => err.code === "usage");
+
+    await writeFile(join(repo, ".swamp-sources.yaml"), "sources:\n  - only: [models]\n");
+    await assert.rejects(readSources(repo), (err: { code?: string }) => err.code === "config_invalid");
+    const broken = await resolveSourceDirs(repo, {}, {});
+    assert.deepEqual(broken.dirs, {});
+    assert.match(broken.warnings[0]!, /extension sources ignored/);
+  });
+});

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 
 interface RegExpLike {
   test(input: string): boolean;
+  toString(): string;
 }
 
 /** ajv's `code.regExp` option: a factory with a `code` name (used only by standalone code). */
@@ -19,10 +20,12 @@ export interface RegExpEngine {
 type Re2 = typeof import("re2js");
 let re2: Re2 | undefined;
 
-function linear(pattern: string): RegExpLike {
+function linear(pattern: string, flags: string): RegExpLike {
   re2 ??= createRequire(import.meta.url)("re2js") as Re2;
   const compiled = re2.RE2JS.compile(pattern);
-  return { test: (input) => compiled.matcher(input).find() };
+  // ajv keys compiled patterns by their toString(): it must differ per pattern, as a RegExp's does.
+  const text = `/${pattern}/${flags}`;
+  return { test: (input) => compiled.matcher(input).find(), toString: () => text };
 }
 
 export const linearRegExp: RegExpEngine = Object.assign(linear, { code: "re2js" });

@@ -243,6 +243,8 @@ export async function loadModelType(registry: PluginRegistry, type: string): Pro
     registry.get("model", normalized) ??
     (normalized.startsWith("@") ? registry.get("model", normalized.slice(1)) : registry.get("model", `@${normalized}`));
   if (!entry) {
+    const unresolved = registry.unresolvedError("model", normalized);
+    if (unresolved) throw unresolved;
     const available = registry.list("model").map((e) => e.type).join(", ") || "none";
     throw new SwampError("unknown_model_type", `Unknown model type: ${type}. Available types: ${available}`, { details: { type } });
   }

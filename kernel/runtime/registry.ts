@@ -11,6 +11,8 @@ export class PluginRegistry {
   private readonly entries = new Map<PluginKind, Map<string, PluginEntry>>();
   private readonly loaded = new Map<PluginEntry, Promise<unknown>>();
   private readonly aliases = new Map<string, string>();
+  /** Why a missing type could not be provided (e.g. its collective is not trusted), by `kind:type`. */
+  private readonly unresolved = new Map<string, SwampError>();
 
   register<K extends PluginKind>(entry: PluginEntry<K>): void {
     const problem = typeNameProblem(entry.kind, entry.type, entry.origin);
@@ -37,6 +39,17 @@ export class PluginRegistry {
     this.aliases.set(`${kind}:${alias.toLowerCase()}`, type.toLowerCase());
   }
 
+  /** Records why `type` is missing, so a lookup of it fails with this error instead of "unknown type". */
+  markUnresolved(kind: PluginKind, type: string, error: SwampError): void {
+    this.unresolved.set(`${kind}:${type.toLowerCase()}`, error);
+  }
+
+  /** The error recorded by markUnresolved for a missing type, if any. */
+  unresolvedError(kind: PluginKind, type: string): SwampError | undefined {
+    const key = type.toLowerCase();
+    return this.unresolved.get(`${kind}:${key}`) ?? this.unresolved.get(`${kind}:${key.startsWith("@") ? key.slice(1) : `@${key}`}`);
+  }
+
   get<K extends PluginKind>(kind: K, type: string): PluginEntry<K> | undefined {
     const key = type.toLowerCase();
     const table = this.table(kind);
@@ -50,7 +63,7 @@ export class PluginRegistry {
   /** Loads (once) and validates the implementation behind a registered type. */
   async load<K extends PluginKind>(kind: K, type: string): Promise<PluginImplementations[K]> {
     const entry = this.get(kind, type);
-    if (!entry) throw unknownType(kind, type, this.list(kind));
+    if (!entry) throw this.unresolvedError(kind, type) ?? unknownType(kind, type, this.list(kind));
     let pending = this.loaded.get(entry);
     if (!pending) {
       pending = entry.load().then((impl) => {

@@ -354,3 +354,33 @@ test("dependencies are pulled with their extension, and only from trusted collec
   );
   assert.deepEqual(Object.keys(await lockfile(repo)), ["@other/helper", "@test/needs-helper"]);
 });
+
+test("a model type from a trusted collective that is not installed is pulled on first use, pinned by the lockfile when present", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stderr, new RegExp(`Installed @test/greeter@${V2.replace(/\./g, "\\.")} for model type @test/greeter`));
+  assert.equal((await lockfile(repo))["@test/greeter"].version, V2, "the first install becomes the pin");
+
+  // A clone whose lockfile pins V1: first use restores V1, not the latest.
+  const pinnedRepo = await userRepo();
+  assert.equal((await run(pinnedRepo, ["extension", "pull", `@test/greeter@${V1}`, "--json"])).code, 0);
+  const clone = join(work, `clone-${++repos}`);
+  await cp(pinnedRepo, clone, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes(".swamp") });
+  assert.equal((await run(clone, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const again = await run(clone, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(parseJson(again.stdout).status, "succeeded");
+  assert.equal(await readFile(join(clone, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v1\n");
+  assert.equal((await lockfile(clone))["@test/greeter"].version, V1);
+});
+
+test("a model type from an untrusted collective is not fetched: one error naming the trust command", async () => {
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["model", "method", "run", "greeter", "greet"]), "collective_untrusted");
+  const text = await run(repo, ["model", "method", "run", "greeter", "greet"]);
+  assert.match(text.stderr, /collective "test" is not trusted.*swamp extension trust add test/);
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.equal(existsSync(join(repo, LOCKFILE)), false);
+});

@@ -8,7 +8,7 @@
  * then `@acme/aws`). A lockfile entry among those names wins and is installed at its pinned
  * version and integrity; otherwise the first name the registry has, at its latest version.
  * Installing never replaces existing files. A type from an untrusted collective is not
- * fetched: looking it up fails with `collective_untrusted`, naming the trust command.
+ * fetched: its usual "unknown type" error says so and names the trust command.
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,9 +17,8 @@ import type { PluginKind } from "../../kernel/contract/plugin.js";
 import type { PluginRegistry } from "../../kernel/runtime/registry.js";
 import { RegistryClient } from "./client.js";
 import { resolveRegistry } from "./config.js";
-import { RegistryErrorCode } from "./errors.js";
 import { installExtension, type InstallContext } from "./install.js";
-import { lockfilePath, readLockfile } from "./lockfile.js";
+import { lockfilePath, readLockfile, type Lockfile } from "./lockfile.js";
 import { isExtensionName, toNpmName } from "./names.js";
 import { collectiveOfName, isTrusted, untrustedHint } from "./trust.js";
 
@@ -89,35 +88,49 @@ export async function autoResolve(
       registry.markUnresolved(
         ref.kind,
         ref.type,
-        new SwampError(
-          RegistryErrorCode.collectiveUntrusted,
-          `The ${ref.kind} type ${ref.type} is not installed, and collective "${collective}" is not trusted to install it automatically. ${untrustedHint(collective)} (or pull it: swamp extension pull @${collective}/<name>)`,
-          { details: { kind: ref.kind, type: ref.type, collective } },
-        ),
+        `It is not installed, and collective "${collective}" is not trusted to install it automatically. ${untrustedHint(collective)} (or pull it: swamp extension pull @${collective}/<name>)`,
       );
       continue;
     }
-    const names = candidateNames(ref.type);
-    if (names.some((n) => installed.includes(n))) continue;
-    const pinned = names.find((n) => lock[n]);
-    let name = pinned;
-    if (!name) {
-      for (const candidate of names) {
-        const client = new RegistryClient(await resolveRegistry({ repoDir: ctx.repoDir, env: ctx.env, extension: candidate }));
-        if (await client.packument(toNpmName(candidate), { abbreviated: true })) {
-          name = candidate;
-          break;
-        }
-      }
+    try {
+      const name = await resolveOne(ctx, ref, lock, installed, onInstalled);
+      if (name) installed.push(name);
+    } catch (err) {
+      // Only a command that needs this type fails, with the reason; the others go on.
+      if (!(err instanceof SwampError)) throw err;
+      registry.markUnresolved(ref.kind, ref.type, `Installing it from the registry failed (${err.code}): ${err.message}`);
     }
-    if (!name) continue; // nothing publishes it: the usual "unknown type" error follows.
-    const entry = pinned ? lock[pinned] : undefined;
-    const [main] = await installExtension(
-      { ...ctx, force: false },
-      { name, ...(entry ? { version: entry.version, ...(entry.integrity ? { integrity: entry.integrity } : {}) } : {}) },
-    );
-    installed.push(name);
-    onInstalled?.(`Installed ${main!.name}@${main!.version} for ${ref.kind} type ${ref.type}${pinned ? " (pinned by the lockfile)" : ""}`);
   }
   return installed;
+}
+
+/** Finds and installs the extension for one trusted type; returns its name, or null when nothing publishes it. */
+async function resolveOne(
+  ctx: Pick<InstallContext, "repoDir" | "marker" | "env">,
+  ref: TypeRef,
+  lock: Lockfile,
+  installed: readonly string[],
+  onInstalled?: (line: string) => void,
+): Promise<string | null> {
+  const names = candidateNames(ref.type);
+  if (names.some((n) => installed.includes(n))) return null;
+  const pinned = names.find((n) => lock[n]);
+  let name = pinned;
+  if (!name) {
+    for (const candidate of names) {
+      const client = new RegistryClient(await resolveRegistry({ repoDir: ctx.repoDir, env: ctx.env, extension: candidate }));
+      if (await client.packument(toNpmName(candidate), { abbreviated: true })) {
+        name = candidate;
+        break;
+      }
+    }
+  }
+  if (!name) return null; // nothing publishes it: the usual "unknown type" error follows.
+  const entry = pinned ? lock[pinned] : undefined;
+  const [main] = await installExtension(
+    { ...ctx, force: false },
+    { name, ...(entry ? { version: entry.version, ...(entry.integrity ? { integrity: entry.integrity } : {}) } : {}) },
+  );
+  onInstalled?.(`Installed ${main!.name}@${main!.version} for ${ref.kind} type ${ref.type}${pinned ? " (pinned by the lockfile)" : ""}`);
+  return name;
 }

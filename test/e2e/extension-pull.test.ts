@@ -112,6 +112,16 @@ async function refusal(repo: string, args: string[], extra: Record<string, strin
   return parseJson(json.stderr).error.code;
 }
 
+/** A port that was free a moment ago: nothing listens there. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** A ustar header block for one entry, with any name (including `..`). */
 function tarHeader(name: string, size: number, type = "0"): Buffer {
   const h = Buffer.alloc(512);
@@ -324,13 +334,7 @@ test("a missing extension or version, and a registry that is down, give one clea
   assert.equal(await refusal(repo, ["extension", "pull", "@test/missing"]), "extension_not_found");
   assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter@2025.01.01.1"]), "extension_not_found");
   assert.equal(await refusal(repo, ["extension", "pull", "not-a-name"]), "extension_name_invalid");
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-  const down = { SWAMP_EXTENSION_REGISTRY: `http://127.0.0.1:${port}/` };
+  const down = { SWAMP_EXTENSION_REGISTRY: `http://127.0.0.1:${await closedPort()}/` };
   assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter"], down), "registry_unreachable");
   assert.deepEqual(await pulledTree(repo), []);
   assert.equal(existsSync(join(repo, LOCKFILE)), false);
@@ -374,11 +378,22 @@ test("a model type from a trusted collective that is not installed is pulled on 
   assert.equal(parseJson(again.stdout).status, "succeeded");
   assert.equal(await readFile(join(clone, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v1\n");
   assert.equal((await lockfile(clone))["@test/greeter"].version, V1);
+
+  // The registry down: only the command that needs the type fails, saying why.
+  const offline = await userRepo();
+  assert.equal((await run(offline, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const down = { SWAMP_EXTENSION_REGISTRY: `http://127.0.0.1:${await closedPort()}/` };
+  const failed = await run(offline, ["model", "method", "run", "greeter", "greet", "--json"], down);
+  assert.equal(failed.code, 1, failed.stderr);
+  const error = parseJson(failed.stderr).error;
+  assert.equal(error.code, "unknown_model_type");
+  assert.match(error.message, /registry_unreachable/);
+  assert.deepEqual(await pulledTree(offline), []);
 });
 
-test("a model type from an untrusted collective is not fetched: one error naming the trust command", async () => {
+test("a model type from an untrusted collective is not fetched: its unknown-type error names the trust command", async () => {
   const repo = await userRepo();
-  assert.equal(await refusal(repo, ["model", "method", "run", "greeter", "greet"]), "collective_untrusted");
+  assert.equal(await refusal(repo, ["model", "method", "run", "greeter", "greet"]), "unknown_model_type");
   const text = await run(repo, ["model", "method", "run", "greeter", "greet"]);
   assert.match(text.stderr, /collective "test" is not trusted.*swamp extension trust add test/);
   assert.deepEqual(await pulledTree(repo), []);

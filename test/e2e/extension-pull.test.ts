@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
-import { GREETER_MODEL } from "../plugins/fixtures.js";
+import { FS_STORE, FS_STORE_LIB, GREETER_MODEL } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
 import { resolveRegistry } from "../../plugins/registry/config.js";
 import { publishDocument, type PackedExtension } from "../../plugins/registry/pack.js";
@@ -74,10 +74,10 @@ function manifest(name: string, version: string, extra: string[] = []): string {
   return ["manifestVersion: 1", `name: "${name}"`, `version: "${version}"`, "description: Greets people", "repository: https://example.com/greeter", "models: [greeter.ts]", "additionalFiles: [README.md]", ...extra, ""].join("\n");
 }
 
-/** Pushes `name@version` with the greeter model from an author directory, through the CLI. */
-async function push(name: string, version: string, readme: string, extra: string[] = []): Promise<void> {
+/** Pushes `name@version` with the greeter model (and any `files`) from an author directory, through the CLI. */
+async function push(name: string, version: string, readme: string, extra: string[] = [], files: Record<string, string> = {}): Promise<void> {
   const dir = join(work, `author-${++repos}`);
-  await write(dir, { "extensions/models/greeter.ts": GREETER_MODEL, "README.md": readme, "manifest.yaml": manifest(name, version, extra) });
+  await write(dir, { "extensions/models/greeter.ts": GREETER_MODEL, "README.md": readme, "manifest.yaml": manifest(name, version, extra), ...files });
   const r = await swamp(["extension", "push", "manifest.yaml", "-y", "--json"], { cwd: dir, env: env() });
   assert.equal(r.code, 0, r.stderr);
 }
@@ -398,4 +398,35 @@ test("a model type from an untrusted collective is not fetched: its unknown-type
   assert.match(text.stderr, /collective "test" is not trusted.*swamp extension trust add test/);
   assert.deepEqual(await pulledTree(repo), []);
   assert.equal(existsSync(join(repo, LOCKFILE)), false);
+});
+
+const STORE_MARKER = 'datastore:\n  type: "@test/fs-store"\n';
+
+test("an extension with a model and a datastore: pulled, its datastore serves the repo and its model runs; first use pulls the datastore", async () => {
+  await push("@test/fs-store", V1, "# store\n", ["datastores: [fs-store/mod.ts]"], {
+    "extensions/datastores/fs-store/mod.ts": FS_STORE,
+    "extensions/datastores/fs-store/_lib/body.ts": FS_STORE_LIB,
+  });
+  const repo = await userRepo();
+  const pulled = await run(repo, ["extension", "pull", "@test/fs-store", "--json"]);
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.ok(parseJson(pulled.stdout).files.includes(".swamp/pulled-extensions/@test/fs-store/datastores/fs-store/mod.ts"));
+  await writeFile(join(repo, ".swamp.yaml"), (await readFile(join(repo, ".swamp.yaml"), "utf8")) + STORE_MARKER);
+  const status = await run(repo, ["datastore", "status", "--json"]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(parseJson(status.stdout).type, "@test/fs-store");
+  assert.equal(parseJson(status.stdout).healthy, true);
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.ok(existsSync(join(repo, ".fs-store", "data", "@test", "greeter", GREETER_ID)), "the run's data went to the pulled datastore");
+
+  // A repo that only names the datastore type in .swamp.yaml, with the collective trusted.
+  const fresh = join(work, `user-${++repos}`);
+  assert.equal((await swamp(["repo", "init", fresh, "--json"], { env: env() })).code, 0);
+  assert.equal((await run(fresh, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  await writeFile(join(fresh, ".swamp.yaml"), (await readFile(join(fresh, ".swamp.yaml"), "utf8")) + STORE_MARKER);
+  const first = await run(fresh, ["datastore", "status", "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(parseJson(first.stdout).type, "@test/fs-store");
+  assert.deepEqual(Object.keys(await lockfile(fresh)), ["@test/fs-store"]);
 });

@@ -80,7 +80,15 @@ export async function autoResolve(
 ): Promise<string[]> {
   const missing = refs.filter((r) => r.type.startsWith("@") && candidateNames(r.type).length > 0 && !provided(registry, r));
   if (missing.length === 0) return [];
-  const lock = await readLockfile(lockfilePath(ctx.repoDir, ctx.marker, ctx.env));
+  let lock: Lockfile;
+  try {
+    lock = await readLockfile(lockfilePath(ctx.repoDir, ctx.marker, ctx.env));
+  } catch (err) {
+    // A damaged lockfile must not be read as "no pins": resolve nothing, say why where it matters.
+    if (!(err instanceof SwampError)) throw err;
+    for (const ref of missing) registry.markUnresolved(ref.kind, ref.type, `It cannot be installed automatically: ${err.message}`);
+    return [];
+  }
   const installed: string[] = [];
   for (const ref of missing) {
     const collective = collectiveOfName(ref.type);

@@ -5,7 +5,7 @@
  * For each requested extension: resolve the version from the packument (an explicit or pinned
  * version, else `dist-tags.latest`), download the tarball verified against `dist.integrity`
  * (and, when pinned, against the lockfile's integrity too), extract it safely into a staging
- * directory, then follow `manifest.yaml` `dependencies` (depth-first, at most 10 deep; one
+ * directory, re-apply the push-time safety rules to its code (`eval(` refused, …), then follow `manifest.yaml` `dependencies` (depth-first, at most 10 deep; one
  * already in the lockfile is kept as it is; a dependency from a collective that is neither
  * trusted nor the requested extension's own is refused). Only when every extension is staged
  * are they moved into `.swamp/pulled-extensions/<name>/` and recorded in the lockfile, in one
@@ -24,6 +24,7 @@ import { RegistryClient, type Packument, type PackumentVersion } from "./client.
 import { resolveRegistry } from "./config.js";
 import { RegistryErrorCode } from "./errors.js";
 import { extractTarball } from "./extract.js";
+import { checkSafety, CODE_KINDS } from "./manifest.js";
 import { lockfilePath, readLockfile, updateLockfile, type Lockfile, type LockfileEntry } from "./lockfile.js";
 import { calVerToSemVer, compareCalVer, extensionCollective, isExtensionName, parseExtensionRef, semVerToCalVer, toNpmName } from "./names.js";
 import { PULLED_DIR } from "./sources.js";
@@ -62,6 +63,8 @@ export interface InstalledExtension {
   registry: string;
   /** Repo-relative paths, sorted. */
   files: string[];
+  /** Safety warnings about its code (long lines, base64-looking blobs, subprocesses). */
+  warnings: string[];
   /** Set for extensions installed as another's dependency. */
   dependencyOf?: string;
 }
@@ -161,7 +164,15 @@ async function stage(ctx: InstallContext, stagingRoot: string, req: InstallReque
   const staging = join(stagingRoot, ...req.name.split("/"));
   const extracted = await extractTarball(tarball, staging);
   const dest = pulledDir(ctx.repoDir, req.name);
+  // The push-time safety rules, again: the archive may not come from `swamp extension push`.
+  const code = extracted.files.filter((f) => f.endsWith(".ts") && (CODE_KINDS as readonly string[]).includes(f.split("/")[0]!));
+  const warnings = await checkSafety(
+    await Promise.all(code.map(async (f) => ({ archivePath: f, source: join(staging, ...f.split("/")), size: (await stat(join(staging, ...f.split("/")))).size, binary: false }))),
+  ).catch((err: unknown) => {
+    throw err instanceof SwampError ? new SwampError(err.code, `${label} is refused by the safety rules: ${err.message}`, { details: { name: req.name, ...err.details } }) : err;
+  });
   return {
+    warnings,
     name: req.name,
     version: picked.calver,
     integrity: (req.integrity ?? integrity)!,
@@ -273,7 +284,15 @@ export async function installExtensions(ctx: InstallContext, requests: InstallRe
     await rm(stagingRoot, { recursive: true, force: true });
     await pruneEmptyParents(join(ctx.repoDir, PULLED_DIR), join(ctx.repoDir, ".swamp"));
   }
-  return staged.map(({ name, version, integrity, registry, files, dependencyOf }) => ({ name, version, integrity, registry, files, ...(dependencyOf ? { dependencyOf } : {}) }));
+  return staged.map(({ name, version, integrity, registry, files, warnings, dependencyOf }) => ({
+    name,
+    version,
+    integrity,
+    registry,
+    files,
+    warnings,
+    ...(dependencyOf ? { dependencyOf } : {}),
+  }));
 }
 
 /** One extension at a version (latest when absent), with its dependencies. */

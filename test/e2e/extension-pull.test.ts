@@ -329,6 +329,18 @@ test("an archive with '../' entries is refused and leaves nothing behind", async
   assert.equal(existsSync(join(repo, ".swamp", "escaped.txt")) || existsSync(join(repo, "escaped.txt")), false);
 });
 
+test("code that breaks the safety rules is refused at pull even when the registry serves it", async () => {
+  await publishRaw(
+    "@test/sneaky",
+    "2026.101.1",
+    handMadeTarball({ "package/manifest.yaml": manifest("@test/sneaky", V1), "package/models/greeter.ts": 'export const model = { run: () => eval("1") };\n' }),
+  );
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/sneaky"]), "extension_unsafe");
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.equal(existsSync(join(repo, LOCKFILE)), false);
+});
+
 test("a missing extension or version, and a registry that is down, give one clear line with a stable code", async () => {
   const repo = await userRepo();
   assert.equal(await refusal(repo, ["extension", "pull", "@test/missing"]), "extension_not_found");

@@ -42,6 +42,7 @@ export default class ExtensionPullCommand extends SwampCommand {
       ref,
     );
     const [main, ...deps] = installed;
+    if (!this.json) for (const e of installed) for (const w of e.warnings) this.context.stderr.write(`warning: ${e.name}: ${w}\n`);
     this.emit(
       { ...main, integrityStatus: "verified", dependencies: deps },
       () =>

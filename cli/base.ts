@@ -3,6 +3,7 @@
  * `--verbose`), error rendering with stable exit codes, and access to the kernel.
  */
 import { Command, Option } from "clipanion";
+import { isAbsolute, join, resolve } from "node:path";
 import { createKernel, type Kernel } from "../kernel/runtime/kernel.js";
 import type { Marker } from "../kernel/runtime/marker-schema.js";
 import { resolveDatastoreSpec } from "../kernel/runtime/datastore-config.js";
@@ -63,12 +64,16 @@ export abstract class SwampCommand extends Command {
   }
 
   /**
-   * Types the repo refers to (model definitions, the datastore) that nothing provides: pulled
+   * Types the repo refers to (model definitions, vault configs, the datastore) that nothing provides: pulled
    * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered.
    */
   private async autoResolve(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry): Promise<void> {
-    const { autoResolve, definitionTypes } = await import("../plugins/registry/auto-resolve.js");
-    const refs: TypeRef[] = (await definitionTypes(repoDir)).map((type) => ({ kind: "model", type }));
+    const { autoResolve, typesUnder } = await import("../plugins/registry/auto-resolve.js");
+    const vaultsDir = isAbsolute(marker.vaultsDir ?? "vaults") ? marker.vaultsDir! : resolve(repoDir, marker.vaultsDir ?? "vaults");
+    const refs: TypeRef[] = [
+      ...(await typesUnder(join(repoDir, "models"))).map((type) => ({ kind: "model" as const, type })),
+      ...(await typesUnder(vaultsDir)).map((type) => ({ kind: "vault" as const, type })),
+    ];
     try {
       const spec = resolveDatastoreSpec({ repoDir, marker, markerFile: markerPath(repoDir), env, flag: this.datastoreOverride });
       refs.push({ kind: "datastore", type: spec.type });

@@ -1,6 +1,6 @@
 /**
- * Auto-resolve on first use: a type the repo refers to (a model definition's type, the
- * configured datastore type) that no builtin, local, source-mounted or pulled extension
+ * Auto-resolve on first use: a type the repo refers to (a model definition's type, a vault
+ * config's type, the configured datastore type) that no builtin, local, source-mounted or pulled extension
  * provides is pulled from the registry when its collective is trusted.
  *
  * The extension is found by name: the type itself, then the type with trailing segments
@@ -27,8 +27,11 @@ export interface TypeRef {
   type: string;
 }
 
-/** Types of the model definitions in `models/` (their directories: `models/@c/name/<id>.yaml`). */
-export async function definitionTypes(repoDir: string): Promise<string[]> {
+/**
+ * The types named by the directories of `root` that hold YAML files: model definitions live
+ * at `models/@c/name/<id>.yaml`, vault configs at `vaults/@c/name/<id>.yaml`.
+ */
+export async function typesUnder(root: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(dir: string, segments: string[]): Promise<void> {
     let entries;
@@ -41,7 +44,6 @@ export async function definitionTypes(repoDir: string): Promise<string[]> {
     if (segments.length >= 6) return;
     for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await walk(join(dir, e.name), [...segments, e.name]);
   }
-  const root = join(repoDir, "models");
   let scopes;
   try {
     scopes = await readdir(root, { withFileTypes: true });
@@ -49,7 +51,7 @@ export async function definitionTypes(repoDir: string): Promise<string[]> {
     return [];
   }
   for (const s of scopes) if (s.isDirectory() && s.name.startsWith("@")) await walk(join(root, s.name), [s.name]);
-  return out;
+  return out.sort();
 }
 
 /** Names an extension providing `type` may have, longest first. */

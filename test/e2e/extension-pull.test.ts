@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
-import { FS_STORE, FS_STORE_LIB, GREETER_MODEL } from "../plugins/fixtures.js";
+import { FS_STORE, FS_STORE_LIB, GREETER_MODEL, MEMORY_VAULT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
 import { resolveRegistry } from "../../plugins/registry/config.js";
 import { publishDocument, type PackedExtension } from "../../plugins/registry/pack.js";
@@ -441,4 +441,26 @@ test("an extension with a model and a datastore: pulled, its datastore serves th
   assert.equal(first.code, 0, first.stderr);
   assert.equal(parseJson(first.stdout).type, "@test/fs-store");
   assert.deepEqual(Object.keys(await lockfile(fresh)), ["@test/fs-store"]);
+});
+
+test("a vault type named by a vault config is restored on first use in a clone, at the lockfile's version", async () => {
+  await push("@test/memory-vault", V1, "# vault\n", ["vaults: [memory.ts]"], { "extensions/vaults/memory.ts": MEMORY_VAULT });
+  const repo = join(work, `user-${++repos}`);
+  assert.equal((await swamp(["repo", "init", repo, "--json"], { env: env() })).code, 0);
+  assert.equal((await run(repo, ["extension", "pull", "@test/memory-vault", "--json"])).code, 0);
+  const created = await run(repo, ["vault", "create", "@test/memory-vault", "mem", "--config", '{"seed":{"token":"abc"}}', "--json"]);
+  assert.equal(created.code, 0, created.stderr);
+
+  const clone = join(work, `clone-${++repos}`);
+  await cp(repo, clone, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes(".swamp") });
+  const untrusted = await run(clone, ["vault", "list-keys", "mem", "--json"]);
+  assert.equal(untrusted.code, 1, "not trusted: not fetched");
+  assert.match(parseJson(untrusted.stderr).error.message, /swamp extension trust add test/);
+  assert.deepEqual(await pulledTree(clone), []);
+
+  assert.equal((await run(clone, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const keys = await run(clone, ["vault", "list-keys", "mem", "--json"]);
+  assert.equal(keys.code, 0, keys.stderr);
+  assert.match(keys.stdout, /token/);
+  assert.equal((await lockfile(clone))["@test/memory-vault"].version, V1);
 });

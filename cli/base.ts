@@ -3,8 +3,14 @@
  * `--verbose`), error rendering with stable exit codes, and access to the kernel.
  */
 import { Command, Option } from "clipanion";
+import { isAbsolute, join, resolve } from "node:path";
 import { createKernel, type Kernel } from "../kernel/runtime/kernel.js";
-import { anyExtensionDirectory } from "../plugins/discover.js";
+import type { Marker } from "../kernel/runtime/marker-schema.js";
+import { resolveDatastoreSpec } from "../kernel/runtime/datastore-config.js";
+import { markerPath } from "../kernel/runtime/marker.js";
+import type { PluginRegistry } from "../kernel/runtime/registry.js";
+import { anyExtensionDirectory, EXTENSION_KINDS } from "../plugins/discover.js";
+import type { TypeRef } from "../plugins/registry/auto-resolve.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
 import { renderError, writeJson } from "./output.js";
@@ -47,12 +53,42 @@ export abstract class SwampCommand extends Command {
       datastoreFlag: this.datastoreOverride,
       prepareRegistry: async ({ repoDir, marker, env, registry }) => {
         // Most repos have no extensions: a few stats decide that without loading the host.
-        if (!(await anyExtensionDirectory(repoDir, marker, env))) return;
-        const { registerExtensions } = await import("../plugins/extensions.js");
-        const outcome = await registerExtensions(registry, { repoDir, marker, env });
-        for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+        if (await anyExtensionDirectory(repoDir, marker, env)) {
+          const { registerExtensions } = await import("../plugins/extensions.js");
+          const outcome = await registerExtensions(registry, { repoDir, marker, env });
+          for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+        }
+        await this.autoResolve(repoDir, marker, env, registry);
       },
     });
+  }
+
+  /**
+   * Types the repo refers to (model definitions, vault configs, the datastore) that nothing provides: pulled
+   * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered.
+   */
+  private async autoResolve(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry): Promise<void> {
+    const { autoResolve, typesUnder } = await import("../plugins/registry/auto-resolve.js");
+    const vaultsDir = isAbsolute(marker.vaultsDir ?? "vaults") ? marker.vaultsDir! : resolve(repoDir, marker.vaultsDir ?? "vaults");
+    const refs: TypeRef[] = [
+      ...(await typesUnder(join(repoDir, "models"))).map((type) => ({ kind: "model" as const, type })),
+      ...(await typesUnder(vaultsDir)).map((type) => ({ kind: "vault" as const, type })),
+    ];
+    try {
+      const spec = resolveDatastoreSpec({ repoDir, marker, markerFile: markerPath(repoDir), env, flag: this.datastoreOverride });
+      refs.push({ kind: "datastore", type: spec.type });
+    } catch {
+      // A bad datastore setting is reported by the kernel itself.
+    }
+    const installed = await autoResolve(registry, { repoDir, marker, env }, refs, (line) => {
+      if (!this.json) this.context.stderr.write(`${line}\n`);
+    });
+    if (installed.length === 0) return;
+    // Register what the new extensions provide; everything else is registered already.
+    const { registerExtensions } = await import("../plugins/extensions.js");
+    const fresh = builtinRegistry();
+    await registerExtensions(fresh, { repoDir, marker, env });
+    for (const kind of EXTENSION_KINDS) for (const entry of fresh.list(kind)) if (!registry.get(kind, entry.type)) registry.register(entry);
   }
 
   /** Prints `value` as JSON, or `text()` for people. */

@@ -54,6 +54,13 @@ export const ROUTES: readonly Route[] = [
   { path: ["vault", "delete"], load: () => import("./commands/vault/delete.js") },
   // swamp extension / doctor …
   { path: ["extension", "list"], load: () => import("./commands/extension/list.js") },
+  { path: ["extension", "ls"], load: () => import("./commands/extension/list.js") },
+  { path: ["extension", "pull"], load: () => import("./commands/extension/pull.js") },
+  { path: ["extension", "install"], load: () => import("./commands/extension/install.js") },
+  { path: ["extension", "rm"], load: () => import("./commands/extension/rm.js") },
+  { path: ["extension", "remove"], load: () => import("./commands/extension/rm.js") },
+  { path: ["extension", "update"], load: () => import("./commands/extension/update.js") },
+  { path: ["extension", "outdated"], load: () => import("./commands/extension/outdated.js") },
   { path: ["extension", "push"], load: () => import("./commands/extension/push.js") },
   { path: ["extension", "search"], load: () => import("./commands/extension/search.js") },
   { path: ["extension", "info"], load: () => import("./commands/extension/info.js") },

@@ -84,8 +84,8 @@ function isCandidate(name: string): boolean {
 }
 
 /**
- * True when at least one kind's extension directory exists, or source mounts are configured:
- * otherwise there is nothing to register.
+ * True when at least one kind's extension directory exists, source mounts are configured or
+ * extensions were pulled: otherwise there is nothing to register.
  */
 export async function anyExtensionDirectory(repoDir: string, marker: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
   const found = await Promise.all([
@@ -97,6 +97,10 @@ export async function anyExtensionDirectory(repoDir: string, marker: Record<stri
     ),
     stat(join(repoDir, SOURCES_FILE)).then(
       (s) => s.isFile(),
+      () => false,
+    ),
+    stat(join(repoDir, ".swamp", "pulled-extensions")).then(
+      (s) => s.isDirectory(),
       () => false,
     ),
   ]);

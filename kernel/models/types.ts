@@ -243,8 +243,11 @@ export async function loadModelType(registry: PluginRegistry, type: string): Pro
     registry.get("model", normalized) ??
     (normalized.startsWith("@") ? registry.get("model", normalized.slice(1)) : registry.get("model", `@${normalized}`));
   if (!entry) {
+    const hint = registry.unresolvedHint("model", normalized);
     const available = registry.list("model").map((e) => e.type).join(", ") || "none";
-    throw new SwampError("unknown_model_type", `Unknown model type: ${type}. Available types: ${available}`, { details: { type } });
+    throw new SwampError("unknown_model_type", `Unknown model type: ${type}. Available types: ${available}${hint ? `. ${hint}` : ""}`, {
+      details: { type, ...(hint ? { hint } : {}) },
+    });
   }
   return registry.load("model", entry.type);
 }

@@ -11,6 +11,8 @@ export class PluginRegistry {
   private readonly entries = new Map<PluginKind, Map<string, PluginEntry>>();
   private readonly loaded = new Map<PluginEntry, Promise<unknown>>();
   private readonly aliases = new Map<string, string>();
+  /** Why a missing type could not be provided (e.g. its collective is not trusted), by `kind:type`. */
+  private readonly unresolved = new Map<string, string>();
 
   register<K extends PluginKind>(entry: PluginEntry<K>): void {
     const problem = typeNameProblem(entry.kind, entry.type, entry.origin);
@@ -37,6 +39,17 @@ export class PluginRegistry {
     this.aliases.set(`${kind}:${alias.toLowerCase()}`, type.toLowerCase());
   }
 
+  /** Records why `type` is missing: a sentence its "unknown type" error carries. */
+  markUnresolved(kind: PluginKind, type: string, hint: string): void {
+    this.unresolved.set(`${kind}:${type.toLowerCase()}`, hint);
+  }
+
+  /** The sentence recorded by markUnresolved for a missing type, if any. */
+  unresolvedHint(kind: PluginKind, type: string): string | undefined {
+    const key = type.toLowerCase();
+    return this.unresolved.get(`${kind}:${key}`) ?? this.unresolved.get(`${kind}:${key.startsWith("@") ? key.slice(1) : `@${key}`}`);
+  }
+
   get<K extends PluginKind>(kind: K, type: string): PluginEntry<K> | undefined {
     const key = type.toLowerCase();
     const table = this.table(kind);
@@ -50,7 +63,7 @@ export class PluginRegistry {
   /** Loads (once) and validates the implementation behind a registered type. */
   async load<K extends PluginKind>(kind: K, type: string): Promise<PluginImplementations[K]> {
     const entry = this.get(kind, type);
-    if (!entry) throw unknownType(kind, type, this.list(kind));
+    if (!entry) throw unknownType(kind, type, this.list(kind), this.unresolvedHint(kind, type));
     let pending = this.loaded.get(entry);
     if (!pending) {
       pending = entry.load().then((impl) => {
@@ -77,10 +90,10 @@ function describeSource(entry: PluginEntry): string {
   return entry.origin === "builtin" ? "builtin" : (entry.source ?? "an extension");
 }
 
-export function unknownType(kind: PluginKind, type: string, available: readonly PluginEntry[]): SwampError {
+export function unknownType(kind: PluginKind, type: string, available: readonly PluginEntry[], hint?: string): SwampError {
   const code = kind === "datastore" ? ErrorCode.datastoreUnknownType : ErrorCode.notFound;
   const names = available.map((e) => e.type).join(", ") || "none";
-  return new SwampError(code, `Unknown ${kind} type: "${type}". Available types: ${names}`, {
-    details: { kind, type, available: available.map((e) => e.type) },
+  return new SwampError(code, `Unknown ${kind} type: "${type}". Available types: ${names}${hint ? `. ${hint}` : ""}`, {
+    details: { kind, type, available: available.map((e) => e.type), ...(hint ? { hint } : {}) },
   });
 }

@@ -31,4 +31,6 @@ export const RegistryErrorCode = {
   registryError: "registry_error",
   /** A downloaded tarball does not match the registry's `dist.integrity`. */
   integrityMismatch: "integrity_mismatch",
+  /** A dependency (or an auto-resolved type) from a collective that `.swamp.yaml` does not trust. */
+  collectiveUntrusted: "collective_untrusted",
 } as const;

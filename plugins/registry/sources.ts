@@ -266,7 +266,46 @@ export async function resolveSourceDirs(repoDir: string, marker: Record<string, 
       for (const dir of list) if (resolve(dir) !== own && !have.includes(dir)) have.push(dir);
     }
   }
+  // Pulled extensions come last, so the repo's own files and source mounts win over them.
+  for (const [kind, list] of Object.entries(await pulledExtensionDirs(repoDir)) as Array<[PluginKind, string[]]>) {
+    const have = (dirs[kind] ??= []);
+    for (const dir of list) if (!have.includes(dir)) have.push(dir);
+  }
   return { dirs, warnings };
+}
+
+/** Where `swamp extension pull` puts extensions: `.swamp/pulled-extensions/<@collective/name…>/`. */
+export const PULLED_DIR = join(".swamp", "pulled-extensions");
+
+/**
+ * Per kind, the `<kind>s/` directories of every pulled extension (a directory holding a
+ * `manifest.yaml` under `.swamp/pulled-extensions`), sorted by extension name.
+ */
+export async function pulledExtensionDirs(repoDir: string): Promise<Partial<Record<PluginKind, string[]>>> {
+  const roots: string[] = [];
+  async function walk(dir: string, depth: number): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (depth > 0 && entries.some((e) => e.isFile() && e.name === "manifest.yaml")) {
+      roots.push(dir);
+      return;
+    }
+    if (depth >= 6) return;
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await walk(join(dir, e.name), depth + 1);
+  }
+  await walk(join(repoDir, PULLED_DIR), 0);
+  const dirs: Partial<Record<PluginKind, string[]>> = {};
+  for (const root of roots.sort()) {
+    for (const kind of EXTENSION_KINDS) {
+      const dir = join(root, `${kind}s`);
+      if (await stat(dir).then((s) => s.isDirectory(), () => false)) (dirs[kind] ??= []).push(dir);
+    }
+  }
+  return dirs;
 }
 
 /** Source path for messages: relative to the repo when inside it. */

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { displayPath, reconcile } from "../../../plugins/catalog.js";
 import { isolationFor, isolationPolicy } from "../../../plugins/isolation.js";
+import { lockfilePath, readLockfile } from "../../../plugins/registry/lockfile.js";
 import { resolveSourceDirs } from "../../../plugins/registry/sources.js";
 import { SwampCommand } from "../../base.js";
 import { table } from "../../output.js";
@@ -21,12 +22,16 @@ export interface ExtensionRow {
 }
 
 export default class ExtensionListCommand extends SwampCommand {
-  static override paths = [["extension", "list"]];
+  static override paths = [
+    ["extension", "list"],
+    ["extension", "ls"],
+  ];
   static override usage = Command.Usage({
     description: "List the repo's extensions (datastores, model types, vaults, drivers, reports) and their state",
     details:
       "Sources in extensions/<kind>s (or SWAMP_<KIND>S_DIR, or the marker's <kind>sDir) are reconciled with the bundle " +
-      "cache first: a new or changed source is rebuilt, an unchanged one is read from the manifest without loading its code.",
+      "cache first: a new or changed source is rebuilt, an unchanged one is read from the manifest without loading its code. " +
+      "Extensions pulled from a registry are listed as well, from the lockfile (name, version, integrity, files).",
     examples: [["List extensions", "swamp extension list --json"]],
   });
 
@@ -55,8 +60,16 @@ export default class ExtensionListCommand extends SwampCommand {
         });
       }
     }
-    this.emit({ extensions: rows }, () => {
-      if (rows.length === 0) return "No extensions found.";
+    const lock = await readLockfile(lockfilePath(repoDir, marker, process.env));
+    const pulled = Object.keys(lock)
+      .sort()
+      .map((name) => {
+        const e = lock[name]!;
+        return { name, version: e.version, pulledAt: e.pulledAt ?? null, integrity: e.integrity ?? null, files: e.files ?? [] };
+      });
+    this.emit({ extensions: rows, pulled }, () => {
+      const pulledText = pulled.length ? `\n\nPulled extensions:\n${table(pulled.map((p) => [p.name, `v${p.version}`, p.pulledAt ? `(pulled ${p.pulledAt})` : ""]), "  ")}` : "";
+      if (rows.length === 0) return `No extensions found.${pulledText}`;
       const lines = [
         table([
           ["KIND", "TYPE", "STATE", "ISOLATION", "SOURCE"],
@@ -64,7 +77,7 @@ export default class ExtensionListCommand extends SwampCommand {
         ]),
       ];
       for (const r of rows.filter((x) => x.lastError)) lines.push(`\n${displayPath(repoDir, r.source)}: ${r.lastError}`);
-      return lines.join("\n");
+      return lines.join("\n") + pulledText;
     });
     return 0;
   }

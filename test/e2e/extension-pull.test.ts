@@ -1,0 +1,466 @@
+/**
+ * `swamp extension pull | install | list | rm | update | outdated` through the real CLI against a
+ * real npm-protocol registry (Verdaccio on loopback, one for the file). An author pushes a model
+ * extension; users pull it into their own repos and run it; a copy of a repo without `.swamp`
+ * is restored from the lockfile; tampered integrity, unsafe archives, missing extensions, a
+ * registry that is down and untrusted dependencies are refused without leaving anything behind.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
+import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
+import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
+import { FS_STORE, FS_STORE_LIB, GREETER_MODEL, MEMORY_VAULT } from "../plugins/fixtures.js";
+import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
+import { resolveRegistry } from "../../plugins/registry/config.js";
+import { publishDocument, type PackedExtension } from "../../plugins/registry/pack.js";
+
+const GREETER_ID = "0f4c6a2e-6f1d-4e7b-9a55-1f3c2d4e5a6c";
+const DEFINITION = [
+  'type: "@test/greeter"',
+  "typeVersion: 2026.01.01.1",
+  `id: ${GREETER_ID}`,
+  "name: greeter",
+  "version: 1",
+  "tags: {}",
+  "globalArguments:",
+  "  prefix: hi",
+  "methods:",
+  "  greet:",
+  "    arguments:",
+  "      name: world",
+  "",
+].join("\n");
+const LOCKFILE = join("extensions", "models", "upstream_extensions.json");
+const V1 = "2026.01.01.1";
+const V2 = "2026.01.02.1";
+
+let registry: Verdaccio;
+let token: string;
+let work: string;
+let home: string;
+let repos = 0;
+
+function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    HOME: home,
+    npm_config_userconfig: join(home, ".npmrc"),
+    npm_config_registry: undefined,
+    NPM_CONFIG_REGISTRY: undefined,
+    NPM_TOKEN: undefined,
+    SWAMP_EXTENSION_REGISTRY: registry.url,
+    ...extra,
+  };
+}
+
+function run(repo: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<RunResult> {
+  return swamp([...args, "--repo-dir", repo], { cwd: repo, env: env(extra) });
+}
+
+async function write(root: string, files: Record<string, string>): Promise<void> {
+  for (const [rel, text] of Object.entries(files)) {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), text);
+  }
+}
+
+function manifest(name: string, version: string, extra: string[] = []): string {
+  return ["manifestVersion: 1", `name: "${name}"`, `version: "${version}"`, "description: Greets people", "repository: https://example.com/greeter", "models: [greeter.ts]", "additionalFiles: [README.md]", ...extra, ""].join("\n");
+}
+
+/** Pushes `name@version` with the greeter model (and any `files`) from an author directory, through the CLI. */
+async function push(name: string, version: string, readme: string, extra: string[] = [], files: Record<string, string> = {}): Promise<void> {
+  const dir = join(work, `author-${++repos}`);
+  await write(dir, { "extensions/models/greeter.ts": GREETER_MODEL, "README.md": readme, "manifest.yaml": manifest(name, version, extra), ...files });
+  const r = await swamp(["extension", "push", "manifest.yaml", "-y", "--json"], { cwd: dir, env: env() });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+/** A user's repo (`repo init`) with a definition of the greeter type. */
+async function userRepo(): Promise<string> {
+  const repo = join(work, `user-${++repos}`);
+  const init = await swamp(["repo", "init", repo, "--json"], { env: env() });
+  assert.equal(init.code, 0, init.stderr);
+  await write(repo, { [`models/@test/greeter/${GREETER_ID}.yaml`]: DEFINITION });
+  return repo;
+}
+
+async function lockfile(repo: string): Promise<any> {
+  return JSON.parse(await readFile(join(repo, LOCKFILE), "utf8"));
+}
+
+async function pulledTree(repo: string): Promise<string[]> {
+  const root = join(repo, ".swamp", "pulled-extensions");
+  if (!existsSync(root)) return [];
+  return (await readdir(root, { recursive: true })).map(String).sort();
+}
+
+/** One line on stderr in text mode; returns the stable code from the same run under --json. */
+async function refusal(repo: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<string> {
+  const text = await run(repo, args, extra);
+  assert.equal(text.code, 1, text.stderr);
+  assert.equal(text.stderr.trim().split("\n").length, 1, `one line expected, got: ${text.stderr}`);
+  assert.match(text.stderr, /^Error: /);
+  const json = await run(repo, [...args, "--json"], extra);
+  assert.equal(json.code, 1, json.stderr);
+  return parseJson(json.stderr).error.code;
+}
+
+/** A port that was free a moment ago: nothing listens there. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A ustar header block for one entry, with any name (including `..`). */
+function tarHeader(name: string, size: number, type = "0"): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, "utf8");
+  h.write("0000644\0", 100);
+  h.write("0000000\0", 108);
+  h.write("0000000\0", 116);
+  h.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
+  h.write("00000000000\0", 136);
+  h.write("        ", 148);
+  h.write(type, 156);
+  h.write("ustar\0", 257);
+  h.write("00", 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  return h;
+}
+
+function handMadeTarball(files: Record<string, string>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const body = Buffer.from(text);
+    parts.push(tarHeader(name, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(parts));
+}
+
+/** Publishes a hand-made tarball as `npmName@npmVersion` through the client, as npm publish would. */
+async function publishRaw(npmName: string, npmVersion: string, tarball: Buffer): Promise<void> {
+  const target = await resolveRegistry({ env: { ...env(), NPM_TOKEN: token } });
+  const packed: PackedExtension = {
+    name: npmName,
+    version: npmVersion,
+    npmName,
+    npmVersion,
+    packageJson: { name: npmName, version: npmVersion, description: "hand made", keywords: ["swamp-extension"] },
+    tarball,
+    integrity: integrityOf(tarball),
+    shasum: createHash("sha1").update(tarball).digest("hex"),
+    files: [],
+    unpackedSize: 0,
+  };
+  await new RegistryClient(target).publish(npmName, npmVersion, publishDocument(packed, target.url));
+}
+
+before(async () => {
+  registry = await startVerdaccio();
+  token = await registry.addUser("alice");
+  work = await mkdtemp(join(tmpdir(), "swamp-ext-pull-"));
+  home = join(work, "home");
+  await mkdir(home, { recursive: true });
+  await writeFile(join(home, ".npmrc"), `//${new URL(registry.url).host}/:_authToken=${token}\n`);
+  await push("@test/greeter", V1, "# greeter v1\n");
+  await push("@test/greeter", V2, "# greeter v2\n");
+});
+
+after(async () => {
+  await registry?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test("pull installs a pushed model extension whose model then runs; the lockfile pins version and integrity", async () => {
+  const repo = await userRepo();
+  assert.notEqual((await run(repo, ["model", "method", "run", "greeter", "greet", "--json"])).code, 0, "the type is unknown before the pull");
+
+  const pulled = await run(repo, ["extension", "pull", `@test/greeter@${V1}`, "--json"]);
+  assert.equal(pulled.code, 0, pulled.stderr);
+  const out = parseJson(pulled.stdout);
+  assert.equal(out.name, "@test/greeter");
+  assert.equal(out.version, V1);
+  assert.equal(out.integrityStatus, "verified");
+  assert.deepEqual(out.files, [
+    ".swamp/pulled-extensions/@test/greeter/files/README.md",
+    ".swamp/pulled-extensions/@test/greeter/manifest.yaml",
+    ".swamp/pulled-extensions/@test/greeter/models/greeter.ts",
+    ".swamp/pulled-extensions/@test/greeter/package.json",
+  ]);
+  assert.equal(await readFile(join(repo, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v1\n");
+
+  const pack = (await (await fetch(`${registry.url}@test%2fgreeter`)).json()) as any;
+  const entry = (await lockfile(repo))["@test/greeter"];
+  assert.equal(entry.version, V1);
+  assert.equal(entry.integrity, pack.versions["2026.101.1"].dist.integrity);
+  assert.equal(entry.integrity, out.integrity);
+  assert.deepEqual(entry.files, out.files);
+
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(parseJson(ran.stdout).status, "succeeded");
+
+  const list = parseJson((await run(repo, ["extension", "ls", "--json"])).stdout);
+  assert.deepEqual(
+    list.pulled.map((p: { name: string; version: string }) => [p.name, p.version]),
+    [["@test/greeter", V1]],
+  );
+  assert.ok(list.extensions.some((e: { type: string; source: string }) => e.type === "@test/greeter" && e.source.includes("pulled-extensions")));
+
+  // Pulling again never overwrites silently: --json refuses, -f replaces.
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter"]), "already_exists");
+  assert.equal((await lockfile(repo))["@test/greeter"].version, V1, "refusal leaves the lockfile alone");
+  const forced = await run(repo, ["extension", "pull", "@test/greeter", "-f", "--json"]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(parseJson(forced.stdout).version, V2, "latest without a version");
+  assert.equal(await readFile(join(repo, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v2\n");
+});
+
+test("a local extension of the same type wins over the pulled one", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "pull", "@test/greeter", "--json"])).code, 0);
+  await write(repo, { "extensions/models/greeter.ts": GREETER_MODEL });
+  const list = parseJson((await run(repo, ["extension", "list", "--json"])).stdout);
+  const served = list.extensions.filter((e: { type: string; state: string }) => e.type === "@test/greeter" && e.state === "Indexed");
+  assert.equal(served.length >= 1, true, JSON.stringify(list.extensions));
+  assert.equal(served[0].source, join(repo, "extensions", "models", "greeter.ts"));
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+});
+
+test("install restores exactly the pinned version into a copy of the repo without .swamp", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "pull", `@test/greeter@${V1}`, "--json"])).code, 0);
+  const lockText = await readFile(join(repo, LOCKFILE), "utf8");
+  const clone = join(work, `clone-${++repos}`);
+  await cp(repo, clone, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes(".swamp") });
+  assert.deepEqual(await pulledTree(clone), []);
+
+  const installed = await run(clone, ["extension", "install", "--json"]);
+  assert.equal(installed.code, 0, installed.stderr);
+  const out = parseJson(installed.stdout);
+  assert.deepEqual(out.entries, [{ name: "@test/greeter", version: V1, status: "installed" }]);
+  assert.equal(out.installed, 1);
+  assert.equal(await readFile(join(clone, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v1\n", "the pinned version, not the latest");
+  assert.equal(await readFile(join(clone, LOCKFILE), "utf8"), lockText, "the lockfile is unchanged");
+  const ran = await run(clone, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+
+  const again = parseJson((await run(clone, ["extension", "install", "--json"])).stdout);
+  assert.deepEqual(again.entries, [{ name: "@test/greeter", version: V1, status: "up_to_date" }]);
+});
+
+test("a tampered lockfile integrity makes install refuse and install nothing", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "pull", `@test/greeter@${V1}`, "--json"])).code, 0);
+  const clone = join(work, `clone-${++repos}`);
+  await cp(repo, clone, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes(".swamp") });
+  const lock = await lockfile(clone);
+  lock["@test/greeter"].integrity = `sha512-${createHash("sha512").update("something else").digest("base64")}`;
+  const tampered = `${JSON.stringify(lock, null, 2)}\n`;
+  await writeFile(join(clone, LOCKFILE), tampered);
+
+  assert.equal(await refusal(clone, ["extension", "install"]), "integrity_mismatch");
+  assert.deepEqual(await pulledTree(clone), [], "nothing installed");
+  assert.equal(await readFile(join(clone, LOCKFILE), "utf8"), tampered, "lockfile untouched");
+});
+
+test("outdated and update see a newer pushed version; update --check changes nothing", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "pull", `@test/greeter@${V1}`, "--json"])).code, 0);
+
+  const outdated = await run(repo, ["extension", "outdated", "--json"]);
+  assert.equal(outdated.code, 1, "an available update fails the CI gate");
+  assert.deepEqual(parseJson(outdated.stdout), {
+    extensions: [{ name: "@test/greeter", status: "update_available", installedVersion: V1, latestVersion: V2 }],
+    hasUpdateAvailable: true,
+  });
+  const check = await run(repo, ["extension", "update", "--check", "--json"]);
+  assert.equal(check.code, 0, check.stderr);
+  assert.equal(parseJson(check.stdout).extensions[0].status, "update_available");
+  assert.equal((await lockfile(repo))["@test/greeter"].version, V1);
+
+  const update = await run(repo, ["extension", "update", "@test/greeter", "--json"]);
+  assert.equal(update.code, 0, update.stderr);
+  assert.deepEqual(parseJson(update.stdout).extensions, [{ name: "@test/greeter", status: "updated", previousVersion: V1, newVersion: V2 }]);
+  assert.equal((await lockfile(repo))["@test/greeter"].version, V2);
+  assert.equal(await readFile(join(repo, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v2\n");
+  const now = await run(repo, ["extension", "outdated", "--json"]);
+  assert.equal(now.code, 0, now.stdout);
+  assert.deepEqual(parseJson(now.stdout), { extensions: [], hasUpdateAvailable: false });
+});
+
+test("rm removes the extension's files and its lockfile entry", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "pull", "@test/greeter", "--json"])).code, 0);
+  const removed = await run(repo, ["extension", "rm", "@test/greeter", "--json"]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.deepEqual(parseJson(removed.stdout), { removed: { name: "@test/greeter", version: V2, filesDeleted: 4 } });
+  assert.deepEqual(await lockfile(repo), {});
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.notEqual((await run(repo, ["model", "method", "run", "greeter", "greet", "--json"])).code, 0, "no longer loaded");
+  assert.equal(await refusal(repo, ["extension", "rm", "@test/greeter"]), "not_found");
+});
+
+test("an archive with '../' entries is refused and leaves nothing behind", async () => {
+  await publishRaw(
+    "@test/evil",
+    "2026.101.1",
+    handMadeTarball({ "package/manifest.yaml": manifest("@test/evil", V1), "package/../../escaped.txt": "gotcha\n" }),
+  );
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/evil"]), "unsafe_archive");
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.equal(existsSync(join(repo, LOCKFILE)), false, "no lockfile written");
+  assert.equal(existsSync(join(repo, ".swamp", "escaped.txt")) || existsSync(join(repo, "escaped.txt")), false);
+});
+
+test("code that breaks the safety rules is refused at pull even when the registry serves it", async () => {
+  await publishRaw(
+    "@test/sneaky",
+    "2026.101.1",
+    handMadeTarball({ "package/manifest.yaml": manifest("@test/sneaky", V1), "package/models/greeter.ts": 'export const model = { run: () => eval("1") };\n' }),
+  );
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/sneaky"]), "extension_unsafe");
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.equal(existsSync(join(repo, LOCKFILE)), false);
+});
+
+test("a missing extension or version, and a registry that is down, give one clear line with a stable code", async () => {
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/missing"]), "extension_not_found");
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter@2025.01.01.1"]), "extension_not_found");
+  assert.equal(await refusal(repo, ["extension", "pull", "not-a-name"]), "extension_name_invalid");
+  const down = { SWAMP_EXTENSION_REGISTRY: `http://127.0.0.1:${await closedPort()}/` };
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter"], down), "registry_unreachable");
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.equal(existsSync(join(repo, LOCKFILE)), false);
+});
+
+test("dependencies are pulled with their extension, and only from trusted collectives", async () => {
+  await push("@other/helper", V1, "# helper\n");
+  await push("@test/needs-helper", V1, "# needs helper\n", ["dependencies: ['@other/helper']"]);
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["extension", "pull", "@test/needs-helper"]), "collective_untrusted");
+  const text = await run(repo, ["extension", "pull", "@test/needs-helper"]);
+  assert.match(text.stderr, /swamp extension trust add other/);
+  assert.deepEqual(await pulledTree(repo), []);
+
+  assert.equal((await run(repo, ["extension", "trust", "add", "other", "--json"])).code, 0);
+  const pulled = await run(repo, ["extension", "pull", "@test/needs-helper", "--json"]);
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.deepEqual(
+    parseJson(pulled.stdout).dependencies.map((d: { name: string; dependencyOf: string }) => [d.name, d.dependencyOf]),
+    [["@other/helper", "@test/needs-helper"]],
+  );
+  assert.deepEqual(Object.keys(await lockfile(repo)), ["@other/helper", "@test/needs-helper"]);
+});
+
+test("a model type from a trusted collective that is not installed is pulled on first use, pinned by the lockfile when present", async () => {
+  const repo = await userRepo();
+  assert.equal((await run(repo, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stderr, new RegExp(`Installed @test/greeter@${V2.replace(/\./g, "\\.")} for model type @test/greeter`));
+  assert.equal((await lockfile(repo))["@test/greeter"].version, V2, "the first install becomes the pin");
+
+  // A clone whose lockfile pins V1: first use restores V1, not the latest.
+  const pinnedRepo = await userRepo();
+  assert.equal((await run(pinnedRepo, ["extension", "pull", `@test/greeter@${V1}`, "--json"])).code, 0);
+  const clone = join(work, `clone-${++repos}`);
+  await cp(pinnedRepo, clone, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes(".swamp") });
+  assert.equal((await run(clone, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const again = await run(clone, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(parseJson(again.stdout).status, "succeeded");
+  assert.equal(await readFile(join(clone, ".swamp/pulled-extensions/@test/greeter/files/README.md"), "utf8"), "# greeter v1\n");
+  assert.equal((await lockfile(clone))["@test/greeter"].version, V1);
+
+  // The registry down: only the command that needs the type fails, saying why.
+  const offline = await userRepo();
+  assert.equal((await run(offline, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const down = { SWAMP_EXTENSION_REGISTRY: `http://127.0.0.1:${await closedPort()}/` };
+  const failed = await run(offline, ["model", "method", "run", "greeter", "greet", "--json"], down);
+  assert.equal(failed.code, 1, failed.stderr);
+  const error = parseJson(failed.stderr).error;
+  assert.equal(error.code, "unknown_model_type");
+  assert.match(error.message, /registry_unreachable/);
+  assert.deepEqual(await pulledTree(offline), []);
+});
+
+test("a model type from an untrusted collective is not fetched: its unknown-type error names the trust command", async () => {
+  const repo = await userRepo();
+  assert.equal(await refusal(repo, ["model", "method", "run", "greeter", "greet"]), "unknown_model_type");
+  const text = await run(repo, ["model", "method", "run", "greeter", "greet"]);
+  assert.match(text.stderr, /collective "test" is not trusted.*swamp extension trust add test/);
+  assert.deepEqual(await pulledTree(repo), []);
+  assert.equal(existsSync(join(repo, LOCKFILE)), false);
+});
+
+const STORE_MARKER = 'datastore:\n  type: "@test/fs-store"\n';
+
+test("an extension with a model and a datastore: pulled, its datastore serves the repo and its model runs; first use pulls the datastore", async () => {
+  await push("@test/fs-store", V1, "# store\n", ["datastores: [fs-store/mod.ts]"], {
+    "extensions/datastores/fs-store/mod.ts": FS_STORE,
+    "extensions/datastores/fs-store/_lib/body.ts": FS_STORE_LIB,
+  });
+  const repo = await userRepo();
+  const pulled = await run(repo, ["extension", "pull", "@test/fs-store", "--json"]);
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.ok(parseJson(pulled.stdout).files.includes(".swamp/pulled-extensions/@test/fs-store/datastores/fs-store/mod.ts"));
+  await writeFile(join(repo, ".swamp.yaml"), (await readFile(join(repo, ".swamp.yaml"), "utf8")) + STORE_MARKER);
+  const status = await run(repo, ["datastore", "status", "--json"]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(parseJson(status.stdout).type, "@test/fs-store");
+  assert.equal(parseJson(status.stdout).healthy, true);
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.ok(existsSync(join(repo, ".fs-store", "data", "@test", "greeter", GREETER_ID)), "the run's data went to the pulled datastore");
+
+  // A repo that only names the datastore type in .swamp.yaml, with the collective trusted.
+  const fresh = join(work, `user-${++repos}`);
+  assert.equal((await swamp(["repo", "init", fresh, "--json"], { env: env() })).code, 0);
+  assert.equal((await run(fresh, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  await writeFile(join(fresh, ".swamp.yaml"), (await readFile(join(fresh, ".swamp.yaml"), "utf8")) + STORE_MARKER);
+  const first = await run(fresh, ["datastore", "status", "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(parseJson(first.stdout).type, "@test/fs-store");
+  assert.deepEqual(Object.keys(await lockfile(fresh)), ["@test/fs-store"]);
+});
+
+test("a vault type named by a vault config is restored on first use in a clone, at the lockfile's version", async () => {
+  await push("@test/memory-vault", V1, "# vault\n", ["vaults: [memory.ts]"], { "extensions/vaults/memory.ts": MEMORY_VAULT });
+  const repo = join(work, `user-${++repos}`);
+  assert.equal((await swamp(["repo", "init", repo, "--json"], { env: env() })).code, 0);
+  assert.equal((await run(repo, ["extension", "pull", "@test/memory-vault", "--json"])).code, 0);
+  const created = await run(repo, ["vault", "create", "@test/memory-vault", "mem", "--config", '{"seed":{"token":"abc"}}', "--json"]);
+  assert.equal(created.code, 0, created.stderr);
+
+  const clone = join(work, `clone-${++repos}`);
+  await cp(repo, clone, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes(".swamp") });
+  const untrusted = await run(clone, ["vault", "list-keys", "mem", "--json"]);
+  assert.equal(untrusted.code, 1, "not trusted: not fetched");
+  assert.match(parseJson(untrusted.stderr).error.message, /swamp extension trust add test/);
+  assert.deepEqual(await pulledTree(clone), []);
+
+  assert.equal((await run(clone, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const keys = await run(clone, ["vault", "list-keys", "mem", "--json"]);
+  assert.equal(keys.code, 0, keys.stderr);
+  assert.match(keys.stdout, /token/);
+  assert.equal((await lockfile(clone))["@test/memory-vault"].version, V1);
+});

@@ -22,6 +22,12 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+/** The file a temp file of `tempPathFor` was made for (its base name), or null for other names. */
+export function tempFileTarget(name: string): string | null {
+  const m = /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  return m ? (m[1] ?? null) : null;
+}
+
 /** True for the temp files this module creates, so walkers can skip them. */
 export function isTempFile(name: string): boolean {
   return name.startsWith(".") && name.endsWith(".tmp");

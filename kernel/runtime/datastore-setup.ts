@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { errorMessage } from "../contract/errors.js";
 import { fsWriteError } from "./fs-errors.js";
 import { isInside } from "./safe-path.js";
-import { fsyncDir, isTempFile, tempPathFor } from "./atomic-write.js";
+import { fsyncDir, isTempFile, tempFileTarget, tempPathFor } from "./atomic-write.js";
 
 export interface CopyStats {
   files: number;
@@ -64,15 +64,25 @@ async function copyFileAtomically(from: string, to: string): Promise<void> {
   }
 }
 
+/** Temp files an interrupted copy left beside files of `names` (copied by now): never data. */
+async function removeLeftoverTemps(dest: string, names: ReadonlySet<string>): Promise<void> {
+  for (const name of await readdir(dest)) {
+    const target = tempFileTarget(name);
+    if (target !== null && names.has(target)) await unlink(join(dest, name)).catch(() => {});
+  }
+}
+
 /**
  * Copies `src` into `dest` (merging directories). Safe to run again over a copy that was
  * interrupted: a destination file with identical bytes (a symlink with the same target) counts
  * as done; a missing, partial or different one is replaced atomically (temp file + rename), so
- * a kill at any point leaves each destination file either absent, old, or complete.
+ * a kill at any point leaves each destination file either absent, old, or complete, and the
+ * temp files such a kill leaves behind are removed by the next run.
  */
 export async function copyTree(src: string, dest: string, stats: CopyStats): Promise<void> {
   await mkdir(dest, { recursive: true });
-  for (const entry of await readdir(src, { withFileTypes: true })) {
+  const entries = await readdir(src, { withFileTypes: true });
+  for (const entry of entries) {
     if (isTempFile(entry.name)) continue;
     const from = join(src, entry.name);
     const to = join(dest, entry.name);
@@ -100,6 +110,7 @@ export async function copyTree(src: string, dest: string, stats: CopyStats): Pro
       stats.errors.push(`${from}: ${errorMessage(fsWriteError(err, to))}`);
     }
   }
+  await removeLeftoverTemps(dest, new Set(entries.map((e) => e.name)));
   await fsyncDir(dest);
 }
 

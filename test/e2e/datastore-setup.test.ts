@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cp, readdir, readFile, truncate, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
 
@@ -44,6 +44,9 @@ test("setup filesystem re-run after a killed copy: identical files kept, a trunc
     await truncate(join(dest, "data", copied[0] as string), 7);
     await rm(join(dest, "data", copied[1] as string));
     await writeFile(join(dest, "data", copied[2] as string), "different bytes");
+    // A kill between writing a copy's temp file and renaming it into place leaves the temp file.
+    const leftover = join(dirname(join(dest, "data", copied[0] as string)), ".raw.0123456789ab.tmp");
+    await writeFile(leftover, "partial");
 
     const r = await swamp(["datastore", "setup", "filesystem", "--path", dest, "--json", "--repo-dir", repo]);
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -4,9 +4,11 @@
  *   extensions:
  *     isolation: worker            # default for every extension (worker | sandbox)
  *     kinds: { datastore: sandbox }
- *     overrides: { "@acme/s3": worker }
+ *     overrides: { "@acme/s3": worker, "@community": sandbox }
  *
- * The most specific setting wins: `overrides[type]`, then `kinds[kind]`, then `isolation`.
+ * The most specific setting wins: `overrides[type]`, then `overrides[collective]` (a key
+ * `@collective` or `@collective/*`: every type of that collective, however it was installed),
+ * then `kinds[kind]`, then `isolation`.
  */
 import type { PluginKind } from "../kernel/contract/plugin.js";
 
@@ -30,13 +32,15 @@ export function isolationPolicy(marker: Record<string, unknown>): IsolationPolic
   const overrides: Record<string, Isolation> = {};
   for (const [k, v] of Object.entries(block.overrides ?? {})) {
     const level = asIsolation(v);
-    if (level) overrides[k.toLowerCase()] = level;
+    if (level) overrides[k.toLowerCase().replace(/\/\*$/, "")] = level;
   }
   return { default: asIsolation(block.isolation) ?? "worker", kinds, overrides };
 }
 
 export function isolationFor(policy: IsolationPolicy, kind: PluginKind, type?: string): Isolation {
-  const override = type ? policy.overrides[type.toLowerCase()] : undefined;
+  const key = type?.toLowerCase();
+  const collective = key?.startsWith("@") ? key.split("/")[0] : undefined;
+  const override = (key ? policy.overrides[key] : undefined) ?? (collective ? policy.overrides[collective] : undefined);
   return override ?? policy.kinds[kind] ?? policy.default;
 }
 

@@ -62,3 +62,21 @@ test("sandboxed extensions run a method, and are refused secrets, foreign writes
     assert.equal(trusted.code, 0, trusted.stderr);
   });
 });
+
+test("a collective override sandboxes every type of that collective", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/datastores/fs-store/mod.ts", FS_STORE);
+    await writeSource(repo, "extensions/datastores/fs-store/_lib/body.ts", FS_STORE_LIB);
+    await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
+    await appendFile(join(repo, ".swamp.yaml"), `extensions:\n  isolation: worker\n  overrides:\n    "@test/*": sandbox\n`);
+
+    const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo])).stdout);
+    assert.deepEqual(list.extensions.map((e: { isolation: string }) => e.isolation), ["sandbox", "sandbox"]);
+    const store = join(repo, "..", "fs-store");
+    const spawn = await swamp(["datastore", "status", "--json", "--repo-dir", repo], {
+      env: { SWAMP_DATASTORE: `@test/fs-store:${JSON.stringify({ path: store, misbehave: "spawn" })}` },
+    });
+    assert.equal(spawn.code, 1, spawn.stdout);
+    assert.equal(parseJson(spawn.stderr).error.code, "extension_permission_denied");
+  });
+});

@@ -10,7 +10,7 @@ import { resolveDatastoreSpec } from "../kernel/runtime/datastore-config.js";
 import { markerPath } from "../kernel/runtime/marker.js";
 import type { PluginRegistry } from "../kernel/runtime/registry.js";
 import { anyExtensionDirectory, EXTENSION_KINDS } from "../plugins/discover.js";
-import type { TypeRef } from "../plugins/registry/auto-resolve.js";
+import type { TypeRef } from "../plugins/registry/type-refs.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
 import { renderError, writeJson } from "./output.js";
@@ -68,7 +68,7 @@ export abstract class SwampCommand extends Command {
    * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered.
    */
   private async autoResolve(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry): Promise<void> {
-    const { autoResolve, typesUnder } = await import("../plugins/registry/auto-resolve.js");
+    const { missingTypes, typesUnder } = await import("../plugins/registry/type-refs.js");
     const vaultsDir = isAbsolute(marker.vaultsDir ?? "vaults") ? marker.vaultsDir! : resolve(repoDir, marker.vaultsDir ?? "vaults");
     const refs: TypeRef[] = [
       ...(await typesUnder(join(repoDir, "models"))).map((type) => ({ kind: "model" as const, type })),
@@ -80,6 +80,9 @@ export abstract class SwampCommand extends Command {
     } catch {
       // A bad datastore setting is reported by the kernel itself.
     }
+    // Nothing missing (the usual case): the registry client and installer are never loaded.
+    if (missingTypes(registry, refs).length === 0) return;
+    const { autoResolve } = await import("../plugins/registry/auto-resolve.js");
     const installed = await autoResolve(registry, { repoDir, marker, env }, refs, (line) => {
       if (!this.json) this.context.stderr.write(`${line}\n`);
     });

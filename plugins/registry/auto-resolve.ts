@@ -10,65 +10,15 @@
  * Installing never replaces existing files. A type from an untrusted collective is not
  * fetched: its usual "unknown type" error says so and names the trust command.
  */
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
-import type { PluginKind } from "../../kernel/contract/plugin.js";
 import type { PluginRegistry } from "../../kernel/runtime/registry.js";
 import { RegistryClient } from "./client.js";
 import { resolveRegistry } from "./config.js";
 import { installExtension, type InstallContext } from "./install.js";
 import { lockfilePath, readLockfile, type Lockfile } from "./lockfile.js";
-import { isExtensionName, toNpmName } from "./names.js";
+import { toNpmName } from "./names.js";
 import { collectiveOfName, isTrusted, untrustedHint } from "./trust.js";
-
-export interface TypeRef {
-  kind: PluginKind;
-  type: string;
-}
-
-/**
- * The types named by the directories of `root` that hold YAML files: model definitions live
- * at `models/@c/name/<id>.yaml`, vault configs at `vaults/@c/name/<id>.yaml`.
- */
-export async function typesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string, segments: string[]): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    if (segments.length >= 2 && entries.some((e) => e.isFile() && /\.ya?ml$/.test(e.name))) out.push(segments.join("/"));
-    if (segments.length >= 6) return;
-    for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await walk(join(dir, e.name), [...segments, e.name]);
-  }
-  let scopes;
-  try {
-    scopes = await readdir(root, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  for (const s of scopes) if (s.isDirectory() && s.name.startsWith("@")) await walk(join(root, s.name), [s.name]);
-  return out.sort();
-}
-
-/** Names an extension providing `type` may have, longest first. */
-export function candidateNames(type: string): string[] {
-  const segments = type.toLowerCase().split("/");
-  const out: string[] = [];
-  for (let n = segments.length; n >= 2; n--) {
-    const name = segments.slice(0, n).join("/");
-    if (isExtensionName(name)) out.push(name);
-  }
-  return out;
-}
-
-function provided(registry: PluginRegistry, ref: TypeRef): boolean {
-  const t = ref.type;
-  return registry.get(ref.kind, t) !== undefined || registry.get(ref.kind, t.startsWith("@") ? t.slice(1) : `@${t}`) !== undefined;
-}
+import { candidateNames, missingTypes, type TypeRef } from "./type-refs.js";
 
 /**
  * Pulls the extensions of the missing trusted types; marks missing untrusted ones in the
@@ -80,7 +30,7 @@ export async function autoResolve(
   refs: readonly TypeRef[],
   onInstalled?: (line: string) => void,
 ): Promise<string[]> {
-  const missing = refs.filter((r) => r.type.startsWith("@") && candidateNames(r.type).length > 0 && !provided(registry, r));
+  const missing = missingTypes(registry, refs);
   if (missing.length === 0) return [];
   let lock: Lockfile;
   try {

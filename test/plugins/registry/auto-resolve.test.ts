@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { withTempDir } from "../../helpers/cli.js";
-import { candidateNames, typesUnder } from "../../../plugins/registry/auto-resolve.js";
+import { candidateNames, typesUnder } from "../../../plugins/registry/type-refs.js";
 import { pulledExtensionDirs, resolveSourceDirs } from "../../../plugins/registry/sources.js";
 
 async function touch(path: string, text = ""): Promise<void> {

@@ -16,27 +16,12 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
-import { FS_STORE, FS_STORE_LIB, GREETER_MODEL, MEMORY_VAULT } from "../plugins/fixtures.js";
+import { FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
 import { resolveRegistry } from "../../plugins/registry/config.js";
 import { publishDocument, type PackedExtension } from "../../plugins/registry/pack.js";
 
-const GREETER_ID = "0f4c6a2e-6f1d-4e7b-9a55-1f3c2d4e5a6c";
-const DEFINITION = [
-  'type: "@test/greeter"',
-  "typeVersion: 2026.01.01.1",
-  `id: ${GREETER_ID}`,
-  "name: greeter",
-  "version: 1",
-  "tags: {}",
-  "globalArguments:",
-  "  prefix: hi",
-  "methods:",
-  "  greet:",
-  "    arguments:",
-  "      name: world",
-  "",
-].join("\n");
+const DEFINITION = greeterDefinition();
 const LOCKFILE = join("extensions", "models", "upstream_extensions.json");
 const V1 = "2026.01.01.1";
 const V2 = "2026.01.02.1";

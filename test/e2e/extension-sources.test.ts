@@ -9,24 +9,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withTempDir } from "../helpers/cli.js";
-import { GREETER_MODEL, MEMORY_VAULT, writeSource } from "../plugins/fixtures.js";
+import { GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT, writeSource } from "../plugins/fixtures.js";
 
-const GREETER_ID = "0f4c6a2e-6f1d-4e7b-9a55-1f3c2d4e5a6c";
-const DEFINITION = [
-  'type: "@test/greeter"',
-  "typeVersion: 2026.01.01.1",
-  `id: ${GREETER_ID}`,
-  "name: greeter",
-  "version: 1",
-  "tags: {}",
-  "globalArguments:",
-  "  prefix: hi",
-  "methods:",
-  "  greet:",
-  "    arguments:",
-  "      name: world",
-  "",
-].join("\n");
+const DEFINITION = greeterDefinition();
 
 /** A repo with a greeter definition, and `shared/` next to it holding a model and a vault. */
 async function withRepoAndSource(fn: (repo: string, shared: string) => Promise<void>, layout: "standard" | "flat" = "standard"): Promise<void> {

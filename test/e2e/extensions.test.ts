@@ -11,27 +11,7 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo } from "../helpers/cli.js";
-import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_EXTENSION, GREETER_MODEL, markerModel, SEED_STORE, SUMMARY_REPORT, writeSource } from "../plugins/fixtures.js";
-
-const GREETER_ID = "0f4c6a2e-6f1d-4e7b-9a55-1f3c2d4e5a6b";
-
-function greeterDefinition(prefix: string, extra = ""): string {
-  return [
-    'type: "@test/greeter"',
-    "typeVersion: 2026.01.01.1",
-    `id: ${GREETER_ID}`,
-    "name: greeter",
-    "version: 1",
-    "tags: {}",
-    "globalArguments:",
-    `  prefix: ${prefix}`,
-    "methods:",
-    "  greet:",
-    "    arguments:",
-    "      name: world",
-    extra,
-  ].join("\n");
-}
+import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_EXTENSION, GREETER_ID, GREETER_MODEL, greeterDefinition, markerModel, SEED_STORE, SUMMARY_REPORT, writeSource } from "../plugins/fixtures.js";
 
 async function installAll(repo: string): Promise<void> {
   await writeSource(repo, "extensions/datastores/fs-store/mod.ts", FS_STORE);

@@ -267,6 +267,28 @@ export const FS_STORE_LIB = `export function lockBody(info: unknown): string {
 `;
 
 /** An extension model type: zod arguments, a resource, a file, a check, and faulty methods. */
+/** Id of the greeter definition that `greeterDefinition` writes. */
+export const GREETER_ID = "0f4c6a2e-6f1d-4e7b-9a55-1f3c2d4e5a6b";
+
+/** A definition of the `@test/greeter` type (GREETER_MODEL), saved at models/@test/greeter/<GREETER_ID>.yaml. */
+export function greeterDefinition(prefix = "hi", extra = ""): string {
+  return [
+    'type: "@test/greeter"',
+    "typeVersion: 2026.01.01.1",
+    `id: ${GREETER_ID}`,
+    "name: greeter",
+    "version: 1",
+    "tags: {}",
+    "globalArguments:",
+    `  prefix: ${prefix}`,
+    "methods:",
+    "  greet:",
+    "    arguments:",
+    "      name: world",
+    extra,
+  ].join("\n");
+}
+
 export const GREETER_MODEL = `import { z } from "npm:zod@4";
 import { writeFileSync } from "node:fs";
 

@@ -413,7 +413,8 @@ function issueMessage(root: unknown, issue: z.core.$ZodIssue): { message: string
   const field = path.filter((p) => typeof p === "string" && !["jobs", "steps"].includes(p as string));
   const last = field[field.length - 1];
   const fieldText = last !== undefined && own.has(String(last)) ? `${String(last)}: ` : field.length ? `${field.join(".")}: ` : "";
-  return { message: `${entity.where}: ${fieldText}${issue.message}`, path };
+  const text = issue.code === "invalid_type" && raw === undefined ? "is required" : issue.message;
+  return { message: `${entity.where}: ${fieldText}${text}`, path };
 }
 
 /** Validates a parsed YAML value as a workflow; throws `WorkflowSchemaError` (code `workflow_invalid`). */

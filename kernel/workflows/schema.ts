@@ -80,8 +80,9 @@ export const StepDependencySchema = z
   .strict();
 
 /** `inputs` / `globalArgs`: a map (values may hold expressions) or one whole-field `${{ … }}`. */
-const TaskArguments = z.union([z.record(z.string(), z.unknown()), z.string().regex(WHOLE_EXPRESSION)], {
-  error: "must be a map of values or a single ${{ … }} expression",
+const TASK_ARGUMENTS_FORM = "must be a map of values or a single ${{ … }} expression";
+const TaskArguments = z.union([z.record(z.string(), z.unknown()), z.string().regex(WHOLE_EXPRESSION, TASK_ARGUMENTS_FORM)], {
+  error: TASK_ARGUMENTS_FORM,
 });
 
 const ModelMethodTaskSchema = z

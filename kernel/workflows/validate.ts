@@ -88,6 +88,13 @@ export function findCycle(nodes: readonly string[], edges: ReadonlyMap<string, r
   return null;
 }
 
+/** Dependency edges by name; units sharing a name (reported separately) share their edges. */
+function edgesOf(units: ReadonlyArray<[string, string[]]>): Map<string, string[]> {
+  const edges = new Map<string, string[]>();
+  for (const [name, deps] of units) edges.set(name, [...(edges.get(name) ?? []), ...deps]);
+  return edges;
+}
+
 function check(name: string, error: string | null): ValidationCheck {
   return error ? { name, passed: false, error } : { name, passed: true };
 }
@@ -187,10 +194,10 @@ export async function validateWorkflow(stored: StoredWorkflow, env: ValidationEn
     checks.push(check(`Valid step dependency references in job '${job.name}'`, bad.length ? `Invalid step references: ${bad.join(", ")}` : null));
   }
 
-  const jobCycle = findCycle(jobNames, new Map(wf.jobs.map((j) => [j.name, j.dependsOn.map((d) => d.job)])));
+  const jobCycle = findCycle(jobNames, edgesOf(wf.jobs.map((j) => [j.name, j.dependsOn.map((d) => d.job)])));
   checks.push(check("No cyclic job dependencies", jobCycle ? `Cyclic dependency detected: ${jobCycle}` : null));
   for (const job of wf.jobs) {
-    const cycle = findCycle(job.steps.map((s) => s.name), new Map(job.steps.map((s) => [s.name, s.dependsOn.map((d) => d.step)])));
+    const cycle = findCycle(job.steps.map((s) => s.name), edgesOf(job.steps.map((s) => [s.name, s.dependsOn.map((d) => d.step)])));
     checks.push(check(`No cyclic step dependencies in job '${job.name}'`, cycle ? `Cyclic dependency detected: ${cycle}` : null));
   }
 

@@ -9,7 +9,8 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../runtime/yaml.js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
@@ -116,7 +117,7 @@ export class DefinitionRepository {
     const root = options.auto ? this.opts.autoDir : this.opts.modelsDir;
     const path = safeJoin(root, ...type.split("/"), `${definition.id}.yaml`);
     if (options.auto) await this.opts.markDirty?.(path);
-    const text = stringify(orderedDefinition({ ...definition, type }), { lineWidth: 0 });
+    const text = toYaml(orderedDefinition({ ...definition, type }));
     await atomicWriteFile(path, text);
     if (options.previousPath && options.previousPath !== path) await rm(options.previousPath, { force: true });
     await this.updateIndex((entries) => [

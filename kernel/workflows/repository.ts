@@ -10,10 +10,11 @@
 import { randomUUID } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { LineCounter, parseDocument, stringify } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { toYaml } from "../runtime/yaml.js";
 import { defaultWorkflow, isFilenameSafe, newWorkflowNameProblem, parseWorkflow, WorkflowSchemaError, type IssuePath } from "./schema.js";
 import type { StoredWorkflow, Workflow } from "./types.js";
 
@@ -252,5 +253,5 @@ function claimedIdentity(text: string): { name: string | null; id: string | null
 
 /** The file text of a workflow: the parsed object in schema field order, defaults included. */
 export function serializeWorkflow(workflow: Workflow): string {
-  return stringify(workflow, { lineWidth: 0 });
+  return toYaml(workflow);
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../../../kernel/runtime/yaml.js";
 import { SwampError } from "../../../kernel/contract/errors.js";
 import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
 import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
@@ -28,7 +29,7 @@ export default class ModelEditCommand extends SwampCommand {
     if (!process.stdin.isTTY) {
       text = await readInputStream(process.stdin, "The definition on stdin");
     } else {
-      const session = await editInEditor(stringify(orderedDefinition(stored.definition), { lineWidth: 0 }), `${stored.definition.name}.yaml`, "The edited definition");
+      const session = await editInEditor(toYaml(orderedDefinition(stored.definition)), `${stored.definition.name}.yaml`, "The edited definition");
       await session.discard();
       ({ text, editor } = session);
     }

@@ -410,10 +410,12 @@ function issueMessage(root: unknown, issue: z.core.$ZodIssue): { message: string
   if (path[path.length - 1] === "type" && path[path.length - 2] === "task" && raw === "shell") return { message: SHELL_REMOVED, path };
   const entity = entityAt(root, path);
   if (issue.code === "custom") return { message: path.length === 0 ? issue.message : `${entity.where}: ${issue.message}`, path };
-  const own = new Set(entity.keys);
-  const field = path.filter((p) => typeof p === "string" && !["jobs", "steps"].includes(p as string));
-  const last = field[field.length - 1];
-  const fieldText = last !== undefined && own.has(String(last)) ? `${String(last)}: ` : field.length ? `${field.join(".")}: ` : "";
+  // The field inside the entity: what follows the last list index, minus the entity's own key.
+  let start = 0;
+  path.forEach((p, i) => typeof p === "number" && (start = i + 1));
+  const field = path.slice(start).map(String);
+  if (["task", "forEach", "trigger", "reports"].includes(entity.label) && field[0] === entity.label) field.shift();
+  const fieldText = field.length ? `${field.join(".")}: ` : "";
   const text = issue.code === "invalid_type" && raw === undefined ? "is required" : issue.message;
   return { message: `${entity.where}: ${fieldText}${text}`, path };
 }

@@ -359,16 +359,17 @@ function entityAt(root: unknown, path: IssuePath): Entity {
   return entity;
 }
 
+// One line each (with an inline example), so every renderer shows the whole message.
 const STRING_DEPENDS_ON = (kind: "job" | "step", value: string) =>
-  `dependsOn entries must be objects, not strings. Write:\n  dependsOn:\n    - ${kind}: ${value}\n      condition:\n        type: succeeded`;
+  `dependsOn entries must be objects, not strings: write "- ${value}" as "- { ${kind}: ${value}, condition: { type: succeeded } }"`;
 
 const SHELL_REMOVED =
-  "Step task type \"shell\" is no longer supported. Use 'type: model_method' with the 'command/shell' model instead, e.g.:\n" +
-  "  task:\n    type: model_method\n    modelIdOrName: my-shell\n    methodName: execute\n    inputs:\n      run: echo hello";
+  "Step task type \"shell\" is no longer supported. Use 'type: model_method' with the 'command/shell' model instead, e.g. " +
+  'task: { type: model_method, modelIdOrName: my-shell, methodName: execute, inputs: { run: "echo hello" } }';
 
 const ARGUMENTS_KEY =
-  'Unknown field "arguments" in step task. Did you mean "inputs"? For example:\n' +
-  "  task:\n    type: model_method\n    modelIdOrName: my-model\n    methodName: run\n    inputs:\n      key: value";
+  'Unknown field "arguments" in step task. Did you mean "inputs"? e.g. ' +
+  "task: { type: model_method, modelIdOrName: my-model, methodName: run, inputs: { key: value } }";
 
 function driverMessage(key: string, entity: Entity): string {
   return (
@@ -400,7 +401,7 @@ function issueMessage(root: unknown, issue: z.core.$ZodIssue): { message: string
   if (issue.code === "unrecognized_keys") {
     const entity = entityAt(root, path);
     const message = issue.keys.map((k) => unknownKeyMessage(k, entity));
-    return { message: message.join("\n"), path: [...path, issue.keys[0] ?? ""] };
+    return { message: message.join(" "), path: [...path, issue.keys[0] ?? ""] };
   }
   const raw = valueAt(root, path);
   const parentKey = path[path.length - 2];

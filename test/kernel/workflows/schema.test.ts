@@ -78,7 +78,8 @@ test("model_method authoring errors (§1.7)", () => {
   assert.match(task({}), /Step task requires either modelIdOrName or modelType \+ modelName\./);
   assert.match(task({ modelType: "command/shell" }), /modelType requires modelName to name the auto-created definition\./);
   assert.match(task({ modelIdOrName: "m", globalArgs: { a: 1 } }), /globalArgs is only valid with direct type execution \(modelType \+ modelName\)/);
-  assert.match(task({ modelIdOrName: "m", arguments: { a: 1 } }), /^Unknown field "arguments" in step task\. Did you mean "inputs"\? For example:\n {2}task:\n/);
+  assert.match(task({ modelIdOrName: "m", arguments: { a: 1 } }), /^Unknown field "arguments" in step task\. Did you mean "inputs"\? e\.g\. task: \{ type: model_method, .*inputs: \{ key: value \} \}$/);
+  assert.doesNotMatch(message(wf({ task: { type: "shell", run: "echo" } })), /\n/, "one line, so every renderer shows all of it");
   assert.match(message(wf({ task: { type: "shell", run: "echo" } })), /^Step task type "shell" is no longer supported\. Use 'type: model_method' with the 'command\/shell' model instead/);
   assert.match(task({ modelIdOrName: "m", inputs: "not an expression" }), /inputs: must be a map of values or a single \$\{\{ … \}\} expression/);
   // Both variants parse.
@@ -103,8 +104,8 @@ test("dependsOn: objects with recursive conditions; strings are rejected with th
   });
   assert.equal(parsed.jobs[1]!.dependsOn[0]!.condition.type, "or");
   assert.deepEqual(parsed.jobs[1]!.dependsOn[1]!.condition, { type: "succeeded" }, "a missing condition waits for success");
-  assert.match(message(wf({}, { dependsOn: ["build"] })), /^dependsOn entries must be objects, not strings\. Write:\n {2}dependsOn:\n {4}- job: build\n/);
-  assert.match(message(wf({ dependsOn: ["x"] })), /- step: x/);
+  assert.match(message(wf({}, { dependsOn: ["build"] })), /^dependsOn entries must be objects, not strings: write "- build" as "- \{ job: build, condition: \{ type: succeeded \} \}"$/);
+  assert.match(message(wf({ dependsOn: ["x"] })), /"- \{ step: x, condition/);
   assert.match(message(wf({}, { dependsOn: [{ job: "a", condition: { type: "and", conditions: [{ type: "failed" }] } }] })), /needs at least 2 conditions/);
   assert.match(message(wf({}, { dependsOn: [{ job: "a", condition: { type: "not", condition: { type: "sometimes" } } }] })), /Invalid discriminator value/);
 });

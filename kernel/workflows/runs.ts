@@ -231,6 +231,12 @@ export interface RunStoreOptions {
   onWarning?(message: string): void;
   /** Reference time for liveness (tests). */
   now?: () => number;
+  /**
+   * Repair orphaned runs as they are read (default true). `workflow cancel` picks its targets
+   * without it, so a run whose process is gone is recorded `cancelled` — the user's intent —
+   * rather than `failed`.
+   */
+  repairOrphans?: boolean;
 }
 
 export interface RunRef {
@@ -252,6 +258,7 @@ export class RunStore {
   private readonly markDirty: ((absPath?: string) => Promise<void>) | undefined;
   private readonly warn: (message: string) => void;
   private readonly now: () => number;
+  private readonly repairOrphans: boolean;
   private readonly host = hostname();
 
   constructor(kernel: Pick<Kernel, "paths" | "repoDir" | "markDirty">, options: RunStoreOptions = {}) {
@@ -261,6 +268,7 @@ export class RunStore {
     this.markDirty = kernel.markDirty;
     this.warn = options.onWarning ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.repairOrphans = options.repairOrphans ?? true;
   }
 
   workflowDir(workflowId: string): string {
@@ -603,7 +611,7 @@ export class RunStore {
 
   /** Repairs (and saves) a run whose process is gone; returns the record as it now stands. */
   async repairIfOrphaned(run: RunRecord): Promise<RunRecord> {
-    if (!this.isOrphaned(run)) return run;
+    if (!this.repairOrphans || !this.isOrphaned(run)) return run;
     const reason = await this.cancelReason(run.workflowId, run.id);
     if (reason !== null) return this.markCancelled(run, reason);
     const at = new Date(this.now()).toISOString();

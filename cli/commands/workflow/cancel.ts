@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { isProcessAlive } from "../../../kernel/runtime/locks.js";
 import { SHUTDOWN_HARD_DEADLINE_MS } from "../../../kernel/runtime/shutdown.js";
-import { DEFAULT_CANCEL_REASON, isTerminal, type RunRef, type RunStore } from "../../../kernel/workflows/runs.js";
+import { DEFAULT_CANCEL_REASON, isTerminal, RunStore, type RunRef } from "../../../kernel/workflows/runs.js";
 import type { RunRecord, RunStatus } from "../../../kernel/workflows/types.js";
 import { SwampCommand } from "../../base.js";
 import { openRuns, requireWorkflowRuns } from "./runs-shared.js";
@@ -47,8 +47,9 @@ export default class WorkflowCancelCommand extends SwampCommand {
       throw new UsageError("Provide a workflow name or ID, or use --all to cancel all running runs");
     }
     const reason = this.reason ?? DEFAULT_CANCEL_REASON;
-    const { store } = await openRuns(this);
-    const targets = await this.targets(store);
+    const { kernel, store } = await openRuns(this);
+    // Targets are picked as recorded: a run whose process is gone is still a run to cancel.
+    const targets = await this.targets(new RunStore(kernel, { repairOrphans: false, onWarning: (m) => this.context.stderr.write(`warning: ${m}\n`) }));
     const outcomes: Outcome[] = [];
     for (const run of targets) outcomes.push(await cancelOne(store, run, reason));
     this.emit({ cancelled: outcomes, count: outcomes.length, reason }, () => {

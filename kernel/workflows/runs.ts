@@ -648,3 +648,47 @@ function endRunningUnits(run: RunRecord, why: "interrupted" | "cancelled", at: s
   }
   return next;
 }
+
+/**
+ * The executing process's handle on its own record: saves are serialized (a heartbeat save that
+ * started earlier can never land after a later status save), every save stamps liveness, and
+ * a timer re-saves every HEARTBEAT_INTERVAL_MS while the run is active.
+ */
+export class RunWriter {
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: RunStore,
+    readonly run: RunRecord,
+  ) {}
+
+  /** Saves the record as it stands now (after any save already queued). */
+  save(): Promise<string> {
+    const next = this.chain.then(() => {
+      Object.assign(this.run, livenessStamp());
+      return this.store.save(this.run);
+    });
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Starts the heartbeat; a failed heartbeat save is reported, never thrown. */
+  startHeartbeat(onError: (err: unknown) => void = () => {}, intervalMs = HEARTBEAT_INTERVAL_MS): void {
+    this.stopHeartbeat();
+    this.timer = setInterval(() => {
+      this.save().catch(onError);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stopHeartbeat(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The pending cancel request's reason, or null (the executor polls this). */
+  cancelReason(): Promise<string | null> {
+    return this.store.cancelReason(this.run.workflowId, this.run.id);
+  }
+}

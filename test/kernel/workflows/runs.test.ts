@@ -6,10 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync, utimesSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { RepoPaths, effectiveDirectories } from "../../../kernel/runtime/paths.js";
-import { RunStore, STALE_AFTER_MS, recordFromYaml, recordToYaml } from "../../../kernel/workflows/runs.js";
+import { RunStore, RunWriter, STALE_AFTER_MS, recordFromYaml, recordToYaml } from "../../../kernel/workflows/runs.js";
 import type { RunRecord } from "../../../kernel/workflows/types.js";
 
 const WF = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
@@ -198,4 +198,38 @@ test("exists, deleteRun and deleteWorkflowRuns", async () => {
   assert.equal(await s.deleteWorkflowRuns(WF), 2);
   assert.deepEqual(await s.listAll(), []);
   assert.equal(existsSync(join(repo, ".swamp", "workflow-runs", WF)), false);
+});
+
+test("RunWriter: queued saves end with the latest state and stamp liveness; the heartbeat re-saves", async () => {
+  const { store: s } = store();
+  const record = run("writer", { status: "running" });
+  delete record.completedAt;
+  const writer = new RunWriter(s, record);
+  // Queue many saves while the status moves on: the latest state is what stays on disk.
+  const saves: Promise<string>[] = [];
+  for (let i = 0; i < 20; i++) saves.push(writer.save());
+  record.status = "succeeded";
+  record.completedAt = "2026-04-07T18:03:10.002Z";
+  saves.push(writer.save());
+  await Promise.all(saves);
+  const saved = await s.get(WF, "writer");
+  assert.equal(saved?.status, "succeeded");
+  assert.equal(saved?.pid, process.pid);
+  assert.equal(saved?.host, hostname());
+  const firstBeat = saved?.heartbeatAt;
+  assert.ok(firstBeat);
+
+  record.status = "running";
+  const beats: string[] = [];
+  writer.startHeartbeat(undefined, 20);
+  for (let polls = 0; beats.length < 2 && polls < 400; polls++) {
+    await new Promise((r) => setTimeout(r, 25));
+    const beat = (await s.get(WF, "writer"))?.heartbeatAt;
+    if (beat && beat !== firstBeat && !beats.includes(beat)) beats.push(beat);
+  }
+  writer.stopHeartbeat();
+  assert.equal(beats.length, 2, "two heartbeats landed");
+  assert.equal(await writer.cancelReason(), null);
+  await s.requestCancel(WF, "writer", "halt");
+  assert.equal(await writer.cancelReason(), "halt");
 });

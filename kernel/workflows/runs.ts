@@ -17,12 +17,13 @@
 import { hostname } from "node:os";
 import { readdir, readFile, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
-import { Document, isScalar, parse as parseYaml, visit } from "yaml";
+import { parse as parseYaml } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { atomicWriteFile, isTempFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { isProcessAlive } from "../runtime/locks.js";
 import { safeJoin } from "../runtime/safe-path.js";
+import { toYaml } from "../runtime/yaml.js";
 import { TERMINAL_RUN_STATUSES } from "./types.js";
 import type { JobRun, RunRecord, RunStatus, RunSummary, StepRun } from "./types.js";
 
@@ -38,7 +39,6 @@ const RECORD_FILE = /^workflow-run-(.+)\.yaml$/;
 /** Ids become path segments: letters, digits and `._-`, starting with a letter or digit. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const RUN_STATUSES: readonly RunStatus[] = ["pending", "running", "suspended", "succeeded", "failed", "cancelled"];
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** Minimum length of a run id prefix accepted in place of a full id. */
 export const MIN_PREFIX = 3;
@@ -184,13 +184,7 @@ export function recordToYaml(run: RunRecord): string {
     if (v === undefined || v === null) continue;
     ordered[key] = v;
   }
-  const doc = new Document(ordered);
-  visit(doc, {
-    Scalar(_key, node) {
-      if (isScalar(node) && typeof node.value === "string" && ISO_TIMESTAMP.test(node.value)) node.type = "QUOTE_DOUBLE";
-    },
-  });
-  return doc.toString({ lineWidth: 0 });
+  return toYaml(ordered);
 }
 
 // ---- the index ----

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
-import { stringify } from "yaml";
+import { toYaml } from "../runtime/yaml.js";
 import { errorCode, errorMessage, ErrorCode, SwampError } from "../contract/errors.js";
 import type { CelEnvironment, DataHandle, MethodLogger, ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
@@ -300,7 +300,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   // Everything validated: keep the evaluated definition (it holds no secrets: phase 2 ran on a copy).
   const evaluatedPath = kernel.paths.resolve("definitions-evaluated", ...modelType.split("/"), `${definition.id}.yaml`);
   await kernel.markDirty?.(evaluatedPath);
-  await atomicWriteFile(evaluatedPath, stringify(redactor.redactValue(hideSentinels(evaluated)), { lineWidth: 0 }), { durable: false });
+  await atomicWriteFile(evaluatedPath, toYaml(redactor.redactValue(hideSentinels(evaluated))), { durable: false });
 
   // Output record and the run's log file.
   const outputs = outputRepository(kernel);

@@ -4,7 +4,8 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../runtime/yaml.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 
@@ -63,7 +64,7 @@ export class OutputRepository {
   async save(record: OutputRecord, basePath: string): Promise<string> {
     const path = `${basePath}.yaml`;
     await this.markDirty?.(path);
-    await atomicWriteFile(path, stringify(record, { lineWidth: 0 }));
+    await atomicWriteFile(path, toYaml(record));
     return path;
   }
 

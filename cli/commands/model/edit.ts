@@ -3,7 +3,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../../../kernel/runtime/yaml.js";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
 import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
@@ -36,7 +37,7 @@ export default class ModelEditCommand extends SwampCommand {
       const dir = await mkdtemp(join(tmpdir(), "swamp-edit-"));
       const file = join(dir, `${stored.definition.name}.yaml`);
       try {
-        await writeFile(file, stringify(orderedDefinition(stored.definition), { lineWidth: 0 }));
+        await writeFile(file, toYaml(orderedDefinition(stored.definition)));
         const r = spawnSync(editor, [file], { stdio: "inherit", shell: true });
         if (r.status !== 0) throw new SwampError("editor_failed", `Editor exited with code ${r.status}; nothing saved`);
         text = await readInputFile(file, "The edited definition");

@@ -422,7 +422,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     const selected = await selectReports(kernel.registry, definition, plugin.reports ?? [], method, options);
     reportRuns = await runReports(
       data,
-      { modelType, modelId: definition.id, modelName: definition.name },
+      { modelType, modelId: definition.id, modelName: definition.name, ...(stepMarks ? { step: { tags: stepMarks.tags, owner: stepMarks.owner } } : {}) },
       selected,
       {
         scope: "method",

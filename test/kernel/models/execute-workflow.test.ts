@@ -164,6 +164,12 @@ test("a step's writes carry the workflow tags, the owner's run ids, merged overr
   await runMethod(kernel, { ref: name, method: "write", inputs: { env: "by-hand-again" } });
   assert.equal((await data.get(type, id, "out"))?.version, 3);
 
+  // The step's reports are its data too.
+  const report = metadataFile(data, type, id, "report-swamp-method-summary", 2);
+  assert.deepEqual(report.ownerDefinition, owner);
+  assert.equal((report.tags as Record<string, string>).type, "report");
+  assert.equal((report.tags as Record<string, string>).workflowRunId, RUN_1);
+
   const record = await outputRecord(kernel, view.outputId);
   const provenance = record.provenance as Record<string, unknown>;
   assert.deepEqual(

@@ -15,8 +15,10 @@ import type { ModelTypePlugin } from "../../../kernel/contract/ports/model-type.
 import { expiryReason } from "../../../kernel/data/lifetime.js";
 import { DataRepository } from "../../../kernel/data/repository.js";
 import { newDefinition } from "../../../kernel/models/definition.js";
+import { ExpressionContext } from "../../../kernel/expressions/context.js";
+import { RepositoryDataAccess } from "../../../kernel/models/data-access.js";
 import { runMethod, type RunOptions } from "../../../kernel/models/execute.js";
-import { definitionRepository, outputRepository } from "../../../kernel/models/service.js";
+import { definitionLookup, definitionRepository, outputRepository } from "../../../kernel/models/service.js";
 import { createKernel, type Kernel } from "../../../kernel/runtime/kernel.js";
 import { initRepo } from "../../../kernel/runtime/repo-init.js";
 import type { WorkflowStepContext } from "../../../kernel/workflows/types.js";
@@ -238,4 +240,29 @@ test("inside a run, findBySpec in the definition and queryData in the method see
     { queried: ["main-eu"], count: 1 },
     { queried: [], count: 0 },
   ]);
+});
+
+test("what a step wrote under a vary name reads back with data.latest/version/listVersions and the same values", async () => {
+  const { kernel, data, name } = await setup();
+  const overrides = [{ specName: "state", vary: ["region", "env"] }];
+  await runMethod(kernel, { ref: name, method: "write", workflow: stepContext(RUN_1, { stepInputs: { env: "prod", region: { key: "eu", value: 1 } }, dataOutputOverrides: overrides }) });
+  await runMethod(kernel, { ref: name, method: "write", workflow: stepContext(RUN_2, { stepInputs: { env: "prod", region: { key: "eu", value: 2 } }, dataOutputOverrides: overrides }) });
+  const definitions = definitionRepository(kernel);
+  const context = (runScope?: { workflowRunId: string }) =>
+    new ExpressionContext({
+      definitions: definitionLookup(definitions),
+      data: new RepositoryDataAccess(data, definitions),
+      inputs: { region: { key: "eu" } },
+      ...(runScope ? { runScope } : {}),
+    });
+  const ctx = context({ workflowRunId: RUN_1 });
+  assert.equal(await ctx.evaluate('data.latest("scanner", "main", ["eu", "prod"]).name'), "main-eu-prod");
+  assert.equal(await ctx.evaluate('data.latest("scanner", "main", [inputs.region, "prod"]).version'), 2, "an object reads as its key, as it was written");
+  assert.deepEqual(await ctx.evaluate('data.listVersions("scanner", "main", ["eu", "prod"])'), [1, 2]);
+  assert.equal(await ctx.evaluate('data.version("scanner", "main", ["eu", "prod"], 1).attributes.value'), "prod");
+  await assert.rejects(ctx.evaluate('data.latest("scanner", "main", ["eu/x"])'), /Invalid vary value "eu\/x" for data "main": must not contain/);
+  // Run scope: findBySpec sees the latest versions this run wrote; latest and findByTag stay global.
+  assert.equal(await ctx.evaluate('data.findBySpec("scanner", "state").size()'), 0, "run 2 wrote the latest version");
+  assert.deepEqual(await context({ workflowRunId: RUN_2 }).evaluate('data.findBySpec("scanner", "state").map(r, r.name)'), ["main-eu-prod"]);
+  assert.equal(await ctx.evaluate(`data.findByTag("workflowRunId", "${RUN_2}").exists(r, r.name == "main-eu-prod")`), true);
 });

@@ -162,6 +162,8 @@ export interface QueryOptions {
   /** Load content of matches that were not loaded for the predicate (default true; off with select). */
   hydrate?: boolean;
   namespace?: string;
+  /** Only data a workflow run wrote: the owner's `workflowRunId`, or the tag of that name. */
+  workflowRunId?: string;
 }
 
 export interface QueryOutcome {
@@ -366,6 +368,7 @@ export async function queryData(source: DataSource, predicate: string, options: 
   const wantModelType = equal.get("modelType");
   const wantDataType = equal.get("dataType");
   const wantSpecName = equal.get("specName");
+  const wantRun = options.workflowRunId;
 
   const snapshots = await source.index.loadAll({ history: allVersions });
   const visitAll = (visit: (type: string, modelId: string, meta: DataMetadata, isLatest: boolean) => void) => {
@@ -380,6 +383,7 @@ export async function queryData(source: DataSource, predicate: string, options: 
           if (wantModelName !== undefined && (meta.tags.modelName ?? "") !== wantModelName) continue;
           if (wantDataType !== undefined && (meta.tags.type ?? "") !== wantDataType) continue;
           if (wantSpecName !== undefined && (meta.tags.specName ?? "") !== wantSpecName) continue;
+          if (wantRun !== undefined && meta.ownerDefinition.workflowRunId !== wantRun && meta.tags.workflowRunId !== wantRun) continue;
           visit(snap.type, snap.id, meta, isLatest);
         }
       }

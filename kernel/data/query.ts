@@ -485,7 +485,7 @@ export interface SearchFilters {
   since?: string;
   /** Output id: a `:`-separated segment of ownerRef, or the data id. */
   output?: string;
-  /** Workflow run id: a `:`-separated segment of ownerRef, or the owner's workflowRunId. */
+  /** Workflow run id: the owner's `workflowRunId` (or the `workflowRunId` tag) equals it. */
   run?: string;
   /** Every pair must match. */
   tags?: Record<string, string>;
@@ -570,7 +570,7 @@ export async function searchData(source: DataSource, filters: SearchFilters = {}
       if (filters.contentType !== undefined && meta.contentType !== filters.contentType) continue;
       if (sinceIso !== null && Date.parse(meta.createdAt) < now - (sinceMs as number)) continue;
       if (filters.output !== undefined && meta.id !== filters.output && !owner.ownerRef.split(":").includes(filters.output)) continue;
-      if (filters.run !== undefined && owner.workflowRunId !== filters.run && !owner.ownerRef.split(":").includes(filters.run)) continue;
+      if (filters.run !== undefined && owner.workflowRunId !== filters.run && tags.workflowRunId !== filters.run) continue;
       if (filters.streaming && !meta.streaming) continue;
       if (tagPairs.some(([k, v]) => tags[k] !== v)) continue;
       if (text.length > 0) {

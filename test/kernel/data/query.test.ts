@@ -195,6 +195,7 @@ test("search: filters, free text, order, limit, filter echo", async () => {
     assert.equal((await searchData(t.repo, { query: "SCANN" })).total, 1, "free text on model name/type, case-insensitive");
     assert.equal((await searchData(t.repo, { query: "wf-1" })).total, 1, "free text on ownerRef");
     assert.equal((await searchData(t.repo, { run: "run-9" })).total, 1);
+    assert.equal((await searchData(t.repo, { run: "wf-1" })).total, 0, "--run is the owner's workflowRunId, not an ownerRef segment");
     assert.equal((await searchData(t.repo, { output: "step-a" })).total, 1);
     assert.equal((await searchData(t.repo, { tags: { "team-name": "blue" }, workflow: "nightly", ownerType: "workflow-step" })).total, 1);
     assert.equal((await searchData(t.repo, { streaming: true })).results[0]!.name, "log");

@@ -92,6 +92,7 @@ export const ROUTES: readonly Route[] = [
   { path: ["workflow", "list"], load: () => import("./commands/workflow/search.js") },
   { path: ["workflow", "validate"], load: () => import("./commands/workflow/validate.js") },
   { path: ["workflow", "edit"], load: () => import("./commands/workflow/edit.js") },
+  { path: ["workflow", "delete"], load: () => import("./commands/workflow/delete.js") },
   { path: ["workflow", "schema", "get"], load: () => import("./commands/workflow/schema/get.js") },
   // swamp data …
 ];

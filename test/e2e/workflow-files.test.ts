@@ -156,3 +156,18 @@ jobs:
     assert.deepEqual(Object.keys(schemas.out), ["workflow", "job", "jobDependency", "step", "stepDependency", "stepTask", "triggerCondition"]);
   });
 });
+
+test("model delete refuses while a workflow step calls the model", async () => {
+  await withRepo(async (repo) => {
+    const cli = (...args: string[]) => swamp(args, { cwd: repo });
+    assert.equal((await cli("model", "create", "command/shell", "used-model", "--json")).code, 0);
+    assert.equal((await cli("workflow", "create", "uses-it", "--json")).code, 0);
+    const file = join(repo, "workflows", "workflow-uses-it.yaml");
+    await writeFile(file, (await readFile(file, "utf8")).replace("example-model", "used-model"));
+    const refused = await cli("model", "delete", "used-model", "--yes", "--json");
+    assert.equal(refused.code, 1);
+    const err = parseJson(refused.stderr).error;
+    assert.equal(err.code, "conflict");
+    assert.match(err.message, /referenced by workflow\(s\): uses-it/);
+  });
+});

@@ -65,10 +65,12 @@ export abstract class SwampCommand extends Command {
 
   /**
    * Types the repo refers to (model definitions, vault configs, the datastore) that nothing provides: pulled
-   * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered.
+   * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered. Any other
+   * type (a driver, a report, a type named on the command line) is resolved the same way on first use.
    */
   private async autoResolve(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry): Promise<void> {
-    const { missingTypes, typesUnder } = await import("../plugins/registry/type-refs.js");
+    registry.setResolver((kind, type) => this.resolveTypes(repoDir, marker, env, registry, [{ kind, type }]));
+    const { typesUnder } = await import("../plugins/registry/type-refs.js");
     const vaultsDir = isAbsolute(marker.vaultsDir ?? "vaults") ? marker.vaultsDir! : resolve(repoDir, marker.vaultsDir ?? "vaults");
     const refs: TypeRef[] = [
       ...(await typesUnder(join(repoDir, "models"))).map((type) => ({ kind: "model" as const, type })),
@@ -80,6 +82,11 @@ export abstract class SwampCommand extends Command {
     } catch {
       // A bad datastore setting is reported by the kernel itself.
     }
+    await this.resolveTypes(repoDir, marker, env, registry, refs);
+  }
+
+  private async resolveTypes(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry, refs: TypeRef[]): Promise<void> {
+    const { missingTypes } = await import("../plugins/registry/type-refs.js");
     // Nothing missing (the usual case): the registry client and installer are never loaded.
     if (missingTypes(registry, refs).length === 0) return;
     const { autoResolve } = await import("../plugins/registry/auto-resolve.js");

@@ -1,7 +1,9 @@
 /**
  * Auto-resolve on first use: a type the repo refers to (a model definition's type, a vault
- * config's type, the configured datastore type) that no builtin, local, source-mounted or pulled extension
- * provides is pulled from the registry when its collective is trusted.
+ * config's type, the configured datastore type, checked when a command starts) or that a command
+ * asks for (a driver, a report, `vault create <type>`, through PluginRegistry.ensure) that no
+ * builtin, local, source-mounted or pulled extension provides is pulled from the registry when
+ * its collective is trusted.
  *
  * The extension is found by name: the type itself, then the type with trailing segments
  * dropped while at least `@collective/name` remains (`@acme/aws/ec2` tries `@acme/aws/ec2`,
@@ -55,6 +57,9 @@ export async function autoResolve(
     try {
       const name = await resolveOne(ctx, ref, lock, installed, onInstalled);
       if (name) installed.push(name);
+      else if (!candidateNames(ref.type).some((n) => installed.includes(n))) {
+        registry.markUnresolved(ref.kind, ref.type, `No extension in the registry publishes it (looked for ${candidateNames(ref.type).join(", ")}); install one with: swamp extension pull <@collective/name>`);
+      }
     } catch (err) {
       // Only a command that needs this type fails, with the reason; the others go on.
       if (!(err instanceof SwampError)) throw err;
@@ -85,7 +90,7 @@ async function resolveOne(
       }
     }
   }
-  if (!name) return null; // nothing publishes it: the usual "unknown type" error follows.
+  if (!name) return null;
   const entry = pinned ? lock[pinned] : undefined;
   const [main] = await installExtension(
     { ...ctx, force: false },

@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
-import { FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT } from "../plugins/fixtures.js";
+import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT, SUMMARY_REPORT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
 import { resolveRegistry } from "../../plugins/registry/config.js";
 import { publishDocument, type PackedExtension } from "../../plugins/registry/pack.js";
@@ -448,4 +448,54 @@ test("a vault type named by a vault config is restored on first use in a clone, 
   assert.equal(keys.code, 0, keys.stderr);
   assert.match(keys.stdout, /token/);
   assert.equal((await lockfile(clone))["@test/memory-vault"].version, V1);
+});
+
+/** Pushes an extension made of exactly `files` (its manifest included) from an author directory. */
+async function pushFiles(files: Record<string, string>): Promise<void> {
+  const dir = join(work, `author-${++repos}`);
+  await write(dir, files);
+  const r = await swamp(["extension", "push", "manifest.yaml", "-y", "--json"], { cwd: dir, env: env() });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+function kindManifest(name: string, kind: string, file: string): string {
+  return ["manifestVersion: 1", `name: "${name}"`, `version: "${V1}"`, "description: test", "repository: https://example.com/x", `${kind}: [${file}]`, ""].join("\n");
+}
+
+test("driver, report and `vault create` types from a trusted collective are pulled on first use; untrusted ones name the trust command", async () => {
+  await pushFiles({ "manifest.yaml": kindManifest("@test/echo-driver", "drivers", "echo.ts"), "extensions/drivers/echo.ts": ECHO_DRIVER });
+  await pushFiles({ "manifest.yaml": kindManifest("@test/summary", "reports", "summary.ts"), "extensions/reports/summary.ts": SUMMARY_REPORT });
+  const repo = await userRepo();
+  await write(repo, { [`models/@test/greeter/${GREETER_ID}.yaml`]: greeterDefinition("hi", 'driver: "@test/echo-driver"\nreports:\n  require:\n    - "@test/summary"\n') });
+  assert.equal((await run(repo, ["extension", "pull", "@test/greeter", "--json"])).code, 0);
+
+  // Untrusted: the driver is not fetched, and its error says how to trust the collective.
+  const noDriver = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(noDriver.code, 1, noDriver.stderr);
+  assert.match(parseJson(noDriver.stderr).error.message, /driver type: "@test\/echo-driver".*swamp extension trust add test/);
+  // With the builtin driver, the required report is what is missing, for the same reason.
+  const noReport = await run(repo, ["model", "method", "run", "greeter", "greet", "--driver", "raw", "--json"]);
+  assert.equal(noReport.code, 1, noReport.stderr);
+  assert.match(parseJson(noReport.stderr).error.message, /@test\/summary.*swamp extension trust add test/);
+  assert.deepEqual(Object.keys(await lockfile(repo)), ["@test/greeter"], "nothing fetched while untrusted");
+
+  assert.equal((await run(repo, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  const view = parseJson(ran.stdout);
+  assert.equal(view.driver, "@test/echo-driver");
+  assert.equal(view.reports["@test/summary"].success, true);
+  assert.deepEqual(Object.keys(await lockfile(repo)).sort(), ["@test/echo-driver", "@test/greeter", "@test/summary"]);
+
+  // `vault create <type>`: the type named on the command line.
+  const vaultRepo = join(work, `user-${++repos}`);
+  assert.equal((await swamp(["repo", "init", vaultRepo, "--json"], { env: env() })).code, 0);
+  const refused = await run(vaultRepo, ["vault", "create", "@test/memory-vault", "mem", "--json"]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(parseJson(refused.stderr).error.message, /swamp extension trust add test/);
+  assert.equal((await run(vaultRepo, ["extension", "trust", "add", "test", "--json"])).code, 0);
+  const created = await run(vaultRepo, ["vault", "create", "@test/memory-vault", "mem", "--json"]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(parseJson(created.stdout).type, "@test/memory-vault");
+  assert.deepEqual(Object.keys(await lockfile(vaultRepo)), ["@test/memory-vault"]);
 });

@@ -9,6 +9,8 @@
  * dropped while at least `@collective/name` remains (`@acme/aws/ec2` tries `@acme/aws/ec2`,
  * then `@acme/aws`). A lockfile entry among those names wins and is installed at its pinned
  * version and integrity; otherwise the first name the registry has, at its latest version.
+ * A name the registry does not have is remembered for a few minutes (lookup-cache.ts), so a
+ * trusted type nothing publishes does not cost a request on every command.
  * Installing never replaces existing files. A type from an untrusted collective is not
  * fetched: its usual "unknown type" error says so and names the trust command.
  */
@@ -17,6 +19,7 @@ import type { PluginRegistry } from "../../kernel/runtime/registry.js";
 import { RegistryClient } from "./client.js";
 import { resolveRegistry } from "./config.js";
 import { installExtension, type InstallContext } from "./install.js";
+import { isRecentMiss, readLookupMisses, recordLookupMisses } from "./lookup-cache.js";
 import { lockfilePath, readLockfile, type Lockfile } from "./lockfile.js";
 import { toNpmName } from "./names.js";
 import { collectiveOfName, isTrusted, untrustedHint } from "./trust.js";
@@ -82,13 +85,19 @@ async function resolveOne(
   const pinned = names.find((n) => lock[n]);
   let name = pinned;
   if (!name) {
+    const misses = await readLookupMisses(ctx.repoDir);
+    const fresh: Array<{ registry: string; npmName: string }> = [];
     for (const candidate of names) {
       const client = new RegistryClient(await resolveRegistry({ repoDir: ctx.repoDir, env: ctx.env, extension: candidate }));
-      if (await client.packument(toNpmName(candidate), { abbreviated: true })) {
+      const npmName = toNpmName(candidate);
+      if (isRecentMiss(misses, client.target.url, npmName)) continue;
+      if (await client.packument(npmName, { abbreviated: true })) {
         name = candidate;
         break;
       }
+      fresh.push({ registry: client.target.url, npmName });
     }
+    await recordLookupMisses(ctx.repoDir, fresh);
   }
   if (!name) return null;
   const entry = pinned ? lock[pinned] : undefined;

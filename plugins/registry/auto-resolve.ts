@@ -31,7 +31,7 @@ import { candidateNames, missingTypes, type TypeRef } from "./type-refs.js";
  */
 export async function autoResolve(
   registry: PluginRegistry,
-  ctx: Pick<InstallContext, "repoDir" | "marker" | "env">,
+  ctx: Pick<InstallContext, "repoDir" | "marker" | "env" | "progress" | "onProgress">,
   refs: readonly TypeRef[],
   onInstalled?: (line: string) => void,
 ): Promise<string[]> {
@@ -74,7 +74,7 @@ export async function autoResolve(
 
 /** Finds and installs the extension for one trusted type; returns its name, or null when nothing publishes it. */
 async function resolveOne(
-  ctx: Pick<InstallContext, "repoDir" | "marker" | "env">,
+  ctx: Pick<InstallContext, "repoDir" | "marker" | "env" | "progress" | "onProgress">,
   ref: TypeRef,
   lock: Lockfile,
   installed: readonly string[],

@@ -14,7 +14,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
+import { cleanEnv, parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
 import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT, SUMMARY_REPORT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
@@ -498,4 +500,88 @@ test("driver, report and `vault create` types from a trusted collective are pull
   assert.equal(created.code, 0, created.stderr);
   assert.equal(parseJson(created.stdout).type, "@test/memory-vault");
   assert.deepEqual(Object.keys(await lockfile(vaultRepo)), ["@test/memory-vault"]);
+});
+
+const ERASE = "\r\x1b[2K";
+
+/** Runs swamp in a real pseudo-terminal (util-linux `script`); `interrupt` types Ctrl-C once `when` shows up. */
+function inTerminal(repo: string, args: string[], opts: { extra?: Record<string, string | undefined>; interruptWhen?: RegExp } = {}): Promise<{ code: number; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: repo, env: cleanEnv({ ...env(opts.extra), COLUMNS: "100" }), stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    let interrupted = false;
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      output += d;
+      if (opts.interruptWhen && !interrupted && opts.interruptWhen.test(output)) {
+        interrupted = true;
+        child.stdin.write("\x03");
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** A registry in front of Verdaccio whose tarballs send half their bytes and then stall. */
+async function stallingRegistry(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createHttpServer(async (req, res) => {
+    const path = req.url ?? "/";
+    if (path.startsWith("/tarball/")) {
+      const bytes = Buffer.from(await (await fetch(decodeURIComponent(path.slice("/tarball/".length)))).arrayBuffer());
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length });
+      res.write(bytes.subarray(0, bytes.length >> 1)); // …and never the rest
+      return;
+    }
+    const upstream = await fetch(`${registry.url}${path.slice(1)}`, { headers: { accept: "application/json" } });
+    const pack = (await upstream.json()) as any;
+    for (const v of Object.values<any>(pack.versions ?? {})) v.dist.tarball = `${base}/tarball/${encodeURIComponent(v.dist.tarball)}`;
+    res.writeHead(upstream.status, { "content-type": "application/json" });
+    res.end(JSON.stringify(pack));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${base}/`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+test("downloads show progress on a terminal only, erased when done and on Ctrl-C; piped output has no progress bytes", async () => {
+  const repo = await userRepo();
+  const tty = await inTerminal(repo, ["extension", "pull", `@test/greeter@${V1}`]);
+  assert.equal(tty.code, 0, tty.output);
+  assert.match(tty.output, /Downloading @test\/greeter@2026\.01\.01\.1 +\d+(\.\d)?K?B \/ \d+(\.\d)?K?B \(\d+%\)/);
+  const lastDraw = Math.max(tty.output.lastIndexOf("Downloading"), tty.output.lastIndexOf("Installing"));
+  const erased = tty.output.indexOf(ERASE, lastDraw);
+  assert.ok(erased > lastDraw && erased < tty.output.indexOf("Pulled @test/greeter"), "the line is erased before the result is printed");
+
+  const piped = await run(await userRepo(), ["extension", "pull", `@test/greeter@${V1}`]);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.doesNotMatch(piped.stderr + piped.stdout, /\r|\x1b\[|Downloading/);
+  const json = await inTerminal(await userRepo(), ["extension", "pull", `@test/greeter@${V1}`, "--json"]);
+  assert.equal(json.code, 0, json.output);
+  assert.doesNotMatch(json.output, /\x1b\[|Downloading/, "--json draws no progress, even on a terminal");
+
+  // Ctrl-C in the middle of a download: the line is erased, nothing is left half-installed.
+  const stalling = await stallingRegistry();
+  try {
+    const fresh = await userRepo();
+    const stopped = await inTerminal(fresh, ["extension", "pull", `@test/greeter@${V1}`], { extra: { SWAMP_EXTENSION_REGISTRY: stalling.url }, interruptWhen: /Downloading .*%/ });
+    assert.equal(stopped.code, 130, stopped.output);
+    assert.ok(stopped.output.lastIndexOf(ERASE) > stopped.output.lastIndexOf("Downloading"), JSON.stringify(stopped.output));
+    assert.deepEqual(await pulledTree(fresh), [], "no staging files are left");
+    assert.equal(existsSync(join(fresh, LOCKFILE)), false);
+  } finally {
+    await stalling.close();
+  }
 });

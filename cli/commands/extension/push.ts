@@ -92,7 +92,10 @@ export default class ExtensionPushCommand extends SwampCommand {
       this.emit({ status: "cancelled" }, () => "Cancelled.");
       return 0;
     }
+    const progress = this.progress();
+    progress.start(`Publishing ${packed.name}@${packed.version} (${formatBytes(packed.tarball.length)})`);
     await client.publish(packed.npmName, packed.npmVersion, publishDocument(packed, target.url));
+    progress.clear();
     this.emit({ ...summary, status: "published" }, () => `Published ${packed.name}@${packed.version} to ${target.url} (${formatBytes(packed.tarball.length)}).`);
     return 0;
   }

@@ -34,7 +34,7 @@ async function withRepoAndSource(fn: (repo: string, shared: string) => Promise<v
 async function extensionTypes(repo: string): Promise<Array<{ kind: string; type: string; source: string; state: string; fingerprint: string; bundlePath: string }>> {
   const r = await swamp(["extension", "list", "--json", "--repo-dir", repo]);
   assert.equal(r.code, 0, r.stderr);
-  return parseJson(r.stdout).extensions;
+  return parseJson(r.stdout).catalog;
 }
 
 test("a model extension in a source directory runs via `model method run`, from the bundle cache the second time; rm stops loading it", async () => {

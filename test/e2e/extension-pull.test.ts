@@ -202,11 +202,11 @@ test("pull installs a pushed model extension whose model then runs; the lockfile
   assert.equal(parseJson(ran.stdout).status, "succeeded");
 
   const list = parseJson((await run(repo, ["extension", "ls", "--json"])).stdout);
-  assert.deepEqual(
-    list.pulled.map((p: { name: string; version: string }) => [p.name, p.version]),
-    [["@test/greeter", V1]],
-  );
-  assert.ok(list.extensions.some((e: { type: string; source: string }) => e.type === "@test/greeter" && e.source.includes("pulled-extensions")));
+  // The spec's shape: the lockfile's extensions; what the repo loads is under "catalog".
+  assert.deepEqual(list.extensions, [{ name: "@test/greeter", version: V1, pulledAt: entry.pulledAt, files: out.files }]);
+  const listText = await run(repo, ["extension", "ls"]);
+  assert.match(listText.stdout, new RegExp(`^@test/greeter  v${V1.replace(/\./g, "\\.")}  \\(pulled ${entry.pulledAt}\\)$`, "m"));
+  assert.ok(list.catalog.some((e: { type: string; source: string }) => e.type === "@test/greeter" && e.source.includes("pulled-extensions")));
 
   // Pulling again never overwrites silently: --json refuses, -f replaces.
   assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter"]), "already_exists");
@@ -222,8 +222,8 @@ test("a local extension of the same type wins over the pulled one", async () => 
   assert.equal((await run(repo, ["extension", "pull", "@test/greeter", "--json"])).code, 0);
   await write(repo, { "extensions/models/greeter.ts": GREETER_MODEL });
   const list = parseJson((await run(repo, ["extension", "list", "--json"])).stdout);
-  const served = list.extensions.filter((e: { type: string; state: string }) => e.type === "@test/greeter" && e.state === "Indexed");
-  assert.equal(served.length >= 1, true, JSON.stringify(list.extensions));
+  const served = list.catalog.filter((e: { type: string; state: string }) => e.type === "@test/greeter" && e.state === "Indexed");
+  assert.equal(served.length >= 1, true, JSON.stringify(list.catalog));
   assert.equal(served[0].source, join(repo, "extensions", "models", "greeter.ts"));
   const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
   assert.equal(ran.code, 0, ran.stderr);

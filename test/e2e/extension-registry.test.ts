@@ -210,6 +210,7 @@ test("bad manifests give one clear line with a stable code and publish nothing",
     ],
     ["@acme/evil", manifest("@acme/evil", "2026.08.12.1"), { "extensions/models/lib/shout.ts": "export const shout = eval(\"1\");\n" }, "extension_unsafe"],
     ["@acme/huge", manifest("@acme/huge", "2026.08.12.1"), { "README.md": "x".repeat(1_000_001) }, "input_too_large"],
+    ["@acme/skilled", manifest("@acme/skilled", "2026.08.12.1", "skills: [my-skill]"), { ".claude/skills/my-skill/SKILL.md": "# skill\n" }, "manifest_invalid"],
   ];
   for (const [name, text, files, code] of cases) {
     const a = await author(text, files);

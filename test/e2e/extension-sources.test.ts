@@ -145,3 +145,21 @@ test("source add and rm refuse bad input with one line and a stable code", async
     assert.equal(await readFile(join(repo, ".swamp-sources.yaml"), "utf8"), "sources:\n  - path: ../shared\n  - path: ../later-*\n");
   });
 });
+
+test("workflow sources are recorded and listed; ** and {a,b} globs expand", async () => {
+  await withRepoAndSource(async (repo, shared) => {
+    const flows = join(shared, "..", "flows");
+    await writeSource(flows, "ci/release.yaml", "name: release\njobs:\n  - name: build\n");
+    const added = await swamp(["extension", "source", "add", "../flows", "--only", "workflows", "--json", "--repo-dir", repo]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.deepEqual(parseJson(added.stdout), { action: "added", path: "../flows", only: ["workflows"], totalSources: 1 });
+    await writeSource(shared, "more/deep/extensions/vaults/memory.ts", MEMORY_VAULT);
+    assert.equal((await swamp(["extension", "source", "add", "../{shared,nothing}/**/deep", "--repo-dir", repo])).code, 0);
+    const list = await swamp(["extension", "source", "list", "--json", "--repo-dir", repo]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(parseJson(list.stdout).sources, [
+      { path: "../flows", only: ["workflows"], expandedPaths: [flows], status: "valid", resolvedKinds: ["workflows"] },
+      { path: "../{shared,nothing}/**/deep", expandedPaths: [join(shared, "more", "deep")], status: "valid", resolvedKinds: ["vaults"] },
+    ]);
+  });
+});

@@ -4,11 +4,26 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../runtime/yaml.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 
 export type OutputStatus = "succeeded" | "failed" | "cancelled";
+
+/** Who started a run: by hand (`model method run`), or a workflow step (with its run's ids). */
+export type Provenance =
+  | { definitionHash: string; modelVersion: number; triggeredBy: "manual"; driver: string }
+  | {
+      definitionHash: string;
+      modelVersion: number;
+      triggeredBy: "workflow";
+      workflowId: string;
+      workflowRunId: string;
+      stepName: string;
+      initiatedBy?: string;
+      driver: string;
+    };
 
 export interface OutputRecord {
   id: string;
@@ -22,7 +37,7 @@ export interface OutputRecord {
   durationMs: number;
   error?: { message: string; code?: string };
   retryCount: number;
-  provenance: { definitionHash: string; modelVersion: number; triggeredBy: "manual"; driver: string };
+  provenance: Provenance;
   artifacts: { dataArtifacts: Array<{ dataId: string; name: string; version: number; tags: Record<string, string> }> };
   logFile: string;
   pid: number;
@@ -49,7 +64,7 @@ export class OutputRepository {
   async save(record: OutputRecord, basePath: string): Promise<string> {
     const path = `${basePath}.yaml`;
     await this.markDirty?.(path);
-    await atomicWriteFile(path, stringify(record, { lineWidth: 0 }));
+    await atomicWriteFile(path, toYaml(record));
     return path;
   }
 

@@ -15,7 +15,8 @@
 import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { toYaml } from "../runtime/yaml.js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { VAULT_NAME_PATTERN, VaultConfigSchema, type VaultConfig } from "../contract/ports/vault.js";
 import { shortName } from "../contract/untrusted.js";
@@ -99,7 +100,7 @@ export class VaultConfigRepository {
       ...(input.auditReads ? { auditReads: true } : {}),
     };
     const path = this.pathFor(config.type, config.id);
-    await atomicWriteFile(path, stringify(config, { lineWidth: 0 }));
+    await atomicWriteFile(path, toYaml(config));
     this.loaded = null;
     return { config, path };
   }

@@ -75,6 +75,9 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "source", "remove"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
   // swamp data …
+  // swamp workflow …
+  { path: ["workflow", "run"], load: () => import("./commands/workflow/run.js") },
+  { path: ["workflow", "evaluate"], load: () => import("./commands/workflow/evaluate.js") },
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

@@ -4,6 +4,7 @@ import { parseTags } from "../../../kernel/models/input-parsing.js";
 import { lazyVaultStore } from "../../../kernel/vaults/lazy.js";
 import { executeWorkflow, formatDuration, type WorkflowEvent } from "../../../kernel/workflows/execute.js";
 import { runView } from "../../../kernel/workflows/run-view.js";
+import { displayPath } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
 import { collectInputs, parseTimeout } from "../../inputs.js";
 import { paint } from "../../output.js";
@@ -73,7 +74,7 @@ export default class WorkflowRunCommand extends SwampCommand {
       ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.progress(event) }),
     });
 
-    const view = runView(run, path, kernel.repoDir);
+    const view = runView(run, displayPath(kernel, path));
     const took = formatDuration(view.duration ?? Date.now() - started);
     this.emit(view, () => {
       if (run.status === "succeeded") return `${paint(out, 32, "Completed")} workflow ${run.workflowName} succeeded in ${took}\nData: swamp data list --workflow ${run.workflowName} --run ${run.id}`;

@@ -113,6 +113,8 @@ function contextFor(scope: RunScope, self: Record<string, unknown> = {}, inputs:
     inputs,
     definitions: definitionLookup(scope.definitions),
     data: scope.data,
+    // Inside a run, data.findBySpec sees only what this run wrote.
+    ...(run.id ? { runScope: { workflowRunId: run.id } } : {}),
     variables: {
       run: { id: run.id, workflowId: run.workflowId, workflowName: run.workflowName, startedAt: run.startedAt ?? "", tags: run.tags },
       workflowRunId: run.id,

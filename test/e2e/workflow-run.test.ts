@@ -129,6 +129,12 @@ jobs:
       - name: on-flaky-failure
         dependsOn: [{ step: flaky, condition: { type: failed } }]
         task: { type: model_method, modelIdOrName: worker, methodName: execute, inputs: { run: "echo cleanup" } }
+  - name: summarize
+    dependsOn: [{ job: deploy, condition: { type: completed } }]
+    steps:
+      - name: sum-\${{ self.r.name }}
+        forEach: { item: r, in: "\${{ data.findBySpec('deployer', 'result') }}" }
+        task: { type: model_method, modelIdOrName: worker, methodName: execute, inputs: { run: "echo \${{ self.r.name }}" } }
   - name: fragile
     steps:
       - name: boom
@@ -213,6 +219,7 @@ test("the issue's scenario: inputs, dependent jobs, forEach with vary, CEL reads
   assert.equal(jobs.prepare.status, "succeeded");
   assert.equal(jobs.deploy.status, "succeeded", "an allowed failure does not fail its job");
   assert.equal(jobs.fragile.status, "failed");
+  assert.deepEqual(jobs.summarize.steps.map((s: any) => s.name).sort(), ["sum-result-dev", "sum-result-prod"], "forEach over data.findBySpec, names from an expression");
   assert.equal(jobs["after-fragile"].status, "skipped");
   assert.equal(step("after-fragile", "unreachable").status, "skipped");
   assert.deepEqual(jobs.deploy.steps.map((s: any) => s.name).sort(), ["flaky", "on-flaky-failure", "read-back", "ship-dev", "ship-prod"]);
@@ -251,7 +258,7 @@ test("the issue's scenario: inputs, dependent jobs, forEach with vary, CEL reads
   assert.equal(record.status, "failed");
   assert.equal(record.tags.team, "qa");
   assert.equal(record.tags.ticket, "T-1");
-  assert.deepEqual(record.stepProgress, { completed: 9, total: 9 });
+  assert.deepEqual(record.stepProgress, { completed: 11, total: 11 });
   assert.match(log, /deploying prod/);
   assert.match(log, /about to fail/);
   assert.match(log, /Step fragile\.boom failed/);
@@ -270,6 +277,11 @@ test("the issue's scenario: inputs, dependent jobs, forEach with vary, CEL reads
   const prodAgain = again.record.jobs.find((j: any) => j.jobName === "deploy").steps.find((s: any) => s.stepName === "ship-prod").dataArtifacts.find((a: any) => a.name === "result-prod");
   assert.equal(prodAgain.version, shipProd.version + 1);
   assert.equal(again.record.jobs.find((j: any) => j.jobName === "deploy").steps.some((s: any) => s.stepName === "ship-dev"), false);
+  assert.deepEqual(
+    again.record.jobs.find((j: any) => j.jobName === "summarize").steps.map((s: any) => s.stepName),
+    ["sum-result-prod"],
+    "data.findBySpec inside a run sees only that run's data",
+  );
 });
 
 test("a step whose command runs `swamp model method run` on another model does not deadlock", async () => {

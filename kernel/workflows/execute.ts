@@ -168,17 +168,25 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
   const scope: RunScope = { kernel, run, inputs, data: new RepositoryDataAccess(data, definitions), definitions };
   const log = new RunLog(store.logPath(workflow.id, runId), redactor, { maxBytes: runLogMaxBytes(env) });
 
-  // Saves are queued: each one writes the record as it stands when its turn comes.
+  // Saves are queued and write the record as it stands when their turn comes, so changes that
+  // arrive while one save is waiting share it (a burst of transitions costs one write).
   let saving: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<unknown> | null = null;
   let saveError: unknown = null;
-  const save = (): Promise<unknown> =>
-    (saving = saving.then(async () => {
+  const save = (): Promise<unknown> => {
+    if (waiting) return waiting;
+    const next = saving.then(async () => {
+      waiting = null;
       try {
         await store.save(redactor.redactValue(progressOf(run)));
       } catch (err) {
         saveError ??= err;
       }
-    }));
+    });
+    waiting = next;
+    saving = next;
+    return next;
+  };
 
   // Cancellation: Ctrl-C/SIGTERM (through the shutdown signal), --timeout, a cancel request.
   const controller = new AbortController();

@@ -68,6 +68,10 @@ export const ErrorCode = {
   diskFull: "disk_full",
   /** The filesystem is read-only (EROFS). */
   readOnlyFilesystem: "read_only_filesystem",
+  /** A run id prefix that matches more than one workflow run. */
+  ambiguousRunId: "ambiguous_run_id",
+  /** No workflow run matches the id, prefix or workflow given. */
+  workflowRunNotFound: "workflow_run_not_found",
   /** A workflow run failed outside any one step (a forEach error, a bad plan, a missing job). */
   workflowExecutionFailed: "workflow_execution_failed",
   /** A workflow step whose task kind is parsed but not run yet (`workflow`, `manual_approval`, `assert`). */

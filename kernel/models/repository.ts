@@ -196,15 +196,34 @@ export class DefinitionRepository {
     }
   }
 
+  /**
+   * On disk each entry's path is relative to its root (models/ or auto-definitions/), so a
+   * copied or moved repo reads its own files. Entries that are absolute (an older index) or
+   * would leave their root are dropped: the lookup misses and the index is rebuilt.
+   */
   private async loadIndex(): Promise<IndexEntry[]> {
     if (this.index) return this.index;
+    const entries: IndexEntry[] = [];
     try {
-      const parsed = JSON.parse(await readFile(this.opts.indexPath, "utf8")) as { entries?: IndexEntry[] };
-      this.index = Array.isArray(parsed.entries) ? parsed.entries : [];
+      const parsed = JSON.parse(await readFile(this.opts.indexPath, "utf8")) as { entries?: unknown };
+      for (const e of Array.isArray(parsed.entries) ? (parsed.entries as IndexEntry[]) : []) {
+        if (!e || typeof e.path !== "string" || typeof e.id !== "string" || typeof e.name !== "string") continue;
+        if (isAbsolute(e.path) || e.path.split("/").some((part) => part === ".." || part === "")) continue;
+        try {
+          entries.push({ ...e, auto: e.auto === true, path: safeJoin(this.rootOf(e.auto === true), ...e.path.split("/")) });
+        } catch {
+          // an entry naming a path outside its root: not ours to follow
+        }
+      }
     } catch {
-      this.index = [];
+      // no index yet, or a damaged one: rebuilt on the first miss
     }
-    return this.index;
+    this.index = entries;
+    return entries;
+  }
+
+  private rootOf(auto: boolean): string {
+    return auto ? this.opts.autoDir : this.opts.modelsDir;
   }
 
   private async rebuildIndex(): Promise<IndexEntry[]> {
@@ -227,7 +246,8 @@ export class DefinitionRepository {
 
   private async writeIndex(entries: IndexEntry[]): Promise<void> {
     this.index = entries;
-    await atomicWriteFile(this.opts.indexPath, JSON.stringify({ entries }), { durable: false }).catch(() => {});
+    const onDisk = entries.map((e) => ({ ...e, path: relative(this.rootOf(e.auto), e.path).split("\\").join("/") }));
+    await atomicWriteFile(this.opts.indexPath, JSON.stringify({ entries: onDisk }), { durable: false }).catch(() => {});
   }
 }
 

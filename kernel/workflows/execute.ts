@@ -36,7 +36,7 @@ import { expandForEach } from "./foreach.js";
 import { evaluateAtStepTime, evaluateUpFront, isWholeExpression } from "./expressions.js";
 import { resolveWorkflowInputs } from "./inputs.js";
 import { WorkflowRepository, workflowsDirFor } from "./repository.js";
-import { HEARTBEAT_INTERVAL_MS, livenessStamp, RunStore } from "./runs.js";
+import { livenessStamp, RunStore, RunWriter } from "./runs.js";
 import { runSchedule, Schedule, type Expansions, type Settled, type StepState, type Transition } from "./scheduler.js";
 import type { DirectMethodTask, DefinitionMethodTask, JobRun, RunArtifact, RunRecord, Step, StepRun, Workflow, WorkflowStepContext } from "./types.js";
 
@@ -168,24 +168,15 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
   const scope: RunScope = { kernel, run, inputs, data: new RepositoryDataAccess(data, definitions), definitions };
   const log = new RunLog(store.logPath(workflow.id, runId), redactor, { maxBytes: runLogMaxBytes(env) });
 
-  // Saves are queued and write the record as it stands when their turn comes, so changes that
-  // arrive while one save is waiting share it (a burst of transitions costs one write).
-  let saving: Promise<unknown> = Promise.resolve();
-  let waiting: Promise<unknown> | null = null;
+  // Saves are serialized, stamp liveness and heartbeat (RunWriter); the record only ever holds
+  // redacted text (step errors and reasons are redacted as they are set).
+  const writer = new RunWriter(store, run);
   let saveError: unknown = null;
   const save = (): Promise<unknown> => {
-    if (waiting) return waiting;
-    const next = saving.then(async () => {
-      waiting = null;
-      try {
-        await store.save(redactor.redactValue(progressOf(run)));
-      } catch (err) {
-        saveError ??= err;
-      }
+    progressOf(run);
+    return writer.save().catch((err: unknown) => {
+      saveError ??= err;
     });
-    waiting = next;
-    saving = next;
-    return next;
   };
 
   // Cancellation: Ctrl-C/SIGTERM (through the shutdown signal), --timeout, a cancel request.
@@ -206,13 +197,10 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
   const onCaller = () => cancel("aborted", options.signal?.reason);
   const timers: NodeJS.Timeout[] = [];
   if (options.timeoutMs) timers.push(setTimeout(() => cancel(`Timed out after ${formatDuration(options.timeoutMs!)}`), options.timeoutMs));
+  writer.startHeartbeat((err) => log.warn(`Could not save the run record: ${errorMessage(err)}`));
   timers.push(
     setInterval(() => {
-      Object.assign(run, livenessStamp());
-      void save();
-    }, HEARTBEAT_INTERVAL_MS),
-    setInterval(() => {
-      void store.cancelReason(workflow.id, runId).then((reason) => {
+      void writer.cancelReason().then((reason) => {
         if (reason !== null) cancel(reason);
       }, () => {});
     }, CANCEL_POLL_MS),
@@ -229,7 +217,7 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
 
     await save();
     log.info(`Workflow ${workflow.name} run ${runId} started`);
-    emit({ type: "started", run: redactor.redactValue(progressOf(run)), path });
+    emit({ type: "started", run: { ...progressOf(run) }, path });
 
     const jobRun = (name: string): JobRun => run.jobs.find((j) => j.jobName === name) as JobRun;
     const stepRun = (job: string, step: string): StepRun | undefined => jobRun(job).steps.find((s) => s.stepName === step);
@@ -426,8 +414,9 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
     if (controller.signal.aborted) {
       const reason = cancelReason ?? "aborted";
       log.info(`Workflow ${workflow.name} cancelled: ${reason}`);
-      await saving;
-      const cancelled = await store.markCancelled(redactor.redactValue(progressOf(run)), reason);
+      writer.stopHeartbeat();
+      await save();
+      const cancelled = await store.markCancelled(progressOf(run), reason);
       Object.assign(run, cancelled);
     } else {
       run.status = failure ? "failed" : schedule.runStatus();
@@ -442,9 +431,8 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
       log.info(`Workflow ${workflow.name} ${run.status}`);
       await save();
     }
-    await saving;
     if (saveError) throw saveError;
-    const final = redactor.redactValue(progressOf(run));
+    const final = progressOf(run);
     emit({ type: "finished", run: final });
     if (failure && !controller.signal.aborted) {
       throw new SwampError(ErrorCode.workflowExecutionFailed, `Workflow execution failed: ${redactor.redact(errorMessage(failure))}`, {
@@ -455,6 +443,7 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
     return { run: final, path };
   } finally {
     for (const t of timers) clearTimeout(t);
+    writer.stopHeartbeat();
     shutdownSignal.removeEventListener("abort", onShutdown);
     options.signal?.removeEventListener("abort", onCaller);
     await log.close();

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
@@ -61,5 +61,30 @@ test("vault configs, definitions and method output records read back unchanged u
     const def = parse11(await readFile(evaluated as string, "utf8"));
     assert.deepEqual(def.tags, { since: "2026-01-02T03:04:05Z", flag: "yes" });
     assert.equal(parseJson(run.stdout).status, "succeeded");
+  });
+});
+
+test("a copied repo reads its own definitions: the definitions index holds no absolute paths", async () => {
+  await withRepo(async (repo) => {
+    const created = await swamp(["model", "create", "command/shell", "mover", "--repo-dir", repo, "--json"]);
+    assert.equal(created.code, 0, created.stderr);
+    const got = await swamp(["model", "get", "mover", "--repo-dir", repo, "--json"]);
+    assert.equal(got.code, 0, got.stderr);
+    const index = await readFile(join(repo, ".swamp", "definitions-index.json"), "utf8");
+    assert.ok(!index.includes(repo), `index must not hold absolute paths: ${index}`);
+
+    const copy = `${repo}-copy`;
+    await cp(repo, copy, { recursive: true });
+    try {
+      const [file] = await filesUnder(join(copy, "models"), ".yaml");
+      const text = await readFile(file as string, "utf8");
+      await writeFile(file as string, text.replace("tags: {}", "tags:\n  moved: copy"));
+      await rm(join(repo, "models"), { recursive: true });
+      const fromCopy = await swamp(["model", "get", "mover", "--repo-dir", copy, "--json"]);
+      assert.equal(fromCopy.code, 0, fromCopy.stderr);
+      assert.equal(parseJson(fromCopy.stdout).tags?.moved, "copy");
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -306,7 +306,7 @@ test("vault secrets used by a step never reach the record, the log or the output
   }
 });
 
-async function interrupted(args: string[], signal: NodeJS.Signals | null) {
+async function interrupted(args: string[], signal: NodeJS.Signals | "cancel" | null) {
   const pidFile = join(dir, `nap-${Date.now()}.pid`);
   const child = spawn(process.execPath, [SWAMP_BIN, "workflow", "run", "sleepy", "--input", `pidfile=${pidFile}`, "--json", ...args, "--repo-dir", repo], {
     env: cleanEnv(env),
@@ -320,7 +320,10 @@ async function interrupted(args: string[], signal: NodeJS.Signals | null) {
   for (let i = 0; i < 800 && !(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== ""); i++) await sleep(25);
   const pid = Number(readFileSync(pidFile, "utf8").trim());
   assert.ok(pid > 0);
-  if (signal) child.kill(signal);
+  if (signal === "cancel") {
+    const c = await cli(["workflow", "cancel", "sleepy", "--reason", "stop please", "--json"]);
+    assert.equal(c.code, 0, c.stderr);
+  } else if (signal) child.kill(signal);
   const code = await exited;
   assert.equal(alive(pid), false, `the step's process (pid ${pid}) outlived the run`);
   assert.equal(existsSync(`${pidFile}.late`), false);
@@ -341,6 +344,13 @@ test("Ctrl-C stops the running step's process and records the run cancelled", as
   const steps = record.jobs[0].steps;
   assert.equal(steps.find((s: any) => s.stepName === "nap").status, "failed");
   assert.equal(steps.find((s: any) => s.stepName === "after-nap").status, "pending", "nothing starts after the cancellation");
+});
+
+test("workflow cancel stops the live run; its reason is recorded", async () => {
+  const { code, record } = await interrupted([], "cancel");
+  assert.equal(code, 130);
+  assert.equal(record.status, "cancelled");
+  assert.equal(record.tags.cancel_reason, "stop please");
 });
 
 test("--timeout cancels the run and names the timeout", async () => {

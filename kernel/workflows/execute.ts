@@ -35,7 +35,8 @@ import { dataRepository, definitionLookup, definitionRepository } from "../model
 import { expandForEach } from "./foreach.js";
 import { evaluateAtStepTime, evaluateUpFront, isWholeExpression } from "./expressions.js";
 import { resolveWorkflowInputs } from "./inputs.js";
-import { WorkflowRepository, workflowsDirFor } from "./repository.js";
+import { isFilenameSafe } from "./schema.js";
+import { workflowRepository } from "./service.js";
 import { livenessStamp, RunStore, RunWriter } from "./runs.js";
 import { runSchedule, Schedule, type Expansions, type Settled, type StepState, type Transition } from "./scheduler.js";
 import type { DirectMethodTask, DefinitionMethodTask, JobRun, RunArtifact, RunRecord, Step, StepRun, Workflow, WorkflowStepContext } from "./types.js";
@@ -77,14 +78,9 @@ export function maxConcurrentSteps(env: Readonly<Record<string, string | undefin
   return n > 0 ? n : undefined;
 }
 
-export function workflowRepository(kernel: Kernel): WorkflowRepository {
-  return new WorkflowRepository({ dir: workflowsDirFor(kernel.repoDir, kernel.marker), repoDir: kernel.repoDir });
-}
-
 /** `workflows-evaluated/workflow-<name>.yaml` (`<id>` for names that are not filename-safe). */
 export function evaluatedPath(kernel: Kernel, workflow: Workflow): string {
-  const safe = /^[a-z0-9][a-z0-9-]*$/.test(workflow.name) && workflow.name.length <= 64;
-  return kernel.paths.resolve("workflows-evaluated", `workflow-${safe ? workflow.name : workflow.id}.yaml`);
+  return kernel.paths.resolve("workflows-evaluated", `workflow-${isFilenameSafe(workflow.name) ? workflow.name : workflow.id}.yaml`);
 }
 
 export async function saveEvaluated(kernel: Kernel, workflow: Workflow): Promise<string> {

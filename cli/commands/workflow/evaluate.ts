@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { UsageError } from "../../../kernel/contract/errors.js";
 import { evaluateWorkflowFile, type EvaluatedWorkflow } from "../../../kernel/workflows/evaluate.js";
-import { workflowRepository } from "../../../kernel/workflows/execute.js";
+import { workflowRepository } from "../../../kernel/workflows/service.js";
 import { displayPath } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
 import { collectInputs } from "../../inputs.js";

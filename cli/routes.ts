@@ -95,6 +95,9 @@ export const ROUTES: readonly Route[] = [
   { path: ["workflow", "delete"], load: () => import("./commands/workflow/delete.js") },
   { path: ["workflow", "schema", "get"], load: () => import("./commands/workflow/schema/get.js") },
   // swamp data …
+  // swamp workflow …
+  { path: ["workflow", "run"], load: () => import("./commands/workflow/run.js") },
+  { path: ["workflow", "evaluate"], load: () => import("./commands/workflow/evaluate.js") },
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

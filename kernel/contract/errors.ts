@@ -78,6 +78,10 @@ export const ErrorCode = {
   workflowNotFound: "workflow_not_found",
   /** A workflow file with the asked-for name or id exists but cannot be loaded. */
   workflowLoadFailed: "workflow_load_failed",
+  /** A workflow run failed outside any one step (a forEach error, a bad plan, a missing job). */
+  workflowExecutionFailed: "workflow_execution_failed",
+  /** A workflow step whose task kind is parsed but not run yet (`workflow`, `manual_approval`, `assert`). */
+  unsupportedTask: "unsupported_task",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

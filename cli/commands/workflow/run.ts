@@ -71,7 +71,7 @@ export default class WorkflowRunCommand extends SwampCommand {
       skipReportLabel: this.skipReportLabel,
       report: this.report,
       reportLabel: this.reportLabel,
-      ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.progress(event) }),
+      ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.showEvent(event) }),
     });
 
     const view = runView(run, displayPath(kernel, path));
@@ -88,7 +88,7 @@ export default class WorkflowRunCommand extends SwampCommand {
   }
 
   /** One plain line per change (no redrawing, so it reads the same on a TTY, in a pipe or a CI log). */
-  private progress(event: WorkflowEvent): void {
+  private showEvent(event: WorkflowEvent): void {
     const out = this.context.stdout;
     const write = (line: string) => out.write(`${line}\n`);
     switch (event.type) {

@@ -22,7 +22,7 @@
  */
 import * as z from "zod";
 import { stat } from "node:fs/promises";
-import { SwampError } from "../../kernel/contract/index.js";
+import { SwampError } from "../../kernel/contract/errors.js";
 import type { DataHandle, MethodContext, MethodResult, ModelTypePlugin } from "../../kernel/contract/index.js";
 import { CappedText, LineSplitter, runProcess } from "../../kernel/runtime/child-process.js";
 import { JoinedLineWriter, LogSection, WriteWindow } from "./lines.js";

@@ -48,11 +48,21 @@ export interface TypeDescription {
   reports: string[];
 }
 
-/** Zod → JSON Schema; non-zod values (already JSON Schema, from workers) pass through. */
+const converted = new WeakMap<object, JsonSchema>();
+
+/**
+ * Zod → JSON Schema; non-zod values (already JSON Schema, from workers) pass through. One
+ * conversion per schema object (a run asks several times: keys, coercion, validation, reports);
+ * the result is shared, so callers must not change it.
+ */
 export function toJsonSchema(schema: unknown): JsonSchema {
   if (schema && typeof schema === "object" && "_zod" in schema) {
-    const out = z.toJSONSchema(schema as z.ZodType, { unrepresentable: "any", io: "input" }) as JsonSchema;
-    delete out.$schema;
+    let out = converted.get(schema);
+    if (!out) {
+      out = z.toJSONSchema(schema as z.ZodType, { unrepresentable: "any", io: "input" }) as JsonSchema;
+      delete out.$schema;
+      converted.set(schema, out);
+    }
     return out;
   }
   return (schema as JsonSchema) ?? {};
@@ -108,7 +118,9 @@ function jsonSchemaEngine(): AjvInstance {
   if (!ajv) {
     const mod = createRequire(import.meta.url)("ajv/dist/2020") as { default?: new (o: object) => AjvInstance } & (new (o: object) => AjvInstance);
     const Ajv = mod.default ?? mod;
-    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, logger: false, code: { regExp: linearRegExp } });
+    // These schemas are machine-made (zod's toJSONSchema, here or in a worker), so they are not
+    // checked against the meta-schema: compiling it cost more than everything else a run does.
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, logger: false, validateSchema: false, code: { regExp: linearRegExp } });
     for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, format);
   }
   return ajv;

@@ -42,6 +42,22 @@ function candidates(definition: Definition, typeReports: readonly string[], meth
   return [...out.values()];
 }
 
+/**
+ * Why a required report is skipped: no installed report has its name. Validation shows it as a
+ * warning and a run reports it the same way, without failing (`reports.require` may name a
+ * report from an extension that is not pulled yet).
+ */
+export function missingReportWarning(name: string): string {
+  return `Required report not found: ${name}. No installed report has this name, so it is skipped; pull the extension that provides it, or remove it from reports.require.`;
+}
+
+/** Names in the definition's `reports.require` (any method) that no installed report provides. */
+export function missingRequiredReports(registry: PluginRegistry, definition: Definition): string[] {
+  const skipped = new Set(definition.reports?.skip ?? []);
+  const names = (definition.reports?.require ?? []).map((ref) => (typeof ref === "string" ? ref : ref.name));
+  return [...new Set(names)].filter((name) => !skipped.has(name) && !registry.get("report", name));
+}
+
 export interface SelectedReport {
   name: string;
   plugin: ReportPlugin | null;
@@ -82,6 +98,8 @@ export interface ReportRun {
   markdown?: string;
   json?: Record<string, unknown>;
   error?: string;
+  /** Set when the report did not run for a reason that does not fail the run. */
+  warning?: string;
 }
 
 export interface ReportOwner {
@@ -101,7 +119,7 @@ export async function runReports(
   const runs: ReportRun[] = [];
   for (const s of selected) {
     if (!s.plugin) {
-      runs.push({ name: s.name, scope: "method", success: false, error: `Required report not found: ${s.name}` });
+      runs.push({ name: s.name, scope: "method", success: true, warning: missingReportWarning(s.name) });
       continue;
     }
     let output: ReportOutput;

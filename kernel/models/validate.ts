@@ -10,6 +10,7 @@ import type { PluginRegistry } from "../runtime/registry.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { containsExpression, validateGlobalArguments, validateMethodArguments, withGlobalsMerged } from "./arguments.js";
 import { checkSelectionProblems, runChecks, selectChecks } from "./checks.js";
+import { missingReportWarning, missingRequiredReports } from "./reports.js";
 import type { Definition } from "./definition.js";
 import type { DefinitionRepository } from "./repository.js";
 import { definitionLookup } from "./service.js";
@@ -117,13 +118,16 @@ export async function validateDefinition(kernel: Kernel, repo: DefinitionReposit
     for (const o of outcomes) validations.push({ name: `Check: ${o.name}`, passed: o.passed, ...(o.passed ? {} : { error: o.errors.join("; ") }) });
   }
 
-  const warning = envVarWarning(findEnvVarUsage(definition));
+  const warnings: ModelValidation["warnings"] = [];
+  const envWarning = envVarWarning(findEnvVarUsage(definition));
+  if (envWarning) warnings.push(envWarning);
+  for (const name of missingRequiredReports(kernel.registry, definition)) warnings.push({ name: "Required report not found", message: missingReportWarning(name) });
   return {
     modelId: definition.id,
     modelName: definition.name,
     type: definition.type ?? "",
     validations,
-    warnings: warning ? [warning] : [],
+    warnings,
     passed: validations.every((v) => v.passed),
   };
 }

@@ -100,3 +100,89 @@ test("the seed's complete greeter: validation and run agree that its unprovided 
     assert.equal(view.reports["@swamp/method-summary"].success, true);
   });
 });
+
+const VPC_MODEL = `import { z } from "npm:zod@4";
+export const model = {
+  type: "aws/ec2/vpc",
+  version: "2026.03.01.1",
+  globalArguments: z.object({ cidr: z.string() }),
+  resources: { vpc: { description: "The VPC", schema: z.object({ cidr: z.string() }), lifetime: "infinite", garbageCollection: 5 } },
+  methods: {
+    create: {
+      description: "Creates the VPC",
+      arguments: z.object({}),
+      execute: async (_args: unknown, ctx: any) => ({ dataHandles: [await ctx.writeResource("vpc", "main", { cidr: ctx.globalArgs.cidr })] }),
+    },
+  },
+};
+`;
+
+test("model edit compares normalized types and keeps typeVersion; get and validate say when a newer type version is installed", async () => {
+  await withRepo(async (repo) => {
+    await mkdir(join(repo, "extensions", "models"), { recursive: true });
+    await writeFile(join(repo, "extensions", "models", "vpc.ts"), VPC_MODEL);
+    await mkdir(join(repo, "models", "aws", "ec2", "vpc"), { recursive: true });
+    const file = join(repo, "models", "aws", "ec2", "vpc", "net.yaml");
+    await writeFile(file, "type: aws/ec2/vpc\ntypeVersion: 2026.01.15.1\nid: 0f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b\nname: net\nglobalArguments:\n  cidr: 10.0.0.0/16\n");
+    const cli = (args: string[], input?: string) => swamp([...args, "--repo-dir", repo], input === undefined ? {} : { input });
+
+    const upgrade = { from: "2026.01.15.1", to: "2026.03.01.1" };
+    assert.deepEqual(parseJson((await cli(["model", "get", "net", "--json"])).stdout).upgradeAvailable, upgrade);
+    assert.match((await cli(["model", "get", "net"])).stdout, /^Type: {4}aws\/ec2\/vpc \(type version 2026\.01\.15\.1; 2026\.03\.01\.1 is available\)$/m);
+    const validated = parseJson((await cli(["model", "validate", "net", "--json"])).stdout);
+    assert.equal(validated.passed, true);
+    assert.deepEqual(validated.warnings.map((w: { name: string }) => w.name), ["Type upgrade available"]);
+    assert.match(validated.warnings[0].message, /records aws\/ec2\/vpc 2026\.01\.15\.1; the installed type is 2026\.03\.01\.1/);
+
+    // The type as the user spells it; no typeVersion in the piped YAML: the recorded one stays.
+    const edited = await cli(["model", "edit", "net", "--json"], "type: AWS::EC2::VPC\nname: net\nglobalArguments:\n  cidr: 10.1.0.0/16\n");
+    assert.equal(edited.code, 0, edited.stderr);
+    assert.equal(parseJson(edited.stdout).type, "aws/ec2/vpc");
+    const saved = await cli(["model", "get", "net", "--json"]);
+    assert.equal(parseJson(saved.stdout).typeVersion, "2026.01.15.1");
+    assert.deepEqual(parseJson(saved.stdout).globalArguments, { cidr: "10.1.0.0/16" });
+    const moved = await cli(["model", "edit", "net", "--json"], "type: aws/ec2/vpc\ntypeVersion: 2026.03.01.1\nname: net\nglobalArguments:\n  cidr: 10.1.0.0/16\n");
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(parseJson((await cli(["model", "get", "net", "--json"])).stdout).upgradeAvailable, undefined);
+    assert.deepEqual(parseJson((await cli(["model", "validate", "net", "--json"])).stdout).warnings, []);
+
+    const otherType = await cli(["model", "edit", "net", "--json"], "type: command/shell\nname: net\n");
+    assert.equal(otherType.code, 1);
+    assert.match(parseJson(otherType.stderr).error.message, /^The type cannot change \(aws\/ec2\/vpc → command\/shell\)/);
+  });
+});
+
+test("model validate: duplicate names, unknown drivers and driver configs the driver refuses fail; a broken file is named with its reason", async () => {
+  await withRepo(async (repo) => {
+    const shell = (id: string, name: string, extra = "") => `type: command/shell\nid: ${id}\nname: ${name}\n${extra}`;
+    await writeShellModel(repo, "twin-a.yaml", shell("a1a1a1a1-0000-4000-8000-000000000001", "twin"));
+    await writeShellModel(repo, "twin-b.yaml", shell("b2b2b2b2-0000-4000-8000-000000000002", "twin"));
+    await writeShellModel(repo, "warp.yaml", shell("c3c3c3c3-0000-4000-8000-000000000003", "warp", "driver: warp\n"));
+    await writeShellModel(repo, "boxed.yaml", shell("d4d4d4d4-0000-4000-8000-000000000004", "boxed", "driver: docker\ndriverConfig:\n  memory: 512m\n"));
+    await writeShellModel(repo, "fine.yaml", shell("e5e5e5e5-0000-4000-8000-000000000005", "fine", "driver: docker\ndriverConfig:\n  image: alpine:3\n"));
+    await writeShellModel(repo, "f6f6f6f6-0000-4000-8000-000000000006.yaml", "{type: command/shell, id: f6f6f6f6-0000-4000-8000-000000000006, name: flowy, version: 0}\n");
+
+    const all = await swamp(["model", "validate", "--json", "--repo-dir", repo]);
+    assert.equal(all.code, 1);
+    const byName = new Map<string, Array<{ validations: Array<{ name: string; passed: boolean; error?: string }>; passed: boolean }>>();
+    for (const m of parseJson(all.stdout).models) byName.set(m.modelName, [...(byName.get(m.modelName) ?? []), m]);
+    const schemaError = (name: string, i = 0) => byName.get(name)?.[i]?.validations.find((v) => v.name === "Definition schema")?.error;
+    assert.equal(byName.get("twin")?.length, 2);
+    assert.equal(schemaError("twin", 0), 'Name "twin" is also used by models/command/shell/twin-b.yaml: names must be unique within the repository');
+    assert.equal(schemaError("twin", 1), 'Name "twin" is also used by models/command/shell/twin-a.yaml: names must be unique within the repository');
+    assert.match(schemaError("warp") ?? "", /^Unknown driver type: "warp"\. Available types: .*docker.*raw/);
+    assert.match(schemaError("boxed") ?? "", /^Invalid config for driver "docker": image: /);
+    assert.equal(byName.get("fine")?.[0]?.passed, true);
+    const broken = byName.get("models/command/shell/f6f6f6f6-0000-4000-8000-000000000006.yaml")?.[0];
+    assert.match(broken?.validations[0]?.error ?? "", /^models\/command\/shell\/f6f6f6f6-0000-4000-8000-000000000006\.yaml: version: /);
+
+    const one = await swamp(["model", "validate", "flowy", "--json", "--repo-dir", repo]);
+    assert.equal(one.code, 1);
+    const error = parseJson(one.stderr).error;
+    assert.equal(error.code, "definition_invalid");
+    assert.match(error.message, /^models\/command\/shell\/f6f6f6f6-0000-4000-8000-000000000006\.yaml: version: /);
+    const twin = await swamp(["model", "validate", "a1a1a1a1-0000-4000-8000-000000000001", "--json", "--repo-dir", repo]);
+    assert.equal(twin.code, 1);
+    assert.match(parseJson(twin.stdout).validations[0].error, /also used by models\/command\/shell\/twin-b\.yaml/);
+  });
+});

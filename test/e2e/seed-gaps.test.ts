@@ -186,3 +186,32 @@ test("model validate: duplicate names, unknown drivers and driver configs the dr
     assert.match(parseJson(twin.stdout).validations[0].error, /also used by models\/command\/shell\/twin-b\.yaml/);
   });
 });
+
+test("the docker driver reports the engine's own error, not its pointer to --help", async () => {
+  await withRepo(async (repo) => {
+    const bin = join(repo, "..", "bin");
+    await mkdir(bin, { recursive: true });
+    await writeFile(
+      join(bin, "docker"),
+      [
+        "#!/bin/sh",
+        "echo 'docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?.' >&2",
+        "echo \"Run 'docker run --help' for more information\" >&2",
+        "exit 125",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    await writeShellModel(repo, "boxed.yaml", "type: command/shell\nid: 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\nname: boxed\ndriver: docker\ndriverConfig:\n  image: alpine:3\n");
+    const env = { PATH: `${bin}:${process.env.PATH ?? ""}` };
+    const r = await swamp(["model", "method", "run", "boxed", "execute", "--input", "run=echo hi", "--json", "--repo-dir", repo], { env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      parseJson(r.stderr).error.message,
+      "Container engine error (docker exited with code 125): docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?.",
+    );
+    const text = await swamp(["model", "method", "run", "boxed", "execute", "--input", "run=echo hi", "--repo-dir", repo], { env });
+    assert.match(text.stderr, /^Error: Container engine error \(docker exited with code 125\): docker: Cannot connect to the Docker daemon/m);
+    assert.doesNotMatch(text.stderr, /^Error: .*--help/m);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { GREETER } from "./fixtures/greeter.js";
@@ -213,5 +213,45 @@ test("the docker driver reports the engine's own error, not its pointer to --hel
     const text = await swamp(["model", "method", "run", "boxed", "execute", "--input", "run=echo hi", "--repo-dir", repo], { env });
     assert.match(text.stderr, /^Error: Container engine error \(docker exited with code 125\): docker: Cannot connect to the Docker daemon/m);
     assert.doesNotMatch(text.stderr, /^Error: .*--help/m);
+  });
+});
+
+const BUCKET_STORE = `import { z } from "npm:zod@4";
+export const datastore = {
+  type: "@myorg/bucket-store",
+  name: "Bucket store",
+  description: "Keeps runtime data in our object store",
+  configSchema: z.object({ bucket: z.string() }),
+  createProvider: (_config: Record<string, unknown>) => ({
+    createLock: () => ({
+      acquire: async () => {},
+      release: async () => {},
+      withLock: async <T>(fn: () => Promise<T>) => await fn(),
+      inspect: async () => null,
+      forceRelease: async (_nonce: string) => false,
+    }),
+    createVerifier: () => ({ verify: async () => ({ healthy: true, message: "OK", latencyMs: 1, datastoreType: "@myorg/bucket-store" }) }),
+    createSyncService: (_repoDir: string, _cachePath: string) => ({
+      pullChanged: async () => 2,
+      pushChanged: async () => 1,
+      markDirty: async () => {},
+    }),
+    resolveDatastorePath: (repoDir: string) => repoDir + "/.bucket-store",
+    resolveCachePath: (repoDir: string) => repoDir + "/.bucket-cache",
+  }),
+};
+`;
+
+test("datastore sync names a custom datastore by its type and its own description, never as s3://", async () => {
+  await withRepo(async (repo) => {
+    await mkdir(join(repo, "extensions", "datastores", "bucket"), { recursive: true });
+    await writeFile(join(repo, "extensions", "datastores", "bucket", "mod.ts"), BUCKET_STORE);
+    await appendFile(join(repo, ".swamp.yaml"), 'datastore:\n  type: "@myorg/bucket-store"\n  config:\n    bucket: "team-data"\n');
+    const r = await swamp(["datastore", "sync", "--repo-dir", repo]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "Pulled 2 file(s) from @myorg/bucket-store (Keeps runtime data in our object store)\nPushed 1 file(s) to @myorg/bucket-store (Keeps runtime data in our object store)\n",
+    );
   });
 });

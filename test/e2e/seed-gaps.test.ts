@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { GREETER } from "./fixtures/greeter.js";
@@ -253,5 +254,36 @@ test("datastore sync names a custom datastore by its type and its own descriptio
       r.stdout,
       "Pulled 2 file(s) from @myorg/bucket-store (Keeps runtime data in our object store)\nPushed 1 file(s) to @myorg/bucket-store (Keeps runtime data in our object store)\n",
     );
+  });
+});
+
+test("one-line data query errors, the log's content type in type describe, and a lock holder named by the real user", async () => {
+  await withRepo(async (repo) => {
+    const unknown = await swamp(["data", "query", 'foo == "x"', "--json", "--repo-dir", repo]);
+    assert.equal(unknown.code, 1);
+    const error = parseJson(unknown.stderr).error;
+    assert.equal(error.code, "query_failed");
+    assert.doesNotMatch(error.message, /\n/);
+    assert.match(error.message, /^Unknown field "foo" in query predicate\. Available: attributes, content, contentType, .*, version, workflowName, workflowRunId$/);
+    const text = await swamp(["data", "query", 'foo == "x"', "--repo-dir", repo]);
+    assert.match(text.stderr, /^Error: Unknown field "foo" in query predicate\. Available: attributes, content, /);
+    const none = await swamp(["data", "query", "--json", "--repo-dir", repo]);
+    assert.equal(none.code, 2, none.stderr);
+    assert.doesNotMatch(parseJson(none.stderr).error.message, /\n/);
+
+    const described = await swamp(["model", "type", "describe", "command/shell", "--repo-dir", repo]);
+    assert.match(described.stdout, /^ {2}log \[file\] — Shell command output, text\/plain \(infinite, streaming\)$/m);
+    assert.match(described.stdout, /^ {2}result \[resource\] — Shell command execution result \(infinite\)$/m);
+
+    // The method prints its own model's lock while holding it; no USER in the environment.
+    const id = "5e4d3c2b-1a09-4876-8543-210fedcba987";
+    await writeShellModel(repo, "locked.yaml", `type: command/shell\nid: ${id}\nname: locked\n`);
+    const lockFile = join(repo, ".swamp", ".locks", "models", `command%2Fshell~${id}.lock`);
+    const r = await swamp(["model", "method", "run", "locked", "execute", "--input", `run=cat '${lockFile}'`, "--json", "--repo-dir", repo], {
+      env: { USER: undefined, USERNAME: undefined },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const holder = JSON.parse(String(resultStdout(r.stdout))).holder;
+    assert.equal(holder, `${userInfo().username}@${hostname()}`);
   });
 });

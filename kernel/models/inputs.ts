@@ -102,13 +102,22 @@ async function validatorFor(schema: InputsSchemaLike): Promise<ValidateFunction>
   return validate;
 }
 
+/**
+ * Applies the schema's defaults to `values` (in place) and validates them: the problems, one
+ * line each (`env is required`), empty when the values pass.
+ */
+export async function inputProblems(schema: InputsSchemaLike, values: Record<string, unknown>): Promise<string[]> {
+  const validate = await validatorFor(schema);
+  if (validate(values)) return [];
+  return [...new Set((validate.errors ?? []).map(describe))];
+}
+
 /** Coerces, defaults and validates `values` against the definition's inputs schema. */
 export async function resolveInputs(rawSchema: InputsSchemaLike, values: Record<string, unknown>): Promise<Record<string, unknown>> {
   const schema = normalizeInputsSchema(rawSchema);
   const coerced = coerceBySchema(values, schema) as Record<string, unknown>;
-  const validate = await validatorFor(schema);
-  if (!validate(coerced)) {
-    const messages = [...new Set((validate.errors ?? []).map(describe))];
+  const messages = await inputProblems(schema, coerced);
+  if (messages.length) {
     throw new SwampError("input_validation_failed", `Input validation failed: ${messages.join("; ")}`, { details: { errors: messages } });
   }
   return coerced;

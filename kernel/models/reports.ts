@@ -4,6 +4,7 @@
  * kept: two data artifacts under the model, `report-<name>` (markdown) and `report-<name>-json`.
  */
 import type { ReportContext, ReportOutput, ReportPlugin } from "../contract/ports/report.js";
+import type { OwnerDefinition } from "../data/metadata.js";
 import type { DataRepository } from "../data/repository.js";
 import type { PluginRegistry } from "../runtime/registry.js";
 import type { Redactor } from "../runtime/redact.js";
@@ -43,25 +44,37 @@ function candidates(definition: Definition, typeReports: readonly string[], meth
 }
 
 /**
- * Why a required report is skipped: no installed report has its name. Validation shows it as a
- * warning and a run reports it the same way, without failing (`reports.require` may name a
- * report from an extension that is not pulled yet).
+ * Why a required report is skipped: no installed report has its name (`hint`: why it could not
+ * be installed, when known). Validation shows it as a warning and a run reports it the same
+ * way, without failing (`reports.require` may name a report from an extension not pulled yet).
  */
-export function missingReportWarning(name: string): string {
-  return `Required report not found: ${name}. No installed report has this name, so it is skipped; pull the extension that provides it, or remove it from reports.require.`;
+export function missingReportWarning(name: string, hint?: string): string {
+  const why = hint ? `${hint.replace(/\.\s*$/, "")}, so it is skipped` : "No installed report has this name, so it is skipped";
+  return `Required report not found: ${name}. ${why}; pull the extension that provides it, or remove it from reports.require.`;
 }
 
-/** Names in the definition's `reports.require` (any method) that no installed report provides. */
-export function missingRequiredReports(registry: PluginRegistry, definition: Definition): string[] {
+/**
+ * The definition's `reports.require` names (any method) that no report provides, after the
+ * same resolution a run makes; `hint` says why one could not be installed, when known.
+ */
+export async function missingRequiredReports(registry: PluginRegistry, definition: Definition): Promise<Array<{ name: string; hint?: string }>> {
   const skipped = new Set(definition.reports?.skip ?? []);
-  const names = (definition.reports?.require ?? []).map((ref) => (typeof ref === "string" ? ref : ref.name));
-  return [...new Set(names)].filter((name) => !skipped.has(name) && !registry.get("report", name));
+  const names = [...new Set((definition.reports?.require ?? []).map((ref) => (typeof ref === "string" ? ref : ref.name)))];
+  const missing: Array<{ name: string; hint?: string }> = [];
+  for (const name of names) {
+    if (skipped.has(name) || (await registry.ensure("report", name))) continue;
+    const hint = registry.unresolvedHint("report", name);
+    missing.push({ name, ...(hint ? { hint } : {}) });
+  }
+  return missing;
 }
 
 export interface SelectedReport {
   name: string;
   plugin: ReportPlugin | null;
   required: boolean;
+  /** Why a missing report is missing (e.g. its collective is not trusted), when known. */
+  hint?: string;
 }
 
 export async function selectReports(
@@ -76,7 +89,7 @@ export async function selectReports(
   const selected: SelectedReport[] = [];
   for (const c of candidates(definition, typeReports, method)) {
     if (skipped.has(c.name)) continue;
-    const entry = registry.get("report", c.name);
+    const entry = await registry.ensure("report", c.name);
     const plugin = entry ? await registry.load("report", c.name) : null;
     if (plugin && plugin.scope !== "method" && plugin.scope !== "model") continue;
     if (!c.required) {
@@ -86,7 +99,8 @@ export async function selectReports(
       if (flags.reportLabel?.length && !(plugin && flags.reportLabel.some((l) => plugin.labels?.includes(l)))) continue;
     }
     if (!plugin && !c.required) continue;
-    selected.push({ name: c.name, plugin, required: c.required });
+    const hint = plugin ? undefined : registry.unresolvedHint("report", c.name);
+    selected.push({ name: c.name, plugin, required: c.required, ...(hint ? { hint } : {}) });
   }
   return selected;
 }
@@ -106,6 +120,8 @@ export interface ReportOwner {
   modelType: string;
   modelId: string;
   modelName: string;
+  /** A workflow step's marks: its reports are its data too (workflow tags, the run's ids). */
+  step?: { tags: Record<string, string>; owner: OwnerDefinition };
 }
 
 /** Runs the selected reports one after another and stores each non-empty result. */
@@ -119,7 +135,7 @@ export async function runReports(
   const runs: ReportRun[] = [];
   for (const s of selected) {
     if (!s.plugin) {
-      runs.push({ name: s.name, scope: "method", success: true, warning: missingReportWarning(s.name) });
+      runs.push({ name: s.name, scope: "method", success: true, warning: missingReportWarning(s.name, s.hint) });
       continue;
     }
     let output: ReportOutput;
@@ -148,8 +164,8 @@ export async function runReports(
       modelId: owner.modelId,
       lifetime: "30d",
       garbageCollection: 5,
-      tags: { type: "report", reportName: s.name, reportScope: s.plugin.scope, specName: "report", modelName: owner.modelName },
-      ownerDefinition: { ownerType: "model-method", ownerRef: owner.modelId },
+      tags: { type: "report", reportName: s.name, reportScope: s.plugin.scope, specName: "report", modelName: owner.modelName, ...owner.step?.tags },
+      ownerDefinition: owner.step?.owner ?? { ownerType: "model-method", ownerRef: owner.modelId },
       specName: "report",
     };
     await data.save({ ...common, name: base, contentType: "text/markdown" }, markdown);

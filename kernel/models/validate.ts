@@ -159,7 +159,9 @@ export async function validateDefinition(kernel: Kernel, repo: DefinitionReposit
   if (envWarning) warnings.push(envWarning);
   const upgrade = typeUpgradeAvailable(definition, plugin.version);
   if (upgrade) warnings.push({ name: "Type upgrade available", message: typeUpgradeMessage(definition.type ?? "", upgrade) });
-  for (const name of missingRequiredReports(kernel.registry, definition)) warnings.push({ name: "Required report not found", message: missingReportWarning(name) });
+  for (const { name, hint } of await missingRequiredReports(kernel.registry, definition)) {
+    warnings.push({ name: "Required report not found", message: missingReportWarning(name, hint) });
+  }
   return {
     modelId: definition.id,
     modelName: definition.name,

@@ -65,9 +65,8 @@ export function coerceBySchema(value: unknown, schema: unknown): unknown {
   if (!isPlainObject(coerced)) return coerced;
   const properties = isPlainObject(schema.properties) ? schema.properties : {};
   const extra = isPlainObject(schema.additionalProperties) ? schema.additionalProperties : undefined;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(coerced)) out[key] = coerceBySchema(v, Object.hasOwn(properties, key) ? properties[key] : extra);
-  return out;
+  // fromEntries defines each key as data (a `__proto__` key from JSON stays a plain key).
+  return Object.fromEntries(Object.entries(coerced).map(([key, v]) => [key, coerceBySchema(v, Object.hasOwn(properties, key) ? properties[key] : extra)]));
 }
 
 function describe(err: ErrorObject): string {

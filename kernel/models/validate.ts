@@ -1,18 +1,19 @@
 /**
  * `swamp model validate`: the checks a definition must pass before it can run, in order —
- * definition schema, global arguments, method arguments, expression paths, check selection,
- * then each pre-flight check — plus warnings that never fail (environment variables).
+ * definition schema (a unique name, a driver that exists and accepts its config), global
+ * arguments, method arguments, expression paths, check selection, then each pre-flight check —
+ * plus warnings that never fail (environment variables, a newer installed type version, a
+ * required report nobody provides).
  */
 import { errorMessage } from "../contract/errors.js";
-import { validatePluginConfig } from "../runtime/kernel.js";
 import type { ModelTypePlugin } from "../contract/ports/model-type.js";
 import { envVarWarning, findEnvVarUsage, formatExpressionPathErrors, validateExpressionPaths, type TypeLookup } from "../expressions/validate-paths.js";
 import type { PluginRegistry } from "../runtime/registry.js";
-import type { Kernel } from "../runtime/kernel.js";
+import { validatePluginConfig, type Kernel } from "../runtime/kernel.js";
 import { containsExpression, validateGlobalArguments, validateMethodArguments, withGlobalsMerged } from "./arguments.js";
 import { checkSelectionProblems, runChecks, selectChecks } from "./checks.js";
-import { missingReportWarning, missingRequiredReports } from "./reports.js";
 import { typeUpgradeAvailable, type Definition } from "./definition.js";
+import { missingReportWarning, missingRequiredReports } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
 import { definitionLookup, displayPath } from "./service.js";
 import { loadModelType, toJsonSchema } from "./types.js";

@@ -28,3 +28,11 @@ test("resolveInputs: every required name is required; defaults fill nested objec
   assert.deepEqual(await resolveInputs(schema, { environment: "dev", config: {} }), { environment: "dev", config: { verbose: false } });
   assert.deepEqual(await resolveInputs(schema, { environment: "dev", config: { verbose: "true" } }), { environment: "dev", config: { verbose: true } });
 });
+
+test("coerceBySchema keeps a __proto__ key from JSON as data", () => {
+  const value = JSON.parse('{"config": {"__proto__": {"verbose": "true"}}}') as Record<string, unknown>;
+  const out = coerceBySchema(value, { type: "object", properties: { config: { type: "object" } } }) as { config: Record<string, unknown> };
+  assert.equal(Object.getPrototypeOf(out.config), Object.prototype);
+  assert.deepEqual(Object.keys(out.config), ["__proto__"]);
+  assert.equal(({} as Record<string, unknown>).verbose, undefined);
+});

@@ -27,7 +27,7 @@
  * compaction (after deletes) is the one step that needs the lock to be safe.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
@@ -38,6 +38,7 @@ import { fsWriteError } from "../runtime/fs-errors.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
 import { DataIndex, LATEST_FILE, METADATA_FILE, RAW_FILE } from "./index.js";
+import { readLatestPointer } from "./reconcile.js";
 import type { JournalOp } from "./index.js";
 import { validateGcPolicy, validateLifetime } from "./lifetime.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
@@ -47,7 +48,7 @@ import { dataNameProblem, modelTypePath, parseVersionDir, validateDataName, vali
 import { validateTags } from "./tags.js";
 import { FileDataWriter } from "./writer.js";
 
-export { handleFor };
+export { handleFor, readLatestPointer };
 
 /** Lookups by name follow rename forward references this many hops; one more gives null. */
 export const MAX_RENAME_HOPS = 5;
@@ -140,24 +141,6 @@ function sha256(bytes: Uint8Array): string {
 
 function toBytes(content: Uint8Array | string): Uint8Array {
   return typeof content === "string" ? Buffer.from(content, "utf8") : content;
-}
-
-/** Reads `latest`: plain text, else a legacy symlink `N` / `N/`. Null when absent or unusable. */
-export function readLatestPointer(nameDir: string): number | null {
-  const path = join(nameDir, LATEST_FILE);
-  try {
-    const text = readFileSync(path, "utf8").trim();
-    if (/^[1-9][0-9]*$/.test(text)) return Number(text);
-  } catch {
-    // fall through to the symlink form
-  }
-  try {
-    const target = readlinkSync(path).replace(/\/+$/, "");
-    if (/^[1-9][0-9]*$/.test(target)) return Number(target);
-  } catch {
-    // not a symlink either
-  }
-  return null;
 }
 
 /** Numeric version directories of a name directory (claimed ones included), unsorted. */
@@ -570,11 +553,15 @@ export class DataRepository {
     }
   }
 
-  /** Every committed version of `name` (no forwarding), newest first, from the model's index. */
+  /**
+   * Every committed version of `name` (no forwarding), newest first, from the model's index
+   * after comparing it with the name's directory (versions another program wrote).
+   */
   async versions(modelType: string, modelId: string, name: string): Promise<DataMetadata[]> {
     const type = modelTypePath(modelType);
     validateModelId(modelId);
-    const fold = await this.index.model(type, modelId);
+    if (dataNameProblem(name) !== null) return [];
+    const fold = await this.index.freshModel(type, modelId, name);
     if (!fold) return [];
     return fold.versionsOf(name).reverse();
   }
@@ -594,12 +581,13 @@ export class DataRepository {
   /**
    * The latest version of every data item of one model (`data list`): rename tombstones
    * resolve to their target (up to 5 hops) and de-duplicate, deletion markers are included.
-   * Sorted by name. Reads only this model's index journal.
+   * Sorted by name. Reads only this model's index journal and directory (names and `latest`
+   * pointers another program changed are reconciled first).
    */
   async list(modelType: string, modelId: string): Promise<DataMetadata[]> {
     const type = modelTypePath(modelType);
     validateModelId(modelId);
-    const fold = await this.index.model(type, modelId);
+    const fold = await this.index.freshModel(type, modelId);
     if (!fold) return [];
     const seen = new Map<string, DataMetadata>();
     for (const name of fold.names.keys()) {

@@ -27,7 +27,7 @@
  * compaction (after deletes) is the one step that needs the lock to be safe.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
@@ -76,6 +76,12 @@ export interface DataRepositoryOptions {
   now?(): Date;
   /** Share one index between repositories of the same root. */
   index?: DataIndex;
+  /**
+   * swamp's query catalog in this repo (`.swamp/data/_catalog.db`, data.md §1.6). swamp trusts
+   * it once populated and only its own writes update it, so after every change we make it is
+   * removed (with its `-wal`/`-shm`) and swamp rebuilds it from the files. Never read.
+   */
+  foreignCatalog?: string;
 }
 
 /** Everything a new version needs besides its content. */
@@ -184,6 +190,7 @@ export class DataRepository {
   private readonly beforeCommit: (() => Promise<void>) | undefined;
   private readonly logger: DataLogger | undefined;
   private readonly clock: () => Date;
+  private readonly foreignCatalog: string | undefined;
 
   constructor(options: DataRepositoryOptions) {
     this.dataRoot = options.dataRoot;
@@ -191,12 +198,28 @@ export class DataRepository {
     this.beforeCommit = options.beforeCommit;
     this.logger = options.logger;
     this.clock = options.now ?? (() => new Date());
+    this.foreignCatalog = options.foreignCatalog;
     this.index = options.index ?? new DataIndex(options.dataRoot, options.logger ? { logger: options.logger } : {});
   }
 
   /** Current time as the ISO string stored in createdAt. */
   nowIso(): string {
     return this.clock().toISOString();
+  }
+
+  /**
+   * Called once a change is complete on disk: removes swamp's catalog when there is one (one
+   * existence check; it is swamp's derived state, so a failure only warns). The WAL goes first:
+   * a WAL left behind without its database could be replayed into the rebuilt one.
+   */
+  private dropForeignCatalog(): void {
+    const db = this.foreignCatalog;
+    if (db === undefined || !existsSync(db)) return;
+    try {
+      for (const suffix of ["-wal", "-shm", ""]) rmSync(db + suffix, { force: true });
+    } catch (err) {
+      this.logger?.warn(`Could not remove swamp's query catalog ${db} (it may miss our changes): ${(err as Error).message}`);
+    }
   }
 
   /** Fires the markDirty hook (no path = bulk change). */
@@ -389,6 +412,7 @@ export class DataRepository {
     } catch (err) {
       this.logger?.warn(`Could not update latest for "${prepared.name}": ${(err as Error).message}`);
     }
+    this.dropForeignCatalog();
     return meta;
   }
 
@@ -667,6 +691,7 @@ export class DataRepository {
     const pointer = readLatestPointer(nameDir);
     const max = remaining[0] as number;
     if (pointer === null || pointer !== max) await this.writeLatest(nameDir, max);
+    if (removed.length > 0) this.dropForeignCatalog();
     return removed;
   }
 
@@ -684,6 +709,7 @@ export class DataRepository {
     }
     await this.index.append(type, modelId, [{ op: "drop", name }]);
     if (moved) await rm(trash, { recursive: true, force: true });
+    if (moved) this.dropForeignCatalog();
   }
 
   /** Deletes leftovers of interrupted deletions (`.*.deleting-*`) in one model directory. */

@@ -41,6 +41,16 @@ export const ROUTES: readonly Route[] = [
   { path: ["data", "rename"], load: () => import("./commands/data/rename.js") },
   { path: ["data", "delete"], load: () => import("./commands/data/delete.js") },
   { path: ["data", "gc"], load: () => import("./commands/data/gc.js") },
+  // swamp workflow … (runs) and swamp run …
+  { path: ["workflow", "run", "search"], load: () => import("./commands/workflow/run/search.js") },
+  { path: ["workflow", "run", "list"], load: () => import("./commands/workflow/run/search.js") },
+  { path: ["workflow", "history", "get"], load: () => import("./commands/workflow/history/get.js") },
+  { path: ["workflow", "history"], load: () => import("./commands/workflow/history/get.js") },
+  { path: ["workflow", "history", "search"], load: () => import("./commands/workflow/history/search.js") },
+  { path: ["workflow", "history", "list"], load: () => import("./commands/workflow/history/search.js") },
+  { path: ["workflow", "history", "logs"], load: () => import("./commands/workflow/history/logs.js") },
+  { path: ["workflow", "cancel"], load: () => import("./commands/workflow/cancel.js") },
+  { path: ["run", "gc"], load: () => import("./commands/run/gc.js") },
   // swamp vault …
   { path: ["vault", "create"], load: () => import("./commands/vault/create.js") },
   { path: ["vault", "get"], load: () => import("./commands/vault/get.js") },

@@ -68,6 +68,10 @@ export const ErrorCode = {
   diskFull: "disk_full",
   /** The filesystem is read-only (EROFS). */
   readOnlyFilesystem: "read_only_filesystem",
+  /** A run id prefix that matches more than one workflow run. */
+  ambiguousRunId: "ambiguous_run_id",
+  /** No workflow run matches the id, prefix or workflow given. */
+  workflowRunNotFound: "workflow_run_not_found",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -4,6 +4,7 @@
  * kept: two data artifacts under the model, `report-<name>` (markdown) and `report-<name>-json`.
  */
 import type { ReportContext, ReportOutput, ReportPlugin } from "../contract/ports/report.js";
+import type { OwnerDefinition } from "../data/metadata.js";
 import type { DataRepository } from "../data/repository.js";
 import type { PluginRegistry } from "../runtime/registry.js";
 import type { Redactor } from "../runtime/redact.js";
@@ -88,6 +89,8 @@ export interface ReportOwner {
   modelType: string;
   modelId: string;
   modelName: string;
+  /** A workflow step's marks: its reports are its data too (workflow tags, the run's ids). */
+  step?: { tags: Record<string, string>; owner: OwnerDefinition };
 }
 
 /** Runs the selected reports one after another and stores each non-empty result. */
@@ -130,8 +133,8 @@ export async function runReports(
       modelId: owner.modelId,
       lifetime: "30d",
       garbageCollection: 5,
-      tags: { type: "report", reportName: s.name, reportScope: s.plugin.scope, specName: "report", modelName: owner.modelName },
-      ownerDefinition: { ownerType: "model-method", ownerRef: owner.modelId },
+      tags: { type: "report", reportName: s.name, reportScope: s.plugin.scope, specName: "report", modelName: owner.modelName, ...owner.step?.tags },
+      ownerDefinition: owner.step?.owner ?? { ownerType: "model-method", ownerRef: owner.modelId },
       specName: "report",
     };
     await data.save({ ...common, name: base, contentType: "text/markdown" }, markdown);

@@ -48,10 +48,13 @@ export interface OutputRecord {
   pid: number;
 }
 
+export type StoredStatus = OutputStatus | "pending" | "running";
+const STORED_STATUSES: readonly string[] = ["succeeded", "failed", "cancelled", "pending", "running"];
+
 /** A record as read back (ours or swamp's): fields swamp may leave out are optional. */
 export interface StoredOutput extends Omit<OutputRecord, "status" | "completedAt" | "durationMs" | "pid"> {
-  /** succeeded | failed | cancelled, or swamp's pending | running. */
-  status: string;
+  /** Ours are terminal; swamp's may still be in flight. */
+  status: StoredStatus;
   completedAt?: string;
   durationMs?: number;
   pid?: number;
@@ -86,6 +89,7 @@ export function outputFromYaml(raw: unknown, path: string, root: string): Stored
   for (const key of ["id", "definitionId", "methodName", "status"]) {
     if (typeof raw[key] !== "string" || raw[key] === "") return `${key} must be a non-empty string`;
   }
+  if (!STORED_STATUSES.includes(raw.status as string)) return `unknown status "${String(raw.status)}"`;
   const startedAt = isoOf(raw.startedAt);
   if (startedAt === undefined) return "startedAt must be a timestamp";
   // outputs/<type...>/<method>/<file>: the type is every directory above the method's.
@@ -107,7 +111,7 @@ export function outputFromYaml(raw: unknown, path: string, root: string): Stored
     modelName: typeof raw.modelName === "string" ? raw.modelName : "",
     type,
     methodName: raw.methodName as string,
-    status: raw.status as string,
+    status: raw.status as StoredStatus,
     startedAt,
     retryCount: typeof raw.retryCount === "number" ? raw.retryCount : 0,
     provenance: (isObject(raw.provenance) ? raw.provenance : {}) as OutputRecord["provenance"],

@@ -38,6 +38,13 @@
  *     append racing with one would be lost: callers hold the per-model lock (delete, rename)
  *     or the global lock (gc) when they trigger it.
  *
+ *   - Other programs' writes (swamp itself, a sync tool): readers compare the journal with the
+ *     directories they touch and append the `put`/`del`/`drop` lines it lacks (reconcile.ts),
+ *     then look once more at those versions and append corrections, so a line of theirs never
+ *     hides a newer change by a writer of ours. `data versions` lists the name's directory;
+ *     `data list` lists the model directory and follows `latest` pointers that disagree with
+ *     the journal; global reads use the mtime stamps kept in the cache (below).
+ *
  * Registry. `.models.jsonl` gets a line (before the model's first journal line) whenever a
  * writer finds a model without a journal, i.e. when the model directory is new. Duplicates are
  * harmless. A missing registry is rebuilt once by walking type/id directories: a model-id
@@ -51,7 +58,11 @@
  * read lists the registry, stats every journal, refolds only models whose journal changed
  * (just the tail when possible), and rewrites only the shards that changed. A latest-only
  * query never parses the history line. Per-model reads (list/versions of one model) read only
- * that model's journal and never touch another model's files or the cache.
+ * that model's journal and directory and never touch another model's files or the cache.
+ * Each shard also keeps, per model, the mtime stamps of the model directory and of every
+ * data-name directory as last verified, and `.index-cache/dirs` those of the data root and the
+ * type directories: a global read stats them and lists only directories whose stamp moved (a
+ * new version, name or model), so it sees other programs' writes without walking the tree.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
@@ -1045,8 +1056,8 @@ export class DataIndex {
         entries.push({ ref, state: { key: GONE, offset: 0, gen: "", lines: 0, partial: false, dir: 0, names: {} }, latest: [], history: [] });
         continue;
       }
-      const checked = await this.verifyStamps(ref, state.fold, hit?.model);
-      if (checked.appended) state = (await this.state(ref.type, ref.id, false)) ?? state;
+      const checked = await this.verifyStamps(ref, state, hit?.model);
+      state = checked.state;
       const { latest, history } = state.fold.split();
       entries.push({
         ref,
@@ -1168,14 +1179,19 @@ export class DataIndex {
    * none yet), appends what differs (see reconcile.ts), and returns the new stamps. Names are
    * stamped while they hold no committed version too, so their first commit is noticed.
    */
-  private async verifyStamps(ref: ModelRef, fold: ModelFold, cached: ShardModel | undefined): Promise<{ appended: boolean; dir: number; names: Record<string, number> }> {
+  private async verifyStamps(
+    ref: ModelRef,
+    state: JournalState,
+    cached: ShardModel | undefined,
+  ): Promise<{ state: JournalState; dir: number; names: Record<string, number> }> {
+    const fold = state.fold;
     const modelDir = this.modelDir(ref.type, ref.id);
     const old = cached?.s ?? {};
     const names: Record<string, number> = Object.create(null) as Record<string, number>;
     const check = new Set<string>();
     let dir = cached?.d ?? 0;
     const dirNow = dirMtime(modelDir);
-    if (dirNow === null) return { appended: false, dir: 0, names };
+    if (dirNow === null) return { state, dir: 0, names };
     if (dir === 0 || dir !== dirNow) {
       dir = stampOf(dirNow); // observed before the listing, so a later change shows
       for (const name of listNameDirs(modelDir) ?? []) if (!fold.names.has(name)) check.add(name);
@@ -1191,14 +1207,24 @@ export class DataIndex {
       ops.push(...result.ops);
       if (result.stamp !== null) names[name] = result.stamp;
     }
-    if (ops.length === 0) return { appended: false, dir, names };
-    if (await this.applyReconcile(ref.type, ref.id, ops)) return { appended: true, dir, names };
+    if (ops.length === 0) return { state, dir, names };
+    if (await this.applyReconcile(ref.type, ref.id, ops)) {
+      const now = (await this.state(ref.type, ref.id, false)) ?? state;
+      // A compaction racing with our append (it replaces the file) may have lost the lines:
+      // leave those names unstamped, so the next read looks again.
+      for (const op of ops) {
+        const have = now.fold.names.get(op.name);
+        const kept = op.op === "put" ? have?.get(op.version)?.id === op.id : op.op === "del" ? !have?.has(op.version) : !have;
+        if (!kept) names[op.name] = 0;
+      }
+      return { state: now, dir, names };
+    }
     // The journal cannot be written: serve the disk's view now and look again next time.
     for (const op of ops) {
       fold.apply(op);
       names[op.name] = 0;
     }
-    return { appended: false, dir: 0, names };
+    return { state, dir: 0, names };
   }
 
   /** Current fold of one model for the global view: from memory, the cached fold plus tail, or the journal. */

@@ -84,7 +84,20 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "source", "rm"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["extension", "source", "remove"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
+  { path: ["doctor", "workflows"], load: () => import("./commands/doctor/workflows.js") },
+  // swamp workflow … (the workflow files)
+  { path: ["workflow", "create"], load: () => import("./commands/workflow/create.js") },
+  { path: ["workflow", "get"], load: () => import("./commands/workflow/get.js") },
+  { path: ["workflow", "search"], load: () => import("./commands/workflow/search.js") },
+  { path: ["workflow", "list"], load: () => import("./commands/workflow/search.js") },
+  { path: ["workflow", "validate"], load: () => import("./commands/workflow/validate.js") },
+  { path: ["workflow", "edit"], load: () => import("./commands/workflow/edit.js") },
+  { path: ["workflow", "delete"], load: () => import("./commands/workflow/delete.js") },
+  { path: ["workflow", "schema", "get"], load: () => import("./commands/workflow/schema/get.js") },
   // swamp data …
+  // swamp workflow …
+  { path: ["workflow", "run"], load: () => import("./commands/workflow/run.js") },
+  { path: ["workflow", "evaluate"], load: () => import("./commands/workflow/evaluate.js") },
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

@@ -24,7 +24,7 @@ export {
   expiryReason,
 } from "./lifetime.js";
 export type { Lifetime, GarbageCollectionPolicy, ExpiryReason, WorkflowRunExists, ExpiryOptions } from "./lifetime.js";
-export { resolveTags, validateTags, parseTag, ownerWithWorkflowTags } from "./tags.js";
+export { resolveTags, validateTags, parseTag } from "./tags.js";
 export type { TagLayers } from "./tags.js";
 export { composeVaryName, encodeVaryValue } from "./vary.js";
 export { serializeMetadata, parseMetadata, isDeleted, isRenamed } from "./metadata.js";

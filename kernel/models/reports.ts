@@ -47,6 +47,8 @@ export interface SelectedReport {
   name: string;
   plugin: ReportPlugin | null;
   required: boolean;
+  /** Why a missing report is missing (e.g. its collective is not trusted), when known. */
+  hint?: string;
 }
 
 export async function selectReports(
@@ -61,7 +63,7 @@ export async function selectReports(
   const selected: SelectedReport[] = [];
   for (const c of candidates(definition, typeReports, method)) {
     if (skipped.has(c.name)) continue;
-    const entry = registry.get("report", c.name);
+    const entry = await registry.ensure("report", c.name);
     const plugin = entry ? await registry.load("report", c.name) : null;
     if (plugin && plugin.scope !== "method" && plugin.scope !== "model") continue;
     if (!c.required) {
@@ -71,7 +73,8 @@ export async function selectReports(
       if (flags.reportLabel?.length && !(plugin && flags.reportLabel.some((l) => plugin.labels?.includes(l)))) continue;
     }
     if (!plugin && !c.required) continue;
-    selected.push({ name: c.name, plugin, required: c.required });
+    const hint = plugin ? undefined : registry.unresolvedHint("report", c.name);
+    selected.push({ name: c.name, plugin, required: c.required, ...(hint ? { hint } : {}) });
   }
   return selected;
 }
@@ -104,7 +107,7 @@ export async function runReports(
   const runs: ReportRun[] = [];
   for (const s of selected) {
     if (!s.plugin) {
-      runs.push({ name: s.name, scope: "method", success: false, error: `Required report not found: ${s.name}` });
+      runs.push({ name: s.name, scope: "method", success: false, error: `Required report not found: ${s.name}${s.hint ? `. ${s.hint}` : ""}` });
       continue;
     }
     let output: ReportOutput;

@@ -13,6 +13,8 @@ export interface StepView {
   dataArtifacts: RunArtifact[];
   error?: string;
   allowedFailure?: boolean;
+  /** Why a skipped step did not run: `dependency` or `guarded`. */
+  skipReason?: "dependency" | "guarded";
 }
 
 export interface RunView {
@@ -50,6 +52,7 @@ export function runView(run: RunRecord, path: string): RunView {
         if (sd !== undefined) s.duration = sd;
         if (step.error !== undefined) s.error = step.error;
         if (step.allowedFailure) s.allowedFailure = true;
+        if (step.skipReason !== undefined) s.skipReason = step.skipReason;
         return s;
       });
       return j;

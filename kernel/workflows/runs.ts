@@ -650,6 +650,8 @@ function endRunningUnits(run: RunRecord, why: "interrupted" | "cancelled", at: s
  */
 export class RunWriter {
   private chain: Promise<unknown> = Promise.resolve();
+  /** A save queued but not started: later changes ride on it (a burst costs one write). */
+  private waiting: Promise<string> | null = null;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -659,10 +661,13 @@ export class RunWriter {
 
   /** Saves the record as it stands now (after any save already queued). */
   save(): Promise<string> {
+    if (this.waiting) return this.waiting;
     const next = this.chain.then(() => {
+      this.waiting = null;
       Object.assign(this.run, livenessStamp());
       return this.store.save(this.run);
     });
+    this.waiting = next;
     this.chain = next.catch(() => {});
     return next;
   }

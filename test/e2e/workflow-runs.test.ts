@@ -341,3 +341,22 @@ test("data get/list --workflow --run return the versions a run recorded; data se
     assert.deepEqual(await names("--lifetime", "workflow"), ["by-owner"]);
   });
 });
+
+test("workflow delete removes the file, every run record and the index; an active run needs --force", async () => {
+  await withRepo(async (repo) => {
+    const cli = (...args: string[]) => swamp(args, { cwd: repo });
+    const created = parseJson(ok(await cli("workflow", "create", "doomed", "--json"), "create").stdout);
+    seed(repo, { id: "ddd10000-0000-4000-8000-000000000001", workflowId: created.id, workflowName: "doomed", startedAt: "2026-01-01T00:00:00.000Z" });
+    // Still running, owned by a live process on this host (this test).
+    seed(repo, { id: "ddd20000-0000-4000-8000-000000000002", workflowId: created.id, workflowName: "doomed", status: "running", pid: process.pid, host: hostname(), heartbeatAt: new Date().toISOString(), startedAt: "2026-01-02T00:00:00.000Z" });
+    failed(await cli("workflow", "delete", "doomed", "--json"), "conflict");
+    assert.ok(existsSync(join(repo, "workflows", "workflow-doomed.yaml")), "a refused delete leaves the file");
+    assert.match((await cli("workflow", "delete", "doomed", "--force")).stderr, /--yes/, "no terminal to ask: refuses without --yes");
+
+    const deleted = parseJson(ok(await cli("workflow", "delete", "doomed", "--force", "--json"), "delete").stdout);
+    assert.deepEqual(deleted, { deleted: { id: created.id, name: "doomed", workflowPath: "workflows/workflow-doomed.yaml" }, runsDeleted: 2 });
+    assert.ok(!existsSync(join(repo, "workflows", "workflow-doomed.yaml")));
+    assert.ok(!existsSync(runsDir(repo, created.id)));
+    failed(await cli("workflow", "get", "doomed", "--json"), "workflow_not_found");
+  });
+});

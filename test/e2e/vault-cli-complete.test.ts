@@ -73,7 +73,8 @@ test("vault put: argv values only with --value-from-arg, --value-file, --json re
     // --json never overwrites silently.
     const overwrite = jsonError(await r(["vault", "put", "dev", "from-file", "--json"], "other"));
     assert.equal(overwrite.code, "vault_secret_exists");
-    assert.match(overwrite.message, /--force/);
+    assert.match(overwrite.message, /Use --force to overwrite it$/);
+    assert.equal(jsonError(await r(["vault", "put", "dev", "from-file", "-y", "--json"], "other")).code, "vault_secret_exists", "--yes is not enough under --json");
     assert.equal((await r(["vault", "read-secret", "dev", "from-file"])).stdout, "file-secret-3");
     assert.equal(parseJson((await r(["vault", "put", "dev", "from-file", "--force", "--json"], "file-secret-4")).stdout).overwritten, true);
 
@@ -387,32 +388,43 @@ test("vault migrate: every secret, annotation and refresh hook moves; same id an
   });
 });
 
-test("vault put prompts for the value without echo in a real terminal (util-linux script)", async () => {
-  await withRepo(async (repo) => {
-    assert.equal((await swamp(["vault", "create", "local_encryption", "dev", "--repo-dir", repo])).code, 0);
-    const SECRET = "pty-secret-7f3a";
-    const output = await new Promise<string>((resolve, reject) => {
-      const cmd = `'${process.execPath}' '${SWAMP_BIN}' vault put dev typed --repo-dir '${repo}'`;
-      const child = spawn("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
-      let out = "";
-      let sent = false;
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        if (!sent && out.includes("Enter value for typed: ")) {
-          sent = true;
-          child.stdin.write(`${SECRET}\r`);
-        }
-      });
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.on("error", reject);
-      child.on("close", () => {
-        clearTimeout(timer);
-        resolve(out);
-      });
+/**
+ * Runs swamp in a real pseudo-terminal (util-linux `script`), typing each reply once its
+ * prompt has appeared; resolves to everything the terminal showed.
+ */
+function inTerminal(args: string[], replies: Array<[prompt: string, reply: string]>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+    const cmd = [process.execPath, SWAMP_BIN, ...args].map(quote).join(" ");
+    const child = spawn("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let next = 0;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const pending = replies[next];
+      if (pending && out.includes(pending[0])) {
+        next++;
+        child.stdin.write(`${pending[1]}\r`);
+      }
     });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
+
+test("in a real terminal: put prompts without echo, create asks for the name", async () => {
+  await withRepo(async (repo) => {
+    const created = await inTerminal(["vault", "create", "local_encryption", "--repo-dir", repo], [["Vault name: ", "typed-vault"]]);
+    assert.match(created, /Created vault: typed-vault \(Local encryption\)/);
+    const SECRET = "pty-secret-7f3a";
+    const output = await inTerminal(["vault", "put", "typed-vault", "typed", "--repo-dir", repo], [["Enter value for typed: ", SECRET]]);
     assert.match(output, /Enter value for typed: /);
     assert.ok(!output.includes(SECRET), `echoed: ${output}`);
-    assert.match(output, /Stored secret 'typed' in vault 'dev'/);
-    assert.equal((await swamp(["vault", "read-secret", "dev", "typed", "--repo-dir", repo])).stdout, SECRET);
+    assert.match(output, /Stored secret 'typed' in vault 'typed-vault'/);
+    assert.equal((await swamp(["vault", "read-secret", "typed-vault", "typed", "--repo-dir", repo])).stdout, SECRET);
   });
 });

@@ -55,7 +55,7 @@ test("vault lifecycle: create, put from stdin, read-secret, list-keys, overwrite
 
     const keys = parseJson((await r(["vault", "list-keys", "dev-secrets", "--json"])).stdout);
     assert.deepEqual(keys, { vaultName: "dev-secrets", vaultType: "local_encryption", secretKeys: ["api-token", "pem"], count: 2 });
-    assert.equal((await r(["vault", "list-keys", "dev-secrets"])).stdout, "api-token\npem\n");
+    assert.equal((await r(["vault", "list-keys", "dev-secrets"])).stdout, "Vault dev-secrets (local_encryption): 2 key(s)\n  - api-token\n  - pem\n");
 
     // Overwrite needs --force when nobody can be asked; the old value survives a refusal.
     const refused = await r(["vault", "put", "dev-secrets", "api-token"], "other\n");

@@ -21,7 +21,7 @@ export default class VaultPutCommand extends SwampCommand {
       "multi-line values such as PEM keys are kept exactly), from --value-file, or asked for without echo in a terminal. " +
       "A value on the command line (<value> or KEY=VALUE) is visible to other users in the process list, so it is " +
       "accepted only with --value-from-arg, and swamp warns. An existing secret is only replaced with --force or --yes " +
-      "(or after confirming in a terminal); --json never replaces one silently.\n\n" +
+      "(or after confirming in a terminal); under --json only --force replaces one.\n\n" +
       "--refresh-from <cmd> with --refresh-ttl <duration> (e.g. 30m, 12h, 7d) stores a refresh hook: the command's " +
       "stdout becomes the value now (unless a value is given) and again whenever the value is read after the TTL has " +
       "passed. --clear-refresh removes the hook. --label key=value (repeatable) labels the secret.",
@@ -80,11 +80,12 @@ export default class VaultPutCommand extends SwampCommand {
     const vaultName = open.stored.config.name;
 
     const exists = await vaults.has(vaultName, key);
-    if (exists && !this.force && !this.yes) {
+    // --json asks no questions, so only --force may replace a secret there.
+    if (exists && !this.force && !(this.yes && !this.json)) {
       if (this.json || !prompting) {
         throw new SwampError(
           VaultErrorCode.secretExists,
-          `Secret '${key}' already exists in vault '${vaultName}'. Use --force (or --yes) to overwrite it`,
+          `Secret '${key}' already exists in vault '${vaultName}'. Use --force${this.json ? "" : " (or --yes)"} to overwrite it`,
           { details: { vault: vaultName, key } },
         );
       }

@@ -62,7 +62,9 @@ export async function runMigration(
       const value = await vaults.get(name, key, caller, { refresh: false });
       await target.provider.put(key, value);
       copied.push(key);
-      await vaults.audit.record({ action: "put", vaultName: name, vaultType: target.plugin.type, secretKey: key, callerContext: caller });
+      await vaults.audit
+        .record({ action: "put", vaultName: name, vaultType: target.plugin.type, secretKey: key, callerContext: caller })
+        .catch((err: unknown) => warnings.push(`Could not write the vault audit trail: ${flattenMessage(errorMessage(err))}`));
       const annotation = await vaults.annotation(source, key);
       if (annotation) {
         if (supportsAnnotations(target.provider)) await target.provider.putAnnotation!(key, annotation);

@@ -14,6 +14,7 @@ import type { TypeRef } from "../plugins/registry/type-refs.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
 import { renderError, writeJson } from "./output.js";
+import { createProgress, type ProgressReporter } from "./progress.js";
 
 export abstract class SwampCommand extends Command {
   json = Option.Boolean("--json", false, { description: "Print one JSON document instead of text" });
@@ -23,6 +24,8 @@ export abstract class SwampCommand extends Command {
   });
   verbose = Option.Boolean("--verbose", false, { description: "Show stack traces on errors" });
 
+  private progressLine: ProgressReporter | undefined;
+
   /** The command body; returns an exit code (default 0). Throw SwampErrors for failures. */
   abstract run(): Promise<number | void>;
 
@@ -30,11 +33,18 @@ export abstract class SwampCommand extends Command {
     try {
       return (await this.run()) ?? 0;
     } catch (err) {
+      this.progressLine?.clear();
       return renderError(err, this.context, { json: this.json, verbose: this.verbose });
     } finally {
+      this.progressLine?.clear();
       // Extension workers and sandbox processes end with the command.
       await shutdownExtensions();
     }
+  }
+
+  /** The command's progress line on stderr (cli/progress.ts): drawn only on a terminal, never under --json. */
+  progress(): ProgressReporter {
+    return (this.progressLine ??= createProgress(this.context.stderr, { json: this.json }));
   }
 
   resolvedRepoDir(): string {
@@ -65,10 +75,12 @@ export abstract class SwampCommand extends Command {
 
   /**
    * Types the repo refers to (model definitions, vault configs, the datastore) that nothing provides: pulled
-   * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered.
+   * now when their collective is trusted (plugins/registry/auto-resolve.ts), then registered. Any other
+   * type (a driver, a report, a type named on the command line) is resolved the same way on first use.
    */
   private async autoResolve(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry): Promise<void> {
-    const { missingTypes, typesUnder } = await import("../plugins/registry/type-refs.js");
+    registry.setResolver((kind, type) => this.resolveTypes(repoDir, marker, env, registry, [{ kind, type }]));
+    const { typesUnder } = await import("../plugins/registry/type-refs.js");
     const vaultsDir = isAbsolute(marker.vaultsDir ?? "vaults") ? marker.vaultsDir! : resolve(repoDir, marker.vaultsDir ?? "vaults");
     const refs: TypeRef[] = [
       ...(await typesUnder(join(repoDir, "models"))).map((type) => ({ kind: "model" as const, type })),
@@ -80,12 +92,20 @@ export abstract class SwampCommand extends Command {
     } catch {
       // A bad datastore setting is reported by the kernel itself.
     }
+    await this.resolveTypes(repoDir, marker, env, registry, refs);
+  }
+
+  private async resolveTypes(repoDir: string, marker: Marker, env: NodeJS.ProcessEnv, registry: PluginRegistry, refs: TypeRef[]): Promise<void> {
+    const { missingTypes } = await import("../plugins/registry/type-refs.js");
     // Nothing missing (the usual case): the registry client and installer are never loaded.
     if (missingTypes(registry, refs).length === 0) return;
     const { autoResolve } = await import("../plugins/registry/auto-resolve.js");
-    const installed = await autoResolve(registry, { repoDir, marker, env }, refs, (line) => {
+    const progress = this.progress();
+    const installed = await autoResolve(registry, { repoDir, marker, env, progress, onProgress: (line) => progress.start(line) }, refs, (line) => {
+      progress.clear();
       if (!this.json) this.context.stderr.write(`${line}\n`);
     });
+    progress.clear();
     if (installed.length === 0) return;
     // Register what the new extensions provide; everything else is registered already.
     const { registerExtensions } = await import("../plugins/extensions.js");

@@ -41,6 +41,16 @@ export const ROUTES: readonly Route[] = [
   { path: ["data", "rename"], load: () => import("./commands/data/rename.js") },
   { path: ["data", "delete"], load: () => import("./commands/data/delete.js") },
   { path: ["data", "gc"], load: () => import("./commands/data/gc.js") },
+  // swamp workflow … (runs) and swamp run …
+  { path: ["workflow", "run", "search"], load: () => import("./commands/workflow/run/search.js") },
+  { path: ["workflow", "run", "list"], load: () => import("./commands/workflow/run/search.js") },
+  { path: ["workflow", "history", "get"], load: () => import("./commands/workflow/history/get.js") },
+  { path: ["workflow", "history"], load: () => import("./commands/workflow/history/get.js") },
+  { path: ["workflow", "history", "search"], load: () => import("./commands/workflow/history/search.js") },
+  { path: ["workflow", "history", "list"], load: () => import("./commands/workflow/history/search.js") },
+  { path: ["workflow", "history", "logs"], load: () => import("./commands/workflow/history/logs.js") },
+  { path: ["workflow", "cancel"], load: () => import("./commands/workflow/cancel.js") },
+  { path: ["run", "gc"], load: () => import("./commands/run/gc.js") },
   // swamp vault …
   { path: ["vault", "create"], load: () => import("./commands/vault/create.js") },
   { path: ["vault", "get"], load: () => import("./commands/vault/get.js") },
@@ -81,7 +91,20 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "source", "rm"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["extension", "source", "remove"], load: () => import("./commands/extension/source/rm.js") },
   { path: ["doctor", "extensions"], load: () => import("./commands/doctor/extensions.js") },
+  { path: ["doctor", "workflows"], load: () => import("./commands/doctor/workflows.js") },
+  // swamp workflow … (the workflow files)
+  { path: ["workflow", "create"], load: () => import("./commands/workflow/create.js") },
+  { path: ["workflow", "get"], load: () => import("./commands/workflow/get.js") },
+  { path: ["workflow", "search"], load: () => import("./commands/workflow/search.js") },
+  { path: ["workflow", "list"], load: () => import("./commands/workflow/search.js") },
+  { path: ["workflow", "validate"], load: () => import("./commands/workflow/validate.js") },
+  { path: ["workflow", "edit"], load: () => import("./commands/workflow/edit.js") },
+  { path: ["workflow", "delete"], load: () => import("./commands/workflow/delete.js") },
+  { path: ["workflow", "schema", "get"], load: () => import("./commands/workflow/schema/get.js") },
   // swamp data …
+  // swamp workflow …
+  { path: ["workflow", "run"], load: () => import("./commands/workflow/run.js") },
+  { path: ["workflow", "evaluate"], load: () => import("./commands/workflow/evaluate.js") },
 ];
 
 /** Routes whose path agrees with the leading words of argv; all routes when none does. */

@@ -68,6 +68,20 @@ export const ErrorCode = {
   diskFull: "disk_full",
   /** The filesystem is read-only (EROFS). */
   readOnlyFilesystem: "read_only_filesystem",
+  /** A run id prefix that matches more than one workflow run. */
+  ambiguousRunId: "ambiguous_run_id",
+  /** No workflow run matches the id, prefix or workflow given. */
+  workflowRunNotFound: "workflow_run_not_found",
+  /** A workflow file that fails the schema (unknown key, missing field, authoring error). */
+  workflowInvalid: "workflow_invalid",
+  /** No workflow file holds the name or id. */
+  workflowNotFound: "workflow_not_found",
+  /** A workflow file with the asked-for name or id exists but cannot be loaded. */
+  workflowLoadFailed: "workflow_load_failed",
+  /** A workflow run failed outside any one step (a forEach error, a bad plan, a missing job). */
+  workflowExecutionFailed: "workflow_execution_failed",
+  /** A workflow step whose task kind is parsed but not run yet (`workflow`, `manual_approval`, `assert`). */
+  unsupportedTask: "unsupported_task",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -71,6 +71,14 @@ export interface ListItemJson {
   createdAt: string;
 }
 
+/** Order of `data list` groups: log, file, resource, data, then other types alphabetically. */
+export function compareGroupTypes(a: string, b: string): number {
+  const ra = STANDARD_GROUPS.indexOf(a);
+  const rb = STANDARD_GROUPS.indexOf(b);
+  if (ra !== -1 || rb !== -1) return (ra === -1 ? 99 : ra) - (rb === -1 ? 99 : rb);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** `data list --json` (model scope): grouped by the `type` tag, standard groups first, items by name. */
 export function dataListJson(model: ModelIdentity, items: DataMetadata[]): Record<string, unknown> {
   const groups = new Map<string, ListItemJson[]>();
@@ -95,12 +103,7 @@ export function dataListJson(model: ModelIdentity, items: DataMetadata[]): Recor
       group.push({ ...rest, size: meta.size, createdAt });
     } else group.push(item);
   }
-  const order = [...groups.keys()].sort((a, b) => {
-    const ra = STANDARD_GROUPS.indexOf(a);
-    const rb = STANDARD_GROUPS.indexOf(b);
-    if (ra !== -1 || rb !== -1) return (ra === -1 ? 99 : ra) - (rb === -1 ? 99 : rb);
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
+  const order = [...groups.keys()].sort(compareGroupTypes);
   const out = order.map((type) => ({
     type,
     items: (groups.get(type) as ListItemJson[]).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

@@ -24,8 +24,9 @@ export {
   expiryReason,
 } from "./lifetime.js";
 export type { Lifetime, GarbageCollectionPolicy, ExpiryReason, WorkflowRunExists, ExpiryOptions } from "./lifetime.js";
-export { resolveTags, validateTags, parseTag, ownerWithWorkflowTags } from "./tags.js";
+export { resolveTags, validateTags, parseTag } from "./tags.js";
 export type { TagLayers } from "./tags.js";
+export { composeVaryName, encodeVaryValue } from "./vary.js";
 export { serializeMetadata, parseMetadata, isDeleted, isRenamed } from "./metadata.js";
 export type { DataMetadata, OwnerDefinition, OwnerType } from "./metadata.js";
 export { DataIndex, ModelFold, JOURNAL_FILE, REGISTRY_FILE, CACHE_DIR, METADATA_FILE, RAW_FILE, LATEST_FILE } from "./index.js";

@@ -162,6 +162,8 @@ export interface QueryOptions {
   /** Load content of matches that were not loaded for the predicate (default true; off with select). */
   hydrate?: boolean;
   namespace?: string;
+  /** Only data a workflow run wrote: the owner's `workflowRunId`, or the tag of that name. */
+  workflowRunId?: string;
 }
 
 export interface QueryOutcome {
@@ -366,6 +368,7 @@ export async function queryData(source: DataSource, predicate: string, options: 
   const wantModelType = equal.get("modelType");
   const wantDataType = equal.get("dataType");
   const wantSpecName = equal.get("specName");
+  const wantRun = options.workflowRunId;
 
   const snapshots = await source.index.loadAll({ history: allVersions });
   const visitAll = (visit: (type: string, modelId: string, meta: DataMetadata, isLatest: boolean) => void) => {
@@ -380,6 +383,7 @@ export async function queryData(source: DataSource, predicate: string, options: 
           if (wantModelName !== undefined && (meta.tags.modelName ?? "") !== wantModelName) continue;
           if (wantDataType !== undefined && (meta.tags.type ?? "") !== wantDataType) continue;
           if (wantSpecName !== undefined && (meta.tags.specName ?? "") !== wantSpecName) continue;
+          if (wantRun !== undefined && meta.ownerDefinition.workflowRunId !== wantRun && meta.tags.workflowRunId !== wantRun) continue;
           visit(snap.type, snap.id, meta, isLatest);
         }
       }
@@ -481,7 +485,7 @@ export interface SearchFilters {
   since?: string;
   /** Output id: a `:`-separated segment of ownerRef, or the data id. */
   output?: string;
-  /** Workflow run id: a `:`-separated segment of ownerRef, or the owner's workflowRunId. */
+  /** Workflow run id: the owner's `workflowRunId` (or the `workflowRunId` tag) equals it. */
   run?: string;
   /** Every pair must match. */
   tags?: Record<string, string>;
@@ -566,7 +570,7 @@ export async function searchData(source: DataSource, filters: SearchFilters = {}
       if (filters.contentType !== undefined && meta.contentType !== filters.contentType) continue;
       if (sinceIso !== null && Date.parse(meta.createdAt) < now - (sinceMs as number)) continue;
       if (filters.output !== undefined && meta.id !== filters.output && !owner.ownerRef.split(":").includes(filters.output)) continue;
-      if (filters.run !== undefined && owner.workflowRunId !== filters.run && !owner.ownerRef.split(":").includes(filters.run)) continue;
+      if (filters.run !== undefined && owner.workflowRunId !== filters.run && tags.workflowRunId !== filters.run) continue;
       if (filters.streaming && !meta.streaming) continue;
       if (tagPairs.some(([k, v]) => tags[k] !== v)) continue;
       if (text.length > 0) {

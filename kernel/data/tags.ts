@@ -2,7 +2,6 @@
  * The tag resolution chain (seed "Tag Resolution Chain"): nine layers, later ones win. Pure.
  */
 import { invalid } from "./errors.js";
-import type { OwnerDefinition } from "./metadata.js";
 
 export interface TagLayers {
   /** 1. `type` auto-tag: "resource" or "file" (reports pass "report"). */
@@ -58,20 +57,4 @@ export function parseTag(text: string): [string, string] {
   const at = text.indexOf("=");
   if (at <= 0) throw invalid(`Invalid tag format: "${text}". Expected KEY=VALUE`);
   return [text.slice(0, at), text.slice(at + 1)];
-}
-
-/**
- * Copies the workflow provenance of the step tags into an owner definition: workflowId,
- * workflowRunId, workflow → workflowName, job → jobName, step → stepName, source.
- */
-export function ownerWithWorkflowTags(owner: OwnerDefinition, workflowTags: Record<string, string> | undefined): OwnerDefinition {
-  if (!workflowTags) return owner;
-  const out: OwnerDefinition = { ...owner };
-  if (workflowTags.workflowId) out.workflowId = workflowTags.workflowId;
-  if (workflowTags.workflowRunId) out.workflowRunId = workflowTags.workflowRunId;
-  if (workflowTags.workflow) out.workflowName = workflowTags.workflow;
-  if (workflowTags.job) out.jobName = workflowTags.job;
-  if (workflowTags.step) out.stepName = workflowTags.step;
-  if (workflowTags.source) out.source = workflowTags.source;
-  return out;
 }

@@ -26,6 +26,7 @@ import { COMPUTED } from "./ast.js";
 import { isFatalExpressionError } from "./budget.js";
 import type { ExpressionAnalysis } from "./ast.js";
 import type { DataRecord } from "../data/record.js";
+import { composeVaryName } from "../data/vary.js";
 
 /** The read shape of one data version (data.md §2.6), as the data layer builds it. */
 export type { DataRecord } from "../data/record.js";
@@ -72,8 +73,11 @@ export interface DataAccess {
   listVersions(model: string, name: string): Promise<number[]>;
   /** Latest records carrying tag key=value, de-duplicated. */
   findByTag(key: string, value: string): Promise<DataRecord[]>;
-  /** Latest records of one output spec of a model, de-duplicated. */
-  findBySpec(model: string, spec: string): Promise<DataRecord[]>;
+  /**
+   * Latest records of one output spec of a model, de-duplicated. With `scope`, only records
+   * a workflow run wrote (owner's `workflowRunId`, or the tag of that name).
+   */
+  findBySpec(model: string, spec: string, scope?: RunScope): Promise<DataRecord[]>;
   /** A CEL query over the catalog; records, or projected values with `select`. */
   query(predicate: string, select?: string): Promise<unknown[]>;
   /** Text of the first instance's file of a spec, or null. */
@@ -85,6 +89,11 @@ export interface DataAccess {
   resource?(model: string, spec: string, instance: string): Promise<DataRecord | null>;
   /** `model.<m>.file.<spec>.<instance>`. Optional: when absent, file references resolve to nothing. */
   file?(model: string, spec: string, instance: string): Promise<FileRecord | null>;
+}
+
+/** The workflow run whose data a run-scoped read sees. */
+export interface RunScope {
+  workflowRunId: string;
 }
 
 /** The definition being evaluated (`self`). Extra keys (workflow item variables) are allowed. */
@@ -110,6 +119,12 @@ export interface ExpressionContextOptions {
   variables?: Record<string, unknown>;
   /** Maximum evaluate→fetch→re-evaluate rounds per expression (default 8). */
   maxLookupRounds?: number;
+  /**
+   * Inside a workflow run: `data.findBySpec` sees only data this run wrote (a forEach over it
+   * never picks up items of earlier runs). `data.latest`, `data.findByTag`, `data.query` and
+   * `model.*` stay global.
+   */
+  runScope?: RunScope;
 }
 
 type Entry<T> =
@@ -145,9 +160,6 @@ class Memo {
     if (entry.state === "done") return entry.value;
     if (entry.state === "failed") throw entry.error;
     return entry.promise;
-  }
-  delete(key: string): void {
-    this.entries.delete(key);
   }
   deleteWhere(test: (key: string) => boolean): void {
     for (const key of [...this.entries.keys()]) if (test(key)) this.entries.delete(key);
@@ -244,22 +256,16 @@ function selfProxy(self: SelfInfo): Record<string, unknown> {
   });
 }
 
-/** `<name>-<v1>-<v2>` for vary dimensions; values must be safe path components. */
+/**
+ * `<name>-<v1>-<v2>` for vary dimensions, through the same encoder the write side uses
+ * (kernel/data/vary.ts), so a name written with values is read back with the same values.
+ */
 export function composeDataName(name: string, vary: readonly unknown[] | undefined): string {
-  if (!vary || vary.length === 0) return name;
-  const parts = vary.map((v) => {
-    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint" && typeof v !== "boolean") {
-      throw new ExpressionError(`Invalid vary value for data "${name}": expected strings or numbers, got ${v === null ? "null" : typeof v}`);
-    }
-    const text = String(v);
-    if (text === "" || text === "." || text === ".." || text.includes("/") || text.includes("\\")) {
-      throw new ExpressionError(
-        `Invalid vary value ${JSON.stringify(text)} for data "${name}": must be non-empty, must not be "." or "..", and must not contain "/" or "\\"`,
-      );
-    }
-    return text;
-  });
-  return [name, ...parts].join("-");
+  try {
+    return composeVaryName(name, vary, `for data "${name}"`);
+  } catch (err) {
+    throw new ExpressionError(err instanceof Error ? err.message : String(err), undefined, err);
+  }
 }
 
 function toVersionNumber(value: unknown): number {
@@ -330,15 +336,21 @@ export class ExpressionContext {
   }
 
   /**
-   * Forget memoised reads of a data name after new data was written (workflow steps): its
-   * `data.latest` / `data.listVersions` results and the model's `resource`/`file` lookups.
+   * Forget memoised reads a write of data `name` may have changed (a workflow step wrote it):
+   * its `data.latest` / `data.version` / `data.listVersions` results, the model's
+   * `resource`/`file` lookups, and the catalog-wide reads (`findBySpec`, `findByTag`, `query`,
+   * `file.contents`). `model` is every way the model may be referred to (its name and its id).
    */
-  invalidateLatest(model: string, name: string): void {
-    const memo = this.shared.memo;
-    memo.delete(JSON.stringify(["latest", model, name]));
-    memo.delete(JSON.stringify(["listVersions", model, name]));
-    const prefixes = ["resource", "file", "resources", "files"].map((k) => `${k}${SEP}${model}${SEP}`);
-    memo.deleteWhere((key) => prefixes.some((p) => key.startsWith(p)));
+  invalidateLatest(model: string | readonly string[], name: string): void {
+    const models = new Set(typeof model === "string" ? [model] : model);
+    const prefixes = [...models].flatMap((m) => ["resource", "file", "resources", "files"].map((k) => `${k}${SEP}${m}${SEP}`));
+    this.shared.memo.deleteWhere((key) => {
+      if (prefixes.some((p) => key.startsWith(p))) return true;
+      if (!key.startsWith("[")) return false;
+      const [fn, m, n] = JSON.parse(key) as unknown[];
+      if (fn === "latest" || fn === "version" || fn === "listVersions") return models.has(m as string) && n === name;
+      return fn === "findBySpec" || fn === "findByTag" || fn === "query" || fn === "fileContents";
+    });
   }
 
   /**
@@ -654,9 +666,11 @@ export class ExpressionContext {
           (await this.dataAccess("findByTag").findByTag(tagKey, value)).map(plainRecord),
         ),
       findBySpec: (model, spec) =>
-        memo.value(key("findBySpec", model, spec), async () =>
-          (await this.dataAccess("findBySpec").findBySpec(model, spec)).map(plainRecord),
-        ),
+        memo.value(key("findBySpec", model, spec), async () => {
+          const scope = this.options.runScope;
+          const access = this.dataAccess("findBySpec");
+          return (await (scope ? access.findBySpec(model, spec, scope) : access.findBySpec(model, spec))).map(plainRecord);
+        }),
       query: (predicate, select) =>
         memo.value(key("query", predicate, select ?? null), async () =>
           (await this.dataAccess("query").query(predicate, select)).map(plainRecord),

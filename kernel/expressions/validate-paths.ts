@@ -23,6 +23,7 @@ import type { CompiledExpression } from "./engine.js";
 import { replaceVaultCalls } from "./evaluate.js";
 import { collectSites, collectStrings, findMalformedExpressions } from "./extract.js";
 import { DATA_RECORD_FIELDS } from "../data/record.js";
+import { closestMatch } from "../runtime/suggest.js";
 
 /** JSON Schema (as produced by zod's toJSONSchema host-side). */
 export type JsonSchema = { [key: string]: unknown } | boolean;
@@ -113,34 +114,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Optimal-string-alignment distance: edits, with a swap of neighbours counting as one. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_r, i) =>
-    Array.from({ length: b.length + 1 }, (_c, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => (d[i] as number[])[j] as number;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      (d[i] as number[])[j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
 function didYouMean(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const option of options) {
-    const score = option.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, option);
-    if (score < bestScore) {
-      best = option;
-      bestScore = score;
-    }
-  }
-  return best !== undefined && bestScore <= Math.max(1, Math.floor(word.length / 3)) ? `Did you mean "${best}"?` : undefined;
+  const best = closestMatch(word, options);
+  return best !== undefined ? `Did you mean "${best}"?` : undefined;
 }
 
 interface SchemaMiss {

@@ -66,7 +66,15 @@ function checkedVersion(version: number | undefined): number | undefined {
   return version;
 }
 
-export function createContextReads(data: DataRepository, definitions: DefinitionRepository): ContextReads {
+export interface ContextReadsOptions {
+  /**
+   * Inside a workflow run: `queryData` sees only data this run wrote (owner's or tag
+   * `workflowRunId`), as `data.findBySpec` does. Point reads of `dataRepository` stay global.
+   */
+  workflowRunId?: string;
+}
+
+export function createContextReads(data: DataRepository, definitions: DefinitionRepository, options: ContextReadsOptions = {}): ContextReads {
   /** The definition UUID for `ref` (a UUID, or a definition's name). */
   const resolveModelId = async (ref: string): Promise<string> => {
     if (typeof ref === "string" && !UUID_PATTERN.test(ref)) {
@@ -159,7 +167,10 @@ export function createContextReads(data: DataRepository, definitions: Definition
     dataRepository,
     definitionRepository,
     async queryData(predicate, select) {
-      const outcome = await queryData(data, predicate, select !== undefined && select !== null ? { select } : {});
+      const outcome = await queryData(data, predicate, {
+        ...(select !== undefined && select !== null ? { select } : {}),
+        ...(options.workflowRunId !== undefined ? { workflowRunId: options.workflowRunId } : {}),
+      });
       return JSON.parse(JSON.stringify(outcome.results ?? outcome.records)) as unknown[];
     },
   };

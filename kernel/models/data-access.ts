@@ -3,7 +3,7 @@
  * data repository. Each call touches only the model it names (point lookups and that model's
  * index); catalog-wide questions go through the query index.
  */
-import type { DataAccess, FileRecord } from "../expressions/context.js";
+import type { DataAccess, FileRecord, RunScope } from "../expressions/context.js";
 import { queryData } from "../data/query.js";
 import { loadContent, toDataRecord, type DataRecord } from "../data/record.js";
 import type { DataRepository } from "../data/repository.js";
@@ -68,10 +68,11 @@ export class RepositoryDataAccess implements DataAccess {
     return (await queryData(this.data, `tags[${celString(key)}] == ${celString(value)}`)).records;
   }
 
-  async findBySpec(model: string, spec: string): Promise<DataRecord[]> {
+  async findBySpec(model: string, spec: string, scope?: RunScope): Promise<DataRecord[]> {
     const m = await this.model(model);
     if (!m) return [];
-    return (await queryData(this.data, `modelName == ${celString(m.name)} && specName == ${celString(spec)}`)).records;
+    const predicate = `modelName == ${celString(m.name)} && specName == ${celString(spec)}`;
+    return (await queryData(this.data, predicate, scope ? { workflowRunId: scope.workflowRunId } : {})).records;
   }
 
   async query(predicate: string, select?: string): Promise<unknown[]> {

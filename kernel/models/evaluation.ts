@@ -6,7 +6,7 @@
  */
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import type { DataRepository } from "../data/repository.js";
-import { ExpressionContext, selfFromDefinition } from "../expressions/context.js";
+import { ExpressionContext, selfFromDefinition, type RunScope } from "../expressions/context.js";
 import { narrowRequiredInputs } from "../expressions/deps.js";
 import { evaluateDefinition, resolveRuntimeExpressions, revealSecrets, SecretBag, type VaultAccess } from "../expressions/evaluate.js";
 import type { Kernel } from "../runtime/kernel.js";
@@ -30,10 +30,12 @@ export interface EvaluationInput {
   overrides: Record<string, unknown>;
   vaultAccess: VaultAccess | undefined;
   redactor: Redactor;
+  /** Inside a workflow run: `data.findBySpec` sees only this run's data. */
+  runScope?: RunScope;
 }
 
 export async function evaluateForRun(o: EvaluationInput): Promise<RunEvaluation> {
-  const { kernel, definitions, data, definition, method, rawInputs, overrides, vaultAccess, redactor } = o;
+  const { kernel, definitions, data, definition, method, rawInputs, overrides, vaultAccess, redactor, runScope } = o;
   const inputs = definition.inputs
     ? await resolveInputs(definition.inputs as never, rawInputs, new Set(narrowRequiredInputs(definition.inputs.required ?? [], definition, method)))
     : rawInputs;
@@ -61,6 +63,7 @@ export async function evaluateForRun(o: EvaluationInput): Promise<RunEvaluation>
     inputs,
     definitions: definitionLookup(definitions),
     data: dataAccess,
+    ...(runScope ? { runScope } : {}),
   });
   const phase1 = await evaluateDefinition(definition, expressionContext);
   const evaluated = phase1.definition;

@@ -31,9 +31,11 @@ import { argumentKeys, containsExpression, unknownMethod, validateGlobalArgument
 import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./checks.js";
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
-import { MethodRun } from "./method-context.js";
+import { MethodRun, type StepMarks } from "./method-context.js";
+import { mergeSpecOverrides, stepDeclaredInputs, stepOwner, varySuffixes, workflowTagLayer } from "./step-data.js";
+import type { WorkflowStepContext } from "../workflows/types.js";
 import { RunLog, runLogMaxBytes } from "./run-log.js";
-import type { OutputRecord } from "./outputs.js";
+import type { OutputRecord, Provenance } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
 import { dataRepository, definitionRepository, outputRepository } from "./service.js";
@@ -64,6 +66,13 @@ export interface RunOptions extends CheckFlags, ReportFlags {
   vaults?: VaultStore;
   /** Registers extra secret values to redact (e.g. sensitive outputs read back). */
   redactor?: Redactor;
+  /**
+   * Set when a workflow step runs the method: its writes carry the workflow tags, owner ids,
+   * the step's data output overrides and vary suffixes; declared inputs come from
+   * `stepInputs` (`inputs` are the step's own); `data.findBySpec` and `queryData` see only
+   * this run's data; the output record says the workflow triggered it.
+   */
+  workflow?: WorkflowStepContext;
 }
 
 export interface DataArtifact {
@@ -177,6 +186,20 @@ function redactError(err: unknown, redactor: Redactor): unknown {
   return err;
 }
 
+function provenanceOf(definition: Definition, driver: string, step: WorkflowStepContext | undefined): Provenance {
+  const base = { definitionHash: definitionHash(definition), modelVersion: definition.version };
+  if (!step) return { ...base, triggeredBy: "manual", driver };
+  return {
+    ...base,
+    triggeredBy: "workflow",
+    workflowId: step.workflowId,
+    workflowRunId: step.workflowRunId,
+    stepName: step.stepName,
+    ...(step.initiatedBy ? { initiatedBy: step.initiatedBy } : {}),
+    driver,
+  };
+}
+
 /** A definition with its expressions evaluated and the arguments the method will get. */
 export interface RunEvaluation {
   evaluated: Definition;
@@ -249,12 +272,22 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   }
 
   // Inputs: declared ones are coerced, defaulted and validated; the rest override method args.
-  const { inputs: rawInputs, overrides } = splitInputs(definition, plugin, method, options.inputs ?? {});
+  const split = splitInputs(definition, plugin, method, options.inputs ?? {});
+  const { overrides } = split;
+  const step = options.workflow;
+  const rawInputs = step ? stepDeclaredInputs(declaredInputNames(definition.inputs as never), step.stepInputs, split.inputs) : split.inputs;
+
+  // Per-spec overrides and vary suffixes: a bad one fails the step before anything runs.
+  const specOverrides = mergeSpecOverrides(definition.resources, step?.dataOutputOverrides);
+  const stepMarks: StepMarks | undefined = step
+    ? { tags: workflowTagLayer(step), owner: stepOwner(definition.id, step), vary: varySuffixes(specOverrides, step.stepInputs) }
+    : undefined;
+  const runScope = step ? { workflowRunId: step.workflowRunId } : undefined;
 
   // Expressions: only a definition that uses them loads the CEL engine.
   const evaluation =
     containsExpression(definition) || containsExpression(overrides)
-      ? await (await import("./evaluation.js")).evaluateForRun({ kernel, definitions, data, definition, method, rawInputs, overrides, vaultAccess, redactor })
+      ? await (await import("./evaluation.js")).evaluateForRun({ kernel, definitions, data, definition, method, rawInputs, overrides, vaultAccess, redactor, ...(runScope ? { runScope } : {}) })
       : await literalRun(definition, method, rawInputs, overrides);
   const { evaluated, methodArgsAsWritten, globalArgsAsWritten, unresolvedGlobals, secretEnv, methodArgs, globalArgs } = evaluation;
 
@@ -297,7 +330,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   const [{ Environment }, { newCelEnvironment }] = await Promise.all([import("@marcbachmann/cel-js"), import("../expressions/cel-environment.js")]);
   const run = new MethodRun({
     data,
-    reads: createContextReads(data, definitions),
+    reads: createContextReads(data, definitions, runScope ?? {}),
     createCelEnvironment: () => newCelEnvironment(Environment) as unknown as CelEnvironment,
     plugin,
     definition: evaluated,
@@ -310,6 +343,8 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     redactor,
     secretEnv,
     ...(vaults ? { vaults } : {}),
+    specOverrides,
+    ...(stepMarks ? { step: stepMarks } : {}),
   });
 
   const kind = methodKind(method, methodDef.kind);
@@ -387,7 +422,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     const selected = await selectReports(kernel.registry, definition, plugin.reports ?? [], method, options);
     reportRuns = await runReports(
       data,
-      { modelType, modelId: definition.id, modelName: definition.name },
+      { modelType, modelId: definition.id, modelName: definition.name, ...(stepMarks ? { step: { tags: stepMarks.tags, owner: stepMarks.owner } } : {}) },
       selected,
       {
         scope: "method",
@@ -427,7 +462,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     durationMs: view.duration,
     ...(view.error ? { error: view.error } : {}),
     retryCount: 0,
-    provenance: { definitionHash: definitionHash(definition), modelVersion: definition.version, triggeredBy: "manual", driver: driverType },
+    provenance: provenanceOf(definition, driverType, step),
     artifacts: { dataArtifacts: handles.map((h) => ({ dataId: h.dataId, name: h.name, version: h.version, tags: h.tags })) },
     logFile,
     pid: process.pid,

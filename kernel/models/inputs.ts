@@ -83,6 +83,16 @@ async function validatorFor(schema: InputsSchemaLike): Promise<ValidateFunction>
 }
 
 /**
+ * Applies the schema's defaults to `values` (in place) and validates them: the problems, one
+ * line each (`env is required`), empty when the values pass.
+ */
+export async function inputProblems(schema: InputsSchemaLike, values: Record<string, unknown>): Promise<string[]> {
+  const validate = await validatorFor(schema);
+  if (validate(values)) return [];
+  return [...new Set((validate.errors ?? []).map(describe))];
+}
+
+/**
  * Coerces, defaults and validates `values` against the definition's inputs schema.
  * `requiredNames` narrows `required` to the inputs the running method references.
  */
@@ -96,10 +106,8 @@ export async function resolveInputs(
   const coerced: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) coerced[key] = coerceValue(value, properties[key]?.type);
   const required = (schema.required ?? []).filter((name) => !requiredNames || requiredNames.has(name));
-  const effective = { ...schema, required };
-  const validate = await validatorFor(effective);
-  if (!validate(coerced)) {
-    const messages = [...new Set((validate.errors ?? []).map(describe))];
+  const messages = await inputProblems({ ...schema, required }, coerced);
+  if (messages.length) {
     throw new SwampError("input_validation_failed", `Input validation failed: ${messages.join("; ")}`, { details: { errors: messages } });
   }
   return coerced;

@@ -14,6 +14,7 @@ import type {
   ModelTypePlugin,
   WriteOverrides,
 } from "../contract/ports/model-type.js";
+import type { OwnerDefinition } from "../data/metadata.js";
 import type { DataRepository } from "../data/repository.js";
 import { resolveTags } from "../data/tags.js";
 import type { Redactor } from "../runtime/redact.js";
@@ -22,6 +23,7 @@ import { revealingResolver } from "../vaults/lazy.js";
 import { redactExceptReferences, resolveVaultReferences } from "../vaults/references.js";
 import { protectSensitiveFields } from "../vaults/sensitive.js";
 import type { Definition } from "./definition.js";
+import { mergeSpecOverrides, type SpecOverride } from "./step-data.js";
 
 export interface MethodContextOptions {
   data: DataRepository;
@@ -46,6 +48,22 @@ export interface MethodContextOptions {
   reads: ContextReads;
   /** Builds a fresh cel-js Environment (the CEL engine is loaded by the caller). */
   createCelEnvironment(): CelEnvironment;
+  /**
+   * Per-spec lifetime, gc, vaultName and tags (mergeSpecOverrides of step-data.ts). Absent:
+   * the definition's `resources:` overrides.
+   */
+  specOverrides?: ReadonlyMap<string, SpecOverride>;
+  /** Inside a workflow step: how its writes are marked (step-data.ts). */
+  step?: StepMarks;
+}
+
+/** What a workflow step adds to each write. */
+export interface StepMarks {
+  /** Tag layer 7. */
+  tags: Record<string, string>;
+  owner: OwnerDefinition;
+  /** Encoded vary values per spec: they suffix every instance name written under it. */
+  vary: ReadonlyMap<string, readonly string[]>;
 }
 
 function parseJsonObject(bytes: Buffer | null): Record<string, unknown> | null {
@@ -61,10 +79,12 @@ function parseJsonObject(bytes: Buffer | null): Record<string, unknown> | null {
 export class MethodRun {
   readonly handles: DataHandle[] = [];
   private readonly open = new Set<DataWriter>();
+  private readonly specs: ReadonlyMap<string, SpecOverride>;
   readonly context: MethodContext;
 
   constructor(private readonly o: MethodContextOptions) {
     const def = o.definition;
+    this.specs = o.specOverrides ?? mergeSpecOverrides(def.resources, undefined);
     const modelType = def.type ?? o.plugin.type;
     this.context = {
       signal: o.signal,
@@ -101,11 +121,12 @@ export class MethodRun {
     return `model-method:${this.o.definition.name}:${this.o.methodName}`;
   }
 
+  /** Step override, else definition override (already merged field by field), else the write's, else the spec's. */
   private lifecycle(spec: string, declared: { lifetime: string; garbageCollection: number | string }, overrides?: WriteOverrides) {
-    const fromDefinition = this.o.definition.resources?.[spec];
+    const merged = this.specs.get(spec);
     return {
-      lifetime: fromDefinition?.lifetime ?? overrides?.lifetime ?? declared.lifetime,
-      garbageCollection: fromDefinition?.garbageCollection ?? overrides?.garbageCollection ?? declared.garbageCollection,
+      lifetime: merged?.lifetime ?? overrides?.lifetime ?? declared.lifetime,
+      garbageCollection: merged?.garbageCollection ?? overrides?.garbageCollection ?? declared.garbageCollection,
     };
   }
 
@@ -117,11 +138,23 @@ export class MethodRun {
       writeTags,
       specName: spec,
       modelName: this.o.definition.name,
+      workflowTags: this.o.step?.tags,
       runtimeTags: this.o.runtimeTags,
+      outputOverrideTags: this.specs.get(spec)?.tags,
     });
   }
 
-  private async writeResource(spec: string, instance: string, data: Record<string, unknown>, overrides?: WriteOverrides): Promise<DataHandle> {
+  /** The data name an instance is written under: with the step's vary suffix for the spec. */
+  private dataName(spec: string, instance: string): string {
+    const parts = this.o.step?.vary.get(spec);
+    return parts && parts.length > 0 ? [instance, ...parts].join("-") : instance;
+  }
+
+  private owner(): OwnerDefinition {
+    return this.o.step?.owner ?? { ownerType: "model-method", ownerRef: this.context.modelId };
+  }
+
+  private async writeResource(spec: string, written: string, data: Record<string, unknown>, overrides?: WriteOverrides): Promise<DataHandle> {
     const declared = this.o.plugin.resources?.[spec];
     if (!declared) {
       const names = Object.keys(this.o.plugin.resources ?? {});
@@ -130,6 +163,8 @@ export class MethodRun {
         `Undeclared resource spec '${spec}' in model '${this.o.plugin.type}'. Declared resource specs: ${names.join(", ") || "(none)"}`,
       );
     }
+    const instance = this.dataName(spec, written);
+    const vaultName = this.specs.get(spec)?.vaultName;
     // Sensitive fields go to a vault first (their values are registered with the redactor, so
     // nothing logged from here on can show them); the references are what gets persisted.
     const { data: persisted, stored } = await protectSensitiveFields(data, {
@@ -139,7 +174,7 @@ export class MethodRun {
       modelType: this.context.modelType,
       modelId: this.context.modelId,
       methodName: this.o.methodName,
-      ...(this.o.definition.resources?.[spec]?.vaultName ? { definitionVaultName: this.o.definition.resources[spec].vaultName } : {}),
+      ...(vaultName ? { definitionVaultName: vaultName } : {}),
       ...(this.o.vaults ? { store: this.o.vaults } : {}),
       onSecret: (secret) => this.o.redactor.register(secret),
       caller: this.caller,
@@ -157,7 +192,7 @@ export class MethodRun {
         name: instance,
         ...this.lifecycle(spec, declared, overrides),
         tags: this.tags("resource", spec, declared.tags, overrides?.tags),
-        ownerDefinition: { ownerType: "model-method", ownerRef: this.context.modelId },
+        ownerDefinition: this.owner(),
         specName: spec,
       },
       redactExceptReferences(this.o.redactor, persisted),
@@ -178,12 +213,12 @@ export class MethodRun {
     const writer = this.o.data.createWriter({
       modelType: this.context.modelType,
       modelId: this.context.modelId,
-      name: instance,
+      name: this.dataName(spec, instance),
       contentType: overrides?.contentType ?? declared.contentType,
       ...this.lifecycle(spec, declared, overrides),
       streaming: declared.streaming === true,
       tags: this.tags("file", spec, declared.tags, overrides?.tags),
-      ownerDefinition: { ownerType: "model-method", ownerRef: this.context.modelId },
+      ownerDefinition: this.owner(),
       specName: spec,
     });
     this.open.add(writer);

@@ -11,6 +11,20 @@ import { safeJoin } from "../runtime/safe-path.js";
 
 export type OutputStatus = "succeeded" | "failed" | "cancelled";
 
+/** Who started a run: by hand (`model method run`), or a workflow step (with its run's ids). */
+export type Provenance =
+  | { definitionHash: string; modelVersion: number; triggeredBy: "manual"; driver: string }
+  | {
+      definitionHash: string;
+      modelVersion: number;
+      triggeredBy: "workflow";
+      workflowId: string;
+      workflowRunId: string;
+      stepName: string;
+      initiatedBy?: string;
+      driver: string;
+    };
+
 export interface OutputRecord {
   id: string;
   definitionId: string;
@@ -23,7 +37,7 @@ export interface OutputRecord {
   durationMs: number;
   error?: { message: string; code?: string };
   retryCount: number;
-  provenance: { definitionHash: string; modelVersion: number; triggeredBy: "manual"; driver: string };
+  provenance: Provenance;
   artifacts: { dataArtifacts: Array<{ dataId: string; name: string; version: number; tags: Record<string, string> }> };
   logFile: string;
   pid: number;

@@ -4,6 +4,7 @@
  * kept: two data artifacts under the model, `report-<name>` (markdown) and `report-<name>-json`.
  */
 import type { ReportContext, ReportOutput, ReportPlugin } from "../contract/ports/report.js";
+import type { OwnerDefinition } from "../data/metadata.js";
 import type { DataRepository } from "../data/repository.js";
 import type { PluginRegistry } from "../runtime/registry.js";
 import type { Redactor } from "../runtime/redact.js";
@@ -46,6 +47,8 @@ export interface SelectedReport {
   name: string;
   plugin: ReportPlugin | null;
   required: boolean;
+  /** Why a missing report is missing (e.g. its collective is not trusted), when known. */
+  hint?: string;
 }
 
 export async function selectReports(
@@ -60,7 +63,7 @@ export async function selectReports(
   const selected: SelectedReport[] = [];
   for (const c of candidates(definition, typeReports, method)) {
     if (skipped.has(c.name)) continue;
-    const entry = registry.get("report", c.name);
+    const entry = await registry.ensure("report", c.name);
     const plugin = entry ? await registry.load("report", c.name) : null;
     if (plugin && plugin.scope !== "method" && plugin.scope !== "model") continue;
     if (!c.required) {
@@ -70,7 +73,8 @@ export async function selectReports(
       if (flags.reportLabel?.length && !(plugin && flags.reportLabel.some((l) => plugin.labels?.includes(l)))) continue;
     }
     if (!plugin && !c.required) continue;
-    selected.push({ name: c.name, plugin, required: c.required });
+    const hint = plugin ? undefined : registry.unresolvedHint("report", c.name);
+    selected.push({ name: c.name, plugin, required: c.required, ...(hint ? { hint } : {}) });
   }
   return selected;
 }
@@ -88,6 +92,8 @@ export interface ReportOwner {
   modelType: string;
   modelId: string;
   modelName: string;
+  /** A workflow step's marks: its reports are its data too (workflow tags, the run's ids). */
+  step?: { tags: Record<string, string>; owner: OwnerDefinition };
 }
 
 /** Runs the selected reports one after another and stores each non-empty result. */
@@ -101,7 +107,7 @@ export async function runReports(
   const runs: ReportRun[] = [];
   for (const s of selected) {
     if (!s.plugin) {
-      runs.push({ name: s.name, scope: "method", success: false, error: `Required report not found: ${s.name}` });
+      runs.push({ name: s.name, scope: "method", success: false, error: `Required report not found: ${s.name}${s.hint ? `. ${s.hint}` : ""}` });
       continue;
     }
     let output: ReportOutput;
@@ -130,8 +136,8 @@ export async function runReports(
       modelId: owner.modelId,
       lifetime: "30d",
       garbageCollection: 5,
-      tags: { type: "report", reportName: s.name, reportScope: s.plugin.scope, specName: "report", modelName: owner.modelName },
-      ownerDefinition: { ownerType: "model-method", ownerRef: owner.modelId },
+      tags: { type: "report", reportName: s.name, reportScope: s.plugin.scope, specName: "report", modelName: owner.modelName, ...owner.step?.tags },
+      ownerDefinition: owner.step?.owner ?? { ownerType: "model-method", ownerRef: owner.modelId },
       specName: "report",
     };
     await data.save({ ...common, name: base, contentType: "text/markdown" }, markdown);

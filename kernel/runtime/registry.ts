@@ -13,6 +13,9 @@ export class PluginRegistry {
   private readonly aliases = new Map<string, string>();
   /** Why a missing type could not be provided (e.g. its collective is not trusted), by `kind:type`. */
   private readonly unresolved = new Map<string, string>();
+  /** Provides a missing type on first use (auto-resolve from a registry); set by the CLI. */
+  private resolver: ((kind: PluginKind, type: string) => Promise<void>) | undefined;
+  private readonly resolving = new Map<string, Promise<void>>();
 
   register<K extends PluginKind>(entry: PluginEntry<K>): void {
     const problem = typeNameProblem(entry.kind, entry.type, entry.origin);
@@ -50,6 +53,28 @@ export class PluginRegistry {
     return this.unresolved.get(`${kind}:${key}`) ?? this.unresolved.get(`${kind}:${key.startsWith("@") ? key.slice(1) : `@${key}`}`);
   }
 
+  /** Sets what `ensure` (and `load`) ask for a type that is not registered. */
+  setResolver(resolver: (kind: PluginKind, type: string) => Promise<void>): void {
+    this.resolver = resolver;
+  }
+
+  /**
+   * The entry for a type, asking the resolver once per type when it is not registered (and no
+   * earlier attempt recorded why it is missing). Undefined when it stays missing.
+   */
+  async ensure<K extends PluginKind>(kind: K, type: string): Promise<PluginEntry<K> | undefined> {
+    const found = this.get(kind, type);
+    if (found || !this.resolver || this.unresolvedHint(kind, type) !== undefined) return found;
+    const key = `${kind}:${type.toLowerCase()}`;
+    let pending = this.resolving.get(key);
+    if (!pending) {
+      pending = this.resolver(kind, type);
+      this.resolving.set(key, pending);
+    }
+    await pending;
+    return this.get(kind, type);
+  }
+
   get<K extends PluginKind>(kind: K, type: string): PluginEntry<K> | undefined {
     const key = type.toLowerCase();
     const table = this.table(kind);
@@ -62,7 +87,7 @@ export class PluginRegistry {
 
   /** Loads (once) and validates the implementation behind a registered type. */
   async load<K extends PluginKind>(kind: K, type: string): Promise<PluginImplementations[K]> {
-    const entry = this.get(kind, type);
+    const entry = await this.ensure(kind, type);
     if (!entry) throw unknownType(kind, type, this.list(kind), this.unresolvedHint(kind, type));
     let pending = this.loaded.get(entry);
     if (!pending) {

@@ -8,7 +8,7 @@
  * resolved (whitespace-tolerant, single or double quotes); objects and arrays are walked. A
  * reference that cannot be resolved is left as it is: the record is never failed.
  */
-import type { DataAccess, DataRecord, FileRecord } from "../expressions/context.js";
+import type { DataAccess, DataRecord, FileRecord, RunScope } from "../expressions/context.js";
 import type { Redactor } from "../runtime/redact.js";
 
 /** The exact persisted form. */
@@ -114,8 +114,8 @@ export class VaultReferenceDataAccess implements DataAccess {
     return Promise.all(records.map(async (r) => (await resolveRecord(r, this.resolve)) as DataRecord));
   }
 
-  async findBySpec(model: string, spec: string): Promise<DataRecord[]> {
-    const records = await this.inner.findBySpec(model, spec);
+  async findBySpec(model: string, spec: string, scope?: RunScope): Promise<DataRecord[]> {
+    const records = await (scope ? this.inner.findBySpec(model, spec, scope) : this.inner.findBySpec(model, spec));
     return Promise.all(records.map(async (r) => (await resolveRecord(r, this.resolve)) as DataRecord));
   }
 

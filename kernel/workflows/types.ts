@@ -198,6 +198,8 @@ export interface RunRecord {
   failedStep?: string;
   failureReason?: string;
   stepProgress?: { completed: number; total: number };
+  /** Data written at workflow scope (workflow reports), resolved like step artifacts. */
+  workflowDataArtifacts?: RunArtifact[];
 }
 
 /** What listings read: one index entry, never the full record. */

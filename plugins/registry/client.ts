@@ -94,7 +94,7 @@ export class RegistryClient {
   }
 
   /** Downloads a tarball and verifies it against the packument's `dist.integrity` (sha512 SRI). */
-  async tarball(url: string, integrity: string | undefined, label: string): Promise<Buffer> {
+  async tarball(url: string, integrity: string | undefined, label: string, onBytes?: (received: number, total: number | undefined) => void): Promise<Buffer> {
     if (!integrity || !/(^|\s)sha512-/.test(integrity)) {
       throw new SwampError(RegistryErrorCode.integrityMismatch, `${label} has no sha512 integrity in the registry; refusing an unverifiable download`);
     }
@@ -102,7 +102,9 @@ export class RegistryClient {
     const sameHost = new URL(url).host === new URL(this.target.url).host;
     const res = await this.request("download", url, {}, sameHost);
     if (!res.ok) throw await this.failure("download", res, label);
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = await readBody(res, onBytes).catch((err: unknown) => {
+      throw this.unreachable(err, TRANSFER_TIMEOUT_MS);
+    });
     if (!integrityMatches(bytes, integrity)) {
       throw new SwampError(
         RegistryErrorCode.integrityMismatch,
@@ -175,6 +177,22 @@ export class RegistryClient {
     }
     return say(RegistryErrorCode.registryError, `Registry error (HTTP ${res.status}) for ${subject} at ${this.target.url}${server ? `: ${server}` : ""}`);
   }
+}
+
+/** The whole body, reporting the bytes received so far (and the Content-Length, when sent). */
+async function readBody(res: Response, onBytes?: (received: number, total: number | undefined) => void): Promise<Buffer> {
+  if (!onBytes || !res.body) return Buffer.from(await res.arrayBuffer());
+  const length = Number(res.headers.get("content-length"));
+  const total = Number.isFinite(length) && length > 0 ? length : undefined;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  onBytes(0, total);
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(chunk);
+    received += chunk.length;
+    onBytes(received, total);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** The `error`/`message`/`reason` of a JSON error body, or a short plain-text body; never HTML. */

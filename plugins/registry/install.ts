@@ -20,6 +20,7 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promi
 import { dirname, join, relative, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { holdShutdown, registerCleanup } from "../../kernel/runtime/shutdown.js";
 import { RegistryClient, type Packument, type PackumentVersion } from "./client.js";
 import { resolveRegistry } from "./config.js";
 import { RegistryErrorCode } from "./errors.js";
@@ -46,6 +47,14 @@ export interface InstallContext {
   skipDependencies?: boolean;
   /** Progress lines (a dependency being pulled, …). */
   onProgress?: (message: string) => void;
+  /** Bytes of each download as they arrive (a progress line on a terminal). */
+  progress?: TransferProgress;
+}
+
+/** What a download reports to; the CLI's progress line fits it. */
+export interface TransferProgress {
+  start(label: string, total?: number): void;
+  update(done: number): void;
 }
 
 export interface InstallRequest {
@@ -160,7 +169,9 @@ async function stage(ctx: InstallContext, stagingRoot: string, req: InstallReque
     );
   }
   ctx.onProgress?.(`Downloading ${label}`);
-  const tarball = await client.tarball(picked.dist.tarball, req.integrity ?? integrity, label);
+  const progress = ctx.progress;
+  const onBytes = progress && ((received: number, total: number | undefined) => (received === 0 ? progress.start(`Downloading ${label}`, total) : progress.update(received)));
+  const tarball = await client.tarball(picked.dist.tarball, req.integrity ?? integrity, label, onBytes);
   const staging = join(stagingRoot, ...req.name.split("/"));
   const extracted = await extractTarball(tarball, staging);
   const dest = pulledDir(ctx.repoDir, req.name);
@@ -247,6 +258,8 @@ export async function installExtensions(ctx: InstallContext, requests: InstallRe
   const stagingRoot = join(ctx.repoDir, PULLED_DIR, `.staging-${randomBytes(6).toString("hex")}`);
   const staged: Staged[] = [];
   const seen = new Set<string>();
+  // Ctrl-C while downloading: the process exits without unwinding; take the staging area with it.
+  const unregister = registerCleanup(() => rm(stagingRoot, { recursive: true, force: true }));
   try {
     const visit = async (req: InstallRequest, depth: number, parent?: Staged, root?: string): Promise<void> => {
       if (depth > MAX_DEPTH) {
@@ -279,8 +292,16 @@ export async function installExtensions(ctx: InstallContext, requests: InstallRe
     if (conflicts.length > 0 && !ctx.force && !(await ctx.confirmOverwrite?.(conflicts))) {
       throw new SwampError(ErrorCode.alreadyExists, `Files already exist: ${conflicts.join(", ")}. Use --force to overwrite.`, { details: { paths: conflicts } });
     }
-    await commit(ctx, staged);
+    ctx.onProgress?.(`Installing ${staged.map((s) => `${s.name}@${s.version}`).join(", ")}`);
+    // Moving into place and writing the lockfile finish before a signal ends the process.
+    const release = holdShutdown();
+    try {
+      await commit(ctx, staged);
+    } finally {
+      release();
+    }
   } finally {
+    unregister();
     await rm(stagingRoot, { recursive: true, force: true });
     await pruneEmptyParents(join(ctx.repoDir, PULLED_DIR), join(ctx.repoDir, ".swamp"));
   }

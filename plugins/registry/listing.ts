@@ -1,32 +1,38 @@
 /**
  * What `search` and `info` show about a published extension, read from npm's search objects and
  * packuments: names and versions mapped back to swamp's (names.ts), labels and content kinds
- * from the keywords push writes (`swamp-extension`, `swamp:<kind>`, then the labels).
+ * from the keywords push writes (`swamp-extension`, `swamp:<kind>`, `swamp-platform:<p>`, then
+ * the labels).
  */
 import type { Packument, PackumentVersion, SearchObject } from "./client.js";
 import { fromNpmName, semVerToCalVer } from "./names.js";
 
 export const EXTENSION_KEYWORD = "swamp-extension";
+export const PLATFORM_KEYWORD_PREFIX = "swamp-platform:";
 
 export interface ExtensionSummary {
   name: string;
   package: string;
   description: string;
   latestVersion: string | null;
+  createdAt: string | null;
   updatedAt: string | null;
+  platforms: string[];
   labels: string[];
   contentTypes: string[];
 }
 
-function splitKeywords(keywords: readonly string[] | undefined): { labels: string[]; contentTypes: string[] } {
+function splitKeywords(keywords: readonly string[] | undefined): { platforms: string[]; labels: string[]; contentTypes: string[] } {
+  const platforms: string[] = [];
   const labels: string[] = [];
   const contentTypes: string[] = [];
   for (const k of keywords ?? []) {
     if (k === EXTENSION_KEYWORD) continue;
     if (k.startsWith("swamp:")) contentTypes.push(`${k.slice("swamp:".length)}s`);
+    else if (k.startsWith(PLATFORM_KEYWORD_PREFIX)) platforms.push(k.slice(PLATFORM_KEYWORD_PREFIX.length));
     else labels.push(k);
   }
-  return { labels, contentTypes };
+  return { platforms, labels, contentTypes };
 }
 
 /** A search hit as an extension; null for packages that are not swamp extensions. */
@@ -40,6 +46,7 @@ export function summaryFromSearch(obj: SearchObject): ExtensionSummary | null {
     package: pkg.name,
     description: pkg.description ?? "",
     latestVersion: latest ? (semVerToCalVer(latest) ?? latest) : null,
+    createdAt: pkg.time?.created ?? null,
     updatedAt: pkg.date ?? pkg.time?.modified ?? null,
     ...splitKeywords(pkg.keywords),
   };
@@ -83,6 +90,7 @@ export function infoFromPackument(name: string, p: Packument): ExtensionInfo {
     package: p.name,
     description: (typeof swamp.description === "string" ? swamp.description : latest?.description) ?? p.description ?? "",
     latestVersion: latestNpm ? (semVerToCalVer(latestNpm) ?? latestNpm) : null,
+    createdAt: p.time?.created ?? null,
     updatedAt: p.time?.modified ?? null,
     ...splitKeywords(latest?.keywords),
     repository: repositoryUrl(latest?.repository),

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { create as createTar } from "tar";
 import { integrityOf } from "./client.js";
+import { EXTENSION_KEYWORD, PLATFORM_KEYWORD_PREFIX } from "./listing.js";
 import { CODE_KINDS, type Manifest, type PackFile } from "./manifest.js";
 import { calVerToSemVer, toNpmName } from "./names.js";
 import { createHash } from "node:crypto";
@@ -34,10 +35,11 @@ export interface PackedExtension {
   unpackedSize: number;
 }
 
-/** `swamp-extension`, one `swamp:<kind>` per kind present, then the labels. */
+/** `swamp-extension`, one `swamp:<kind>` per kind present, one `swamp-platform:<p>` per platform, then the labels (search filters on them). */
 export function keywordsFor(manifest: Manifest): string[] {
   const kinds = [...CODE_KINDS, "workflows" as const].filter((k) => (manifest[k]?.length ?? 0) > 0).map((k) => `swamp:${k.replace(/s$/, "")}`);
-  return [...new Set(["swamp-extension", ...kinds, ...(manifest.labels ?? [])])];
+  const platforms = (manifest.platforms ?? []).map((p) => `${PLATFORM_KEYWORD_PREFIX}${p}`);
+  return [...new Set([EXTENSION_KEYWORD, ...kinds, ...platforms, ...(manifest.labels ?? [])])];
 }
 
 export function packageJsonFor(manifest: Manifest): Record<string, unknown> {

@@ -6,17 +6,22 @@
  *     - path: ../my-vaults
  *       only: [vaults]
  *
- * A path is stored as the user gave it and expanded when used: `~`, `$VAR` / `${VAR}`, and
- * `*` / `?` within a path segment; a relative path is relative to the repo. In each directory,
- * the standard layout wins (the source's own `.swamp.yaml` kind dirs, else `extensions/<kind>s`);
- * otherwise the directory itself serves every kind whose export one of its files declares.
- * `only` restricts the kinds. A path that does not exist is a warning when extensions load,
- * never a failure of the command.
+ * A path is stored as the user gave it and expanded when used: `~`, `$VAR` / `${VAR}`, and the
+ * globs `*`, `?`, `**` and `{a,b}` (hidden directories are not matched). A relative path is
+ * relative to the root of the main git worktree, so linked worktrees share their sources;
+ * outside git, to the repo. In each directory, the standard layout wins (the source's own
+ * `.swamp.yaml` kind dirs, else `extensions/<kind>s`); otherwise the directory itself serves
+ * every kind whose export one of its files declares. Workflows are found the same way (the
+ * source's `workflowsDir`, `workflows/` or `extensions/workflows/`, else YAML files with a
+ * top-level `jobs`); they are recorded and listed for the workflow loader. `only` restricts the
+ * kinds. A path that does not exist is a warning when extensions load, never a failure of the
+ * command.
  */
+import fg from "fast-glob";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { parse, parseDocument, stringify } from "yaml";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
@@ -25,7 +30,7 @@ import { candidateFiles, EXTENSION_KINDS, extensionDirFor, hasKindExport, SOURCE
 
 export { SOURCES_FILE };
 
-/** What `--only` accepts: the plural kind names (workflows are accepted and not loaded here). */
+/** What `--only` accepts: the plural kind names (workflow directories are recorded for the workflow loader, not loaded here). */
 export const SOURCE_KINDS = ["models", "vaults", "drivers", "datastores", "reports", "workflows"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
@@ -49,11 +54,15 @@ export interface ResolvedSource {
   status: SourceStatus;
   /** Kind → directories to scan, in order. */
   dirs: Partial<Record<PluginKind, string[]>>;
+  /** Directories holding workflow files. */
+  workflowDirs: string[];
 }
 
 export interface SourceDirs {
   /** Per kind, the extra directories to scan after the repo's own. */
   dirs: Partial<Record<PluginKind, string[]>>;
+  /** Directories of workflow files from sources, in order (for the workflow loader). */
+  workflows: string[];
   /** One line per source that could not be used. */
   warnings: string[];
 }
@@ -133,46 +142,52 @@ export async function writeSources(repoDir: string, entries: readonly SourceEntr
   await atomicWriteFile(file, stringify({ sources: entries.map((e) => ({ ...e })) }, { flowCollectionPadding: false }));
 }
 
-const GLOB = /[*?]/;
+const GLOB = /[*?{]/;
 
-function segmentPattern(segment: string): RegExp {
-  const body = segment.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
-  return new RegExp(`^${body}$`);
-}
-
-/** `~`, `$VAR`, `${VAR}` expanded; relative to the repo when relative. */
-export function expandVariables(raw: string, repoDir: string, env: Env): string {
+/** `~`, `$VAR`, `${VAR}` expanded; relative to `base` when relative. */
+export function expandVariables(raw: string, base: string, env: Env): string {
   let path = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? "");
   if (path === "~" || path.startsWith("~/")) path = join(env.HOME ?? homedir(), path.slice(1));
-  return isAbsolute(path) ? resolve(path) : resolve(repoDir, path);
+  return isAbsolute(path) ? resolve(path) : resolve(base, path);
 }
 
 export function isGlob(raw: string): boolean {
   return GLOB.test(raw);
 }
 
-/** The existing directories a source path names (globs matched one segment at a time), sorted. */
-export async function expandSourcePath(raw: string, repoDir: string, env: Env): Promise<string[]> {
-  const absolute = expandVariables(raw, repoDir, env);
-  if (!GLOB.test(absolute)) return (await isDirectory(absolute)) ? [absolute] : [];
-  const segments = absolute.split(sep).filter((s) => s !== "");
-  let current: string[] = [sep];
-  for (const segment of segments) {
-    const next: string[] = [];
-    for (const base of current) {
-      if (!GLOB.test(segment)) {
-        next.push(join(base, segment));
-        continue;
-      }
-      const pattern = segmentPattern(segment);
-      const names = await readdir(base).catch(() => [] as string[]);
-      for (const name of names.sort()) if (!name.startsWith(".") && pattern.test(name)) next.push(join(base, name));
+/**
+ * What relative source paths are relative to: the root of the main git worktree (found from the
+ * `.git` entry above the repo: a directory, or a linked worktree's `gitdir:` file whose
+ * `commondir` names the main `.git`), else the repo itself.
+ */
+export async function sourceBase(repoDir: string): Promise<string> {
+  for (let dir = resolve(repoDir); ; dir = dirname(dir)) {
+    const dotGit = join(dir, ".git");
+    const info = await stat(dotGit).catch(() => null);
+    if (info?.isDirectory()) return dir;
+    if (info?.isFile()) {
+      const gitdir = /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, "utf8").catch(() => ""))?.[1]?.trim();
+      if (!gitdir) return dir;
+      const worktreeGitDir = resolve(dir, gitdir);
+      const common = (await readFile(join(worktreeGitDir, "commondir"), "utf8").catch(() => "")).trim();
+      // No commondir: a submodule or a plain gitfile; its own checkout is the root.
+      return common ? dirname(resolve(worktreeGitDir, common)) : dir;
     }
-    current = next;
+    if (dirname(dir) === dir) return resolve(repoDir);
   }
-  const dirs: string[] = [];
-  for (const path of current) if (await isDirectory(path)) dirs.push(path);
-  return dirs;
+}
+
+/** The existing directories a source path names (globs through fast-glob; hidden directories skipped), sorted. */
+export async function expandSourcePath(raw: string, repoDir: string, env: Env): Promise<string[]> {
+  const absolute = expandVariables(raw, await sourceBase(repoDir), env);
+  if (!GLOB.test(absolute)) return (await isDirectory(absolute)) ? [absolute] : [];
+  // The literal directories before the first glob segment are the search root, escaped from glob syntax.
+  const segments = absolute.split(sep);
+  const first = segments.findIndex((s) => GLOB.test(s));
+  const root = segments.slice(0, first).join(sep) || sep;
+  const pattern = segments.slice(first).join("/");
+  const found = await fg(pattern, { cwd: root, onlyDirectories: true, absolute: true, dot: false, followSymbolicLinks: true, suppressErrors: true });
+  return found.map((p) => resolve(p)).sort();
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -219,17 +234,50 @@ export async function detectKinds(dir: string, only: readonly SourceKind[] | und
   return found;
 }
 
+const WORKFLOW_SCAN_LIMIT_BYTES = 64 * 1024;
+const SKIPPED_DIRS = ["**/_*/**", "**/node_modules/**", "**/.git/**", "**/.swamp/**", "**/dist/**", "**/build/**", "**/target/**"];
+
+/**
+ * Where a source directory keeps workflows: its own `.swamp.yaml` `workflowsDir`, `workflows/` or
+ * `extensions/workflows/` when one exists; else the directory itself when a YAML file in it (at
+ * most 4 levels down, up to 64 KiB) has a top-level `jobs` key. Empty when `only` leaves them out.
+ */
+export async function detectWorkflowDirs(dir: string, only: readonly SourceKind[] | undefined): Promise<string[]> {
+  if (only && !only.includes("workflows")) return [];
+  const marker = await ownMarkerDirs(dir);
+  const named = typeof marker.workflowsDir === "string" && marker.workflowsDir !== "" ? [resolve(dir, marker.workflowsDir)] : [];
+  for (const candidate of [...named, join(dir, "workflows"), join(dir, "extensions", "workflows")]) {
+    if (await isDirectory(candidate)) return [candidate];
+  }
+  const files = await fg("**/*.{yaml,yml}", { cwd: dir, absolute: true, deep: 4, dot: false, ignore: SKIPPED_DIRS, suppressErrors: true });
+  for (const file of files.sort()) {
+    const size = await stat(file).then((st) => st.size, () => Infinity);
+    if (size > WORKFLOW_SCAN_LIMIT_BYTES) continue;
+    if (/^jobs\s*:/m.test(await readFile(file, "utf8").catch(() => ""))) return [dir];
+  }
+  return [];
+}
+
 /** One source: what it expands to, whether it can be used, and the directories per kind. */
 export async function resolveSource(entry: SourceEntry, repoDir: string, env: Env): Promise<ResolvedSource> {
   const expandedPaths = await expandSourcePath(entry.path, repoDir, env);
   const dirs: Partial<Record<PluginKind, string[]>> = {};
+  const workflowDirs: string[] = [];
   for (const path of expandedPaths) {
     for (const [kind, list] of Object.entries(await detectKinds(path, entry.only)) as Array<[PluginKind, string[]]>) {
       dirs[kind] = [...(dirs[kind] ?? []), ...list];
     }
+    workflowDirs.push(...(await detectWorkflowDirs(path, entry.only)));
   }
-  const status: SourceStatus = expandedPaths.length === 0 ? "path_not_found" : Object.keys(dirs).length === 0 ? "no_extensions" : "valid";
-  return { entry, expandedPaths, status, dirs };
+  const found = Object.keys(dirs).length > 0 || workflowDirs.length > 0;
+  const status: SourceStatus = expandedPaths.length === 0 ? "path_not_found" : found ? "valid" : "no_extensions";
+  return { entry, expandedPaths, status, dirs, workflowDirs };
+}
+
+/** The kinds a resolved source provides, as `--only` spells them. */
+export function resolvedKinds(source: ResolvedSource): SourceKind[] {
+  const kinds = Object.keys(source.dirs).map((k) => `${k}s` as SourceKind);
+  return source.workflowDirs.length > 0 ? [...kinds, "workflows"] : kinds;
 }
 
 /** The repo's default scan directory a path is, if it is one. */
@@ -251,9 +299,10 @@ export async function resolveSourceDirs(repoDir: string, marker: Record<string, 
   try {
     entries = await readSources(repoDir);
   } catch (err) {
-    return { dirs: {}, warnings: [`${(err as Error).message} (extension sources ignored)`] };
+    return { dirs: {}, workflows: [], warnings: [`${(err as Error).message} (extension sources ignored)`] };
   }
   const dirs: Partial<Record<PluginKind, string[]>> = {};
+  const workflows: string[] = [];
   for (const entry of entries) {
     const resolved = await resolveSource(entry, repoDir, env);
     if (resolved.status === "path_not_found") {
@@ -265,13 +314,14 @@ export async function resolveSourceDirs(repoDir: string, marker: Record<string, 
       const have = (dirs[kind] ??= []);
       for (const dir of list) if (resolve(dir) !== own && !have.includes(dir)) have.push(dir);
     }
+    for (const dir of resolved.workflowDirs) if (!workflows.includes(dir)) workflows.push(dir);
   }
   // Pulled extensions come last, so the repo's own files and source mounts win over them.
   for (const [kind, list] of Object.entries(await pulledExtensionDirs(repoDir)) as Array<[PluginKind, string[]]>) {
     const have = (dirs[kind] ??= []);
     for (const dir of list) if (!have.includes(dir)) have.push(dir);
   }
-  return { dirs, warnings };
+  return { dirs, workflows, warnings };
 }
 
 /** Where `swamp extension pull` puts extensions: `.swamp/pulled-extensions/<@collective/name…>/`. */

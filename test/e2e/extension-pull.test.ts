@@ -14,9 +14,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
+import { cleanEnv, parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
-import { FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT } from "../plugins/fixtures.js";
+import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT, SUMMARY_REPORT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
 import { resolveRegistry } from "../../plugins/registry/config.js";
 import { publishDocument, type PackedExtension } from "../../plugins/registry/pack.js";
@@ -200,11 +202,11 @@ test("pull installs a pushed model extension whose model then runs; the lockfile
   assert.equal(parseJson(ran.stdout).status, "succeeded");
 
   const list = parseJson((await run(repo, ["extension", "ls", "--json"])).stdout);
-  assert.deepEqual(
-    list.pulled.map((p: { name: string; version: string }) => [p.name, p.version]),
-    [["@test/greeter", V1]],
-  );
-  assert.ok(list.extensions.some((e: { type: string; source: string }) => e.type === "@test/greeter" && e.source.includes("pulled-extensions")));
+  // The spec's shape: the lockfile's extensions; what the repo loads is under "catalog".
+  assert.deepEqual(list.extensions, [{ name: "@test/greeter", version: V1, pulledAt: entry.pulledAt, files: out.files }]);
+  const listText = await run(repo, ["extension", "ls"]);
+  assert.match(listText.stdout, new RegExp(`^@test/greeter  v${V1.replace(/\./g, "\\.")}  \\(pulled ${entry.pulledAt}\\)$`, "m"));
+  assert.ok(list.catalog.some((e: { type: string; source: string }) => e.type === "@test/greeter" && e.source.includes("pulled-extensions")));
 
   // Pulling again never overwrites silently: --json refuses, -f replaces.
   assert.equal(await refusal(repo, ["extension", "pull", "@test/greeter"]), "already_exists");
@@ -220,8 +222,8 @@ test("a local extension of the same type wins over the pulled one", async () => 
   assert.equal((await run(repo, ["extension", "pull", "@test/greeter", "--json"])).code, 0);
   await write(repo, { "extensions/models/greeter.ts": GREETER_MODEL });
   const list = parseJson((await run(repo, ["extension", "list", "--json"])).stdout);
-  const served = list.extensions.filter((e: { type: string; state: string }) => e.type === "@test/greeter" && e.state === "Indexed");
-  assert.equal(served.length >= 1, true, JSON.stringify(list.extensions));
+  const served = list.catalog.filter((e: { type: string; state: string }) => e.type === "@test/greeter" && e.state === "Indexed");
+  assert.equal(served.length >= 1, true, JSON.stringify(list.catalog));
   assert.equal(served[0].source, join(repo, "extensions", "models", "greeter.ts"));
   const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
   assert.equal(ran.code, 0, ran.stderr);
@@ -448,4 +450,143 @@ test("a vault type named by a vault config is restored on first use in a clone, 
   assert.equal(keys.code, 0, keys.stderr);
   assert.match(keys.stdout, /token/);
   assert.equal((await lockfile(clone))["@test/memory-vault"].version, V1);
+});
+
+/** Pushes an extension made of exactly `files` (its manifest included) from an author directory. */
+async function pushFiles(files: Record<string, string>): Promise<void> {
+  const dir = join(work, `author-${++repos}`);
+  await write(dir, files);
+  const r = await swamp(["extension", "push", "manifest.yaml", "-y", "--json"], { cwd: dir, env: env() });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+/** Trusts a collective by editing .swamp.yaml (the trust commands have their own tests). */
+async function trust(repo: string, collective: string): Promise<void> {
+  await writeFile(join(repo, ".swamp.yaml"), `${await readFile(join(repo, ".swamp.yaml"), "utf8")}trustedCollectives: [swamp, ${collective}]\n`);
+}
+
+function kindManifest(name: string, kind: string, file: string): string {
+  return ["manifestVersion: 1", `name: "${name}"`, `version: "${V1}"`, "description: test", "repository: https://example.com/x", `${kind}: [${file}]`, ""].join("\n");
+}
+
+test("driver, report and `vault create` types from a trusted collective are pulled on first use; untrusted ones name the trust command", async () => {
+  await pushFiles({ "manifest.yaml": kindManifest("@test/echo-driver", "drivers", "echo.ts"), "extensions/drivers/echo.ts": ECHO_DRIVER });
+  await pushFiles({ "manifest.yaml": kindManifest("@test/summary", "reports", "summary.ts"), "extensions/reports/summary.ts": SUMMARY_REPORT });
+  const repo = await userRepo();
+  await write(repo, { [`models/@test/greeter/${GREETER_ID}.yaml`]: greeterDefinition("hi", 'driver: "@test/echo-driver"\nreports:\n  require:\n    - "@test/summary"\n') });
+  assert.equal((await run(repo, ["extension", "pull", "@test/greeter", "--json"])).code, 0);
+
+  // Untrusted: the driver is not fetched, and its error says how to trust the collective.
+  const noDriver = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(noDriver.code, 1, noDriver.stderr);
+  assert.match(parseJson(noDriver.stderr).error.message, /driver type: "@test\/echo-driver".*swamp extension trust add test/);
+  // With the builtin driver, the required report is what is missing, for the same reason.
+  const noReport = await run(repo, ["model", "method", "run", "greeter", "greet", "--driver", "raw", "--json"]);
+  assert.equal(noReport.code, 1, noReport.stderr);
+  assert.match(parseJson(noReport.stderr).error.message, /@test\/summary.*swamp extension trust add test/);
+  assert.deepEqual(Object.keys(await lockfile(repo)), ["@test/greeter"], "nothing fetched while untrusted");
+
+  await trust(repo, "test");
+  const ran = await run(repo, ["model", "method", "run", "greeter", "greet", "--json"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  const view = parseJson(ran.stdout);
+  assert.equal(view.driver, "@test/echo-driver");
+  assert.equal(view.reports["@test/summary"].success, true);
+  assert.deepEqual(Object.keys(await lockfile(repo)).sort(), ["@test/echo-driver", "@test/greeter", "@test/summary"]);
+
+  // `vault create <type>`: the type named on the command line.
+  const vaultRepo = join(work, `user-${++repos}`);
+  assert.equal((await swamp(["repo", "init", vaultRepo, "--json"], { env: env() })).code, 0);
+  const refused = await run(vaultRepo, ["vault", "create", "@test/memory-vault", "mem", "--json"]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(parseJson(refused.stderr).error.message, /swamp extension trust add test/);
+  await trust(vaultRepo, "test");
+  const created = await run(vaultRepo, ["vault", "create", "@test/memory-vault", "mem", "--json"]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(parseJson(created.stdout).type, "@test/memory-vault");
+  assert.deepEqual(Object.keys(await lockfile(vaultRepo)), ["@test/memory-vault"]);
+});
+
+const ERASE = "\r\x1b[2K";
+
+/** Runs swamp in a real pseudo-terminal (util-linux `script`); `interrupt` types Ctrl-C once `when` shows up. */
+function inTerminal(repo: string, args: string[], opts: { extra?: Record<string, string | undefined>; interruptWhen?: RegExp } = {}): Promise<{ code: number; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: repo, env: cleanEnv({ ...env(opts.extra), COLUMNS: "100" }), stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    let interrupted = false;
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      output += d;
+      if (opts.interruptWhen && !interrupted && opts.interruptWhen.test(output)) {
+        interrupted = true;
+        child.stdin.write("\x03");
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** A registry in front of Verdaccio whose tarballs send half their bytes and then stall. */
+async function stallingRegistry(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createHttpServer(async (req, res) => {
+    const path = req.url ?? "/";
+    if (path.startsWith("/tarball/")) {
+      const bytes = Buffer.from(await (await fetch(decodeURIComponent(path.slice("/tarball/".length)))).arrayBuffer());
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length });
+      res.write(bytes.subarray(0, bytes.length >> 1)); // …and never the rest
+      return;
+    }
+    const upstream = await fetch(`${registry.url}${path.slice(1)}`, { headers: { accept: "application/json" } });
+    const pack = (await upstream.json()) as any;
+    for (const v of Object.values<any>(pack.versions ?? {})) v.dist.tarball = `${base}/tarball/${encodeURIComponent(v.dist.tarball)}`;
+    res.writeHead(upstream.status, { "content-type": "application/json" });
+    res.end(JSON.stringify(pack));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${base}/`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+test("downloads show progress on a terminal only, erased when done and on Ctrl-C; piped output has no progress bytes", async () => {
+  const repo = await userRepo();
+  const tty = await inTerminal(repo, ["extension", "pull", `@test/greeter@${V1}`]);
+  assert.equal(tty.code, 0, tty.output);
+  assert.match(tty.output, /Downloading @test\/greeter@2026\.01\.01\.1 +\d+(\.\d)?K?B \/ \d+(\.\d)?K?B \(\d+%\)/);
+  const lastDraw = Math.max(tty.output.lastIndexOf("Downloading"), tty.output.lastIndexOf("Installing"));
+  const erased = tty.output.indexOf(ERASE, lastDraw);
+  assert.ok(erased > lastDraw && erased < tty.output.indexOf("Pulled @test/greeter"), "the line is erased before the result is printed");
+
+  const piped = await run(repo, ["extension", "pull", `@test/greeter@${V1}`, "-f"]);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.doesNotMatch(piped.stderr + piped.stdout, /\r|\x1b\[|Downloading/);
+  const json = await inTerminal(repo, ["extension", "pull", `@test/greeter@${V1}`, "-f", "--json"]);
+  assert.equal(json.code, 0, json.output);
+  assert.doesNotMatch(json.output, /\x1b\[|Downloading/, "--json draws no progress, even on a terminal");
+
+  // Ctrl-C in the middle of a download: the line is erased, nothing is left half-installed.
+  const stalling = await stallingRegistry();
+  try {
+    const fresh = await userRepo();
+    const stopped = await inTerminal(fresh, ["extension", "pull", `@test/greeter@${V1}`], { extra: { SWAMP_EXTENSION_REGISTRY: stalling.url }, interruptWhen: /Downloading .*%/ });
+    assert.equal(stopped.code, 130, stopped.output);
+    assert.ok(stopped.output.lastIndexOf(ERASE) > stopped.output.lastIndexOf("Downloading"), JSON.stringify(stopped.output));
+    assert.deepEqual(await pulledTree(fresh), [], "no staging files are left");
+    assert.equal(existsSync(join(fresh, LOCKFILE)), false);
+  } finally {
+    await stalling.close();
+  }
 });

@@ -210,6 +210,7 @@ test("bad manifests give one clear line with a stable code and publish nothing",
     ],
     ["@acme/evil", manifest("@acme/evil", "2026.08.12.1"), { "extensions/models/lib/shout.ts": "export const shout = eval(\"1\");\n" }, "extension_unsafe"],
     ["@acme/huge", manifest("@acme/huge", "2026.08.12.1"), { "README.md": "x".repeat(1_000_001) }, "input_too_large"],
+    ["@acme/skilled", manifest("@acme/skilled", "2026.08.12.1", "skills: [my-skill]"), { ".claude/skills/my-skill/SKILL.md": "# skill\n" }, "manifest_invalid"],
   ];
   for (const [name, text, files, code] of cases) {
     const a = await author(text, files);
@@ -295,4 +296,50 @@ test("the client verifies tarballs against dist.integrity and maps a republish t
   const packed = await packExtension(m, path, []);
   await assert.rejects(client.publish(packed.npmName, packed.npmVersion, publishDocument(packed, target.url)), { code: "extension_version_exists" });
   assert.equal(await client.packument("@acme/never-published"), null);
+});
+
+test("search filters by collective, label, content type and platform, sorts and pages; push takes --release-notes and --version-suffix epoch", async () => {
+  const alpha = await author(manifest("@filt/alpha", "2026.01.01.1").replace("labels: [echo, demo]", "labels: [storage]\nplatforms: [linux-x86_64]"));
+  assert.equal((await alpha.run(["extension", "push", "manifest.yaml", "-y", "--release-notes", "Fixed the echo", "--json"])).code, 0);
+  const beta = await author(
+    manifest("@filt/beta", "2026.02.01.1").replace("models: [echo.ts]", "vaults: [mem.ts]").replace("labels: [echo, demo]", "labels: [secrets]"),
+    { "extensions/vaults/mem.ts": 'export const vault = { type: "@filt/beta" };\n' },
+  );
+  assert.equal((await beta.run(["extension", "push", "manifest.yaml", "-y"])).code, 0);
+  const gamma = await author(manifest("@other/gamma", "2026.01.01.1").replace("labels: [echo, demo]", "labels: [storage]"));
+  assert.equal((await gamma.run(["extension", "push", "manifest.yaml", "-y"])).code, 0);
+
+  const names = async (...args: string[]) => {
+    const r = await alpha.run(["extension", "search", ...args, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    return parseJson(r.stdout);
+  };
+  assert.deepEqual((await names("--collective", "filt", "--sort", "name")).extensions.map((e: any) => e.name), ["@filt/alpha", "@filt/beta"]);
+  assert.deepEqual((await names("--collective", "filt", "--sort", "new")).extensions.map((e: any) => e.name), ["@filt/beta", "@filt/alpha"]);
+  const storage = (await names("--label", "storage", "--sort", "name")).extensions;
+  assert.deepEqual(storage.map((e: any) => e.name), ["@filt/alpha", "@other/gamma"]);
+  assert.deepEqual(storage[0].platforms, ["linux-x86_64"]);
+  assert.deepEqual((await names("--content-type", "vaults")).extensions.map((e: any) => e.name), ["@filt/beta"]);
+  assert.deepEqual((await names("--platform", "linux-x86_64")).extensions.map((e: any) => e.name), ["@filt/alpha"]);
+  const page = await names("--collective", "filt", "--sort", "name", "--per-page", "1", "--page", "2");
+  assert.deepEqual(page.extensions.map((e: any) => e.name), ["@filt/beta"]);
+  assert.deepEqual(page.meta, { total: 2, page: 2, perPage: 1 });
+  const bad = await alpha.run(["extension", "search", "--content-type", "skills", "--json"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(parseJson(bad.stderr).error.message, /models, workflows, vaults, datastores, drivers, reports/);
+  const relevance = await alpha.run(["extension", "search", "--sort", "relevance"]);
+  assert.equal(relevance.code, 2);
+  assert.match(relevance.stderr, /^Error: Sort by "relevance" requires a search query/);
+
+  const { body } = await packument("@filt/alpha");
+  assert.equal(body.versions["2026.101.1"].swamp.releaseNotes, "Fixed the echo");
+  assert.equal(parseJson((await alpha.run(["extension", "info", "@filt/alpha", "--json"])).stdout).releaseNotes, "Fixed the echo");
+
+  const epoch = await alpha.run(["extension", "push", "manifest.yaml", "--dry-run", "--version-suffix", "epoch", "--json"]);
+  assert.equal(epoch.code, 0, epoch.stderr);
+  const micro = Number(parseJson(epoch.stdout).version.split(".")[3]);
+  assert.ok(Math.abs(micro - Date.now() / 1000) < 600, `MICRO is the epoch: ${micro}`);
+  const suffix = await alpha.run(["extension", "push", "manifest.yaml", "--dry-run", "--version-suffix", "later", "--json"]);
+  assert.equal(suffix.code, 2, suffix.stderr);
+  assert.match(parseJson(suffix.stderr).error.message, /--version-suffix must be "epoch"/);
 });

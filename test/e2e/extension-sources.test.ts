@@ -34,7 +34,7 @@ async function withRepoAndSource(fn: (repo: string, shared: string) => Promise<v
 async function extensionTypes(repo: string): Promise<Array<{ kind: string; type: string; source: string; state: string; fingerprint: string; bundlePath: string }>> {
   const r = await swamp(["extension", "list", "--json", "--repo-dir", repo]);
   assert.equal(r.code, 0, r.stderr);
-  return parseJson(r.stdout).extensions;
+  return parseJson(r.stdout).catalog;
 }
 
 test("a model extension in a source directory runs via `model method run`, from the bundle cache the second time; rm stops loading it", async () => {
@@ -143,5 +143,23 @@ test("source add and rm refuse bad input with one line and a stable code", async
     // A glob that matches nothing yet is accepted.
     assert.equal((await swamp(["extension", "source", "add", "../later-*", "--repo-dir", repo])).code, 0);
     assert.equal(await readFile(join(repo, ".swamp-sources.yaml"), "utf8"), "sources:\n  - path: ../shared\n  - path: ../later-*\n");
+  });
+});
+
+test("workflow sources are recorded and listed; ** and {a,b} globs expand", async () => {
+  await withRepoAndSource(async (repo, shared) => {
+    const flows = join(shared, "..", "flows");
+    await writeSource(flows, "ci/release.yaml", "name: release\njobs:\n  - name: build\n");
+    const added = await swamp(["extension", "source", "add", "../flows", "--only", "workflows", "--json", "--repo-dir", repo]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.deepEqual(parseJson(added.stdout), { action: "added", path: "../flows", only: ["workflows"], totalSources: 1 });
+    await writeSource(shared, "more/deep/extensions/vaults/memory.ts", MEMORY_VAULT);
+    assert.equal((await swamp(["extension", "source", "add", "../{shared,nothing}/**/deep", "--repo-dir", repo])).code, 0);
+    const list = await swamp(["extension", "source", "list", "--json", "--repo-dir", repo]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(parseJson(list.stdout).sources, [
+      { path: "../flows", only: ["workflows"], expandedPaths: [flows], status: "valid", resolvedKinds: ["workflows"] },
+      { path: "../{shared,nothing}/**/deep", expandedPaths: [join(shared, "more", "deep")], status: "valid", resolvedKinds: ["vaults"] },
+    ]);
   });
 });

@@ -5,9 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
+import { startNpmRegistry } from "../helpers/npm-registry.js";
 
 test("trust list shows swamp and si by default, in text and --json", async () => {
   await withRepo(async (repo) => {
@@ -88,4 +89,42 @@ test("trust commands outside a repo say so", async () => {
     assert.equal(r.code, 1);
     assert.equal(parseJson(r.stderr).error.code, "not_a_repo");
   });
+});
+
+test("a trusted type that nothing publishes is looked up once per 10 minutes; explicit pull always asks", async () => {
+  const registry = await startNpmRegistry([]);
+  try {
+    await withRepo(async (repo) => {
+      await writeFile(join(repo, ".swamp.yaml"), `${await readFile(join(repo, ".swamp.yaml"), "utf8")}trustedCollectives: [acme]\n`);
+      await mkdir(join(repo, "models", "@acme", "nothing"), { recursive: true });
+      await writeFile(join(repo, "models", "@acme", "nothing", "one.yaml"), 'type: "@acme/nothing"\nname: one\n');
+      const env = { SWAMP_EXTENSION_REGISTRY: registry.url };
+      const lookups = () => registry.requests.filter((p) => p === "/@acme/nothing").length;
+      const status = () => swamp(["datastore", "status", "--json", "--repo-dir", repo], { env });
+
+      assert.equal((await status()).code, 0);
+      assert.equal(lookups(), 1, "the first command asks the registry");
+      assert.equal((await status()).code, 0);
+      assert.equal(lookups(), 1, "the next one remembers that nothing publishes it");
+
+      const pulled = await swamp(["extension", "pull", "@acme/nothing", "--json", "--repo-dir", repo], { env });
+      assert.equal(parseJson(pulled.stderr).error.code, "extension_not_found");
+      assert.equal(lookups(), 2, "an explicit pull always asks");
+
+      // An entry older than the time to live is asked again.
+      const cacheFile = join(repo, ".swamp", "extension-lookup-misses.json");
+      const cache = JSON.parse(await readFile(cacheFile, "utf8"));
+      for (const key of Object.keys(cache)) cache[key].checkedAt = new Date(Date.now() - 11 * 60_000).toISOString();
+      await writeFile(cacheFile, JSON.stringify(cache));
+      assert.equal((await status()).code, 0);
+      assert.equal(lookups(), 3);
+
+      // A damaged cache file is ignored, not fatal.
+      await writeFile(cacheFile, "{not json");
+      assert.equal((await status()).code, 0);
+      assert.equal(lookups(), 4);
+    });
+  } finally {
+    await registry.close();
+  }
 });

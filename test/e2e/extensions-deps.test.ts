@@ -322,7 +322,7 @@ test("concurrent swamp processes installing the same npm packages share one inta
     const runs = await Promise.all([1, 2, 3].map(() => swamp(["extension", "list", "--json", "--repo-dir", repo], { env: registry.env, timeoutMs: 120_000 })));
     for (const r of runs) {
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(parseJson(r.stdout).extensions.map((e: { state: string }) => e.state), ["Indexed"]);
+      assert.deepEqual(parseJson(r.stdout).catalog.map((e: { state: string }) => e.state), ["Indexed"]);
     }
     assert.equal((await generations(repo)).length, 1, "one install, the others waited for it");
     assert.deepEqual((await readdir(join(repo, ".swamp", "deps"))).filter((n) => n.startsWith(".tmp-") || n === ".install.lock"), []);

@@ -129,7 +129,7 @@ test("an extension datastore holds a model run's data; extension model, check, r
 
     const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo])).stdout);
     assert.deepEqual(
-      list.extensions.map((e: { kind: string; type: string; state: string }) => `${e.kind} ${e.type} ${e.state}`).sort(),
+      list.catalog.map((e: { kind: string; type: string; state: string }) => `${e.kind} ${e.type} ${e.state}`).sort(),
       ["datastore @test/fs-store Indexed", "driver @test/echo-driver Indexed", "model @test/greeter Indexed", "model @test/greeter Indexed", "report @test/summary Indexed"],
     );
   });
@@ -246,7 +246,7 @@ test("concurrent CLI processes building the same extensions do not corrupt the c
     const runs = await Promise.all([1, 2, 3].map(() => swamp(["extension", "list", "--json", "--repo-dir", repo])));
     for (const r of runs) {
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(parseJson(r.stdout).extensions.filter((e: { state: string }) => e.state === "Indexed").length, 5);
+      assert.equal(parseJson(r.stdout).catalog.filter((e: { state: string }) => e.state === "Indexed").length, 5);
     }
     for (const kind of ["datastore", "model", "driver", "report"]) {
       const manifest = JSON.parse(await readFile(join(repo, ".swamp", `${kind}-bundles`, "manifest.json"), "utf8"));

@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
 import type { GcPlan, GcPlanOptions, GcResult } from "../../../builtins/gc/index.js";
+import { RunStore } from "../../../kernel/workflows/runs.js";
 import { SwampCommand } from "../../base.js";
 import { confirm, dataRepository } from "./shared.js";
 
@@ -50,7 +51,12 @@ export default class DataGcCommand extends SwampCommand {
     const kernel = await this.kernel();
     const repo = dataRepository(kernel);
     const warnings: string[] = [];
-    const planOptions: GcPlanOptions = { onWarning: (message) => warnings.push(message) };
+    // workflow/job lifetimes expire exactly when their run record is gone.
+    const runs = new RunStore(kernel);
+    const planOptions: GcPlanOptions = {
+      onWarning: (message) => warnings.push(message),
+      workflowRunExists: (workflowId, runId) => runs.exists(workflowId, runId),
+    };
     const flushWarnings = () => {
       if (this.verbose && !this.json) for (const w of new Set(warnings)) this.context.stderr.write(`Warning: ${w}\n`);
       warnings.length = 0;

@@ -3,7 +3,11 @@ import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { integrityWarning } from "../../../kernel/data/integrity.js";
 import { dataGetJson } from "../../../kernel/data/json.js";
 import { revealVaultReferences } from "../../../kernel/vaults/lazy.js";
+import type { ModelIdentity } from "../../../kernel/data/json.js";
+import type { DataMetadata } from "../../../kernel/data/metadata.js";
+import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { SwampCommand } from "../../base.js";
+import { resolveRunData, workflowRun } from "./workflow-scope.js";
 import { formatBytes } from "../../output.js";
 import { checkNoConflict, dataRepository, parseCount, pick, repoRelative, requireDataName, resolveModel } from "./shared.js";
 
@@ -16,6 +20,8 @@ export default class DataGetCommand extends SwampCommand {
       "Use --no-content for metadata only (binary content is printed as UTF-8 otherwise).",
     examples: [
       ["The latest result", "swamp data get hello-world result"],
+      ["What the latest run of a workflow recorded", "swamp data get --workflow nightly result"],
+      ["What one run recorded, of one model", "swamp data get scanner result --workflow nightly --run 7c9e"],
       ["A specific version as JSON", "swamp data get hello-world result --version 1 --json"],
       ["Metadata only", "swamp data get --model hello-world --name log --no-content"],
     ],
@@ -31,25 +37,15 @@ export default class DataGetCommand extends SwampCommand {
     description: "Resolve vault references in the content and print the secrets (by default they stay references)",
   });
 
-  async run(): Promise<void> {
-    checkNoConflict(this.modelArg, this.model, "--model");
-    checkNoConflict(this.nameArg, this.name, "--name");
-    const ref = pick(this.modelArg, this.model);
-    const name = pick(this.nameArg, this.name);
-    if (ref === undefined) throw new UsageError("A model name is required. Usage: swamp data get <model> <data_name>");
-    if (name === undefined) throw new UsageError("A data name is required. Usage: swamp data get <model> <data_name>");
-    const version = parseCount(this.version, "--version", 1);
-    requireDataName(name);
+  workflow = Option.String("--workflow", { description: "Data a run of this workflow recorded (name or id)" });
+  runId = Option.String("--run", { description: "With --workflow: the run (id, unique prefix or latest; default latest)" });
 
+  async run(): Promise<void> {
+    const version = parseCount(this.version, "--version", 1);
+    if (this.runId !== undefined && this.workflow === undefined) throw new UsageError("--run needs --workflow <name>");
     const kernel = await this.kernel();
-    const model = await resolveModel(kernel, ref);
     const repo = dataRepository(kernel);
-    const meta = await repo.get(model.modelType, model.modelId, name, version);
-    if (!meta) {
-      throw new SwampError("not_found", `Data not found: "${name}" for model "${ref}"${version !== undefined ? ` (version ${version})` : ""}`, {
-        details: { model: ref, name, ...(version !== undefined ? { version } : {}) },
-      });
-    }
+    const { model, meta } = this.workflow !== undefined ? await this.fromRun(kernel, this.workflow, version) : await this.fromModel(kernel, version);
     const abs = repo.contentPath(model.modelType, model.modelId, meta.name, meta.version);
     const contentPath = repoRelative(kernel, abs);
     const raw = this.content ? await repo.getContent(model.modelType, model.modelId, meta.name, meta.version) : null;
@@ -80,5 +76,56 @@ export default class DataGetCommand extends SwampCommand {
       }
       return lines.join("\n");
     });
+  }
+
+  private async fromModel(kernel: Kernel, version: number | undefined): Promise<{ model: ModelIdentity; meta: DataMetadata }> {
+    checkNoConflict(this.modelArg, this.model, "--model");
+    checkNoConflict(this.nameArg, this.name, "--name");
+    const ref = pick(this.modelArg, this.model);
+    const name = pick(this.nameArg, this.name);
+    if (ref === undefined) throw new UsageError("A model name is required. Usage: swamp data get <model> <data_name>");
+    if (name === undefined) throw new UsageError("A data name is required. Usage: swamp data get <model> <data_name>");
+    requireDataName(name);
+    const model = await resolveModel(kernel, ref);
+    const meta = await dataRepository(kernel).get(model.modelType, model.modelId, name, version);
+    if (!meta) {
+      throw new SwampError("not_found", `Data not found: "${name}" for model "${ref}"${version !== undefined ? ` (version ${version})` : ""}`, {
+        details: { model: ref, name, ...(version !== undefined ? { version } : {}) },
+      });
+    }
+    return { model, meta };
+  }
+
+  /**
+   * `--workflow <wf> [--run <r>] [<model>] <name>`: the exact version the run recorded (the
+   * highest one when a step wrote the name more than once), never today's latest.
+   */
+  private async fromRun(kernel: Kernel, workflow: string, version: number | undefined): Promise<{ model: ModelIdentity; meta: DataMetadata }> {
+    // One positional is the data name (the reference's form); two are model and name.
+    const twoPositionals = this.nameArg !== undefined;
+    const ref = this.model ?? (twoPositionals ? this.modelArg : undefined);
+    const name = this.name ?? (twoPositionals ? this.nameArg : this.modelArg);
+    if (name === undefined) throw new UsageError("A data name is required. Usage: swamp data get --workflow <name> [<model>] <data_name>");
+    requireDataName(name);
+    const model = ref !== undefined ? await resolveModel(kernel, ref) : undefined;
+    const run = await workflowRun(kernel, workflow, this.runId, (m) => this.context.stderr.write(`warning: ${m}\n`));
+    const found = await resolveRunData(kernel, dataRepository(kernel), run, (rec) => rec.artifact.name === name && (version === undefined || rec.artifact.version === version));
+    const matching = model ? found.filter((f) => f.model.modelId === model.modelId) : found;
+    const where = `"${name}" in workflow "${workflow}" (run ${run.id})${version !== undefined ? ` (version ${version})` : ""}`;
+    if (matching.length === 0) throw new SwampError("not_found", `Data not found: ${where}`, { details: { workflow, runId: run.id, name } });
+    const models = [...new Set(matching.map((f) => f.model.modelId))];
+    if (models.length > 1) {
+      const names = [...new Set(matching.map((f) => f.model.modelName))].join(", ");
+      throw new SwampError("validation_failed", `Data ${where} was written by several models (${names}); name the model: swamp data get <model> ${name} --workflow ${workflow}`, {
+        details: { models: matching.map((f) => f.model) },
+      });
+    }
+    const pickOne = matching.reduce((a, b) => (b.artifact.version > a.artifact.version ? b : a));
+    if (!pickOne.meta) {
+      throw new SwampError("not_found", `Data not found: ${where}: version ${pickOne.artifact.version} that the run recorded no longer exists (garbage-collected or deleted)`, {
+        details: { workflow, runId: run.id, name, version: pickOne.artifact.version, modelId: pickOne.model.modelId },
+      });
+    }
+    return { model: pickOne.model, meta: pickOne.meta };
   }
 }

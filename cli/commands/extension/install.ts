@@ -32,10 +32,9 @@ export default class ExtensionInstallCommand extends SwampCommand {
     }
     // Pinned entries are restored as they are; their dependencies are entries of their own.
     if (missing.length > 0) {
-      await installExtensions(
-        { repoDir, marker, env: process.env, force: true, onProgress: this.json || !process.stderr.isTTY ? undefined : (l) => this.context.stderr.write(`${l}\n`), skipDependencies: true },
-        missing,
-      );
+      const progress = this.progress();
+      await installExtensions({ repoDir, marker, env: process.env, force: true, progress, onProgress: (line) => progress.start(line), skipDependencies: true }, missing);
+      progress.clear();
     }
     const installed = entries.filter((e) => e.status === "installed").length;
     this.emit(

@@ -27,11 +27,12 @@ export default class ExtensionListCommand extends SwampCommand {
     ["extension", "ls"],
   ];
   static override usage = Command.Usage({
-    description: "List the repo's extensions (datastores, model types, vaults, drivers, reports) and their state",
+    description: "List the pulled extensions (from the lockfile) and every extension source the repo loads, with its state",
     details:
-      "Sources in extensions/<kind>s (or SWAMP_<KIND>S_DIR, or the marker's <kind>sDir) are reconciled with the bundle " +
-      "cache first: a new or changed source is rebuilt, an unchanged one is read from the manifest without loading its code. " +
-      "Extensions pulled from a registry are listed as well, from the lockfile (name, version, integrity, files).",
+      "`extensions` lists the lockfile's entries (name, version, pulledAt, files), sorted by name. `catalog` lists every " +
+      "extension source the repo loads (extensions/<kind>s or SWAMP_<KIND>S_DIR or the marker's <kind>sDir, source mounts, " +
+      "pulled extensions) with its kind, type, state and isolation; sources are reconciled with the bundle cache first: a " +
+      "new or changed source is rebuilt, an unchanged one is read from the manifest without loading its code.",
     examples: [["List extensions", "swamp extension list --json"]],
   });
 
@@ -60,24 +61,33 @@ export default class ExtensionListCommand extends SwampCommand {
         });
       }
     }
+    // The spec's shape: `extensions` lists what the lockfile pins. What the repo loads (local, source-mounted and
+    // pulled sources with their state) is extra information the spec does not define, under its own key.
     const lock = await readLockfile(lockfilePath(repoDir, marker, process.env));
-    const pulled = Object.keys(lock)
+    const extensions = Object.keys(lock)
       .sort()
       .map((name) => {
         const e = lock[name]!;
-        return { name, version: e.version, pulledAt: e.pulledAt ?? null, integrity: e.integrity ?? null, files: e.files ?? [] };
+        return { name, version: e.version, pulledAt: e.pulledAt ?? null, files: e.files ?? [] };
       });
-    this.emit({ extensions: rows, pulled }, () => {
-      const pulledText = pulled.length ? `\n\nPulled extensions:\n${table(pulled.map((p) => [p.name, `v${p.version}`, p.pulledAt ? `(pulled ${p.pulledAt})` : ""]), "  ")}` : "";
-      if (rows.length === 0) return `No extensions found.${pulledText}`;
+    this.emit({ extensions, catalog: rows }, () => {
       const lines = [
-        table([
-          ["KIND", "TYPE", "STATE", "ISOLATION", "SOURCE"],
-          ...rows.map((r) => [r.kind, r.type ?? "?", r.state, r.isolation, displayPath(repoDir, r.source)]),
-        ]),
+        extensions.length === 0
+          ? "No upstream extensions installed. Use 'swamp extension pull @namespace/name' to install one."
+          : extensions.map((p) => `${p.name}  v${p.version}${p.pulledAt ? `  (pulled ${p.pulledAt})` : ""}`).join("\n"),
       ];
-      for (const r of rows.filter((x) => x.lastError)) lines.push(`\n${displayPath(repoDir, r.source)}: ${r.lastError}`);
-      return lines.join("\n") + pulledText;
+      if (rows.length > 0) {
+        lines.push(
+          "",
+          "Loaded by this repo:",
+          table([
+            ["KIND", "TYPE", "STATE", "ISOLATION", "SOURCE"],
+            ...rows.map((r) => [r.kind, r.type ?? "?", r.state, r.isolation, displayPath(repoDir, r.source)]),
+          ]),
+        );
+      }
+      for (const r of rows.filter((x) => x.lastError)) lines.push(`${displayPath(repoDir, r.source)}: ${r.lastError}`);
+      return lines.join("\n");
     });
     return 0;
   }

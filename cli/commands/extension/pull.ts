@@ -29,6 +29,7 @@ export default class ExtensionPullCommand extends SwampCommand {
     const ref = parseExtensionRef(this.ref);
     const repoDir = resolve(this.resolvedRepoDir());
     const marker = await readMarker(repoDir);
+    const progress = this.progress();
     const installed = await installExtension(
       {
         repoDir,
@@ -37,10 +38,12 @@ export default class ExtensionPullCommand extends SwampCommand {
         force: this.force,
         // Asked only on a terminal; elsewhere (and under --json) an existing extension is refused.
         confirmOverwrite: this.json || !process.stdin.isTTY ? undefined : (paths) => this.askOverwrite(paths),
-        onProgress: this.json || !process.stderr.isTTY ? undefined : (line) => this.context.stderr.write(`${line}\n`),
+        progress,
+        onProgress: (line) => progress.start(line),
       },
       ref,
     );
+    progress.clear();
     const [main, ...deps] = installed;
     if (!this.json) for (const e of installed) for (const w of e.warnings) this.context.stderr.write(`warning: ${e.name}: ${w}\n`);
     this.emit(
@@ -57,6 +60,7 @@ export default class ExtensionPullCommand extends SwampCommand {
   }
 
   private async askOverwrite(paths: string[]): Promise<boolean> {
+    this.progress().clear();
     this.context.stderr.write(`Already pulled, will be replaced:\n${paths.map((p) => `  ${p}`).join("\n")}\n`);
     return confirm("Overwrite existing files?", { json: false, yes: false });
   }

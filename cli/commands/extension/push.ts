@@ -1,17 +1,27 @@
 import { Command, Option } from "clipanion";
 import { resolve } from "node:path";
-import { ErrorCode, SwampError } from "../../../kernel/contract/errors.js";
+import { ErrorCode, SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { isReservedCollective } from "../../../kernel/contract/plugin.js";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { RegistryClient } from "../../../plugins/registry/client.js";
 import { resolveRegistry } from "../../../plugins/registry/config.js";
 import { RegistryErrorCode } from "../../../plugins/registry/errors.js";
-import { checkSafety, collectFiles, readManifest } from "../../../plugins/registry/manifest.js";
+import { checkSafety, collectFiles, readManifest, type Manifest } from "../../../plugins/registry/manifest.js";
 import { extensionCollective } from "../../../plugins/registry/names.js";
 import { packExtension, publishDocument } from "../../../plugins/registry/pack.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes, table } from "../../output.js";
 import { confirm } from "../../prompt.js";
+
+/** The manifest as published: `--release-notes` replaces its notes; `--version-suffix epoch` its MICRO. */
+function withOptions(manifest: Manifest, releaseNotes: string | undefined, epoch: boolean): Manifest {
+  const date = manifest.version.split(".").slice(0, 3).join(".");
+  return {
+    ...manifest,
+    ...(releaseNotes !== undefined ? { releaseNotes } : {}),
+    ...(epoch ? { version: `${date}.${Math.floor(Date.now() / 1000)}` } : {}),
+  };
+}
 
 export default class ExtensionPushCommand extends SwampCommand {
   static override paths = [["extension", "push"]];
@@ -22,6 +32,7 @@ export default class ExtensionPushCommand extends SwampCommand {
       "(name @collective/name, nested segments joined with '.', CalVer YYYY.MM.DD.MICRO published as SemVer " +
       "YYYY.MMDD.MICRO). The registry and token come from SWAMP_EXTENSION_REGISTRY, .swamp.yaml extensions.registry " +
       "or npm's configuration (.npmrc, NPM_TOKEN). --dry-run builds the package and publishes nothing. " +
+      "Release notes (the manifest's releaseNotes, or --release-notes) travel in package.json swamp.releaseNotes. " +
       "Asks before publishing unless -y/--yes or --json is given.",
     examples: [
       ["See what would be published", "swamp extension push extensions/manifest.yaml --dry-run"],
@@ -32,11 +43,15 @@ export default class ExtensionPushCommand extends SwampCommand {
   manifest = Option.String({ name: "manifest.yaml" });
   dryRun = Option.Boolean("--dry-run", false, { description: "Build the package and print it; publish nothing" });
   yes = Option.Boolean("-y,--yes", false, { description: "Do not ask for confirmation" });
+  releaseNotes = Option.String("--release-notes", { description: "Release notes for this version (replaces the manifest's releaseNotes; at most 5000 characters)" });
+  versionSuffix = Option.String("--version-suffix", { description: '"epoch": publish as the manifest\'s date with MICRO set to the current Unix time (unique versions for CI)' });
 
   async run(): Promise<number> {
     const repoDir = resolve(this.resolvedRepoDir());
     const manifestPath = resolve(this.manifest);
-    const manifest = await readManifest(manifestPath);
+    if (this.versionSuffix !== undefined && this.versionSuffix !== "epoch") throw new UsageError(`--version-suffix must be "epoch", got "${this.versionSuffix}"`);
+    if (this.releaseNotes !== undefined && this.releaseNotes.length > 5000) throw new UsageError("--release-notes must be at most 5000 characters");
+    const manifest = withOptions(await readManifest(manifestPath), this.releaseNotes, this.versionSuffix === "epoch");
     if (isReservedCollective(manifest.name)) {
       throw new SwampError(
         RegistryErrorCode.reservedCollective,
@@ -92,7 +107,10 @@ export default class ExtensionPushCommand extends SwampCommand {
       this.emit({ status: "cancelled" }, () => "Cancelled.");
       return 0;
     }
+    const progress = this.progress();
+    progress.start(`Publishing ${packed.name}@${packed.version} (${formatBytes(packed.tarball.length)})`);
     await client.publish(packed.npmName, packed.npmVersion, publishDocument(packed, target.url));
+    progress.clear();
     this.emit({ ...summary, status: "published" }, () => `Published ${packed.name}@${packed.version} to ${target.url} (${formatBytes(packed.tarball.length)}).`);
     return 0;
   }

@@ -36,8 +36,10 @@ export default class ExtensionUpdateCommand extends SwampCommand {
         rows.push(s);
         continue;
       }
-      if (!this.json && process.stderr.isTTY) this.context.stderr.write(`Updating ${s.name} ${s.installedVersion} → ${s.latestVersion}\n`);
-      await installExtension({ ...ctx, force: true }, { name: s.name, version: s.latestVersion });
+      const progress = this.progress();
+      progress.start(`Updating ${s.name} ${s.installedVersion} → ${s.latestVersion}`);
+      await installExtension({ ...ctx, force: true, progress, onProgress: (line) => progress.start(line) }, { name: s.name, version: s.latestVersion });
+      progress.clear();
       rows.push({ name: s.name, status: "updated", previousVersion: s.installedVersion, newVersion: s.latestVersion });
     }
     const count = (status: string) => rows.filter((r) => r.status === status).length;

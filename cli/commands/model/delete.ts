@@ -1,6 +1,8 @@
 import { Command, Option } from "clipanion";
 import { rm } from "node:fs/promises";
-import { SwampError } from "../../../kernel/contract/errors.js";
+import { ErrorCode, SwampError } from "../../../kernel/contract/errors.js";
+import type { Kernel } from "../../../kernel/runtime/kernel.js";
+import { workflowRepository } from "../../../kernel/workflows/service.js";
 import { isDeleted } from "../../../kernel/data/metadata.js";
 import { dataRepository, definitionRepository, displayPath, outputRepository } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
@@ -23,6 +25,14 @@ export default class ModelDeleteCommand extends SwampCommand {
     const stored = await repo.require(this.ref);
     const d = stored.definition;
     const type = d.type ?? "";
+    const referencing = await workflowsReferencing(kernel, d.id, d.name);
+    if (referencing.length) {
+      throw new SwampError(
+        ErrorCode.conflict,
+        `Model '${d.name}' is referenced by workflow(s): ${referencing.join(", ")}. Remove those steps (or the workflows) first.`,
+        { details: { model: d.name, workflows: referencing } },
+      );
+    }
     const data = dataRepository(kernel);
     const live = (await data.list(type, d.id)).filter((m) => !isDeleted(m));
     if (live.length && !this.force) {
@@ -60,4 +70,22 @@ export default class ModelDeleteCommand extends SwampCommand {
     );
     return 0;
   }
+}
+
+/** Names of the workflows with a step calling this model (by name or id). */
+async function workflowsReferencing(kernel: Kernel, id: string, name: string): Promise<string[]> {
+  const { workflows } = await workflowRepository(kernel).list();
+  return workflows
+    .filter(({ workflow }) =>
+      workflow.jobs.some((job) =>
+        job.steps.some((step) => {
+          const task = step.task as { type: string; modelIdOrName?: unknown; modelName?: unknown };
+          if (task.type !== "model_method") return false;
+          const ref = typeof task.modelIdOrName === "string" ? task.modelIdOrName : task.modelName;
+          return typeof ref === "string" && (ref === name || ref.toLowerCase() === id.toLowerCase());
+        }),
+      ),
+    )
+    .map(({ workflow }) => workflow.name)
+    .sort();
 }

@@ -1,17 +1,14 @@
 import { Command, Option } from "clipanion";
-import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parse } from "yaml";
 import { toYaml } from "../../../kernel/runtime/yaml.js";
-import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { SwampError } from "../../../kernel/contract/errors.js";
 import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
 import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
-import { readInputFile, readInputStream } from "../../../kernel/runtime/user-input.js";
+import { readInputStream } from "../../../kernel/runtime/user-input.js";
 import { loadModelType } from "../../../kernel/models/types.js";
 import { validateGlobalArguments, validateMethodArguments } from "../../../kernel/models/arguments.js";
 import { SwampCommand } from "../../base.js";
+import { editInEditor } from "../../editor.js";
 
 export default class ModelEditCommand extends SwampCommand {
   static override paths = [["model", "edit"]];
@@ -32,18 +29,9 @@ export default class ModelEditCommand extends SwampCommand {
     if (!process.stdin.isTTY) {
       text = await readInputStream(process.stdin, "The definition on stdin");
     } else {
-      editor = process.env.VISUAL || process.env.EDITOR;
-      if (!editor) throw new UsageError("No editor: set $EDITOR, or pipe the new YAML on stdin");
-      const dir = await mkdtemp(join(tmpdir(), "swamp-edit-"));
-      const file = join(dir, `${stored.definition.name}.yaml`);
-      try {
-        await writeFile(file, toYaml(orderedDefinition(stored.definition)));
-        const r = spawnSync(editor, [file], { stdio: "inherit", shell: true });
-        if (r.status !== 0) throw new SwampError("editor_failed", `Editor exited with code ${r.status}; nothing saved`);
-        text = await readInputFile(file, "The edited definition");
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const session = await editInEditor(toYaml(orderedDefinition(stored.definition)), `${stored.definition.name}.yaml`, "The edited definition");
+      await session.discard();
+      ({ text, editor } = session);
     }
     let data: unknown;
     try {

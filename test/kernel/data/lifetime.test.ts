@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { expiryReason, gcPolicyProblem, normalizeLifetime, parseDuration, parseSinceDuration, validateLifetime } from "../../../kernel/data/lifetime.js";
-import { resolveTags, ownerWithWorkflowTags, parseTag } from "../../../kernel/data/tags.js";
+import { resolveTags, parseTag } from "../../../kernel/data/tags.js";
 import { resourceSpec, tempRepo } from "./helpers.js";
 
 test("durations convert per the seed table", () => {
@@ -76,8 +76,4 @@ test("tag resolution chain: later layers win, auto-tags injected", () => {
   assert.deepEqual(resolveTags({ kind: "file", specName: "log" }), { type: "file", specName: "log" });
   assert.deepEqual(parseTag("a=b=c"), ["a", "b=c"]);
   assert.throws(() => parseTag("=x"), /Invalid tag format: "=x". Expected KEY=VALUE/);
-  assert.deepEqual(
-    ownerWithWorkflowTags({ ownerType: "model-method", ownerRef: "m" }, { workflowId: "w", workflowRunId: "r", workflow: "deploy", job: "j", step: "s", source: "step-output" }),
-    { ownerType: "model-method", ownerRef: "m", workflowId: "w", workflowRunId: "r", workflowName: "deploy", jobName: "j", stepName: "s", source: "step-output" },
-  );
 });

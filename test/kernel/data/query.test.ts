@@ -50,6 +50,20 @@ test("latest-only by default; tombstoned names excluded; history via version", a
   }
 });
 
+test("workflowRunId scopes a query to one run's data: the owner's id, or the tag of that name", async () => {
+  const t = await seeded();
+  try {
+    await t.repo.saveResource(resourceSpec("tagged", { tags: { type: "resource", specName: "result", modelName: "hello-world", workflowRunId: "run-9" } }), { z: 1 });
+    const scoped = await queryData(t.repo, 'dataType == "resource"', { workflowRunId: "run-9" });
+    assert.deepEqual(scoped.records.map((r) => r.name).sort(), ["scan", "tagged"]);
+    const projected = await queryData(t.repo, "true", { workflowRunId: "run-9", select: "name" });
+    assert.deepEqual([...(projected.results ?? [])].sort(), ["scan", "tagged"]);
+    assert.equal((await queryData(t.repo, "true", { workflowRunId: "run-0" })).total, 0);
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test("attributes/content load lazily; JSON content is the attributes object", async () => {
   const t2 = await seeded();
   try {
@@ -181,6 +195,7 @@ test("search: filters, free text, order, limit, filter echo", async () => {
     assert.equal((await searchData(t.repo, { query: "SCANN" })).total, 1, "free text on model name/type, case-insensitive");
     assert.equal((await searchData(t.repo, { query: "wf-1" })).total, 1, "free text on ownerRef");
     assert.equal((await searchData(t.repo, { run: "run-9" })).total, 1);
+    assert.equal((await searchData(t.repo, { run: "wf-1" })).total, 0, "--run is the owner's workflowRunId, not an ownerRef segment");
     assert.equal((await searchData(t.repo, { output: "step-a" })).total, 1);
     assert.equal((await searchData(t.repo, { tags: { "team-name": "blue" }, workflow: "nightly", ownerType: "workflow-step" })).total, 1);
     assert.equal((await searchData(t.repo, { streaming: true })).results[0]!.name, "log");

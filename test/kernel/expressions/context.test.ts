@@ -66,8 +66,11 @@ test("vary overloads compose <name>-<v1>-<v2>, also from computed values", async
   assert.deepEqual(await ctx.evaluate('data.listVersions("web", "result", ["us-east-1", "blue"])'), [1, 2]);
   assert.ok(data.calls.some((c) => c[0] === "latest" && c[2] === "result-us-east-1-blue"));
   await assert.rejects(ctx.evaluate('data.latest("web", "result", ["a/b"])'), /must not contain "\/"/);
-  await assert.rejects(ctx.evaluate('data.latest("web", "result", [".."])'), /must not be "\." or "\.\."/);
-  await assert.rejects(ctx.evaluate('data.latest("web", "result", [""])'), /non-empty/);
+  await assert.rejects(ctx.evaluate('data.latest("web", "result", [".."])'), /must not be "\." or contain "\.\."/);
+  await assert.rejects(ctx.evaluate('data.latest("web", "result", [""])'), /must not be empty/);
+  // An object stands for its key (a forEach item over a map), as on the write side.
+  assert.equal(await ctx.evaluate('data.latest("web", "result", [{"key": "us-east-1"}, {"name": "blue"}]).attributes.v'), 2);
+  await assert.rejects(ctx.evaluate('data.latest("web", "result", [{"other": 1}])'), /an object needs a key, name or id field/);
 });
 
 test("composeDataName", () => {
@@ -75,7 +78,7 @@ test("composeDataName", () => {
   assert.equal(composeDataName("r", []), "r");
   assert.equal(composeDataName("r", ["a", 1, 2n]), "r-a-1-2");
   assert.throws(() => composeDataName("r", ["a\\b"]), /must not contain/);
-  assert.throws(() => composeDataName("r", [null]), /expected strings or numbers/);
+  assert.throws(() => composeDataName("r", [null]), /Invalid vary value null for data "r": expected a string, number, boolean/);
 });
 
 test("data.listVersions returns ascending ints", async () => {
@@ -248,6 +251,44 @@ test("invalidateLatest forgets memoised latest reads", async () => {
   assert.equal(await ctx.evaluate('data.latest("web", "state").version'), 3);
   ctx.invalidateLatest("web", "state");
   assert.equal(await ctx.evaluate('data.latest("web", "state").version'), 4);
+});
+
+test("invalidateLatest also forgets versions not there before and catalog-wide reads; it takes every ref of the model", async () => {
+  const { ctx, data } = setup();
+  assert.equal(await ctx.evaluate('data.version("web", "state", 4)'), null);
+  assert.equal(await ctx.evaluate('data.findBySpec("web", "state").size()'), 2);
+  assert.equal(await ctx.evaluate('data.latest("web", "state").version'), 3);
+  data.add(record("web", "state", 4, { ip: "10.0.0.4" }));
+  data.add(record("web", "fresh", 1, {}));
+  ctx.invalidateLatest(["id-web", "web"], "state");
+  assert.equal(await ctx.evaluate('data.version("web", "state", 4).version'), 4);
+  assert.equal(await ctx.evaluate('data.latest("web", "state").version'), 4);
+  assert.equal(await ctx.evaluate('data.findBySpec("web", "state").size()'), 3);
+});
+
+test("invalidateLatest keeps memoised reads of other names", async () => {
+  const { ctx, data } = setup();
+  assert.equal(await ctx.evaluate('data.latest("web", "other").version'), 1);
+  assert.equal(await ctx.evaluate('data.latest("db", "state").version'), 1);
+  const before = data.calls.length;
+  ctx.invalidateLatest("web", "state");
+  assert.equal(await ctx.evaluate('data.latest("web", "other").version'), 1);
+  assert.equal(await ctx.evaluate('data.latest("db", "state").version'), 1);
+  assert.equal(data.calls.length, before, "served from the memo");
+});
+
+test("runScope: data.findBySpec sees only the run's data; data.latest, findByTag and model.* stay global", async () => {
+  const definitions = new FakeDefinitions([summary("scan")]);
+  const data = new FakeData();
+  data.add(record("scan", "old", 1, { n: 1 }, { workflowRunId: "run-1", tags: { modelName: "scan", specName: "state", type: "resource", source: "step-output" } }));
+  data.add(record("scan", "new", 1, { n: 2 }, { workflowRunId: "run-2", tags: { modelName: "scan", specName: "state", type: "resource", source: "step-output" } }));
+  const scoped = new ExpressionContext({ definitions, data, runScope: { workflowRunId: "run-2" } });
+  assert.deepEqual(await scoped.evaluate('data.findBySpec("scan", "state").map(r, r.name)'), ["new"]);
+  assert.equal(await scoped.evaluate('data.latest("scan", "old").attributes.n'), 1);
+  assert.equal(await scoped.evaluate('data.findByTag("source", "step-output").size()'), 2);
+  assert.deepEqual(data.calls.find((c) => c[0] === "findBySpec"), ["findBySpec", "scan", "state", "run-2"]);
+  const global = new ExpressionContext({ definitions, data });
+  assert.equal(await global.evaluate('data.findBySpec("scan", "state").size()'), 2);
 });
 
 test("extra variables are roots but cannot replace swamp roots", async () => {

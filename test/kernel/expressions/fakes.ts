@@ -8,6 +8,7 @@ import type {
   DefinitionLookup,
   DefinitionSummary,
   FileRecord,
+  RunScope,
 } from "../../../kernel/expressions/context.js";
 import type { VaultAccess } from "../../../kernel/expressions/evaluate.js";
 import type { TypeInfo, TypeLookup } from "../../../kernel/expressions/validate-paths.js";
@@ -126,13 +127,13 @@ export class FakeData implements DataAccess {
     }
     return out;
   }
-  async findBySpec(model: string, spec: string): Promise<DataRecord[]> {
-    this.calls.push(["findBySpec", model, spec]);
+  async findBySpec(model: string, spec: string, scope?: RunScope): Promise<DataRecord[]> {
+    this.calls.push(scope ? ["findBySpec", model, spec, scope.workflowRunId] : ["findBySpec", model, spec]);
     await this.tick();
     const out: DataRecord[] = [];
     for (const versions of this.store.get(model)?.values() ?? []) {
       const last = versions[versions.length - 1];
-      if (last && last.specName === spec) out.push(last);
+      if (last && last.specName === spec && (!scope || last.workflowRunId === scope.workflowRunId)) out.push(last);
     }
     return out;
   }

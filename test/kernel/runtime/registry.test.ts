@@ -51,3 +51,22 @@ test("load validates the implementation and loads once", async () => {
   await assert.rejects(r.load("datastore", "@acme/liar"), /exports datastore type "@acme\/other" but was registered as "@acme\/liar"/);
   await assert.rejects(r.load("datastore", "@acme/none"), { code: "datastore_unknown_type", message: /Available types: @acme\/bad, @acme\/good, @acme\/liar/ });
 });
+
+test("ensure asks the resolver once per missing type, and not for a type already marked unresolved", async () => {
+  const r = new PluginRegistry();
+  const asked: string[] = [];
+  r.setResolver(async (kind, type) => {
+    asked.push(`${kind} ${type}`);
+    if (type === "@acme/store") {
+      r.register({ kind: "datastore", type, name: "S", description: "", origin: "extension", source: "a.ts", load: async () => store(type) as never });
+    }
+  });
+  assert.equal((await r.ensure("datastore", "@acme/store"))?.type, "@acme/store");
+  assert.equal((await r.load("datastore", "@acme/store")).type, "@acme/store");
+  await assert.rejects(r.load("driver", "@acme/none"), { code: "not_found" });
+  await assert.rejects(r.load("driver", "@acme/none"), { code: "not_found" });
+  r.markUnresolved("report", "@other/r", "Not trusted.");
+  assert.equal(await r.ensure("report", "@other/r"), undefined);
+  await assert.rejects(r.load("report", "@other/r"), { message: /Not trusted\./ });
+  assert.deepEqual(asked, ["datastore @acme/store", "driver @acme/none"]);
+});

@@ -148,3 +148,40 @@ test("errors that quote a secret are redacted before they leave the run", async 
     assert.deepEqual(await filesContaining(kernel.repoDir, SECRET), []);
   });
 });
+
+test("a workflow step's vaultName override wins over the definition's, and the vault key follows the vary name", async () => {
+  await withDir(async (dir) => {
+    const kernel = await repoKernel(dir);
+    const vaults = vaultService(kernel);
+    await vaults.configs.create({ name: "dev", type: "local_encryption", config: { auto_generate: true } });
+    await vaults.configs.create({ name: "prod", type: "local_encryption", config: { auto_generate: true } });
+    await vaults.put("dev", "api", SECRET, "test");
+    const def = newDefinition(SENSITIVE_TYPE, "sens", "2026.01.01.1");
+    def.methods = { create: { arguments: { apiKey: "${{ vault.get('dev', 'api') }}", publicId: "pk_1" } } };
+    def.resources = { state: { vaultName: "dev", lifetime: "7d" } };
+    await definitionRepository(kernel).save(def);
+
+    const view = await runMethod(kernel, {
+      ref: "sens",
+      method: "create",
+      vaults: lazyVaultStore(kernel),
+      skipReports: true,
+      workflow: {
+        workflowId: "5d7c2a3e-0000-4000-8000-000000000001",
+        workflowName: "wf",
+        workflowRunId: "5d7c2a3e-0000-4000-8000-000000000002",
+        jobName: "j",
+        stepName: "s",
+        workflowTags: {},
+        stepInputs: { region: "eu" },
+        dataOutputOverrides: [{ specName: "state", vaultName: "prod", vary: ["region"] }],
+      },
+    });
+    const state = view.dataArtifacts.find((a) => a.specName === "state");
+    assert.equal(state?.name, "main-eu");
+    const key = `test-sensitive-${view.modelId}-create-state-main-eu-apiKey`;
+    assert.equal(state?.attributes?.apiKey, `\${{ vault.get('prod', '${key}') }}`);
+    assert.equal(await vaults.get("prod", key), SECRET);
+    assert.deepEqual(await filesContaining(kernel.paths.resolve("data"), SECRET), []);
+  });
+});

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { withTempDir } from "../../helpers/cli.js";
-import { detectKinds, expandSourcePath, expandVariables, parseOnly, readSources, resolveSourceDirs, writeSources } from "../../../plugins/registry/sources.js";
+import { execFileSync } from "node:child_process";
+import { detectKinds, detectWorkflowDirs, expandSourcePath, expandVariables, parseOnly, readSources, resolveSource, resolveSourceDirs, sourceBase, writeSources } from "../../../plugins/registry/sources.js";
 
 async function touch(path: string, text = ""): Promise<void> {
   await mkdir(join(path, ".."), { recursive: true });
@@ -70,5 +71,56 @@ test("the file round-trips, --only is checked, and resolveSourceDirs warns about
     const broken = await resolveSourceDirs(repo, {}, {});
     assert.deepEqual(broken.dirs, {});
     assert.match(broken.warnings[0]!, /extension sources ignored/);
+  });
+});
+
+test("globs: ** crosses directories, {a,b} picks alternatives; hidden directories are skipped", async () => {
+  await withTempDir(async (dir) => {
+    for (const d of ["ext/aws/ec2", "ext/aws/s3", "ext/gcp/gce", "ext/azure/vm", "ext/.hidden/x"]) await mkdir(join(dir, d), { recursive: true });
+    assert.deepEqual(await expandSourcePath("ext/{aws,gcp}/*", dir, {}), ["ext/aws/ec2", "ext/aws/s3", "ext/gcp/gce"].map((d) => join(dir, d)));
+    assert.deepEqual(await expandSourcePath("ext/**/s3", dir, {}), [join(dir, "ext/aws/s3")]);
+    assert.deepEqual(await expandSourcePath(`${dir}/ext/**/v?`, dir, {}), [join(dir, "ext/azure/vm")], "absolute patterns too");
+    assert.deepEqual(await expandSourcePath("ext/**/x", dir, {}), []);
+  });
+});
+
+test("relative paths resolve against the main git worktree's root, so a linked worktree shares its sources", async () => {
+  await withTempDir(async (dir) => {
+    const main = join(dir, "main");
+    const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd, stdio: "pipe" });
+    await mkdir(join(main, "sub"), { recursive: true });
+    git(main, "init", "-q");
+    await writeFile(join(main, "README"), "x\n");
+    git(main, "add", "README");
+    git(main, "commit", "-qm", "init");
+    git(main, "worktree", "add", "-q", join(dir, "linked"));
+    assert.equal(await sourceBase(join(dir, "linked")), main);
+    assert.equal(await sourceBase(join(main, "sub")), main, "a swamp repo in a subdirectory of the checkout");
+    assert.equal(await sourceBase(join(dir, "elsewhere")), join(dir, "elsewhere"), "outside git: the repo itself");
+    await mkdir(join(main, "vendor", "ext", "extensions", "models"), { recursive: true });
+    const resolved = await resolveSource({ path: "vendor/ext" }, join(dir, "linked"), {});
+    assert.deepEqual(resolved.expandedPaths, [join(main, "vendor", "ext")]);
+    assert.equal(resolved.status, "valid");
+  });
+});
+
+test("workflows: a source's workflows/ directory, or YAML files with top-level jobs; recorded, listed, and restricted by --only", async () => {
+  await withTempDir(async (dir) => {
+    const std = join(dir, "std");
+    await touch(join(std, "workflows", "deploy.yaml"), "name: deploy\njobs: []\n");
+    await mkdir(join(std, "extensions", "models"), { recursive: true });
+    assert.deepEqual(await detectWorkflowDirs(std, undefined), [join(std, "workflows")]);
+    assert.deepEqual(await detectWorkflowDirs(std, ["models"]), []);
+    const flat = join(dir, "flat");
+    await touch(join(flat, "ci", "release.yml"), "jobs:\n  - name: build\n");
+    await touch(join(flat, "notes.yaml"), "title: not a workflow\n");
+    assert.deepEqual(await detectWorkflowDirs(flat, ["workflows"]), [flat]);
+    assert.deepEqual(await detectWorkflowDirs(join(dir, "std", "extensions"), undefined), []);
+
+    const only = await resolveSource({ path: "flat", only: ["workflows"] }, dir, {});
+    assert.equal(only.status, "valid");
+    assert.deepEqual(only.workflowDirs, [flat]);
+    await writeSources(dir, [{ path: "std" }]);
+    assert.deepEqual((await resolveSourceDirs(dir, {}, {})).workflows, [join(std, "workflows")]);
   });
 });

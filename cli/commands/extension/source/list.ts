@@ -1,7 +1,7 @@
 import { Command } from "clipanion";
 import { resolve } from "node:path";
 import { readMarker } from "../../../../kernel/runtime/marker.js";
-import { readSources, resolveSource } from "../../../../plugins/registry/sources.js";
+import { readSources, resolvedKinds, resolveSource } from "../../../../plugins/registry/sources.js";
 import { SwampCommand } from "../../../base.js";
 import { table } from "../../../output.js";
 
@@ -18,13 +18,12 @@ export default class ExtensionSourceListCommand extends SwampCommand {
     const rows: Array<{ path: string; only?: string[]; expandedPaths: string[]; status: string; resolvedKinds?: string[] }> = [];
     for (const entry of await readSources(repoDir)) {
       const r = await resolveSource(entry, repoDir, process.env);
-      const resolvedKinds = Object.keys(r.dirs).map((k) => `${k}s`);
       rows.push({
         path: entry.path,
         ...(entry.only ? { only: entry.only } : {}),
         expandedPaths: r.expandedPaths,
         status: r.status,
-        ...(r.status === "valid" ? { resolvedKinds } : {}),
+        ...(r.status === "valid" ? { resolvedKinds: resolvedKinds(r) } : {}),
       });
     }
     this.emit({ sources: rows }, () => {

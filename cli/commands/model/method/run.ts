@@ -1,21 +1,11 @@
 import { Command, Option } from "clipanion";
-import { parse } from "yaml";
 import { SwampError, UsageError } from "../../../../kernel/contract/errors.js";
-import { parseKeyValues, parseTags } from "../../../../kernel/models/input-parsing.js";
+import { parseTags } from "../../../../kernel/models/input-parsing.js";
 import { MethodRunError, runMethod, type RunView } from "../../../../kernel/models/execute.js";
-import { readInputFile } from "../../../../kernel/runtime/user-input.js";
 import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
 import { SwampCommand } from "../../../base.js";
+import { collectInputs, parseTimeout } from "../../../inputs.js";
 import { formatBytes, paint, table } from "../../../output.js";
-
-/** `30`, `30s`, `5m`, `1h` → milliseconds. */
-export function parseTimeout(text: string): number {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`Invalid --timeout "${text}": use a number of seconds or 30s, 5m, 1h`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? "s";
-  return n * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000);
-}
 
 export default class ModelMethodRunCommand extends SwampCommand {
   static override paths = [["model", "method", "run"]];
@@ -50,13 +40,7 @@ export default class ModelMethodRunCommand extends SwampCommand {
   reportLabel = Option.Array("--report-label", [], { description: "Only run reports with this label" });
 
   async run(): Promise<number> {
-    let inputs: Record<string, unknown> = {};
-    if (this.inputFile) {
-      const parsed: unknown = parse(await readInputFile(this.inputFile, `--input-file ${this.inputFile}`));
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--input-file ${this.inputFile} must hold a YAML mapping`);
-      inputs = parsed as Record<string, unknown>;
-    }
-    inputs = { ...inputs, ...parseKeyValues(this.input) };
+    let inputs = await collectInputs(this.inputFile, this.input);
     const kernel = await this.kernel();
 
     let ref = this.first;

@@ -1,0 +1,41 @@
+import { Command, Option } from "clipanion";
+import { SwampCommand } from "../../base.js";
+import { table } from "../../output.js";
+import { readOnlyWorkflowRepository } from "./shared.js";
+
+export default class WorkflowSearchCommand extends SwampCommand {
+  static override paths = [["workflow", "search"], ["workflow", "list"]];
+  static override usage = Command.Usage({
+    description: "List workflows, optionally filtered by a substring of name, id or description",
+    examples: [["Workflows about deploys", "swamp workflow search deploy"]],
+  });
+
+  query = Option.String({ required: false, name: "query" });
+
+  async run(): Promise<void> {
+    const repo = await readOnlyWorkflowRepository(this.resolvedRepoDir());
+    const { workflows, broken } = await repo.list();
+    const q = this.query?.toLowerCase();
+    const results = workflows
+      .map(({ workflow: w }) => ({
+        id: w.id,
+        name: w.name,
+        ...(w.description ? { description: w.description } : {}),
+        jobCount: w.jobs.length,
+        hasInputs: Object.keys(w.inputs?.properties ?? {}).length > 0,
+        ...(w.trigger ? { trigger: w.trigger } : {}),
+      }))
+      .filter((r) => !q || r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q) || (r.description ?? "").toLowerCase().includes(q))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    for (const b of broken) {
+      this.context.stderr.write(
+        `Warning: skipping broken workflow ${b.name ?? b.path}: ${b.error}. Run 'swamp doctor workflows --json' to see all errors. File: ${repo.location(b)}\n`,
+      );
+    }
+    this.emit({ query: this.query ?? "", results }, () =>
+      results.length === 0
+        ? "No workflows found."
+        : table([["NAME", "JOBS", "DESCRIPTION"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? ""])]),
+    );
+  }
+}

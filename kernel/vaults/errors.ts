@@ -22,7 +22,6 @@ export const VaultErrorCode = {
   valueOnCommandLine: "vault_value_on_command_line",
   refreshFailed: "vault_refresh_failed",
   migrateFailed: "vault_migrate_failed",
-  editorFailed: "editor_failed",
 } as const;
 
 /** One line: newlines (and the blank lines around them) become " — ". */

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo, type RunResult } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
 
@@ -229,24 +229,37 @@ test("vault edit, get with a key, delete -f on a missing key, create without a n
     const r = runner(repo);
     const c = parseJson((await r(["vault", "create", "local_encryption", "dev", "--json"])).stdout);
 
-    // edit opens the real vaults/<type>/<id>.yaml in $EDITOR and waits for it.
-    const editor = join(repo, "..", "editor.sh");
-    await writeFile(editor, `#!/bin/sh\nprintf '# edited\\n' >> "$1"\n`);
-    await chmod(editor, 0o755);
+    // edit: a checked copy in $EDITOR replaces vaults/<type>/<id>.yaml in one step.
+    const configFile = join(repo, "vaults", "local_encryption", `${c.id}.yaml`);
+    const script = async (name: string, body: string) => {
+      const file = join(repo, "..", name);
+      await writeFile(file, `#!/bin/sh\n${body}\n`);
+      await chmod(file, 0o755);
+      return file;
+    };
+    const editor = await script("editor.sh", `printf '# edited\\n' >> "$1"`);
     const edited = await r(["vault", "edit", "dev", "--json"], undefined, { EDITOR: editor });
     assert.equal(edited.code, 0, edited.stderr);
-    assert.deepEqual(parseJson(edited.stdout), { path: `vaults/local_encryption/${c.id}.yaml`, editor, status: "opened", name: "dev", type: "local_encryption" });
-    assert.match(await readFile(join(repo, "vaults", "local_encryption", `${c.id}.yaml`), "utf8"), /# edited\n$/);
-    const breaker = join(repo, "..", "breaker.sh");
-    await writeFile(breaker, `#!/bin/sh\nprintf 'name: [\\n' >> "$1"\n`);
-    await chmod(breaker, 0o755);
-    const broke = await r(["vault", "edit", c.id, "-t", "local_encryption"], undefined, { EDITOR: breaker });
-    assert.equal(broke.code, 0, broke.stderr);
-    assert.match(broke.stderr, /no longer a valid vault config/);
-    await writeFile(join(repo, "vaults", "local_encryption", `${c.id}.yaml`), (await readFile(join(repo, "vaults", "local_encryption", `${c.id}.yaml`), "utf8")).replace("name: [\n", ""));
+    assert.deepEqual(parseJson(edited.stdout), { path: `vaults/local_encryption/${c.id}.yaml`, editor, status: "opened", name: "dev", type: "local_encryption", changed: true });
+    assert.match(await readFile(configFile, "utf8"), /# edited\n$/);
+    const good = await readFile(configFile, "utf8");
+    for (const [name, body, message] of [
+      ["breaker.sh", `printf 'name: [\\n' >> "$1"`, /^Invalid YAML: .*\(your edit is kept in \/.*\/[^/]+\.yaml\)$/],
+      ["bad-config.sh", `sed -i 's/auto_generate: true/auto_generate: maybe/' "$1"`, /^Invalid config for vault type 'local_encryption' \(vault 'dev'\): auto_generate: /],
+      ["retype.sh", `sed -i 's|^type: local_encryption|type: "@acme/other"|' "$1"`, /use: swamp vault migrate dev --to-type @acme\/other/],
+    ] as Array<[string, string, RegExp]>) {
+      const res = await r(["vault", "edit", c.id, "-t", "local_encryption", "--json"], undefined, { EDITOR: await script(name, body) });
+      const err = jsonError(res);
+      assert.equal(err.code, "vault_config_invalid", name);
+      assert.match(err.message, message, name);
+      assert.equal(await readFile(configFile, "utf8"), good, `${name}: the file is unchanged`);
+      const kept = /your edit is kept in (.+)\)$/.exec(err.message)?.[1] ?? "";
+      assert.ok(existsSync(kept), kept);
+      await rm(dirname(kept), { recursive: true, force: true });
+    }
     assert.match(jsonError(await r(["vault", "edit", "--json"])).message, /vault name is required/i);
     assert.equal(jsonError(await r(["vault", "edit", "nope", "--json"], undefined, { EDITOR: editor })).code, "vault_not_found");
-    assert.match(jsonError(await r(["vault", "edit", "dev", "--json"], undefined, { EDITOR: join(repo, "no-such-editor") })).message, /no-such-editor/);
+    assert.match(jsonError(await r(["vault", "edit", "dev", "--json"], undefined, { EDITOR: join(repo, "no-such-editor") })).message, /no-such-editor' is not installed/);
 
     // get takes one argument and points to read-secret.
     const two = await r(["vault", "get", "dev", "api-token"]);
@@ -288,7 +301,7 @@ test("vault edit, get with a key, delete -f on a missing key, create without a n
 const MEMO_VAULT = `
 import { z } from "npm:zod@4";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const Config = z.object({ failOn: z.string().optional() });
 

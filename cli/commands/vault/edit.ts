@@ -1,62 +1,56 @@
 import { Command, Option } from "clipanion";
-import { spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
-import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { parse } from "yaml";
+import { errorCode, errorMessage, SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { VaultConfigSchema } from "../../../kernel/contract/ports/vault.js";
+import type { Kernel } from "../../../kernel/runtime/kernel.js";
+import { atomicWriteFile } from "../../../kernel/runtime/atomic-write.js";
+import type { StoredVault } from "../../../kernel/vaults/config.js";
 import { flattenMessage, VaultErrorCode } from "../../../kernel/vaults/errors.js";
-import type { VaultService } from "../../../kernel/vaults/service.js";
+import { validateVaultConfig, type VaultService } from "../../../kernel/vaults/service.js";
 import { SwampCommand } from "../../base.js";
+import { editInEditor } from "../../editor.js";
 import { findVault } from "./get.js";
-import { askLine, openVaults, warnFor } from "./shared.js";
+import { askLine, openVaults } from "./shared.js";
 
-/** Tried in this order when $EDITOR is not set. */
-const FALLBACK_EDITORS = ["code", "zed", "nvim", "vim", "nano", "emacs"];
+/** Tried in this order when $EDITOR is not set (the GUI editors told to wait for the file to close). */
+const FALLBACK_EDITORS = ["code --wait", "zed --wait", "nvim", "vim", "nano", "emacs"];
 
-function executable(path: string): boolean {
+function invalid(message: string): SwampError {
+  return new SwampError(VaultErrorCode.configInvalid, message);
+}
+
+/** Checks an edited config the way the loader and `vault create` would; the id, name and type stay. */
+async function checkEdited(kernel: Kernel, found: StoredVault, text: string): Promise<void> {
+  let raw: unknown;
   try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
+    raw = parse(text);
+  } catch (err) {
+    throw invalid(`Invalid YAML: ${flattenMessage(errorMessage(err)).slice(0, 200)}`);
   }
-}
-
-/** A program name found on $PATH, or a path to an executable file. */
-function installed(program: string): boolean {
-  if (program.includes("/") || program.includes("\\")) return executable(program);
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && executable(join(dir, program)));
-}
-
-export function chooseEditor(env: NodeJS.ProcessEnv = process.env): string | null {
-  const configured = env.EDITOR?.trim();
-  if (configured) return configured;
-  return FALLBACK_EDITORS.find(installed) ?? null;
-}
-
-/** Runs the editor on `file` and waits for it. `$EDITOR` may carry arguments (`code --wait`). */
-function runEditor(editor: string, file: string, stdoutFd: number | "inherit"): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child =
-      process.platform === "win32"
-        ? spawn(editor, [file], { stdio: ["inherit", stdoutFd, "inherit"], shell: true })
-        : spawn("/bin/sh", ["-c", `${editor} "$1"`, "sh", file], { stdio: ["inherit", stdoutFd, "inherit"] });
-    child.on("error", (err) => reject(new SwampError(VaultErrorCode.editorFailed, `Editor '${editor}' could not be started: ${err.message}`)));
-    child.on("close", (code, signal) => {
-      if (code === 0) return resolve();
-      if (code === 126 || code === 127) return reject(new SwampError(VaultErrorCode.editorFailed, `Editor '${editor}' could not be started (set $EDITOR to an installed editor)`));
-      reject(new SwampError(VaultErrorCode.editorFailed, `Editor '${editor}' exited with ${signal ? `signal ${signal}` : `code ${code}`}`));
-    });
-  });
+  const parsed = VaultConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalid(`Invalid vault config: ${issue?.path.map(String).join(".") || "config"}: ${issue?.message ?? "invalid"}`);
+  }
+  const before = found.config;
+  const after = parsed.data;
+  if (after.id !== before.id) throw invalid(`The id cannot change (${before.id})`);
+  if (after.type !== before.type) throw invalid(`The type cannot change here (${before.type} → ${after.type}); use: swamp vault migrate ${before.name} --to-type ${after.type}`);
+  if (after.name !== before.name) throw invalid(`The name cannot change (${before.name}): the vault's secrets are stored under it`);
+  validateVaultConfig(await kernel.registry.load("vault", after.type), after.name, after.config);
 }
 
 export default class VaultEditCommand extends SwampCommand {
   static override paths = [["vault", "edit"]];
   static override usage = Command.Usage({
-    description: "Open a vault's config file (vaults/<type>/<id>.yaml) in your editor",
+    description: "Edit a vault's config file (vaults/<type>/<id>.yaml) in your editor",
     details:
-      "Uses $EDITOR, else the first installed of code, zed, nvim, vim, nano, emacs, and waits for it to close. The file " +
-      "is checked afterwards and a warning says when it is no longer a valid vault config. Without an argument, a " +
-      "terminal offers a choice of vaults.",
+      "Uses $VISUAL or $EDITOR, else the first installed of code, zed, nvim, vim, nano, emacs. You edit a copy; it is " +
+      "checked (YAML, the type's config schema; the id, name and type stay) and then replaces the file in one step. " +
+      "An edit that does not pass is kept, and the message says where. To change the type, use 'swamp vault migrate'. " +
+      "Without an argument, a terminal offers a choice of vaults.",
     examples: [["Edit a vault's config", "swamp vault edit dev-secrets"]],
   });
 
@@ -67,25 +61,24 @@ export default class VaultEditCommand extends SwampCommand {
     const { kernel, vaults } = await openVaults(this);
     const ref = this.ref ?? (await this.pick(vaults));
     const found = await findVault(vaults, ref, this.type);
-    const editor = chooseEditor();
-    if (!editor) throw new SwampError(VaultErrorCode.editorFailed, "No editor found: set $EDITOR (none of code, zed, nvim, vim, nano, emacs is installed)");
-    // Checked here so a missing editor is one clear error, not a shell's complaint.
-    const program = editor.split(/\s+/)[0] ?? editor;
-    if (process.platform !== "win32" && !installed(program)) {
-      throw new SwampError(VaultErrorCode.editorFailed, `Editor '${editor}' is not installed or not executable (set $EDITOR to an installed editor)`);
-    }
     const path = vaults.configs.displayPath(found.path, kernel.repoDir);
-    await runEditor(editor, found.path, this.json ? 2 : "inherit");
-
+    const before = await readFile(found.path, "utf8");
+    const session = await editInEditor(before, basename(found.path), "The edited vault config", { fallbacks: FALLBACK_EDITORS, stdoutToStderr: this.json });
+    const changed = session.text !== before;
     try {
-      const after = await vaults.configs.readFile(found.path);
-      if (after.id !== found.config.id || after.type !== found.config.type) {
-        warnFor(this)(`${path}: its id or type no longer matches where it is stored (vaults/<type>/<id>.yaml); lookups may not find it`);
+      if (changed) {
+        await checkEdited(kernel, found, session.text);
+        if ((await readFile(found.path, "utf8")) !== before) throw new SwampError("conflict", `${path} was changed by someone else while you edited it`);
+        await atomicWriteFile(found.path, session.text);
       }
     } catch (err) {
-      warnFor(this)(`${path} is no longer a valid vault config (${flattenMessage((err as Error).message)}); run 'swamp vault edit ${found.config.name}' again to fix it`);
+      // Keep what the user typed: the message says where.
+      throw new SwampError(errorCode(err) ?? VaultErrorCode.configInvalid, `${flattenMessage(errorMessage(err))} (your edit is kept in ${session.file})`);
     }
-    this.emit({ path, editor, status: "opened", name: found.config.name, type: found.config.type }, () => `Edited ${path} (vault ${found.config.name})`);
+    await session.discard();
+    this.emit({ path, editor: session.editor, status: "opened", name: found.config.name, type: found.config.type, changed }, () =>
+      changed ? `Updated ${path} (vault ${found.config.name})` : `No changes to ${path}`,
+    );
   }
 
   /** A vault chosen in the terminal; without one, a name is required. */
@@ -93,7 +86,7 @@ export default class VaultEditCommand extends SwampCommand {
     const stdin = this.context.stdin as NodeJS.ReadStream;
     if (this.json || !stdin.isTTY) throw new UsageError("A vault name is required in non-interactive mode. Usage: swamp vault edit <name_or_id>");
     const list = await vaults.configs.list();
-    if (list.length === 0) throw new SwampError("vault_not_found", "No vaults are configured. Create one with: swamp vault create <type> <name>");
+    if (list.length === 0) throw new SwampError(VaultErrorCode.vaultNotFound, "No vaults are configured. Create one with: swamp vault create <type> <name>");
     list.forEach((v, i) => this.context.stderr.write(`  ${i + 1}) ${v.config.name} (${v.config.type})\n`));
     const answer = (await askLine("Vault to edit (number or name): ", stdin, this.context.stderr)).trim();
     const n = Number(answer);

@@ -386,7 +386,9 @@ test("vault migrate: every secret, annotation and refresh hook moves; same id an
     assert.ok(!existsSync(oldConfig), "the old config is gone");
     const g = parseJson((await r(["vault", "get", "team", "--json"])).stdout);
     assert.deepEqual([g.id, g.name, g.type, g.createdAt, g.storagePath], [c.id, "team", "@test/memo", parseJson((await r(["vault", "describe", "team", "--json"])).stdout).createdAt, `vaults/@test/memo/${c.id}.yaml`]);
-    assert.match(await readFile(join(repo, "vaults", "@test", "memo", `${c.id}.yaml`), "utf8"), /auditReads: true/);
+    const migratedYaml = await readFile(join(repo, "vaults", "@test", "memo", `${c.id}.yaml`), "utf8");
+    assert.match(migratedYaml, /auditReads: true/);
+    assert.match(migratedYaml, /^createdAt: "\d{4}-\d{2}-\d{2}T[^"]+Z"$/m, "a quoted ISO timestamp");
     assert.equal((await r(["vault", "read-secret", "team", "b"])).stdout, PEM);
     const a = parseJson((await r(["vault", "inspect", "team", "a", "--json"])).stdout);
     assert.deepEqual([a.annotation.notes, a.annotation.labels], ["keep me", { env: "prod" }]);

@@ -1,6 +1,7 @@
 /**
- * Helpers of the `swamp vault …` commands: the vault service of the repo, reading a secret
- * value from stdin or a hidden terminal prompt, and the value checks `put` applies.
+ * Helpers of the `swamp vault …` commands: the vault service of the repo, the audit trail's
+ * caller names, warnings, `--label` parsing, reading a secret value from stdin or a hidden
+ * terminal prompt (or a line from the terminal), and the value checks `put` applies.
  */
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";

@@ -149,3 +149,32 @@ test("reconcileName and corrections: lines match the disk, and a second look fix
     await t.cleanup();
   }
 });
+
+test("swamp's catalog goes after each change of ours (database, WAL, shared memory); without a database nothing is touched", async () => {
+  const t = await tempRepo();
+  try {
+    const db = join(t.dataRoot, "_catalog.db");
+    const repo = new DataRepository({ dataRoot: t.dataRoot, foreignCatalog: db });
+    await mkdir(t.dataRoot, { recursive: true });
+    const plant = async (suffixes: string[]) => {
+      for (const s of suffixes) await writeFile(db + s, "x");
+    };
+    const left = async () => (await readdir(t.dataRoot)).filter((f) => f.startsWith("_catalog.db")).sort();
+
+    await plant(["", "-wal", "-shm"]);
+    await repo.save(resourceSpec("a"), "{}");
+    assert.deepEqual(await left(), [], "a write");
+    await plant(["", "-wal", "-shm"]);
+    await repo.delete(MODEL_TYPE, MODEL_ID, "a");
+    assert.deepEqual(await left(), [], "a delete");
+    await plant(["-wal"]);
+    await repo.save(resourceSpec("b"), "{}");
+    assert.deepEqual(await left(), ["_catalog.db-wal"], "no database: one existence check, nothing removed");
+    await repo.list(MODEL_TYPE, MODEL_ID);
+    await plant([""]);
+    await queryData(repo, "version >= 0");
+    assert.deepEqual(await left(), ["_catalog.db", "_catalog.db-wal"], "reads leave it alone");
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -29,6 +29,7 @@ export interface StoredDefinition {
 export interface BrokenDefinition {
   path: string;
   error: string;
+  auto: boolean;
 }
 
 interface IndexEntry {
@@ -66,7 +67,7 @@ export class DefinitionRepository {
           definitions.push({ definition: await this.load(path, root), path, auto });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while we walked
-          broken.push({ path, error: (err as Error).message });
+          broken.push({ path, error: (err as Error).message, auto });
         }
       }
     }
@@ -94,13 +95,23 @@ export class DefinitionRepository {
     throw new SwampError(ErrorCode.modelNotFound, `Model not found: ${shortName(ref)}${others}`, { details: { model: shortName(ref) } });
   }
 
-  /** The broken file named after `ref`, or whose top-level `name:` / `id:` line says `ref`. */
+  /**
+   * The broken file named after `ref`, or whose top-level `name` / `id` says `ref`: read from
+   * the mapping when the YAML parses (the schema is what failed), else from the lines.
+   */
   private async brokenFileFor(ref: string): Promise<BrokenDefinition | undefined> {
     const wanted = ref.toLowerCase();
     for (const b of this.broken) {
       if (basename(b.path).replace(/\.ya?ml$/, "").toLowerCase() === wanted) return b;
       const text = await readFile(b.path, "utf8").catch(() => "");
-      for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) if (m[1]!.toLowerCase() === wanted) return b;
+      const claimed: unknown[] = [];
+      try {
+        const data: unknown = parse(text);
+        if (data && typeof data === "object") claimed.push((data as Record<string, unknown>).name, (data as Record<string, unknown>).id);
+      } catch {
+        for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) claimed.push(m[1]);
+      }
+      if (claimed.some((c) => typeof c === "string" && c.toLowerCase() === wanted)) return b;
     }
     return undefined;
   }
@@ -182,7 +193,7 @@ export class DefinitionRepository {
     if (candidates.length > 1) {
       throw new SwampError(
         ErrorCode.conflict,
-        `Model name "${ref}" is defined more than once: ${candidates.map((c) => c.path).join(", ")}. Rename or delete the duplicates.`,
+        `Model name "${ref}" is defined more than once: ${candidates.map((c) => this.shown(c.path)).join(", ")}. Rename or delete the duplicates.`,
       );
     }
     const entry = candidates[0];

@@ -32,6 +32,8 @@ export interface KernelOptions {
 export interface ResolvedDatastore extends DatastoreSpec {
   /** Display name of the plugin. */
   name: string;
+  /** What the plugin says it is (its `description`). */
+  description?: string;
   provider: DatastoreProvider;
   /** Where the datastore lives (the directory, for filesystem; the provider's answer otherwise). */
   datastorePath: string;
@@ -89,6 +91,7 @@ export async function resolveDatastore(
     ...spec,
     type: plugin.type,
     name: plugin.name,
+    ...(typeof plugin.description === "string" && plugin.description.trim() ? { description: plugin.description.trim() } : {}),
     config,
     provider,
     datastorePath,

@@ -129,11 +129,14 @@ export class WorkflowRepository {
     return { workflows, broken, shadowed };
   }
 
-  /** The extension directories, without the repo's own folder (a source may point at it). */
-  private async extensionDirs(): Promise<readonly ExtensionWorkflowDir[]> {
-    const dirs = (await this.opts.extensionDirs?.()) ?? [];
-    return dirs.filter((d) => resolve(d.dir) !== resolve(this.opts.dir));
+  /** The extension directories (asked once), without the repo's own folder (a source may point at it). */
+  private extensionDirs(): Promise<readonly ExtensionWorkflowDir[]> {
+    return (this.extensionDirsOnce ??= (async () => {
+      const dirs = (await this.opts.extensionDirs?.()) ?? [];
+      return dirs.filter((d) => resolve(d.dir) !== resolve(this.opts.dir));
+    })());
   }
+  private extensionDirsOnce: Promise<readonly ExtensionWorkflowDir[]> | undefined;
 
   /**
    * Extension workflows are read-only: the error for changing one (delete, edit), null for the

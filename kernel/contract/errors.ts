@@ -84,6 +84,8 @@ export const ErrorCode = {
   unsupportedTask: "unsupported_task",
   /** A change to an extension workflow (pulled or from a source mount): those are read-only. */
   workflowReadOnly: "workflow_read_only",
+  /** A read/update method on a model whose every declared resource carries a deletion marker. */
+  resourceDeleted: "resource_deleted",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

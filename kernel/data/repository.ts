@@ -124,6 +124,9 @@ export interface VersionSummary {
   size?: number;
   checksum?: string;
   isLatest: boolean;
+  /** Only on deletion markers and rename tombstones (beyond swamp's shape, so they can be told apart). */
+  lifecycle?: "deleted";
+  renamedTo?: string;
 }
 
 export interface RenameResult {
@@ -599,6 +602,8 @@ export class DataRepository {
       ...(meta.size !== undefined ? { size: meta.size } : {}),
       ...(meta.checksum !== undefined ? { checksum: meta.checksum } : {}),
       isLatest: i === 0,
+      ...(meta.lifecycle === "deleted" ? { lifecycle: "deleted" as const } : {}),
+      ...(meta.renamedTo !== undefined ? { renamedTo: meta.renamedTo } : {}),
     }));
   }
 

@@ -7,6 +7,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { writeSource } from "../plugins/fixtures.js";
 
@@ -71,5 +73,26 @@ test("delete leaves deletion markers; read refuses until create; run views use r
     assert.equal((await cli("model", "method", "run", "box", "create")).code, 0);
     const again = await cli("model", "method", "run", "box", "get");
     assert.equal(again.code, 0, again.stderr);
+  });
+});
+
+test("autoGc: true keeps each item to its garbageCollection count on every write; off, nothing is pruned", async () => {
+  await withRepo(async (repo) => {
+    const cli = (...args: string[]) => swamp([...args, "--repo-dir", repo, "--json"]);
+    await writeSource(
+      repo,
+      "models/pruned.yaml",
+      "id: 0d1e2f30-4a5b-4c6d-8e7f-8091a2b3c4d5\nname: pruned\ntype: command/shell\nresources:\n  result:\n    garbageCollection: 2\nmethods:\n  execute:\n    arguments:\n      run: echo hi\n",
+    );
+    const versionsOf = async () => parseJson((await cli("data", "versions", "pruned", "result")).stdout).versions.map((v: { version: number }) => v.version);
+    for (let i = 0; i < 3; i++) assert.equal((await cli("model", "method", "run", "pruned", "execute")).code, 0);
+    assert.deepEqual(await versionsOf(), [3, 2, 1], "without autoGc only data gc prunes");
+
+    const marker = join(repo, ".swamp.yaml");
+    await appendFile(marker, "autoGc: true\n");
+    assert.equal((await cli("model", "method", "run", "pruned", "execute")).code, 0);
+    assert.deepEqual(await versionsOf(), [4, 3]);
+    const got = parseJson((await cli("data", "get", "pruned", "result")).stdout);
+    assert.equal(got.version, 4);
   });
 });

@@ -32,13 +32,14 @@ import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./c
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
 import { MethodRun, type StepMarks } from "./method-context.js";
+import { markResourcesDeleted, refuseWhenDeleted } from "./deletion.js";
 import { mergeSpecOverrides, stepDeclaredInputs, stepOwner, varySuffixes, workflowTagLayer } from "./step-data.js";
 import type { WorkflowStepContext } from "../workflows/types.js";
 import { RunLog, runLogMaxBytes } from "./run-log.js";
 import type { OutputRecord, Provenance } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
-import { dataRepository, definitionRepository, outputRepository } from "./service.js";
+import { dataRepository, definitionRepository, displayPath, outputRepository } from "./service.js";
 import { createContextReads } from "./context-reads.js";
 import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
@@ -134,14 +135,14 @@ function splitInputs(definition: Definition, plugin: ModelTypePlugin, method: st
   return { inputs, overrides };
 }
 
-function artifactOf(data: DataRepository, handle: DataHandle, modelType: string, modelId: string): DataArtifact {
+function artifactOf(kernel: Kernel, data: DataRepository, handle: DataHandle, modelType: string, modelId: string): DataArtifact {
   return {
     id: handle.dataId,
     name: handle.name,
     specName: handle.specName,
     kind: handle.kind,
     version: handle.version,
-    path: dirname(data.contentPath(modelType, modelId, handle.name, handle.version)),
+    path: displayPath(kernel, dirname(data.contentPath(modelType, modelId, handle.name, handle.version))),
     ...(handle.attributes ? { attributes: handle.attributes } : {}),
   };
 }
@@ -351,6 +352,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   let failure: unknown = null;
   let driverType = options.driver ?? definition.driver ?? kernel.marker.defaultDriver ?? "raw";
   try {
+    if (kind === "read" || kind === "update") await refuseWhenDeleted(data, plugin, modelType, definition.id);
     if (isMutating(kind)) {
       const checks = selectChecks(plugin, definition, method, options);
       if (checks.length) {
@@ -386,6 +388,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
       throw result.cause ?? new SwampError(ErrorCode.methodExecutionFailed, result.error ?? "Method failed");
     }
     await persistPending(result.outputs, run);
+    if (kind === "delete") run.handles.push(...(await markResourcesDeleted(data, plugin, modelType, definition.id, method)));
   } catch (err) {
     failure = fsWriteError(controller.signal.aborted && errorCode(err) !== "checks_failed" ? (controller.signal.reason ?? err) : err);
   } finally {
@@ -406,9 +409,9 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     status,
     duration: Math.round(performance.now() - started),
     outputId,
-    logFile,
+    logFile: displayPath(kernel, logFile),
     driver: driverType,
-    dataArtifacts: redactExceptReferences(redactor, handles.map((h) => artifactOf(data, h, modelType, definition.id))),
+    dataArtifacts: redactExceptReferences(redactor, handles.map((h) => artifactOf(kernel, data, h, modelType, definition.id))),
     reports: {},
     globalArguments: redactor.redactValue(hideSentinels(globalArgsAsWritten)),
     methodArguments: redactor.redactValue(hideSentinels(methodArgsAsWritten)),
@@ -464,7 +467,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     retryCount: 0,
     provenance: provenanceOf(definition, driverType, step),
     artifacts: { dataArtifacts: handles.map((h) => ({ dataId: h.dataId, name: h.name, version: h.version, tags: h.tags })) },
-    logFile,
+    logFile: displayPath(kernel, logFile),
     pid: process.pid,
   };
   await log.close();

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { parseJson, swamp, withTempDir, type RunResult } from "../helpers/cli.js";
 
 const SECRET = "hunter2-very-secret-value";
@@ -62,7 +62,9 @@ test("method output: every line in order in every sink; a secret split across ch
 
     // JSON mode: the run log, the log data and the result.
     const view = parseJson((await ok(["model", "method", "run", "split", "execute", "--json"])).stdout);
-    const runLog = await readFile(view.logFile, "utf8");
+    // Paths in the run view are relative to the repository.
+    const inRepo = (path: string) => (isAbsolute(path) ? path : join(repo, path));
+    const runLog = await readFile(inRepo(view.logFile), "utf8");
     assert.ok(!runLog.includes(SECRET), "secret in the run log");
     const logged = runLog.split("\n").filter((l) => / (INFO|WARN) /.test(l)).map((l) => l.replace(/^\S+ (INFO|WARN) /, ""));
     assert.deepEqual(logged, [...rows, "before-***-after", "warn-line"]);
@@ -72,7 +74,7 @@ test("method output: every line in order in every sink; a secret split across ch
     assert.ok(!JSON.stringify(result.attributes).includes(SECRET), "secret in the result");
 
     const logData = view.dataArtifacts.find((a: { name: string }) => a.name === "log");
-    const raw = (await readdir(logData.path)).includes("raw") ? await readFile(join(logData.path, "raw"), "utf8") : "";
+    const raw = await readFile(join(inRepo(logData.path), "raw"), "utf8");
     assert.equal(raw, ["[stdout]", ...rows, "before-***-after", "[stderr]", "warn-line"].join("\n"));
     const stored = JSON.stringify(await Promise.all((await readdir(join(repo, ".swamp"), { recursive: true })).map((f) => f)));
     assert.ok(!stored.includes(SECRET), "secret in a file name");

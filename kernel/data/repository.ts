@@ -33,7 +33,7 @@ import { join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
 import { handleFor } from "./handle.js";
 import { SwampError } from "../contract/errors.js";
-import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { atomicWriteFile, writeUnpublishedFile } from "../runtime/atomic-write.js";
 import { fsWriteError } from "../runtime/fs-errors.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
@@ -319,7 +319,9 @@ export class DataRepository {
   ): Promise<DataMetadata> {
     const claim = await this.claim(prepared);
     try {
-      await atomicWriteFile(claim.rawPath, bytes, { mkdirs: false });
+      // The claimed directory is invisible until metadata.yaml is committed, so raw needs no
+      // temp file and rename; the commit's directory fsync makes its entry durable.
+      await writeUnpublishedFile(claim.rawPath, bytes);
       const sums = extra.noSizeChecksum ? {} : { size: bytes.byteLength, checksum: sha256(bytes) };
       return await this.commit(prepared, claim, sums, extra);
     } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * Compiled JSON Schema validators kept on disk, so a process that validates an extension's
  * arguments or resources needs neither ajv nor a compile: ajv's standalone code for each
- * schema is written once (`<dir>/<sha256>.cjs`, beside the extension bundles) and loaded with
+ * schema is written once (`<dir>/<sha256>.cjs`, in the user's swamp home) and loaded with
  * `require` afterwards. The key covers the schema, the ajv options and ajv's own version and
  * location, so an upgrade never reuses stale code. Schemas whose validators cannot be made
  * standalone (custom formats, `pattern`, which uses the linear regex engine) are not cached.

@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFile } from "node:fs/promises";
+import { appendFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { writeSource } from "../plugins/fixtures.js";
@@ -43,7 +43,8 @@ export const model = {
 
 test("delete leaves deletion markers; read refuses until create; run views use repo-relative paths", async () => {
   await withRepo(async (repo) => {
-    const cli = (...args: string[]) => swamp([...args, "--repo-dir", repo, "--json"]);
+    const home = join(repo, "..", "home");
+    const cli = (...args: string[]) => swamp([...args, "--repo-dir", repo, "--json"], { env: { SWAMP_HOME: home } });
     await writeSource(repo, "extensions/models/thing.ts", THING);
     assert.equal((await cli("model", "create", "@test/thing", "box")).code, 0);
 
@@ -73,6 +74,12 @@ test("delete leaves deletion markers; read refuses until create; run views use r
     assert.equal((await cli("model", "method", "run", "box", "create")).code, 0);
     const again = await cli("model", "method", "run", "box", "get");
     assert.equal(again.code, 0, again.stderr);
+
+    // Validators compiled from the extension's schemas are code the CLI loads: kept in the
+    // user's swamp home, never in the repo.
+    const inRepo = (await readdir(join(repo, ".swamp"), { recursive: true })).filter((f) => String(f).endsWith(".cjs"));
+    assert.deepEqual(inRepo, []);
+    assert.ok((await readdir(join(home, "cache", "validators"))).some((f) => f.endsWith(".cjs")));
   });
 });
 

@@ -49,10 +49,17 @@ export interface TypeDescription {
 }
 
 /** Zod → JSON Schema; non-zod values (already JSON Schema, from workers) pass through. */
+/** Converted schemas, per zod schema object: converting is costly and a type's schemas never change. */
+const jsonSchemas = new WeakMap<object, JsonSchema>();
+
+/** The JSON Schema of a zod schema (or the value itself when it is one already). Read-only: it is shared. */
 export function toJsonSchema(schema: unknown): JsonSchema {
   if (schema && typeof schema === "object" && "_zod" in schema) {
+    const cached = jsonSchemas.get(schema);
+    if (cached) return cached;
     const out = z.toJSONSchema(schema as z.ZodType, { unrepresentable: "any", io: "input" }) as JsonSchema;
     delete out.$schema;
+    jsonSchemas.set(schema, out);
     return out;
   }
   return (schema as JsonSchema) ?? {};

@@ -129,9 +129,11 @@ export async function runBoundedSync<T>(options: BoundedSyncOptions, op: (signal
   }
 }
 
-/** What a sync service may report about its last operation (S3SyncService does). */
+/** What a sync service may report about its last operation and its cache (S3SyncService does). */
 interface ReportingService extends DatastoreSyncService {
   lastReport?(): { changed: string[]; deleted: string[]; conflicts?: string[]; dangling?: string[]; warnings?: string[] };
+  /** True when local changes wait for a push; a service without it is assumed to have some. */
+  hasPendingChanges?(): Promise<boolean>;
 }
 
 export interface DatastoreSyncConfig {
@@ -239,6 +241,20 @@ export class DatastoreSync {
     for (const w of warnings) this.log(`warning: ${w}`);
     await this.invalidateDataIndex([...changed, ...deleted]);
     return { files: typeof files === "number" ? files : 0, changed, deleted, warnings };
+  }
+
+  /**
+   * True only when the service can tell that no local change waits for a push (then a push
+   * would do nothing, and needs no lock). Read locally, without requests.
+   */
+  async nothingToPush(): Promise<boolean> {
+    const service = this.service as ReportingService;
+    if (typeof service.hasPendingChanges !== "function") return false;
+    try {
+      return (await service.hasPendingChanges()) === false;
+    } catch {
+      return false;
+    }
   }
 
   /** Pushes what is dirty, bounded. `alsoMark` are cache-relative paths to examine too. */

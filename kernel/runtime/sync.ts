@@ -259,7 +259,14 @@ export class DatastoreSync {
 
   /** Pushes what is dirty, bounded. `alsoMark` are cache-relative paths to examine too. */
   async push(alsoMark: readonly string[] = [], timeoutMs = this.config.timeoutMs): Promise<PushResult> {
-    for (const rel of alsoMark) await this.service.markDirty({ relPath: rel });
+    // Only areas that exist are marked: writers mark what they delete themselves, and a
+    // marked path that is missing makes the push look through the whole local index for what
+    // used to be under it (a cost proportional to the bucket, paid by every method run).
+    const { lstat } = await import("node:fs/promises");
+    for (const rel of alsoMark) {
+      const present = await lstat(join(this.config.cachePath, ...rel.split("/"))).then(() => true, () => false);
+      if (present) await this.service.markDirty({ relPath: rel });
+    }
     const progress = this.progress();
     const files = await runBoundedSync(
       { label: this.config.label, direction: "push", timeoutMs, ...(progress ? { onProgress: progress } : {}) },

@@ -104,6 +104,36 @@ describe("s3 sync between two repos", () => {
     assert.equal(large.pullCounts, small.pullCounts, "pull cost independent of bucket size");
   });
 
+  test("a one-version write reads the index replicas of its own shards, not of the whole bucket", async () => {
+    const { a } = await pair();
+    for (let i = 0; i < 30; i++) {
+      const dir = `files/spread-${i}`;
+      await mkdir(join(a.cache, ...dir.split("/")), { recursive: true });
+      await service(a).markDirty({ relPath: dir });
+      await writeFile(join(a.cache, "files", `spread-${i}`, "f.txt"), String(i));
+    }
+    assert.equal((await a.sync.push()).files, 30);
+    const replicas = (await service(a).store.replicaIds()).length;
+    assert.ok(replicas >= 20, `expected the files spread over many shards, got ${replicas}`);
+
+    const store = service(a).store;
+    const read = store.readReplica.bind(store);
+    const seen: string[] = [];
+    store.readReplica = (id: string) => {
+      seen.push(id);
+      return read(id);
+    };
+    const model = randomUUID();
+    try {
+      // The command's areas include outputs/ and definitions-evaluated/ paths it never wrote.
+      assert.equal((await writeVersion(a, model, "result", "one")).version, 1);
+    } finally {
+      store.readReplica = read;
+    }
+    assert.ok(new Set(seen).size <= 8, `read ${new Set(seen).size} of ${replicas} replicas: ${[...new Set(seen)].join(" ")}`);
+    assert.deepEqual(await versionsOf(a, model, "result"), [1]);
+  });
+
   test("both repos writing the same model at once lose no version", async () => {
     const { a, b } = await pair();
     const model = randomUUID();

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { S3SyncService } from "../../../builtins/datastore-s3/sync.js";
+import { readMarker, writeMarker } from "../../../kernel/runtime/marker.js";
 import { SyncTimeoutError } from "../../../kernel/runtime/sync.js";
 import { startS3Server, type S3TestServer } from "../../helpers/s3-server.js";
 import { makeRepo, MODEL_TYPE, spec, versionsOf, writeVersion, type TestRepo } from "./harness.js";
@@ -132,6 +133,30 @@ describe("s3 sync between two repos", () => {
     }
     assert.ok(new Set(seen).size <= 8, `read ${new Set(seen).size} of ${replicas} replicas: ${[...new Set(seen)].join(" ")}`);
     assert.deepEqual(await versionsOf(a, model, "result"), [1]);
+  });
+
+  test("a configured pull concurrency above the SDK's 50 sockets really runs that many downloads at once", async () => {
+    const { a } = await pair();
+    for (let i = 0; i < 4; i++) {
+      const dir = `files/wide-${i}`;
+      await mkdir(join(a.cache, ...dir.split("/")), { recursive: true });
+      await service(a).markDirty({ relPath: dir });
+      for (let j = 0; j < 40; j++) await writeFile(join(a.cache, "files", `wide-${i}`, `f${j}.txt`), `${i}-${j}`);
+    }
+    assert.equal((await a.sync.push()).files, 160);
+    const wide = await makeRepo(root, `wide${n}`, server, `t${n}`);
+    const marker = await readMarker(wide.repoDir);
+    marker.datastore = { type: "s3", config: { ...(marker.datastore?.config ?? {}), pullConcurrency: 80 } };
+    await writeMarker(wide.repoDir, marker);
+    const reopened = await wide.reopen();
+    server.setReadLatency(300);
+    server.resetCounts();
+    try {
+      assert.equal((await reopened.sync.pull()).files, 160);
+    } finally {
+      server.setReadLatency(0);
+    }
+    assert.ok(server.maxInFlight() > 50, `at most ${server.maxInFlight()} requests were in flight`);
   });
 
   test("both repos writing the same model at once lose no version", async () => {

@@ -10,7 +10,8 @@
  * the kernel (model lock, scoped pull, write, push, release). Prints requests per operation
  * and wall time, then how each operation's time grew from the smallest bucket to the largest
  * (the request counts should not grow at all). Then the real CLI: `swamp datastore sync` with
- * nothing to do (goal: one request), and the first pull's GETs/s at several concurrencies.
+ * nothing to do (goal: one request), and the first pull's GETs/s at several concurrencies
+ * (`hydrate` as the only argument runs just that, on a 1000-object bucket).
  * Figures only; no assertions.
  */
 import { randomUUID } from "node:crypto";
@@ -25,7 +26,8 @@ import type { S3SyncService } from "../builtins/datastore-s3/sync.js";
 import { startS3Server, type S3TestServer } from "../test/helpers/s3-server.js";
 import { makeRepo, writeVersion } from "../test/builtins/datastore-s3/harness.js";
 
-const SIZES = (process.argv.length > 2 ? process.argv.slice(2) : ["5000", "50000"]).map(Number);
+const HYDRATE_ONLY = process.argv[2] === "hydrate";
+const SIZES = HYDRATE_ONLY ? [1000] : (process.argv.length > 2 ? process.argv.slice(2) : ["5000", "50000"]).map(Number);
 const PER_DIR = 50;
 const REPEATS = 3;
 const bin = fileURLToPath(new URL("../bin/swamp.js", import.meta.url));
@@ -35,13 +37,18 @@ interface Row {
   requests: number;
   detail: string;
   ms: number;
+  /** CPU time of this process (client and server both live here): steadier than wall time on a loaded machine. */
+  cpuMs: number;
 }
 
 async function measure(server: S3TestServer, what: string, fn: () => Promise<unknown>): Promise<Row> {
   server.resetCounts();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await fn();
   const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   const counts = server.counts();
   return {
     what,
@@ -51,6 +58,7 @@ async function measure(server: S3TestServer, what: string, fn: () => Promise<unk
       .map(([op, n]) => `${op}×${n}`)
       .join(" "),
     ms,
+    cpuMs,
   };
 }
 
@@ -61,14 +69,16 @@ async function medianOf(server: S3TestServer, what: string, fn: () => Promise<un
   const rows: Row[] = [];
   for (let i = 0; i < REPEATS; i++) rows.push(await measure(server, what, fn));
   const ms = median(rows.map((r) => r.ms));
-  return { ...rows.find((r) => r.ms === ms)!, ms };
+  return { ...rows.find((r) => r.ms === ms)!, ms, cpuMs: median(rows.map((r) => r.cpuMs)) };
 }
 
 function printRows(title: string, rows: Row[]): void {
   const width = Math.max(...rows.map((r) => r.what.length));
   console.log(`\n${title}\n`);
-  console.log(`${"operation".padEnd(width)}  requests      time  breakdown`);
-  for (const r of rows) console.log(`${r.what.padEnd(width)}  ${String(r.requests).padStart(8)}  ${`${r.ms.toFixed(1)}ms`.padStart(10)}  ${r.detail}`);
+  console.log(`${"operation".padEnd(width)}  requests        wall         cpu  breakdown`);
+  for (const r of rows) {
+    console.log(`${r.what.padEnd(width)}  ${String(r.requests).padStart(8)}  ${`${r.ms.toFixed(1)}ms`.padStart(10)}  ${`${r.cpuMs.toFixed(1)}ms`.padStart(10)}  ${r.detail}`);
+  }
 }
 
 /** Prints one row for the `npm run bench` summary (scripts/bench.mjs gathers them). */
@@ -115,7 +125,7 @@ async function scenario(server: S3TestServer, root: string, objects: number): Pr
   for (const what of ["one-file change: push", "one-file change: pull into the other cache"]) {
     const mine = changes.filter((r) => r.what === what);
     const ms = median(mine.map((r) => r.ms));
-    rows.push({ ...mine.find((r) => r.ms === ms)!, ms });
+    rows.push({ ...mine.find((r) => r.ms === ms)!, ms, cpuMs: median(mine.map((r) => r.cpuMs)) });
   }
 
   // A data version through the kernel: model lock, scoped pull, write, push, release.
@@ -149,21 +159,29 @@ async function cliNoopSync(server: S3TestServer, root: string): Promise<void> {
   benchRow({ row: "S3: datastore sync with nothing to do", baseline: "1 request", ratio: r.requests / 1, goal: 1, detail: `${r.requests} request(s): ${r.detail}` });
 }
 
-/** The first pull of `objects` objects into an empty cache, at several pull concurrencies. */
+/**
+ * The first pull of `objects` objects into an empty cache, at several pull concurrencies: on
+ * bare loopback (the server's CPU is the limit) and with 20 ms added to every read (closer to
+ * a real bucket, where each request waits on the network).
+ */
 async function hydrationRates(server: S3TestServer, root: string, objects: number): Promise<void> {
-  console.log(`\nFirst pull of ${objects} objects (bucket bench-${objects}) by pull concurrency: GETs/s (median of ${REPEATS})`);
-  for (const pullConcurrency of [50, 100, 200]) {
-    const provider = createS3Provider(server.config({ prefix: `bench-${objects}`, pullConcurrency }) as S3DatastoreConfig);
-    const rates: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      const cache = join(root, `hydrate-${pullConcurrency}-${i}`);
-      const service = provider.createSyncService!(join(cache, "repo"), join(cache, "cache")) as S3SyncService;
-      const row = await measure(server, "hydrate", () => service.pullChanged());
-      rates.push((server.counts().GetObject ?? 0) / (row.ms / 1000));
-      await rm(cache, { recursive: true, force: true });
+  for (const latency of [0, 20]) {
+    console.log(`\nFirst pull of ${objects} objects by pull concurrency, ${latency} ms added per read: GETs/s (median of ${REPEATS})`);
+    server.setReadLatency(latency);
+    for (const pullConcurrency of [50, 100, 200]) {
+      const provider = createS3Provider(server.config({ prefix: `bench-${objects}`, pullConcurrency }) as S3DatastoreConfig);
+      const rates: number[] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        const cache = join(root, `hydrate-${latency}-${pullConcurrency}-${i}`);
+        const service = provider.createSyncService!(join(cache, "repo"), join(cache, "cache")) as S3SyncService;
+        const row = await measure(server, "hydrate", () => service.pullChanged());
+        rates.push((server.counts().GetObject ?? 0) / (row.ms / 1000));
+        await rm(cache, { recursive: true, force: true });
+      }
+      console.log(`  pullConcurrency ${String(pullConcurrency).padStart(3)}   ${median(rates).toFixed(0).padStart(6)} GETs/s`);
     }
-    console.log(`  pullConcurrency ${String(pullConcurrency).padStart(3)}   ${median(rates).toFixed(0).padStart(6)} GETs/s`);
   }
+  server.setReadLatency(0);
 }
 
 async function main(): Promise<void> {
@@ -171,18 +189,21 @@ async function main(): Promise<void> {
   Object.assign(process.env, server.clientEnv());
   const root = await mkdtemp(join(tmpdir(), "swamp-s3-bench-"));
   try {
-    await cliNoopSync(server, root);
+    if (!HYDRATE_ONLY) await cliNoopSync(server, root);
     const all = new Map<number, Row[]>();
     for (const n of SIZES) all.set(n, await scenario(server, root, n));
     if (SIZES.length > 1) {
       const small = Math.min(...SIZES);
       const large = Math.max(...SIZES);
-      console.log(`\nGrowth from ${small} to ${large} objects (time ratio; requests should not grow)`);
+      console.log(`\nGrowth from ${small} to ${large} objects (ratios large/small; requests should not grow)`);
       for (const r of all.get(large)!) {
         if (r.what.startsWith("seed") || r.what.startsWith("hydrate")) continue;
         const before = all.get(small)!.find((x) => x.what === r.what)!;
-        console.log(`  ${r.what.padEnd(64)} time ${(r.ms / before.ms).toFixed(2)}x   requests ${before.requests} → ${r.requests}`);
+        console.log(`  ${r.what.padEnd(64)} wall ${(r.ms / before.ms).toFixed(2)}x   cpu ${(r.cpuMs / before.cpuMs).toFixed(2)}x   requests ${before.requests} → ${r.requests}`);
       }
+      const write = "one data version via the kernel (lock+pull+write+push+release)";
+      const [w0, w1] = [all.get(small)!, all.get(large)!].map((rows) => rows.find((r) => r.what === write)!);
+      benchRow({ row: `S3: one-version write, ${large} vs ${small} objects`, baseline: `the same write at ${small} objects`, ratio: w1!.cpuMs / w0!.cpuMs, goal: 1.2, detail: `cpu medians ${w1!.cpuMs.toFixed(0)} / ${w0!.cpuMs.toFixed(0)} ms; ${w1!.requests} requests both` });
     }
     await hydrationRates(server, root, Math.min(...SIZES));
   } finally {

@@ -22,6 +22,7 @@
  *    the affected models are rebuilt from the files and new models are registered, so queries
  *    see pulled data at once.
  */
+import { lstat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { errorMessage, SwampError } from "../contract/errors.js";
 import type { DatastoreProvider, DatastoreSyncService, SyncCapabilities } from "../contract/ports/datastore.js";
@@ -262,7 +263,6 @@ export class DatastoreSync {
     // Only areas that exist are marked: writers mark what they delete themselves, and a
     // marked path that is missing makes the push look through the whole local index for what
     // used to be under it (a cost proportional to the bucket, paid by every method run).
-    const { lstat } = await import("node:fs/promises");
     for (const rel of alsoMark) {
       const present = await lstat(join(this.config.cachePath, ...rel.split("/"))).then(() => true, () => false);
       if (present) await this.service.markDirty({ relPath: rel });

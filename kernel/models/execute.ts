@@ -96,7 +96,7 @@ export interface RunView {
   logFile: string;
   driver: string;
   dataArtifacts: DataArtifact[];
-  reports: Record<string, { name: string; scope: string; success: boolean; markdown?: string; json?: Record<string, unknown>; error?: string }>;
+  reports: Record<string, ReportRun>;
   globalArguments: Record<string, unknown>;
   methodArguments: Record<string, unknown>;
   error?: { code: string; message: string };
@@ -215,8 +215,8 @@ export interface RunEvaluation {
 
 /** A definition without expressions: nothing to evaluate, only inputs to check. */
 async function literalRun(definition: Definition, method: string, rawInputs: Record<string, unknown>, overrides: Record<string, unknown>): Promise<RunEvaluation> {
-  // No expression can reference an input here, so none is required; defaults and types still apply.
-  if (definition.inputs) await resolveInputs(definition.inputs as never, rawInputs, new Set());
+  // No expression reads the inputs here, but they are still checked: required means required.
+  if (definition.inputs) await resolveInputs(definition.inputs as never, rawInputs);
   const methodArgs = { ...(definition.methods[method]?.arguments ?? {}), ...overrides };
   return {
     evaluated: definition,

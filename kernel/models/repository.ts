@@ -33,6 +33,7 @@ export interface StoredDefinition {
 export interface BrokenDefinition {
   path: string;
   error: string;
+  auto: boolean;
 }
 
 /** What search shows of a definition, served from the index. */
@@ -92,7 +93,7 @@ export class DefinitionRepository {
       if (definition && wanted(e.auto)) definitions.push({ definition, path: e.path, auto: e.auto });
     }
     definitions.sort((a, b) => a.definition.name.localeCompare(b.definition.name));
-    return { definitions, broken: broken.filter((b) => wanted(b.auto)).map(({ path, error }) => ({ path, error })) };
+    return { definitions, broken: broken.filter((b) => wanted(b.auto)).map(({ path, error, auto }) => ({ path, error, auto })) };
   }
 
   /**
@@ -106,7 +107,7 @@ export class DefinitionRepository {
       .filter((e) => wanted(e.auto))
       .map(({ id, name, type, tags, path, auto }) => ({ id, name, type, tags, path, auto }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    return { definitions, broken: broken.filter((b) => wanted(b.auto)).map(({ path, error }) => ({ path, error })) };
+    return { definitions, broken: broken.filter((b) => wanted(b.auto)).map(({ path, error, auto }) => ({ path, error, auto })) };
   }
 
   /** Finds by name (or UUID), in models/ first, then auto-definitions. Null when absent. */
@@ -129,13 +130,23 @@ export class DefinitionRepository {
     throw new SwampError(ErrorCode.modelNotFound, `Model not found: ${shortName(ref)}${others}`, { details: { model: shortName(ref) } });
   }
 
-  /** The broken file named after `ref`, or whose top-level `name:` / `id:` line says `ref`. */
+  /**
+   * The broken file named after `ref`, or whose top-level `name` / `id` says `ref`: read from
+   * the mapping when the YAML parses (the schema is what failed), else from the lines.
+   */
   private async brokenFileFor(ref: string): Promise<BrokenDefinition | undefined> {
     const wanted = ref.toLowerCase();
     for (const b of this.broken) {
       if (basename(b.path).replace(/\.ya?ml$/, "").toLowerCase() === wanted) return b;
       const text = await readFile(b.path, "utf8").catch(() => "");
-      for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) if (m[1]!.toLowerCase() === wanted) return b;
+      const claimed: unknown[] = [];
+      try {
+        const data: unknown = parse(text);
+        if (data && typeof data === "object") claimed.push((data as Record<string, unknown>).name, (data as Record<string, unknown>).id);
+      } catch {
+        for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) claimed.push(m[1]);
+      }
+      if (claimed.some((c) => typeof c === "string" && c.toLowerCase() === wanted)) return b;
     }
     return undefined;
   }
@@ -218,7 +229,7 @@ export class DefinitionRepository {
     if (candidates.length > 1) {
       throw new SwampError(
         ErrorCode.conflict,
-        `Model name "${ref}" is defined more than once: ${candidates.map((c) => c.path).join(", ")}. Rename or delete the duplicates.`,
+        `Model name "${ref}" is defined more than once: ${candidates.map((c) => this.shown(c.path)).join(", ")}. Rename or delete the duplicates.`,
       );
     }
     const entry = candidates[0];

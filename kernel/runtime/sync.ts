@@ -25,6 +25,7 @@
 import { lstat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { errorMessage, SwampError } from "../contract/errors.js";
+import { shortName } from "../contract/untrusted.js";
 import type { DatastoreProvider, DatastoreSyncService, SyncCapabilities } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
 import type { Kernel } from "./kernel.js";
@@ -386,13 +387,18 @@ export class SyncingLockManager extends LockManager {
 
 const syncs = new WeakMap<object, DatastoreSync | null>();
 
+/**
+ * The remote as messages name it: the builtin S3 datastore by its bucket URL; any other (an
+ * extension, whatever its config holds) by its type and its own description.
+ */
 function labelOf(kernel: Kernel): string {
-  const c = kernel.datastore.config as { bucket?: unknown; prefix?: unknown };
-  if (typeof c.bucket === "string") {
+  const { type, config, description } = kernel.datastore;
+  const c = config as { bucket?: unknown; prefix?: unknown };
+  if (type === "s3" && typeof c.bucket === "string") {
     const prefix = typeof c.prefix === "string" ? c.prefix.replace(/^\/+|\/+$/g, "") : "";
     return `s3://${c.bucket}${prefix ? `/${prefix}` : ""}`;
   }
-  return `${kernel.datastore.type} datastore`;
+  return description ? `${type} (${shortName(description.replace(/\s+/g, " "))})` : `${type} datastore`;
 }
 
 /** The kernel's DatastoreSync (one per kernel), or null when its datastore does not sync. */

@@ -10,40 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
-
-const GREETER = `type: command/shell
-typeVersion: 2026.02.09.1
-id: 53274ce2-c390-412b-93ac-48b205a13f4e
-name: greeter
-version: 1
-tags:
-  env: dev
-  team: platform
-globalArguments:
-  prefix: "swamp says"
-methods:
-  execute:
-    arguments:
-      run: "echo \\"\${{ self.globalArguments.prefix }}: hello!\\""
-inputs:
-  type: object
-  properties:
-    name:
-      type: string
-      description: Name to greet
-      default: world
-  required:
-    - name
-checks:
-  require:
-    - validate-permissions
-reports:
-  require:
-    - name: execution-summary
-      methods:
-        - execute
-driver: raw
-`;
+import { GREETER } from "./fixtures/greeter.js";
 
 async function writeModel(repo: string, name: string, yaml: string): Promise<void> {
   await mkdir(join(repo, "models", "command", "shell"), { recursive: true });
@@ -54,7 +21,7 @@ function shellModel(id: string, name: string, body: string): string {
   return `type: command/shell\nid: ${id}\nname: ${name}\nversion: 1\ntags: {}\nglobalArguments: {}\n${body}`;
 }
 
-test("the seed's greeter validates: Summary 5/5", async () => {
+test("the seed's greeter validates: Summary 5/5, its unprovided required report a warning", async () => {
   await withRepo(async (repo) => {
     await writeModel(repo, "greeter", GREETER);
     const r = await swamp(["model", "validate", "greeter", "--repo-dir", repo]);
@@ -68,8 +35,10 @@ test("the seed's greeter validates: Summary 5/5", async () => {
         "  ✓ Method arguments",
         "  ✓ Expression paths",
         "  ✓ Check selection",
+        "  ⚠ Required report not found",
+        "    → Required report not found: execution-summary. No installed report has this name, so it is skipped; pull the extension that provides it, or remove it from reports.require.",
         "",
-        "Summary: 5/5 validations passed",
+        "Summary: 5/5 validations passed, 1 warning(s)",
         "Result: PASSED",
         "",
       ].join("\n"),

@@ -7,6 +7,11 @@ import { SwampCommand } from "../../../base.js";
 import { collectInputs, parseTimeout } from "../../../inputs.js";
 import { formatBytes, paint, table } from "../../../output.js";
 
+/** Reports that were skipped without failing the run (a required report nobody provides). */
+function writeReportWarnings(view: RunView, stream: NodeJS.WritableStream): void {
+  for (const r of Object.values(view.reports)) if (r.warning) stream.write(`Warning: ${r.warning}\n`);
+}
+
 export default class ModelMethodRunCommand extends SwampCommand {
   static override paths = [["model", "method", "run"]];
   static override usage = Command.Usage({
@@ -81,10 +86,12 @@ export default class ModelMethodRunCommand extends SwampCommand {
       });
     } catch (e) {
       if (e instanceof MethodRunError && !this.json) {
+        writeReportWarnings(e.view, err);
         err.write(`${paint(err, 31, "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
       }
       throw e instanceof MethodRunError ? new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } }) : e;
     }
+    if (!this.json) writeReportWarnings(view, err);
     this.emit(view, () => {
       const shown = view.dataArtifacts.filter((a) => a.name !== "log" && !a.name.startsWith("report-"));
       const lines = [`${paint(out, 32, "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];

@@ -71,7 +71,7 @@ test("hello-world: create, run twice, versioned data, reports and run records", 
     assert.equal(result.attributes.stdout, "Hello from the swamp!");
     assert.equal(result.attributes.exitCode, 0);
     assert.equal(result.attributes.command, 'echo "Hello from the swamp!"');
-    assert.equal(await readFile(join(result.path, "..", "..", "log", "2", "raw"), "utf8"), "[stdout]\nHello from the swamp!");
+    assert.equal(await readFile(join(repo, result.path, "..", "..", "log", "2", "raw"), "utf8"), "[stdout]\nHello from the swamp!");
     assert.equal(view.reports["@swamp/method-summary"].success, true);
     assert.match(view.reports["@swamp/method-summary"].markdown, /^# hello-world \(command\/shell\) → execute: succeeded/);
 
@@ -188,7 +188,7 @@ test("100 MB of stdout runs in bounded memory", async () => {
     const result = view.dataArtifacts.find((a: { name: string }) => a.name === "result");
     assert.equal(result.attributes.stdoutTruncated, true);
     const log = view.dataArtifacts.find((a: { name: string }) => a.name === "log");
-    const logBytes = (await readFile(join(log.path, "raw"))).length;
+    const logBytes = (await readFile(join(repo, log.path, "raw"))).length;
     assert.ok(logBytes > 100 * 1024 * 1024, `log holds everything (${logBytes})`);
     assert.ok(peakKb > 0 && peakKb < 250 * 1024, `peak RSS ${Math.round(peakKb / 1024)} MB`);
   });

@@ -109,10 +109,10 @@ export const model = {
 };
 `;
 
-async function report(run: { code: number; stdout: string; stderr: string }): Promise<Record<string, unknown>> {
+async function report(run: { code: number; stdout: string; stderr: string }, repo: string): Promise<Record<string, unknown>> {
   assert.equal(run.code, 0, run.stderr);
   const main = parseJson(run.stdout).dataArtifacts.find((a: { name: string }) => a.name === "main");
-  return JSON.parse(await readFile(join(main.path, "raw"), "utf8"));
+  return JSON.parse(await readFile(join(repo, main.path, "raw"), "utf8"));
 }
 
 test("a Deno extension runs unchanged under worker isolation: env, Command, spawn, files, errors", async () => {
@@ -124,7 +124,7 @@ test("a Deno extension runs unchanged under worker isolation: env, Command, spaw
 
     const shell = await swamp(["model", "method", "run", "box", "shell", "--json", "--repo-dir", repo], { env });
     assert.ok(!shell.stdout.includes("inherited-line"), "a child's inherited stdout stays out of swamp's --json stdout");
-    const seen = await report(shell);
+    const seen = await report(shell, repo);
     assert.deepEqual(seen, {
       region: "eu-west-1",
       regionInMethod: "eu-west-1",
@@ -158,7 +158,7 @@ test("under sandbox isolation the Deno global works within the grants; a spawn a
     const created = await swamp(["model", "create", "@test/deno-shell", "box", "--json", "--repo-dir", repo], { env });
     assert.equal(created.code, 0, created.stderr);
 
-    const seen = await report(await swamp(["model", "method", "run", "box", "env", "--json", "--repo-dir", repo], { env }));
+    const seen = await report(await swamp(["model", "method", "run", "box", "env", "--json", "--repo-dir", repo], { env }), repo);
     assert.equal(seen.region, "unset", "the sandbox's filtered environment does not carry the CLI's variables");
     assert.equal(seen.hasPath, true);
     for (const name of seen.names as string[]) assert.ok(["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ"].includes(name), `unexpected variable ${name}`);

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { appendFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { FS_STORE, FS_STORE_LIB, GREETER_MODEL, writeSource } from "../plugins/fixtures.js";
 
@@ -119,8 +119,9 @@ test("a well-behaved sandboxed datastore, at swamp's default path or a configure
       const run = await swamp(["model", "@test/greeter", "method", "run", "greet", "boxed", "--input", "name=box", "--json", "--repo-dir", repo], { env });
       assert.equal(run.code, 0, run.stderr);
       const main = parseJson(run.stdout).dataArtifacts.find((a: { name: string }) => a.name === "main");
-      assert.ok(main.path.startsWith(join(path, "data")), `${main.path} is in ${path}`);
-      assert.equal(JSON.parse(await readFile(join(main.path, "raw"), "utf8")).message, "hello box");
+      const written = resolve(repo, main.path);
+      assert.ok(written.startsWith(join(path, "data")), `${written} is in ${path}`);
+      assert.equal(JSON.parse(await readFile(join(written, "raw"), "utf8")).message, "hello box");
     }
   });
 });

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { FS_STORE, FS_STORE_LIB, GREETER_MODEL, writeSource } from "../plugins/fixtures.js";
 
@@ -35,8 +35,9 @@ test("sandboxed extensions run a method, and are refused secrets, foreign writes
     assert.equal(run.code, 0, run.stderr);
     const view = parseJson(run.stdout);
     const main = view.dataArtifacts.find((a: { name: string }) => a.name === "main");
-    assert.deepEqual(JSON.parse(await readFile(join(main.path, "raw"), "utf8")), { message: "hello box", count: 1 });
-    assert.ok(main.path.startsWith(store), "the sandboxed datastore wrote inside its own path");
+    const written = resolve(repo, main.path);
+    assert.deepEqual(JSON.parse(await readFile(join(written, "raw"), "utf8")), { message: "hello box", count: 1 });
+    assert.ok(written.startsWith(store), "the sandboxed datastore wrote inside its own path");
 
     const outside = join(repo, "..", "outside.txt");
     const attacks: Array<[string, string]> = [

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFile, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { writeSource } from "../plugins/fixtures.js";
 
@@ -119,11 +119,11 @@ async function setUp(repo: string, isolation: "worker" | "sandbox"): Promise<voi
   await appendFile(join(repo, ".swamp.yaml"), `extensions:\n  isolation: ${isolation}\n`);
 }
 
-async function artifact(run: { stdout: string }, name: string): Promise<Record<string, unknown>> {
+async function artifact(run: { stdout: string }, name: string, repo: string): Promise<Record<string, unknown>> {
   const view = parseJson(run.stdout);
   const a = view.dataArtifacts.find((x: { name: string }) => x.name === name);
   assert.ok(a, `no artifact ${name} in ${run.stdout}`);
-  return JSON.parse(await readFile(join(a.path, "raw"), "utf8")) as Record<string, unknown>;
+  return JSON.parse(await readFile(resolve(repo, a.path, "raw"), "utf8")) as Record<string, unknown>;
 }
 
 for (const isolation of ["worker", "sandbox"] as const) {
@@ -141,16 +141,16 @@ for (const isolation of ["worker", "sandbox"] as const) {
 
       const created = await run("web", "create", "size=2");
       assert.equal(created.code, 0, created.stderr);
-      assert.deepEqual(await artifact(created, "web"), { id: "srv-web", size: 2 });
+      assert.deepEqual(await artifact(created, "web", repo), { id: "srv-web", size: 2 });
       assert.equal((await run("db", "create", "size=5")).code, 0);
 
       const updated = await run("web", "update", "size=4");
       assert.equal(updated.code, 0, updated.stderr);
-      assert.deepEqual(await artifact(updated, "web"), { id: "srv-web", size: 4, previous: 2, items: 1, itemsByName: 1, versions: [1], latest: 1 });
+      assert.deepEqual(await artifact(updated, "web", repo), { id: "srv-web", size: 4, previous: 2, items: 1, itemsByName: 1, versions: [1], latest: 1 });
 
       const listed = await run("web", "list");
       assert.equal(listed.code, 0, listed.stderr);
-      const summary = await artifact(listed, "summary");
+      const summary = await artifact(listed, "summary", repo);
       assert.deepEqual([...(summary.sizes as number[])].sort(), [4, 5]);
       assert.deepEqual(summary.recordNames, ["web"]);
       assert.deepEqual(summary.definitions, ["db", "web"]);

@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateDataTree } from "./support/data-tree.js";
 import { benchRow, median } from "./support/rows.js";
+import { swampBin } from "./support/swamp-bin.js";
 
-const bin = fileURLToPath(new URL("../bin/swamp.js", import.meta.url));
+const bin = swampBin;
 const MODELS = Number(process.env.BENCH_GC_MODELS ?? 1000);
 const NAMES = 10;
 const VERSIONS = 10;

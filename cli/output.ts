@@ -19,7 +19,7 @@ export function renderError(thrown: unknown, streams: Streams, opts: { json: boo
   // A write path that let a raw ENOSPC/EROFS through still reads as one clear line.
   const err = fsWriteError(thrown);
   const code = errorCode(err) ?? ErrorCode.internal;
-  const message = errorMessage(err).split("\n")[0] ?? "";
+  const message = oneLine(errorMessage(err));
   const known = err instanceof SwampError || errorCode(err) !== undefined;
   if (opts.json) {
     const body: Record<string, unknown> = { code, message: errorMessage(err) };
@@ -32,6 +32,16 @@ export function renderError(thrown: unknown, streams: Streams, opts: { json: boo
     else if (!known) streams.stderr.write("(run with --verbose for the stack trace)\n");
   }
   return exitCodeFor(err);
+}
+
+/**
+ * A message as one line: the lines after the first (a list of problems, a hint) are joined
+ * onto it, so nothing is lost under the one-line contract.
+ */
+export function oneLine(message: string): string {
+  const [head = "", ...rest] = message.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  if (rest.length === 0) return head;
+  return `${head}${head.endsWith(":") ? " " : " — "}${rest.join("; ")}`;
 }
 
 export function formatBytes(n: number): string {

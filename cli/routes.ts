@@ -62,6 +62,13 @@ export const ROUTES: readonly Route[] = [
   { path: ["vault", "read-secret"], load: () => import("./commands/vault/read-secret.js") },
   { path: ["vault", "list-keys"], load: () => import("./commands/vault/list-keys.js") },
   { path: ["vault", "delete"], load: () => import("./commands/vault/delete.js") },
+  { path: ["vault", "edit"], load: () => import("./commands/vault/edit.js") },
+  { path: ["vault", "annotate"], load: () => import("./commands/vault/annotate.js") },
+  { path: ["vault", "inspect"], load: () => import("./commands/vault/inspect.js") },
+  { path: ["vault", "migrate"], load: () => import("./commands/vault/migrate.js") },
+  { path: ["vault", "audit-trail"], load: () => import("./commands/vault/audit-trail.js") },
+  { path: ["vault", "type", "search"], load: () => import("./commands/vault/type/search.js") },
+  { path: ["vault", "type", "list"], load: () => import("./commands/vault/type/search.js") },
   // swamp extension / doctor …
   { path: ["extension", "list"], load: () => import("./commands/extension/list.js") },
   { path: ["extension", "ls"], load: () => import("./commands/extension/list.js") },

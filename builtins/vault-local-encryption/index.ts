@@ -1,7 +1,9 @@
 /**
  * The built-in `local_encryption` vault: one AES-256-GCM file per secret under
  * `<base>/.swamp/secrets/local_encryption/<vault>/<key>.enc` (file 0600, directory 0700,
- * atomic writes), format in crypto.ts, key material in key-material.ts.
+ * atomic writes), format in crypto.ts, key material in key-material.ts. A secret's annotation
+ * and refresh hook are JSON encrypted the same way, in `.annotations/<key>.enc` and
+ * `.refresh/<key>.enc` beside it (a URL or a command can say as much as a secret).
  *
  * `<base>` is the repository (given by the host at provider construction); a config's
  * `base_dir` (written by the reference implementation as an absolute path) is honoured when
@@ -14,7 +16,17 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
-import { secretKeyProblem, type VaultPlugin, type VaultProvider, type VaultProviderContext } from "../../kernel/contract/ports/vault.js";
+import {
+  secretKeyProblem,
+  VaultAnnotationSchema,
+  VaultRefreshHookSchema,
+  type VaultAnnotation,
+  type VaultPlugin,
+  type VaultProvider,
+  type VaultProviderContext,
+  type VaultPutOptions,
+  type VaultRefreshHook,
+} from "../../kernel/contract/ports/vault.js";
 import { shortName } from "../../kernel/contract/untrusted.js";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { decryptSecret, DecryptError, encryptSecret } from "./crypto.js";
@@ -23,6 +35,8 @@ import { KeyErrorCode, loadKeyMaterial, resolveFrom, type KeySource } from "./ke
 export const LOCAL_ENCRYPTION_TYPE = "local_encryption";
 export const KEY_FILE_NAME = ".key";
 const SUFFIX = ".enc";
+const ANNOTATIONS_DIR = ".annotations";
+const REFRESH_DIR = ".refresh";
 
 export const LocalVaultErrorCode = {
   secretNotFound: "vault_secret_not_found",
@@ -135,20 +149,116 @@ export class LocalEncryptionProvider implements VaultProvider {
     }
   }
 
-  async put(key: string, value: string): Promise<void> {
+  async put(key: string, value: string, options?: VaultPutOptions): Promise<void> {
     const path = this.checkKey(key);
     if (typeof value !== "string") throw new SwampError("validation_failed", `A secret value must be a string (vault '${this.vaultName}', key '${key}')`);
+    const material = await this.writeMaterial(key);
+    await this.ensureDirectory(this.directory);
+    await atomicWriteFile(path, await encryptSecret(material, value), { mode: 0o600, mkdirs: false });
+    // Tags are this vault's labels: merged into the secret's annotation.
+    const tags = options?.tags;
+    if (tags && Object.keys(tags).length > 0) {
+      const current = await this.getAnnotation(key);
+      await this.putAnnotation(key, { ...current, labels: { ...current?.labels, ...tags }, updatedAt: new Date().toISOString() });
+    }
+  }
+
+  async getAnnotation(key: string): Promise<VaultAnnotation | null> {
+    const value = await this.readSide(ANNOTATIONS_DIR, key, "annotation");
+    if (value === null) return null;
+    return this.parseSide(VaultAnnotationSchema, value, key, "annotation");
+  }
+
+  async putAnnotation(key: string, annotation: VaultAnnotation): Promise<void> {
+    await this.writeSide(ANNOTATIONS_DIR, key, JSON.stringify(VaultAnnotationSchema.parse(annotation)));
+  }
+
+  async deleteAnnotation(key: string): Promise<void> {
+    await this.removeSide(ANNOTATIONS_DIR, key);
+  }
+
+  async listAnnotations(): Promise<string[]> {
+    return this.listIn(join(this.directory, ANNOTATIONS_DIR));
+  }
+
+  async getRefreshHook(key: string): Promise<VaultRefreshHook | null> {
+    const value = await this.readSide(REFRESH_DIR, key, "refresh hook");
+    if (value === null) return null;
+    return this.parseSide(VaultRefreshHookSchema, value, key, "refresh hook");
+  }
+
+  async putRefreshHook(key: string, hook: VaultRefreshHook): Promise<void> {
+    await this.writeSide(REFRESH_DIR, key, JSON.stringify(VaultRefreshHookSchema.parse(hook)));
+  }
+
+  async deleteRefreshHook(key: string): Promise<void> {
+    await this.removeSide(REFRESH_DIR, key);
+  }
+
+  /** Key material for a write; a new key is generated only while the vault holds no secret. */
+  private async writeMaterial(key: string): Promise<Buffer> {
     // Generating a new key while secrets exist would silently orphan every one of them.
     const mayCreate = this.material !== null || this.keySource.kind !== "key-file" || existsSync(this.keySource.path) || (await this.list()).length === 0;
-    const material = await this.keyMaterial(mayCreate, key, true);
-    await this.ensureDirectory();
-    await atomicWriteFile(path, await encryptSecret(material, value), { mode: 0o600, mkdirs: false });
+    return this.keyMaterial(mayCreate, key, true);
+  }
+
+  private async readSide(dir: string, key: string, what: string): Promise<string | null> {
+    this.checkKey(key);
+    let text: string;
+    try {
+      text = await readFile(join(this.directory, dir, `${key}${SUFFIX}`), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+    try {
+      return await decryptSecret(await this.keyMaterial(false, key), text);
+    } catch (err) {
+      if (!(err instanceof DecryptError)) throw err;
+      throw new SwampError(LocalVaultErrorCode.decryptFailed, `Cannot decrypt the ${what} of secret '${key}' in vault '${this.vaultName}': ${err.message}`, {
+        details: { vault: this.vaultName, key },
+      });
+    }
+  }
+
+  private parseSide<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, text: string, key: string, what: string): T {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new SwampError(LocalVaultErrorCode.decryptFailed, `The ${what} of secret '${key}' in vault '${this.vaultName}' is damaged`, { details: { vault: this.vaultName, key } });
+    }
+    return parsed.data;
+  }
+
+  private async writeSide(dir: string, key: string, json: string): Promise<void> {
+    this.checkKey(key);
+    const material = await this.writeMaterial(key);
+    const target = join(this.directory, dir);
+    await this.ensureDirectory(this.directory);
+    await this.ensureDirectory(target);
+    await atomicWriteFile(join(target, `${key}${SUFFIX}`), await encryptSecret(material, json), { mode: 0o600, mkdirs: false });
+  }
+
+  private async removeSide(dir: string, key: string): Promise<void> {
+    this.checkKey(key);
+    await unlink(join(this.directory, dir, `${key}${SUFFIX}`)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
   }
 
   async list(): Promise<string[]> {
+    return this.listIn(this.directory);
+  }
+
+  private async listIn(dir: string): Promise<string[]> {
     let names: string[];
     try {
-      names = await readdir(this.directory);
+      names = await readdir(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw err;
@@ -172,12 +282,15 @@ export class LocalEncryptionProvider implements VaultProvider {
       }
       throw err;
     }
+    // A secret's metadata goes with it.
+    await this.removeSide(ANNOTATIONS_DIR, key);
+    await this.removeSide(REFRESH_DIR, key);
   }
 
-  private async ensureDirectory(): Promise<void> {
-    if (existsSync(this.directory)) return;
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    await chmod(this.directory, 0o700).catch(() => {});
+  private async ensureDirectory(dir: string): Promise<void> {
+    if (existsSync(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700).catch(() => {});
   }
 }
 

@@ -38,6 +38,13 @@
  *     append racing with one would be lost: callers hold the per-model lock (delete, rename)
  *     or the global lock (gc) when they trigger it.
  *
+ *   - Other programs' writes (swamp itself, a sync tool): readers compare the journal with the
+ *     directories they touch and append the `put`/`del`/`drop` lines it lacks (reconcile.ts),
+ *     then look once more at those versions and append corrections, so a line of theirs never
+ *     hides a newer change by a writer of ours. `data versions` lists the name's directory;
+ *     `data list` lists the model directory and follows `latest` pointers that disagree with
+ *     the journal; global reads use the mtime stamps kept in the cache (below).
+ *
  * Registry. `.models.jsonl` gets a line (before the model's first journal line) whenever a
  * writer finds a model without a journal, i.e. when the model directory is new. Duplicates are
  * harmless. A missing registry is rebuilt once by walking type/id directories: a model-id
@@ -51,7 +58,11 @@
  * read lists the registry, stats every journal, refolds only models whose journal changed
  * (just the tail when possible), and rewrites only the shards that changed. A latest-only
  * query never parses the history line. Per-model reads (list/versions of one model) read only
- * that model's journal and never touch another model's files or the cache.
+ * that model's journal and directory and never touch another model's files or the cache.
+ * Each shard also keeps, per model, the mtime stamps of the model directory and of every
+ * data-name directory as last verified, and `.index-cache/dirs` those of the data root and the
+ * type directories: a global read stats them and lists only directories whose stamp moved (a
+ * new version, name or model), so it sees other programs' writes without walking the tree.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
@@ -62,18 +73,20 @@ import { atomicCreateFile, atomicWriteFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { isErrno } from "./errors.js";
 import type { DataMetadata, OwnerDefinition } from "./metadata.js";
-import { parseMetadata } from "./metadata.js";
 import { modelIdProblem, modelTypePath, parseVersionDir } from "./names.js";
+import { corrections, dirMtime, listNameDirs, METADATA_FILE, readCommitted, readLatestPointer, reconcileName, stampOf } from "./reconcile.js";
+import type { ReconcileOp } from "./reconcile.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
 
 export const JOURNAL_FILE = ".index.jsonl";
 export const REGISTRY_FILE = ".models.jsonl";
 export const CACHE_DIR = ".index-cache";
-export const METADATA_FILE = "metadata.yaml";
+/** Stamps of the data root and the type directories, in the cache directory. */
+const DIRS_FILE = "dirs";
+export { LATEST_FILE, METADATA_FILE } from "./reconcile.js";
 export const RAW_FILE = "raw";
-export const LATEST_FILE = "latest";
 const SHARD_COUNT = 16;
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 /** Compaction only pays off past a few lines. */
 const COMPACT_MIN_DEAD = 32;
 
@@ -390,26 +403,11 @@ export function scanModelDir(modelDir: string, logger?: IndexLogger): DataMetada
     }
     versions.sort((a, b) => a - b);
     for (const version of versions) {
-      const meta = readMetadataSync(join(nameDir, String(version), METADATA_FILE), logger);
+      const meta = readCommitted(join(nameDir, String(version), METADATA_FILE), logger);
       if (meta) out.push({ ...meta, name, version });
     }
   }
   return out;
-}
-
-function readMetadataSync(path: string, logger?: IndexLogger): DataMetadata | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return null; // uncommitted (claimed) version
-  }
-  try {
-    return parseMetadata(text, path);
-  } catch (err) {
-    logger?.warn(`Skipping unreadable version: ${(err as Error).message}`);
-    return null;
-  }
 }
 
 /** True when `dir` is a model-id directory: a data-name child with a committed version. */
@@ -435,8 +433,11 @@ export function isModelDir(dir: string): boolean {
   return false;
 }
 
-/** Every model directory under the data root (the fallback when the registry is missing). */
-export function walkModels(dataRoot: string): ModelRef[] {
+/**
+ * Every model directory under the data root (the fallback when the registry is missing), or
+ * under one of its directories (`dir`, reached by the type path `segments`).
+ */
+export function walkModels(dataRoot: string, dir = dataRoot, segments: string[] = []): ModelRef[] {
   const out: ModelRef[] = [];
   const visit = (dir: string, segments: string[]) => {
     if (segments.length >= 2 && isModelDir(dir)) {
@@ -455,7 +456,7 @@ export function walkModels(dataRoot: string): ModelRef[] {
       visit(join(dir, entry.name), [...segments, entry.name]);
     }
   };
-  visit(dataRoot, []);
+  visit(dir, segments);
   return out;
 }
 
@@ -479,6 +480,10 @@ interface ShardModel {
   p: 0 | 1;
   /** 1 when the fold had unsettled `pending` versions: never reuse it without a refold. */
   q?: 1;
+  /** Stamp (mtime, 0 = unverified) of the model directory when its names were last compared. */
+  d: number;
+  /** Stamp of every data-name directory when its versions were last compared. */
+  s: Record<string, number>;
 }
 
 interface ShardHeader {
@@ -585,7 +590,7 @@ function decodeAt(flat: Flat, i: number, shapes: DecodedShape[]): DataMetadata {
 
 interface ShardEntry {
   ref: ModelRef;
-  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean; pending?: boolean };
+  state: { key: FileKey; offset: number; gen: string; lines: number; partial: boolean; pending?: boolean; dir: number; names: Record<string, number> };
   latest: DataMetadata[];
   history: DataMetadata[];
 }
@@ -617,6 +622,8 @@ function encodeShard(entries: ShardEntry[]): string {
       n: entry.state.lines,
       p: entry.state.partial ? 1 : 0,
       ...(entry.state.pending ? { q: 1 as const } : {}),
+      d: entry.state.dir,
+      s: entry.state.names,
     });
     for (const meta of entry.latest) encode(latest, meta, modelIdx);
     for (const meta of entry.history) encode(history, meta, modelIdx);
@@ -666,6 +673,50 @@ export class DataIndex {
   async model(type: string, id: string): Promise<ModelFold | null> {
     const state = await this.state(type, id, false);
     return state ? state.fold : null;
+  }
+
+  /**
+   * model() for readers that must also see what other programs wrote: with `name`, that name's
+   * directory is compared with the journal (`data versions`); without, the model directory is
+   * listed for new or vanished names and every name whose `latest` names another version than
+   * the journal's highest is compared (`data list`). Differences are appended to the journal.
+   */
+  async freshModel(type: string, id: string, name?: string): Promise<ModelFold | null> {
+    const state = await this.state(type, id, false);
+    if (!state) return null;
+    const fold = state.fold;
+    const modelDir = this.modelDir(type, id);
+    const names = new Set<string>();
+    if (name !== undefined) names.add(name);
+    else {
+      for (const onDisk of listNameDirs(modelDir) ?? []) if (!fold.names.has(onDisk)) names.add(onDisk);
+      for (const known of fold.names.keys()) {
+        if (readLatestPointer(join(modelDir, known)) !== fold.latestOf(known)?.version) names.add(known);
+      }
+    }
+    const ops: ReconcileOp[] = [];
+    for (const n of names) ops.push(...reconcileName(modelDir, n, fold, this.logger).ops);
+    if (ops.length === 0) return fold;
+    if (await this.applyReconcile(type, id, ops)) return (await this.state(type, id, false))?.fold ?? null;
+    for (const op of ops) fold.apply(op); // read-only: serve what the disk holds from memory
+    return fold;
+  }
+
+  /**
+   * Appends the lines reconciliation found, then looks once more at the versions they name and
+   * appends corrections (see `corrections`). Returns false (with a warning) when the journal
+   * cannot be written, e.g. on a read-only filesystem.
+   */
+  private async applyReconcile(type: string, id: string, ops: ReconcileOp[]): Promise<boolean> {
+    if (ops.length === 0) return false;
+    try {
+      await this.append(type, id, ops);
+      await this.append(type, id, corrections(this.modelDir(type, id), ops, this.logger));
+      return true;
+    } catch (err) {
+      this.logger?.warn(`Could not update the index journal of ${type}/${id}: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   /** Like model(), but for writers: registers the model before creating its journal. */
@@ -744,7 +795,7 @@ export class DataIndex {
     const ops: JournalOp[] = [];
     for (const [name, versions] of fold.pending) {
       for (const version of versions) {
-        const meta = readMetadataSync(join(modelDir, name, String(version), METADATA_FILE), this.logger);
+        const meta = readCommitted(join(modelDir, name, String(version), METADATA_FILE), this.logger);
         if (meta) ops.push({ op: "put", ...meta, name, version });
       }
     }
@@ -897,6 +948,7 @@ export class DataIndex {
   async loadAll(options: LoadAllOptions = {}): Promise<ModelSnapshot[]> {
     const wantHistory = options.history === true;
     const refs = await this.models();
+    refs.push(...(await this.discoverModels(refs)));
     const byShard = new Map<number, ModelRef[]>();
     for (const ref of refs) {
       const shard = shardOf(modelKey(ref.type, ref.id));
@@ -937,7 +989,9 @@ export class DataIndex {
       const hit = cached.get(key);
       const goneBefore = hit !== undefined && hit.model.k.ino === -1 && fileKey === null;
       const untrusted = hit !== undefined && fileKey !== null && (hit.model.p === 1 || hit.model.g === "" || hit.model.q === 1);
-      if (!goneBefore && (untrusted || !hit || !fileKey || !sameKey(hit.model.k, fileKey))) changed.add(key);
+      if (goneBefore) {
+        if (dirMtime(this.modelDir(ref.type, ref.id)) !== null) changed.add(key); // written again, by another program
+      } else if (untrusted || !hit || !fileKey || !sameKey(hit.model.k, fileKey) || !this.stampsHold(ref, hit.model)) changed.add(key);
     }
     const sameModelSet = loaded !== null && loaded.header.models.length === refs.length && refs.every((r) => cached.has(modelKey(r.type, r.id)));
 
@@ -990,22 +1044,33 @@ export class DataIndex {
       if (!changed.has(key) && hit && records) {
         entries.push({
           ref,
-          state: { key: hit.model.k, offset: hit.model.o, gen: hit.model.g, lines: hit.model.n, partial: hit.model.p === 1 },
+          state: { key: hit.model.k, offset: hit.model.o, gen: hit.model.g, lines: hit.model.n, partial: hit.model.p === 1, dir: hit.model.d, names: hit.model.s },
           latest: records.latest,
           history: records.history,
         });
         continue;
       }
-      const state = await this.refold(ref, hit && records ? { model: hit.model, records } : undefined);
+      let state = await this.refold(ref, hit && records ? { model: hit.model, records } : undefined);
       if (!state) {
         // The model directory is gone: remember that, so the next read does not refold it again.
-        entries.push({ ref, state: { key: GONE, offset: 0, gen: "", lines: 0, partial: false }, latest: [], history: [] });
+        entries.push({ ref, state: { key: GONE, offset: 0, gen: "", lines: 0, partial: false, dir: 0, names: {} }, latest: [], history: [] });
         continue;
       }
+      const checked = await this.verifyStamps(ref, state, hit?.model);
+      state = checked.state;
       const { latest, history } = state.fold.split();
       entries.push({
         ref,
-        state: { key: state.key, offset: state.offset, gen: state.gen, lines: state.fold.lines, partial: state.partial, pending: state.fold.pending.size > 0 },
+        state: {
+          key: state.key,
+          offset: state.offset,
+          gen: state.gen,
+          lines: state.fold.lines,
+          partial: state.partial,
+          pending: state.fold.pending.size > 0,
+          dir: checked.dir,
+          names: checked.names,
+        },
         latest,
         history,
       });
@@ -1016,6 +1081,150 @@ export class DataIndex {
       this.logger?.warn(`Could not write index cache ${path}: ${(err as Error).message}`);
     }
     return entries.map((e) => ({ type: e.ref.type, id: e.ref.id, latest: e.latest, history: wantHistory ? e.history : null }));
+  }
+
+  /**
+   * Models another program created since the last look. The data root and the type
+   * directories above known models are listed when their stamps moved; their unknown children
+   * are searched for model directories, which are registered. A child that holds no committed
+   * version yet (a first write in flight) keeps its parent unstamped, so it is looked at again.
+   */
+  private async discoverModels(refs: ModelRef[]): Promise<ModelRef[]> {
+    const path = join(this.dataRoot, CACHE_DIR, DIRS_FILE);
+    let old: Record<string, number> = {};
+    try {
+      const value = JSON.parse(readFileSync(path, "utf8")) as { v?: unknown; dirs?: unknown };
+      if (value.v === CACHE_FORMAT && typeof value.dirs === "object" && value.dirs !== null) old = value.dirs as Record<string, number>;
+    } catch {
+      // no stamps yet, or unreadable: every directory is looked at
+    }
+    const known = new Set(refs.map((r) => modelKey(r.type, r.id)));
+    const prefixes = new Set<string>([""]);
+    for (const ref of refs) {
+      const parts = ref.type.split("/");
+      for (let i = 1; i <= parts.length; i++) prefixes.add(parts.slice(0, i).join("/"));
+    }
+    const next: Record<string, number> = Object.create(null) as Record<string, number>;
+    const found: ModelRef[] = [];
+    let changed = false;
+    for (const prefix of prefixes) {
+      const dir = prefix === "" ? this.dataRoot : join(this.dataRoot, prefix);
+      const mtime = dirMtime(dir);
+      const stamp = Object.hasOwn(old, prefix) ? old[prefix] : undefined;
+      if (mtime === null) {
+        if (stamp !== undefined) changed = true;
+        continue;
+      }
+      if (stamp !== undefined && stamp !== 0 && stamp === mtime) {
+        next[prefix] = stamp;
+        continue;
+      }
+      changed = true;
+      next[prefix] = stampOf(mtime);
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        next[prefix] = 0;
+        continue;
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
+        const rel = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+        if (prefixes.has(rel) || known.has(rel)) continue;
+        const models = walkModels(this.dataRoot, join(dir, entry.name), rel.split("/")).filter((ref) => {
+          try {
+            return modelTypePath(ref.type) === ref.type && modelIdProblem(ref.id) === null && !known.has(modelKey(ref.type, ref.id));
+          } catch {
+            return false;
+          }
+        });
+        if (models.length === 0) next[prefix] = 0;
+        for (const ref of models) {
+          known.add(modelKey(ref.type, ref.id));
+          found.push(ref);
+          try {
+            await this.register(ref.type, ref.id);
+          } catch (err) {
+            next[prefix] = 0;
+            this.logger?.warn(`Could not register model ${ref.type}/${ref.id} in the index: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    if (changed) {
+      try {
+        await atomicWriteFile(path, JSON.stringify({ v: CACHE_FORMAT, dirs: next }), { durable: false });
+      } catch (err) {
+        this.logger?.warn(`Could not write index cache ${path}: ${(err as Error).message}`);
+      }
+    }
+    return found;
+  }
+
+  /** True when the model directory and every data-name directory still carry their stamps. */
+  private stampsHold(ref: ModelRef, model: ShardModel): boolean {
+    if (!model.d || typeof model.s !== "object" || model.s === null) return false;
+    const modelDir = join(this.dataRoot, ref.type, ref.id);
+    if (dirMtime(modelDir) !== model.d) return false;
+    for (const name in model.s) {
+      const stamp = model.s[name];
+      if (!stamp || dirMtime(join(modelDir, name)) !== stamp) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Compares one model's fold with the directories whose stamps moved (all of them when it has
+   * none yet), appends what differs (see reconcile.ts), and returns the new stamps. Names are
+   * stamped while they hold no committed version too, so their first commit is noticed.
+   */
+  private async verifyStamps(
+    ref: ModelRef,
+    state: JournalState,
+    cached: ShardModel | undefined,
+  ): Promise<{ state: JournalState; dir: number; names: Record<string, number> }> {
+    const fold = state.fold;
+    const modelDir = this.modelDir(ref.type, ref.id);
+    const old = cached?.s ?? {};
+    const names: Record<string, number> = Object.create(null) as Record<string, number>;
+    const check = new Set<string>();
+    let dir = cached?.d ?? 0;
+    const dirNow = dirMtime(modelDir);
+    if (dirNow === null) return { state, dir: 0, names };
+    if (dir === 0 || dir !== dirNow) {
+      dir = stampOf(dirNow); // observed before the listing, so a later change shows
+      for (const name of listNameDirs(modelDir) ?? []) if (!fold.names.has(name)) check.add(name);
+    }
+    for (const name of new Set([...fold.names.keys(), ...Object.keys(old)])) {
+      const stamp = Object.hasOwn(old, name) ? old[name] : undefined;
+      if (stamp && dirMtime(join(modelDir, name)) === stamp) names[name] = stamp;
+      else check.add(name);
+    }
+    const ops: ReconcileOp[] = [];
+    for (const name of check) {
+      const result = reconcileName(modelDir, name, fold, this.logger);
+      ops.push(...result.ops);
+      if (result.stamp !== null) names[name] = result.stamp;
+    }
+    if (ops.length === 0) return { state, dir, names };
+    if (await this.applyReconcile(ref.type, ref.id, ops)) {
+      const now = (await this.state(ref.type, ref.id, false)) ?? state;
+      // A compaction racing with our append (it replaces the file) may have lost the lines:
+      // leave those names unstamped, so the next read looks again.
+      for (const op of ops) {
+        const have = now.fold.names.get(op.name);
+        const kept = op.op === "put" ? have?.get(op.version)?.id === op.id : op.op === "del" ? !have?.has(op.version) : !have;
+        if (!kept) names[op.name] = 0;
+      }
+      return { state: now, dir, names };
+    }
+    // The journal cannot be written: serve the disk's view now and look again next time.
+    for (const op of ops) {
+      fold.apply(op);
+      names[op.name] = 0;
+    }
+    return { state, dir: 0, names };
   }
 
   /** Current fold of one model for the global view: from memory, the cached fold plus tail, or the journal. */

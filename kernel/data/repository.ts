@@ -27,7 +27,7 @@
  * compaction (after deletes) is the one step that needs the lock to be safe.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
@@ -40,6 +40,7 @@ import type { Limiter } from "../runtime/pool.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
 import { DataIndex, LATEST_FILE, METADATA_FILE, RAW_FILE } from "./index.js";
+import { readLatestPointer } from "./reconcile.js";
 import type { JournalOp } from "./index.js";
 import { validateGcPolicy, validateLifetime } from "./lifetime.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
@@ -49,7 +50,7 @@ import { dataNameProblem, modelTypePath, parseVersionDir, validateDataName, vali
 import { validateTags } from "./tags.js";
 import { FileDataWriter } from "./writer.js";
 
-export { handleFor };
+export { handleFor, readLatestPointer };
 
 /** Lookups by name follow rename forward references this many hops; one more gives null. */
 export const MAX_RENAME_HOPS = 5;
@@ -77,6 +78,12 @@ export interface DataRepositoryOptions {
   now?(): Date;
   /** Share one index between repositories of the same root. */
   index?: DataIndex;
+  /**
+   * swamp's query catalog in this repo (`.swamp/data/_catalog.db`, data.md §1.6). swamp trusts
+   * it once populated and only its own writes update it, so after every change we make it is
+   * removed (with its `-wal`/`-shm`) and swamp rebuilds it from the files. Never read.
+   */
+  foreignCatalog?: string;
 }
 
 /** Everything a new version needs besides its content. */
@@ -160,24 +167,6 @@ function toBytes(content: Uint8Array | string): Uint8Array {
   return typeof content === "string" ? Buffer.from(content, "utf8") : content;
 }
 
-/** Reads `latest`: plain text, else a legacy symlink `N` / `N/`. Null when absent or unusable. */
-export function readLatestPointer(nameDir: string): number | null {
-  const path = join(nameDir, LATEST_FILE);
-  try {
-    const text = readFileSync(path, "utf8").trim();
-    if (/^[1-9][0-9]*$/.test(text)) return Number(text);
-  } catch {
-    // fall through to the symlink form
-  }
-  try {
-    const target = readlinkSync(path).replace(/\/+$/, "");
-    if (/^[1-9][0-9]*$/.test(target)) return Number(target);
-  } catch {
-    // not a symlink either
-  }
-  return null;
-}
-
 /** Numeric version directories of a name directory (claimed ones included), unsorted. */
 function versionDirs(nameDir: string): number[] {
   let entries: string[];
@@ -219,6 +208,7 @@ export class DataRepository {
   private readonly beforeCommit: (() => Promise<void>) | undefined;
   private readonly logger: DataLogger | undefined;
   private readonly clock: () => Date;
+  private readonly foreignCatalog: string | undefined;
 
   constructor(options: DataRepositoryOptions) {
     this.dataRoot = options.dataRoot;
@@ -226,12 +216,28 @@ export class DataRepository {
     this.beforeCommit = options.beforeCommit;
     this.logger = options.logger;
     this.clock = options.now ?? (() => new Date());
+    this.foreignCatalog = options.foreignCatalog;
     this.index = options.index ?? new DataIndex(options.dataRoot, options.logger ? { logger: options.logger } : {});
   }
 
   /** Current time as the ISO string stored in createdAt. */
   nowIso(): string {
     return this.clock().toISOString();
+  }
+
+  /**
+   * Called once a change is complete on disk: removes swamp's catalog when there is one (one
+   * existence check; it is swamp's derived state, so a failure only warns). The WAL goes first:
+   * a WAL left behind without its database could be replayed into the rebuilt one.
+   */
+  private dropForeignCatalog(): void {
+    const db = this.foreignCatalog;
+    if (db === undefined || !existsSync(db)) return;
+    try {
+      for (const suffix of ["-wal", "-shm", ""]) rmSync(db + suffix, { force: true });
+    } catch (err) {
+      this.logger?.warn(`Could not remove swamp's query catalog ${db} (it may miss our changes): ${(err as Error).message}`);
+    }
   }
 
   /** Fires the markDirty hook (no path = bulk change). */
@@ -424,6 +430,7 @@ export class DataRepository {
     } catch (err) {
       this.logger?.warn(`Could not update latest for "${prepared.name}": ${(err as Error).message}`);
     }
+    this.dropForeignCatalog();
     return meta;
   }
 
@@ -588,11 +595,15 @@ export class DataRepository {
     }
   }
 
-  /** Every committed version of `name` (no forwarding), newest first, from the model's index. */
+  /**
+   * Every committed version of `name` (no forwarding), newest first, from the model's index
+   * after comparing it with the name's directory (versions another program wrote).
+   */
   async versions(modelType: string, modelId: string, name: string): Promise<DataMetadata[]> {
     const type = modelTypePath(modelType);
     validateModelId(modelId);
-    const fold = await this.index.model(type, modelId);
+    if (dataNameProblem(name) !== null) return [];
+    const fold = await this.index.freshModel(type, modelId, name);
     if (!fold) return [];
     return fold.versionsOf(name).reverse();
   }
@@ -612,12 +623,13 @@ export class DataRepository {
   /**
    * The latest version of every data item of one model (`data list`): rename tombstones
    * resolve to their target (up to 5 hops) and de-duplicate, deletion markers are included.
-   * Sorted by name. Reads only this model's index journal.
+   * Sorted by name. Reads only this model's index journal and directory (names and `latest`
+   * pointers another program changed are reconciled first).
    */
   async list(modelType: string, modelId: string): Promise<DataMetadata[]> {
     const type = modelTypePath(modelType);
     validateModelId(modelId);
-    const fold = await this.index.model(type, modelId);
+    const fold = await this.index.freshModel(type, modelId);
     if (!fold) return [];
     const seen = new Map<string, DataMetadata>();
     for (const name of fold.names.keys()) {
@@ -751,6 +763,7 @@ export class DataRepository {
       }),
     );
     await this.index.append(type, modelId, ops);
+    if (trash.length > 0) this.dropForeignCatalog();
     // A directory that cannot be deleted now is already gone for readers; sweepTrash retries it.
     await Promise.all(
       trash.map(({ dir, owner }) =>

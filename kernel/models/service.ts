@@ -53,19 +53,35 @@ export async function saveWithUniqueName(
 
 /**
  * The repo's versioned data, telling a syncing datastore about every change before it is made,
- * and refusing to commit a version once the writer has lost its lock.
+ * refusing to commit a version once the writer has lost its lock, and making swamp rebuild its
+ * repo-local query catalog after our changes.
  */
 export function dataRepository(kernel: Kernel): DataRepository {
   return new DataRepository({
     dataRoot: kernel.paths.resolve("data"),
     beforeCommit: assertHeld,
+    foreignCatalog: kernel.paths.local("data", "_catalog.db"),
     ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}),
   });
 }
 
-/** Method-run records and logs. */
-export function outputRepository(kernel: Kernel): OutputRepository {
-  return new OutputRepository(kernel.paths.resolve("outputs"), kernel.markDirty);
+/**
+ * Method-run records and logs. Records swamp wrote name no model: their definition ids are
+ * looked up (by id in the definitions index; one full listing after the first miss).
+ */
+export function outputRepository(kernel: Kernel, options: { warn?(message: string): void } = {}): OutputRepository {
+  const definitions = definitionRepository(kernel);
+  let all: Map<string, string> | null = null;
+  const modelName = async (id: string): Promise<string | undefined> => {
+    if (!all) {
+      const found = await definitions.find(id).catch(() => null);
+      if (found?.definition.id === id) return found.definition.name;
+      const listed = await definitions.list({ includeAuto: true });
+      all = new Map(listed.definitions.map((d) => [d.definition.id, d.definition.name]));
+    }
+    return all.get(id);
+  };
+  return new OutputRepository(kernel.paths.resolve("outputs"), kernel.markDirty, { modelName, ...(options.warn ? { warn: options.warn } : {}) });
 }
 
 /** Repo-relative path for display. */

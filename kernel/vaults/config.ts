@@ -99,10 +99,37 @@ export class VaultConfigRepository {
       createdAt: new Date().toISOString(),
       ...(input.auditReads ? { auditReads: true } : {}),
     };
+    return { config, path: await this.write(config) };
+  }
+
+  /** Writes a config to `vaults/<type>/<id>.yaml` (atomically); returns the path. */
+  async write(config: VaultConfig): Promise<string> {
     const path = this.pathFor(config.type, config.id);
     await atomicWriteFile(path, toYaml(config));
     this.loaded = null;
-    return { config, path };
+    return path;
+  }
+
+  /** Reads one config file as the loader does (deprecated type names remapped); throws why it is unusable. */
+  async readFile(path: string): Promise<VaultConfig> {
+    const raw: unknown = parse(await readFile(path, "utf8"));
+    const parsed = VaultConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${issue?.path.map(String).join(".") || "config"}: ${issue?.message ?? "invalid"}`);
+    }
+    const config = parsed.data;
+    const renamed = RENAMED_VAULT_TYPES[config.type];
+    if (renamed) {
+      this.warn(`Vault '${config.name}' uses the old type name '${config.type}'; treating it as '${renamed}'`);
+      config.type = renamed;
+    }
+    return config;
+  }
+
+  /** Forgets what was read, so the next lookup reads the files again. */
+  reload(): void {
+    this.loaded = null;
   }
 
   displayPath(path: string, repoDir: string): string {
@@ -136,18 +163,7 @@ export class VaultConfigRepository {
     const broken: BrokenVaultFile[] = [];
     for (const path of files) {
       try {
-        const raw: unknown = parse(await readFile(path, "utf8"));
-        const parsed = VaultConfigSchema.safeParse(raw);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          throw new Error(`${issue?.path.map(String).join(".") || "config"}: ${issue?.message ?? "invalid"}`);
-        }
-        const config = parsed.data;
-        const renamed = RENAMED_VAULT_TYPES[config.type];
-        if (renamed) {
-          this.warn(`Vault '${config.name}' uses the old type name '${config.type}'; treating it as '${renamed}'`);
-          config.type = renamed;
-        }
+        const config = await this.readFile(path);
         if (vaults.some((v) => v.config.name === config.name)) throw new Error(`duplicate vault name '${config.name}'`);
         vaults.push({ config, path });
       } catch (err) {

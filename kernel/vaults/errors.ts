@@ -18,6 +18,10 @@ export const VaultErrorCode = {
   noVault: "vault_not_configured",
   reservedVault: "vault_reserved",
   invalidKey: "vault_invalid_key",
+  /** A secret given as a command-line argument without --value-from-arg. */
+  valueOnCommandLine: "vault_value_on_command_line",
+  refreshFailed: "vault_refresh_failed",
+  migrateFailed: "vault_migrate_failed",
 } as const;
 
 /** One line: newlines (and the blank lines around them) become " — ". */

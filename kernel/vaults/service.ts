@@ -10,9 +10,13 @@ import { isAbsolute, resolve } from "node:path";
 import { errorCode, errorMessage, SwampError } from "../contract/errors.js";
 import {
   REQUIRED_VAULT_PROVIDER_METHODS,
+  supportsAnnotations,
+  supportsRefreshHooks,
+  type VaultAnnotation,
   type VaultPlugin,
   type VaultProvider,
   type VaultPutOptions,
+  type VaultRefreshHook,
   type VaultStore,
 } from "../contract/ports/vault.js";
 import type { Kernel } from "../runtime/kernel.js";
@@ -21,6 +25,45 @@ import { VaultAuditLog, type VaultAuditAction } from "./audit.js";
 import { VaultConfigRepository, type StoredVault } from "./config.js";
 import { shortName } from "../contract/untrusted.js";
 import { assertSecretKeyValid, flattenMessage, VaultErrorCode, vaultNotFound } from "./errors.js";
+import { isStale, runRefreshCommand } from "./refresh.js";
+
+/** The audit trail's caller for a value a refresh hook stored. */
+export const REFRESH_CALLER = "vault-refresh-hook";
+
+/** A change `annotate` merges into a secret's annotation. */
+export interface AnnotationChange {
+  url?: string;
+  notes?: string;
+  labels?: Record<string, string>;
+  removeLabels?: string[];
+}
+
+/** What `swamp vault inspect` shows: metadata, never the value. */
+export interface SecretInspection {
+  sizeBytes: number;
+  sizeChars: number;
+  valueType: "json" | "multiline" | "string";
+  supportsAnnotations: boolean;
+  hasAnnotation: boolean;
+  annotation: VaultAnnotation | null;
+  supportsRefreshHooks: boolean;
+  hasRefreshHook: boolean;
+  refreshHook: VaultRefreshHook | null;
+}
+
+/** How a value looks, for `inspect`: a JSON object or array, several lines (a PEM key), or one line. */
+export function valueTypeOf(value: string): SecretInspection["valueType"] {
+  const first = value.trimStart()[0];
+  if (first === "{" || first === "[") {
+    try {
+      JSON.parse(value);
+      return "json";
+    } catch {
+      // not JSON after all
+    }
+  }
+  return value.includes("\n") ? "multiline" : "string";
+}
 
 export interface VaultServiceOptions {
   repoDir: string;
@@ -128,12 +171,123 @@ export class VaultService implements VaultStore {
     return pending;
   }
 
-  async get(vault: string, key: string, caller = "unknown"): Promise<string> {
+  /**
+   * A secret's value. A stale refresh hook runs first (unless `refresh: false`); when it fails
+   * the stored value is returned with a warning.
+   */
+  async get(vault: string, key: string, caller = "unknown", options: { refresh?: boolean } = {}): Promise<string> {
     assertSecretKeyValid(vault, key);
     const open = await this.vault(vault);
-    const value = await this.call(open, "get", key, () => open.provider.get(key));
+    const refreshed = options.refresh === false ? null : await this.refreshIfStale(open, key);
+    const value = refreshed ?? (await this.call(open, "get", key, () => open.provider.get(key)));
     if (open.stored.config.auditReads) await this.record(open, "get", key, caller);
     return value;
+  }
+
+  private async refreshIfStale(open: OpenVault, key: string): Promise<string | null> {
+    const provider = open.provider;
+    if (!supportsRefreshHooks(provider)) return null;
+    const hook = await this.call(open, "read the refresh hook of", key, () => provider.getRefreshHook!(key));
+    const now = new Date();
+    if (!hook || !isStale(hook, now)) return null;
+    let value: string;
+    try {
+      value = await runRefreshCommand(hook.command, this.o.repoDir);
+    } catch (err) {
+      this.o.warn?.(`The refresh hook of secret '${key}' in vault '${open.stored.config.name}' failed (${flattenMessage(errorMessage(err))}); using the stored value`);
+      return null;
+    }
+    await this.call(open, "put", key, () => provider.put(key, value));
+    await this.call(open, "update the refresh hook of", key, () => provider.putRefreshHook!(key, { ...hook, lastRefreshedAt: now.toISOString() }));
+    await this.record(open, "put", key, REFRESH_CALLER);
+    return value;
+  }
+
+  /** Throws "does not support …" unless the vault's provider has the capability. */
+  requireCapability(open: OpenVault, capability: "annotations" | "refresh hooks"): void {
+    const ok = capability === "annotations" ? supportsAnnotations(open.provider) : supportsRefreshHooks(open.provider);
+    if (!ok) {
+      throw new SwampError(VaultErrorCode.unsupported, `Vault '${open.stored.config.name}' (type: ${open.stored.config.type}) does not support ${capability}`, {
+        details: { vault: open.stored.config.name, type: open.stored.config.type },
+      });
+    }
+  }
+
+  /** Throws the provider's "not found" error unless the secret exists. */
+  async requireSecret(open: OpenVault, key: string): Promise<void> {
+    assertSecretKeyValid(open.stored.config.name, key);
+    if (await this.has(open.stored.config.name, key)) return;
+    throw new SwampError(VaultErrorCode.secretNotFound, `Secret '${key}' not found in vault '${open.stored.config.name}'`, {
+      details: { vault: open.stored.config.name, key },
+    });
+  }
+
+  async annotation(open: OpenVault, key: string): Promise<VaultAnnotation | null> {
+    if (!supportsAnnotations(open.provider)) return null;
+    return this.call(open, "read the annotation of", key, () => open.provider.getAnnotation!(key));
+  }
+
+  async refreshHook(open: OpenVault, key: string): Promise<VaultRefreshHook | null> {
+    if (!supportsRefreshHooks(open.provider)) return null;
+    return this.call(open, "read the refresh hook of", key, () => open.provider.getRefreshHook!(key));
+  }
+
+  /**
+   * Merges `change` into the secret's annotation (or removes it with "clear") and records an
+   * `annotate` entry. Returns the annotation now stored (null once cleared).
+   */
+  async annotate(vault: string, key: string, change: AnnotationChange | "clear", caller: string): Promise<VaultAnnotation | null> {
+    const open = await this.vault(vault);
+    this.requireCapability(open, "annotations");
+    await this.requireSecret(open, key);
+    const provider = open.provider;
+    let next: VaultAnnotation | null = null;
+    if (change === "clear") {
+      await this.call(open, "clear the annotation of", key, () => provider.deleteAnnotation!(key));
+    } else {
+      const current = await this.annotation(open, key);
+      const labels = { ...current?.labels, ...change.labels };
+      for (const l of change.removeLabels ?? []) delete labels[l];
+      const url = change.url ?? current?.url;
+      const notes = change.notes ?? current?.notes;
+      next = {
+        ...(url !== undefined ? { url } : {}),
+        ...(notes !== undefined ? { notes } : {}),
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
+        updatedAt: new Date().toISOString(),
+      };
+      const stored = next;
+      await this.call(open, "annotate", key, () => provider.putAnnotation!(key, stored));
+    }
+    await this.record(open, "annotate", key, caller);
+    return next;
+  }
+
+  async setRefreshHook(vault: string, key: string, hook: VaultRefreshHook | null): Promise<void> {
+    const open = await this.vault(vault);
+    this.requireCapability(open, "refresh hooks");
+    const provider = open.provider;
+    if (hook) await this.call(open, "store the refresh hook of", key, () => provider.putRefreshHook!(key, hook));
+    else await this.call(open, "clear the refresh hook of", key, () => provider.deleteRefreshHook!(key));
+  }
+
+  /** Metadata of a secret; its value is read (and audited as a read) only to measure it. */
+  async inspect(vault: string, key: string, caller: string): Promise<SecretInspection> {
+    const open = await this.vault(vault);
+    const value = await this.get(vault, key, caller, { refresh: false });
+    const annotation = await this.annotation(open, key);
+    const refreshHook = await this.refreshHook(open, key);
+    return {
+      sizeBytes: Buffer.byteLength(value, "utf8"),
+      sizeChars: [...value].length,
+      valueType: valueTypeOf(value),
+      supportsAnnotations: supportsAnnotations(open.provider),
+      hasAnnotation: annotation !== null,
+      annotation,
+      supportsRefreshHooks: supportsRefreshHooks(open.provider),
+      hasRefreshHook: refreshHook !== null,
+      refreshHook,
+    };
   }
 
   async put(vault: string, key: string, value: string, caller = "unknown", options?: VaultPutOptions): Promise<void> {
@@ -162,6 +316,10 @@ export class VaultService implements VaultStore {
     }
     await this.call(open, "delete", key, () => remove.call(open.provider, key));
     await this.record(open, "delete", key, caller);
+    // A secret's metadata goes with it (providers that keep it beside the value have removed it already).
+    const provider = open.provider;
+    if (supportsAnnotations(provider)) await provider.deleteAnnotation!(key).catch(() => {});
+    if (supportsRefreshHooks(provider)) await provider.deleteRefreshHook!(key).catch(() => {});
   }
 
   /** Runs a provider call; a failure becomes a one-line error with a code. */
@@ -183,7 +341,7 @@ export class VaultService implements VaultStore {
     }
   }
 
-  private async record(open: OpenVault, action: VaultAuditAction, key: string, caller: string): Promise<void> {
+  async record(open: OpenVault, action: VaultAuditAction, key: string, caller: string): Promise<void> {
     try {
       await this.audit.record({ action, vaultName: open.stored.config.name, vaultType: open.stored.config.type, secretKey: key, callerContext: caller });
     } catch (err) {

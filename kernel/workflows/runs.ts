@@ -15,8 +15,8 @@
  * waiting for it), so nothing shows `running` forever and retention and lifetimes work.
  */
 import { hostname } from "node:os";
-import { readdir, readFile, rm, rmdir, stat, unlink } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
+import { mkdir, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { atomicWriteFile, isTempFile } from "../runtime/atomic-write.js";
@@ -198,6 +198,26 @@ interface IndexEntry extends Omit<RunSummary, "runId" | "duration"> {
 interface IndexFile {
   version: number;
   entries: Record<string, IndexEntry>;
+  /**
+   * The run directory as it was when the entries were last checked against it. Records are
+   * written by renaming a temp file into place (here and in swamp), which changes the
+   * directory: while it is unchanged the entries are current and a listing reads no record
+   * file — it stays flat however many runs there are.
+   */
+  dirStamp?: DirStamp;
+}
+
+interface DirStamp {
+  ino: number;
+  mtimeMs: number;
+}
+
+function stampOf(st: { ino: number; mtimeMs: number } | null): DirStamp | undefined {
+  return st ? { ino: st.ino, mtimeMs: st.mtimeMs } : undefined;
+}
+
+function sameStamp(a: DirStamp | undefined, b: DirStamp | undefined): boolean {
+  return a !== undefined && b !== undefined && a.ino === b.ino && a.mtimeMs === b.mtimeMs;
 }
 
 function entryOf(run: RunRecord, file: { size: number; mtimeMs: number } | null): IndexEntry {
@@ -310,11 +330,17 @@ export class RunStore {
   /** Writes the record atomically and upserts its index entry. */
   async save(run: RunRecord): Promise<string> {
     const path = this.recordPath(run.workflowId, run.id);
+    const dir = this.workflowDir(run.workflowId);
     await this.markDirty?.(path);
+    const dirBefore = stampOf(await stat(dir).catch(() => null));
     await atomicWriteFile(path, recordToYaml(run));
     const st = await stat(path).catch(() => null);
-    await this.updateIndex(run.workflowId, (entries) => {
-      entries[run.id] = entryOf(run, st);
+    const dirAfter = stampOf(await stat(dir).catch(() => null));
+    await this.updateIndex(run.workflowId, (index) => {
+      index.entries[run.id] = entryOf(run, st);
+      // Only our own rename happened in between: the entries stay as current as they were.
+      if (sameStamp(index.dirStamp, dirBefore)) index.dirStamp = dirAfter;
+      else delete index.dirStamp;
     });
     return path;
   }
@@ -387,25 +413,33 @@ export class RunStore {
     return ids;
   }
 
-  private async readIndex(workflowId: string): Promise<Record<string, IndexEntry>> {
+  private async readIndex(workflowId: string): Promise<IndexFile> {
     try {
       const parsed = JSON.parse(await readFile(this.indexPath(workflowId), "utf8")) as Partial<IndexFile>;
-      if (parsed.version !== INDEX_VERSION || !isMap(parsed.entries)) return {};
-      return parsed.entries as Record<string, IndexEntry>;
+      if (parsed.version !== INDEX_VERSION || !isMap(parsed.entries)) return { version: INDEX_VERSION, entries: {} };
+      const stamp = parsed.dirStamp;
+      const valid = isMap(stamp) && typeof stamp.ino === "number" && typeof stamp.mtimeMs === "number";
+      return { version: INDEX_VERSION, entries: parsed.entries as Record<string, IndexEntry>, ...(valid ? { dirStamp: { ino: stamp.ino, mtimeMs: stamp.mtimeMs } } : {}) };
     } catch {
-      return {}; // missing, legacy or damaged: rebuilt from the records
+      return { version: INDEX_VERSION, entries: {} }; // missing, legacy or damaged: rebuilt from the records
     }
   }
 
-  private async writeIndex(workflowId: string, entries: Record<string, IndexEntry>): Promise<void> {
-    const body: IndexFile = { version: INDEX_VERSION, entries };
-    await atomicWriteFile(this.indexPath(workflowId), `${JSON.stringify(body)}\n`, { durable: false });
+  /**
+   * Rewritten in place, not renamed: in the default layout the index shares the directory with
+   * the records, and a rename would change the directory stamp it relies on. A torn or
+   * interleaved write does not parse, and an index that does not parse is rebuilt.
+   */
+  private async writeIndex(workflowId: string, index: IndexFile): Promise<void> {
+    const path = this.indexPath(workflowId);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(index)}\n`);
   }
 
-  private async updateIndex(workflowId: string, change: (entries: Record<string, IndexEntry>) => void): Promise<void> {
-    const entries = await this.readIndex(workflowId);
-    change(entries);
-    await this.writeIndex(workflowId, entries);
+  private async updateIndex(workflowId: string, change: (index: IndexFile) => void): Promise<void> {
+    const index = await this.readIndex(workflowId);
+    change(index);
+    await this.writeIndex(workflowId, index);
   }
 
   /**
@@ -415,11 +449,15 @@ export class RunStore {
    */
   async list(workflowId: string): Promise<RunSummary[]> {
     const dir = this.workflowDir(workflowId);
-    const ids = await this.runIdsOf(workflowId);
-    const entries = await this.readIndex(workflowId);
-    let changed = Object.keys(entries).length !== ids.length;
-    const fresh: Record<string, IndexEntry> = {};
-    for (const runId of ids) {
+    // Stamped before the scan: a write racing with it changes the directory again.
+    const dirStamp = stampOf(await stat(dir).catch(() => null));
+    const index = await this.readIndex(workflowId);
+    const entries = index.entries;
+    const current = sameStamp(index.dirStamp, dirStamp);
+    const ids = current ? Object.keys(entries) : await this.runIdsOf(workflowId);
+    let changed = !current;
+    const fresh: Record<string, IndexEntry> = current ? entries : {};
+    for (const runId of current ? [] : ids) {
       const path = safeJoin(dir, `workflow-run-${runId}.yaml`);
       const st = await stat(path).catch(() => null);
       if (!st) {
@@ -439,7 +477,7 @@ export class RunStore {
         this.warn(`Skipping damaged workflow run record ${path}: ${(err as Error).message}`);
       }
     }
-    if (changed) await this.writeIndex(workflowId, fresh);
+    if (changed) await this.writeIndex(workflowId, { version: INDEX_VERSION, entries: fresh, ...(dirStamp ? { dirStamp } : {}) });
 
     const out: RunSummary[] = [];
     for (const [runId, entry] of Object.entries(fresh)) {
@@ -486,7 +524,7 @@ export class RunStore {
 
   /** Names a workflow's runs were recorded under: from its index, or one record when there is no index. */
   private async workflowNamesOf(workflowId: string): Promise<Set<string>> {
-    const entries = Object.values(await this.readIndex(workflowId));
+    const entries = Object.values((await this.readIndex(workflowId)).entries);
     if (entries.length > 0) return new Set(entries.map((e) => e.workflowName));
     return new Set((await this.list(workflowId)).map((s) => s.workflowName));
   }
@@ -531,8 +569,9 @@ export class RunStore {
         if (err.code !== "ENOENT") throw err;
       });
     }
-    await this.updateIndex(workflowId, (entries) => {
-      delete entries[runId];
+    await this.updateIndex(workflowId, (index) => {
+      delete index.entries[runId];
+      delete index.dirStamp;
     });
     // Leave no empty directory behind (a non-empty one stays: rmdir refuses).
     if ((await this.runIdsOf(workflowId)).length === 0) {

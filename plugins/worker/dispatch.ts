@@ -134,7 +134,15 @@ const OPS: Record<Role, Record<string, Op>> = {
         const p = provider as Target;
         return {
           handle: { role: "vault", target: p },
-          value: { name: String((p.getName as () => unknown)()), has: { delete: isFunction(p.delete) } },
+          value: {
+            name: String((p.getName as () => unknown)()),
+            has: {
+              delete: isFunction(p.delete),
+              annotations: isFunction(p.getAnnotation) && isFunction(p.putAnnotation) && isFunction(p.deleteAnnotation),
+              listAnnotations: isFunction(p.listAnnotations),
+              refreshHooks: isFunction(p.getRefreshHook) && isFunction(p.putRefreshHook) && isFunction(p.deleteRefreshHook),
+            },
+          },
         };
       }
       const [config, ctxRaw] = args;
@@ -252,6 +260,13 @@ const OPS: Record<Role, Record<string, Op>> = {
     list: plain("list"),
     delete: plain("delete"),
     getName: plain("getName"),
+    getAnnotation: plain("getAnnotation"),
+    putAnnotation: plain("putAnnotation"),
+    deleteAnnotation: plain("deleteAnnotation"),
+    listAnnotations: plain("listAnnotations"),
+    getRefreshHook: plain("getRefreshHook"),
+    putRefreshHook: plain("putRefreshHook"),
+    deleteRefreshHook: plain("deleteRefreshHook"),
   },
   driver: {
     async execute(target, args, scope) {

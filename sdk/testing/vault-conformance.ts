@@ -295,10 +295,42 @@ export async function assertVaultProviderConformance(provider: VaultProvider, op
       ensure(!again.ok, check(30, "delete of a key that does not exist must reject"));
       if (strict) ensure(codeOf(again.error) === SECRET_NOT_FOUND_CODE, check(30, `delete of a missing key must reject with code "${SECRET_NOT_FOUND_CODE}", got ${show(again.error)}`));
     }
+    await assertOptionalCapabilities(provider, key);
   } finally {
     const del = field(provider, "delete");
     if (isFunction(del)) {
       for (const key of written) await settle(() => (del as (k: string) => Promise<void>).call(provider, key));
     }
+  }
+}
+
+/** Annotations and refresh hooks, checked only when the provider offers them (all methods of a group or none). */
+async function assertOptionalCapabilities(provider: VaultProvider, key: string): Promise<void> {
+  const groups: Array<[string, readonly string[]]> = [
+    ["annotations", ["getAnnotation", "putAnnotation", "deleteAnnotation"]],
+    ["refresh hooks", ["getRefreshHook", "putRefreshHook", "deleteRefreshHook"]],
+  ];
+  for (const [group, methods] of groups) {
+    const present = methods.filter((m) => isFunction(field(provider, m)));
+    ensure(present.length === 0 || present.length === methods.length, check(31, `${group}: implement all of ${methods.join(", ")} or none, got ${present.join(", ")}`));
+  }
+  const call = (m: string, ...args: unknown[]) => (field(provider, m) as (...a: unknown[]) => Promise<unknown>).call(provider, ...args);
+  if (isFunction(field(provider, "getAnnotation"))) {
+    const annotation = { url: "https://example.test/rotate", notes: "conformance", labels: { owner: "conformance" }, updatedAt: "2026-01-01T00:00:00.000Z" };
+    const put = await settle(() => call("putAnnotation", key, annotation));
+    ensure(put.ok, check(32, `putAnnotation("${key}", …) must resolve; it threw ${put.ok ? "" : show(put.error)}`));
+    const back = await call("getAnnotation", key);
+    ensure(JSON.stringify(back) === JSON.stringify(annotation), check(32, `getAnnotation must return the annotation put, got ${show(back)}`));
+    await call("deleteAnnotation", key);
+    ensure((await call("getAnnotation", key)) === null, check(32, "getAnnotation after deleteAnnotation must resolve to null"));
+  }
+  if (isFunction(field(provider, "getRefreshHook"))) {
+    const hook = { command: "printf conformance", ttlMs: 60_000, ttl: "1m", lastRefreshedAt: "2026-01-01T00:00:00.000Z" };
+    const put = await settle(() => call("putRefreshHook", key, hook));
+    ensure(put.ok, check(33, `putRefreshHook("${key}", …) must resolve; it threw ${put.ok ? "" : show(put.error)}`));
+    const back = await call("getRefreshHook", key);
+    ensure(JSON.stringify(back) === JSON.stringify(hook), check(33, `getRefreshHook must return the hook put, got ${show(back)}`));
+    await call("deleteRefreshHook", key);
+    ensure((await call("getRefreshHook", key)) === null, check(33, "getRefreshHook after deleteRefreshHook must resolve to null"));
   }
 }

@@ -55,22 +55,22 @@ test("vault lifecycle: create, put from stdin, read-secret, list-keys, overwrite
 
     const keys = parseJson((await r(["vault", "list-keys", "dev-secrets", "--json"])).stdout);
     assert.deepEqual(keys, { vaultName: "dev-secrets", vaultType: "local_encryption", secretKeys: ["api-token", "pem"], count: 2 });
-    assert.equal((await r(["vault", "list-keys", "dev-secrets"])).stdout, "api-token\npem\n");
+    assert.equal((await r(["vault", "list-keys", "dev-secrets"])).stdout, "Vault dev-secrets (local_encryption): 2 key(s)\n  - api-token\n  - pem\n");
 
     // Overwrite needs --force when nobody can be asked; the old value survives a refusal.
     const refused = await r(["vault", "put", "dev-secrets", "api-token"], "other\n");
     assert.equal(refused.code, 1);
-    assert.equal(oneErrorLine(refused.stderr), "Error: Secret 'api-token' already exists in vault 'dev-secrets'. Use --force to overwrite it");
+    assert.equal(oneErrorLine(refused.stderr), "Error: Secret 'api-token' already exists in vault 'dev-secrets'. Use --force (or --yes) to overwrite it");
     assert.equal((await r(["vault", "read-secret", "dev-secrets", "api-token"])).stdout, "s3cret-Value-1");
     const forced = await r(["vault", "put", "dev-secrets", "api-token", "-f", "--json"], "s3cret-Value-2");
     assert.equal(parseJson(forced.stdout).overwritten, true);
     assert.equal((await r(["vault", "read-secret", "dev-secrets", "api-token"])).stdout, "s3cret-Value-2");
 
-    // Values on argv work, with a warning about shell history.
-    const argv = await r(["vault", "put", "dev-secrets", "from-argv", "argv-value-123"]);
+    // Values on argv work only when asked for, with a warning that other users can see them.
+    const argv = await r(["vault", "put", "dev-secrets", "from-argv", "argv-value-123", "--value-from-arg"]);
     assert.equal(argv.code, 0);
-    assert.match(oneErrorLine(argv.stderr), /^Warning: The secret was given on the command line/);
-    const kv = await r(["vault", "put", "dev-secrets", "KV_KEY=kv=value", "--json"]);
+    assert.match(oneErrorLine(argv.stderr), /^Warning: The secret was given on the command line, where other users can see it/);
+    const kv = await r(["vault", "put", "dev-secrets", "KV_KEY=kv=value", "--value-from-arg", "--json"]);
     assert.equal(kv.code, 0, kv.stderr);
     assert.equal(parseJson(kv.stdout).secretKey, "KV_KEY");
     assert.match(parseJson(oneErrorLine(kv.stderr)).warning, /command line/);
@@ -81,14 +81,14 @@ test("vault lifecycle: create, put from stdin, read-secret, list-keys, overwrite
     assert.equal(del.code, 0, del.stderr);
     assert.deepEqual(
       (({ timestamp: _t, ...rest }) => rest)(parseJson(del.stdout)),
-      { vaultName: "dev-secrets", secretKey: "from-argv", vaultType: "local_encryption", deleted: true },
+      { vaultName: "dev-secrets", secretKey: "from-argv", vaultType: "local_encryption" },
     );
     const again = await r(["vault", "delete", "dev-secrets", "from-argv", "-y"]);
     assert.equal(again.code, 1);
     assert.equal(oneErrorLine(again.stderr), "Error: Secret 'from-argv' not found in vault 'dev-secrets'");
     const forcedDel = await r(["vault", "delete", "dev-secrets", "from-argv", "-f", "--json"]);
     assert.equal(forcedDel.code, 0);
-    assert.equal(parseJson(forcedDel.stdout).deleted, false);
+    assert.equal(parseJson(forcedDel.stdout).noOp, true);
     assert.equal((await r(["vault", "delete", "dev-secrets", "pem"])).code, 2, "no terminal to ask and no -y");
 
     // The audit trail names keys and never values.
@@ -121,7 +121,7 @@ test("vault get, describe and search shapes", async () => {
     // auditReads: reads are recorded too.
     await swamp(["vault", "put", "alpha", "k", "--repo-dir", repo], { input: "v-123" });
     await r(["vault", "read-secret", "alpha", "k"]);
-    assert.match(await auditText(repo), /"action":"get","timestamp":"[^"]+","vaultName":"alpha","vaultType":"local_encryption","secretKey":"k","callerContext":"cli:vault read-secret"/);
+    assert.match(await auditText(repo), /"action":"get","timestamp":"[^"]+","vaultName":"alpha","vaultType":"local_encryption","secretKey":"k","callerContext":"cli:vault-read-secret"/);
   });
 });
 
@@ -146,7 +146,7 @@ test("bad input: exit 1 (or 2 for usage), one line, nothing written", async () =
       [["vault", "create", "nosuch", "x"], undefined, 1, /^Error: Unknown vault type: "nosuch"/],
       [["vault", "create", "aws", "x"], undefined, 2, /^Error: The type 'aws' has been renamed to '@swamp\/aws-sm'/],
       [["vault", "create", "local_encryption", "x", "--config", '{"auto_generate":"yes"}'], undefined, 1, /^Error: Invalid config for vault type 'local_encryption' \(vault 'x'\): auto_generate: /],
-      [["vault", "create", "local_encryption", "x", "--config", "{nope"], undefined, 2, /^Error: --config is not valid JSON/],
+      [["vault", "create", "local_encryption", "x", "--config", "{nope"], undefined, 2, /^Error: Invalid JSON in --config: /],
     ];
     for (const [args, input, code, message] of cases) {
       const res = await r(args, input);

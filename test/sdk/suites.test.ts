@@ -183,3 +183,19 @@ test("report suite: shape, output, and leaving the context alone", async () => {
     /check 10\] execute\(a failed run\) must resolve; it threw TypeError/,
   );
 });
+
+test("vault provider suite: annotations and refresh hooks, when offered, round-trip as whole groups", async () => {
+  const annotations = new Map<string, unknown>();
+  const withAnnotations = tampered({
+    getAnnotation: async (k) => (annotations.get(k) ?? null) as never,
+    putAnnotation: async (k, a) => void annotations.set(k, a),
+    deleteAnnotation: async (k) => void annotations.delete(k),
+  });
+  await assertVaultProviderConformance(withAnnotations);
+  await fails(assertVaultProviderConformance(tampered({ getRefreshHook: async () => null })), /check 31\] refresh hooks: implement all of getRefreshHook, putRefreshHook, deleteRefreshHook or none/);
+  const forgetful = tampered({ getAnnotation: async () => null, putAnnotation: async () => {}, deleteAnnotation: async () => {} });
+  await fails(assertVaultProviderConformance(forgetful), /check 32\] getAnnotation must return the annotation put, got null/);
+  const sticky = new Map<string, unknown>();
+  const undying = tampered({ getRefreshHook: async (k) => (sticky.get(k) ?? null) as never, putRefreshHook: async (k, h) => void sticky.set(k, h), deleteRefreshHook: async () => {} });
+  await fails(assertVaultProviderConformance(undying), /check 33\] getRefreshHook after deleteRefreshHook must resolve to null/);
+});

@@ -10,9 +10,9 @@ interface BatchItem {
   versions: number;
 }
 
-/** Stored data names of a model matching a prefix (every name with `all`), with their version counts. */
+/** Stored data names of a model matching a prefix (every name with `all`), with their version counts (names other programs wrote included). */
 async function batchItems(repo: DataRepository, model: ResolvedModel, prefix: string | undefined): Promise<BatchItem[]> {
-  const fold = await repo.index.model(model.modelType, model.modelId);
+  const fold = await repo.index.freshModel(model.modelType, model.modelId);
   if (!fold) return [];
   const out: BatchItem[] = [];
   for (const [name, versions] of fold.names) {

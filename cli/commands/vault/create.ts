@@ -6,12 +6,8 @@ import { RENAMED_VAULT_TYPES, vaultNameProblem } from "../../../kernel/vaults/co
 import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { buildProvider, validateVaultConfig } from "../../../kernel/vaults/service.js";
 import { SwampCommand } from "../../base.js";
-import { openVaults } from "./shared.js";
+import { askLine, openVaults } from "./shared.js";
 
-/** `local_encryption` → `local-encryption`, `@acme/secrets` → `secrets`. */
-function defaultName(type: string): string {
-  return (type.split("/").pop() ?? type).toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^[^a-z]+/, "");
-}
 
 export default class VaultCreateCommand extends SwampCommand {
   static override paths = [["vault", "create"]];
@@ -35,7 +31,7 @@ export default class VaultCreateCommand extends SwampCommand {
   async run(): Promise<void> {
     const renamed = RENAMED_VAULT_TYPES[this.type];
     if (renamed) throw new UsageError(`The type '${this.type}' has been renamed to '${renamed}'. Use: swamp vault create ${renamed} ${this.name ?? "<name>"}`);
-    const name = this.name ?? defaultName(this.type);
+    const name = this.name ?? (await this.askName());
     const problem = vaultNameProblem(name);
     if (problem) throw new SwampError(VaultErrorCode.invalidName, problem, { details: { name: shortName(name) } });
     let given: Record<string, unknown> | undefined;
@@ -44,7 +40,7 @@ export default class VaultCreateCommand extends SwampCommand {
       try {
         parsed = JSON.parse(this.config);
       } catch (err) {
-        throw new UsageError(`--config is not valid JSON: ${(err as Error).message}`);
+        throw new UsageError(`Invalid JSON in --config: ${(err as Error).message}`);
       }
       if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError("--config must be a JSON object");
       given = parsed as Record<string, unknown>;
@@ -62,10 +58,18 @@ export default class VaultCreateCommand extends SwampCommand {
     const created = await lock.withLock(() =>
       vaults.configs.create({ name, type: plugin.type, config: validated, ...(this.auditReads ? { auditReads: true } : {}) }),
     );
-    const path = vaults.configs.displayPath(created.path, kernel.repoDir);
     this.emit(
       { id: created.config.id, name: created.config.name, type: created.config.type, typeName: plugin.name, config: created.config.config },
-      () => `Created vault ${created.config.name} (${created.config.type})\n  at ${path}`,
+      () => `Created vault: ${created.config.name} (${plugin.name})`,
     );
+  }
+
+  /** The name, asked for in a terminal; without one (or under --json) it is required. */
+  private async askName(): Promise<string> {
+    const stdin = this.context.stdin as NodeJS.ReadStream;
+    if (this.json || !stdin.isTTY) {
+      throw new UsageError(`Vault name is required in non-interactive mode. Usage: swamp vault create ${this.type} <name>`);
+    }
+    return (await askLine("Vault name: ", stdin, this.context.stderr)).trim();
   }
 }

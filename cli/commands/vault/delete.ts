@@ -3,7 +3,7 @@ import { SwampError } from "../../../kernel/contract/errors.js";
 import { assertSecretKeyValid, VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { SwampCommand } from "../../base.js";
 import { confirm } from "../../prompt.js";
-import { openVaults } from "./shared.js";
+import { Caller, openVaults } from "./shared.js";
 
 export default class VaultDeleteCommand extends SwampCommand {
   static override paths = [["vault", "delete"]];
@@ -30,15 +30,15 @@ export default class VaultDeleteCommand extends SwampCommand {
       this.emit({ cancelled: true }, () => "Cancelled.");
       return 0;
     }
-    if (exists) await vaults.delete(this.vault, this.key, "cli:vault delete");
+    if (exists) await vaults.delete(this.vault, this.key, Caller.delete);
     const result = {
       vaultName: open.stored.config.name,
       secretKey: this.key,
       vaultType: open.stored.config.type,
-      deleted: exists,
       timestamp: new Date().toISOString(),
+      ...(exists ? {} : { noOp: true }),
     };
-    this.emit(result, () => (exists ? `Deleted secret '${this.key}' from vault '${result.vaultName}'` : `Secret '${this.key}' was not in vault '${result.vaultName}'; nothing to delete`));
+    this.emit(result, () => (exists ? `Deleted secret '${this.key}' from vault '${result.vaultName}'` : `Secret ${this.key} does not exist in vault ${result.vaultName}, skipping`));
     return 0;
   }
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
-import { SwampError } from "../../../kernel/contract/errors.js";
+import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { StoredVault } from "../../../kernel/vaults/config.js";
+import { shortName } from "../../../kernel/contract/untrusted.js";
 import { vaultNotFound } from "../../../kernel/vaults/errors.js";
 import type { VaultService } from "../../../kernel/vaults/service.js";
 import { SwampCommand } from "../../base.js";
@@ -25,8 +26,12 @@ export default class VaultGetCommand extends SwampCommand {
 
   ref = Option.String({ name: "name_or_id" });
   type = Option.String("-t,--type", { description: "Only a vault of this type" });
+  extra = Option.String({ required: false, name: "key" });
 
   async run(): Promise<void> {
+    if (this.extra !== undefined) {
+      throw new UsageError(`'swamp vault get' shows a vault's configuration and takes one argument. To read a secret use: swamp vault read-secret ${shortName(this.ref)} ${shortName(this.extra)}`);
+    }
     const { kernel, vaults } = await openVaults(this);
     const { config: v, path } = await findVault(vaults, this.ref, this.type);
     const storagePath = vaults.configs.displayPath(path, kernel.repoDir);

@@ -16,7 +16,7 @@ export default class VaultListKeysCommand extends SwampCommand {
     const open = await vaults.vault(this.vault);
     const secretKeys = await vaults.listKeys(this.vault);
     this.emit({ vaultName: open.stored.config.name, vaultType: open.stored.config.type, secretKeys, count: secretKeys.length }, () =>
-      secretKeys.length === 0 ? `No secrets in vault '${open.stored.config.name}'.` : secretKeys.join("\n"),
+      [`Vault ${open.stored.config.name} (${open.stored.config.type}): ${secretKeys.length} key(s)`, ...secretKeys.map((k) => `  - ${k}`)].join("\n"),
     );
   }
 }

@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { SwampCommand } from "../../base.js";
 import { confirm } from "../../prompt.js";
-import { openVaults } from "./shared.js";
+import { Caller, openVaults } from "./shared.js";
 
 export default class VaultReadSecretCommand extends SwampCommand {
   static override paths = [["vault", "read-secret"]];
@@ -24,11 +24,12 @@ export default class VaultReadSecretCommand extends SwampCommand {
     const open = await vaults.vault(this.vault);
     const stdout = this.context.stdout as NodeJS.WriteStream;
     const onTerminal = !this.json && stdout.isTTY === true;
-    if (onTerminal && !(await confirm(`Print secret '${this.key}' of vault '${this.vault}' on the terminal?`, { json: false, yes: this.yes || this.force }))) {
+    const question = `This will reveal the secret '${this.key}' from vault '${open.stored.config.name}'. Continue?`;
+    if (onTerminal && !(await confirm(question, { json: false, yes: this.yes || this.force }))) {
       this.context.stderr.write("Cancelled.\n");
       return;
     }
-    const value = await vaults.get(this.vault, this.key, "cli:vault read-secret");
+    const value = await vaults.get(this.vault, this.key, Caller.readSecret);
     if (this.json) {
       this.emit({ vaultName: open.stored.config.name, secretKey: this.key, vaultType: open.stored.config.type, value }, () => "");
     } else {

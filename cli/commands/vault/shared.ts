@@ -1,6 +1,7 @@
 /**
- * Helpers of the `swamp vault …` commands: the vault service of the repo, reading a secret
- * value from stdin or a hidden terminal prompt, and the value checks `put` applies.
+ * Helpers of the `swamp vault …` commands: the vault service of the repo, the audit trail's
+ * caller names, warnings, `--label` parsing, reading a secret value from stdin or a hidden
+ * terminal prompt (or a line from the terminal), and the value checks `put` applies.
  */
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
@@ -8,11 +9,37 @@ import { readInputStream } from "../../../kernel/runtime/user-input.js";
 import { vaultService, type VaultService } from "../../../kernel/vaults/service.js";
 import type { SwampCommand } from "../../base.js";
 
+/** The `callerContext` each command records in the audit trail (extensions.md §8). */
+export const Caller = {
+  put: "cli:vault-put",
+  delete: "cli:vault-delete",
+  annotate: "cli:vault-annotate",
+  migrate: "cli:vault-migrate",
+  readSecret: "cli:vault-read-secret",
+  inspect: "cli:vault-inspect",
+} as const;
+
+/** A warning on stderr: `{"warning": …}` under --json, else `Warning: …`. */
+export function warnFor(cmd: SwampCommand): (message: string) => void {
+  const stderr = cmd.context.stderr;
+  return (message) => void stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : `Warning: ${message}\n`);
+}
+
 export async function openVaults(cmd: SwampCommand): Promise<{ kernel: Kernel; vaults: VaultService }> {
   const kernel = await cmd.kernel();
-  const stderr = cmd.context.stderr;
-  const warn = (message: string) => stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : `Warning: ${message}\n`);
-  return { kernel, vaults: vaultService(kernel, { warn }) };
+  return { kernel, vaults: vaultService(kernel, { warn: warnFor(cmd) }) };
+}
+
+/** `--label k=v` options as a record; the messages are the spec's. */
+export function parseLabels(labels: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of labels) {
+    const at = l.indexOf("=");
+    if (at < 0) throw new UsageError(`Invalid label format: '${l}'. Expected key=value.`);
+    if (at === 0) throw new UsageError(`Invalid label format: '${l}'. The label has an empty key.`);
+    out[l.slice(0, at)] = l.slice(at + 1);
+  }
+  return out;
 }
 
 /** Everything on stdin, as UTF-8, within the input size cap. */
@@ -30,12 +57,24 @@ export function stripSingleTrailingNewline(text: string): string {
   return body.includes("\n") ? text : body;
 }
 
+/** Reads a line typed in the terminal (echoed). */
+export async function askLine(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: stdin, output: stderr });
+  try {
+    return await rl.question(prompt);
+  } finally {
+    rl.close();
+  }
+}
+
 /** Reads a line from the terminal without echoing it. */
 export function readHidden(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
   return new Promise((resolve, reject) => {
-    stderr.write(prompt);
+    // Echo goes off before the prompt shows, so nothing typed after it is ever echoed.
     const wasRaw = stdin.isRaw;
     stdin.setRawMode(true);
+    stderr.write(prompt);
     stdin.setEncoding("utf8");
     let value = "";
     const done = (error: Error | null) => {

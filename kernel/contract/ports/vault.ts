@@ -29,6 +29,39 @@ export interface VaultPutOptions {
   tags?: Record<string, string>;
 }
 
+/** Metadata about a secret, never its value (`swamp vault annotate`). */
+export interface VaultAnnotation {
+  url?: string;
+  notes?: string;
+  labels?: Record<string, string>;
+  /** ISO-8601. */
+  updatedAt: string;
+}
+
+/** A command whose stdout becomes the secret's new value once `ttlMs` passed since the last run. */
+export interface VaultRefreshHook {
+  command: string;
+  ttlMs: number;
+  /** The duration as the user wrote it (`1h`, `30m`). */
+  ttl: string;
+  /** ISO-8601; null before the first run. */
+  lastRefreshedAt: string | null;
+}
+
+export const VaultAnnotationSchema = z.object({
+  url: z.string().optional(),
+  notes: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  updatedAt: z.string(),
+});
+
+export const VaultRefreshHookSchema = z.object({
+  command: z.string().min(1),
+  ttlMs: z.number().int().positive(),
+  ttl: z.string(),
+  lastRefreshedAt: z.string().nullable().default(null),
+});
+
 export interface VaultProvider {
   /** The secret's value; throws (code `vault_secret_not_found`) when the key does not exist. */
   get(key: string): Promise<string>;
@@ -39,6 +72,32 @@ export interface VaultProvider {
   getName(): string;
   /** Optional capability; throws `vault_secret_not_found` when the key does not exist. */
   delete?(key: string): Promise<void>;
+
+  // Optional capability: annotations (get, put and delete; list is optional). `get` returns null when there is none.
+  getAnnotation?(key: string): Promise<VaultAnnotation | null>;
+  putAnnotation?(key: string, annotation: VaultAnnotation): Promise<void>;
+  deleteAnnotation?(key: string): Promise<void>;
+  listAnnotations?(): Promise<string[]>;
+
+  // Optional capability: refresh hooks (all three or none).
+  getRefreshHook?(key: string): Promise<VaultRefreshHook | null>;
+  putRefreshHook?(key: string, hook: VaultRefreshHook): Promise<void>;
+  deleteRefreshHook?(key: string): Promise<void>;
+}
+
+export const VAULT_ANNOTATION_METHODS = ["getAnnotation", "putAnnotation", "deleteAnnotation"] as const;
+export const VAULT_REFRESH_HOOK_METHODS = ["getRefreshHook", "putRefreshHook", "deleteRefreshHook"] as const;
+
+function hasAll(provider: VaultProvider, methods: readonly string[]): boolean {
+  return methods.every((m) => typeof (provider as unknown as Record<string, unknown>)[m] === "function");
+}
+
+export function supportsAnnotations(provider: VaultProvider): boolean {
+  return hasAll(provider, VAULT_ANNOTATION_METHODS);
+}
+
+export function supportsRefreshHooks(provider: VaultProvider): boolean {
+  return hasAll(provider, VAULT_REFRESH_HOOK_METHODS);
 }
 
 /** What the host tells a provider about where it runs. Extensions may ignore it. */

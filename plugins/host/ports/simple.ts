@@ -2,7 +2,9 @@
  * Vault, driver and report extensions across the worker boundary.
  *
  * - vault: `createProvider(name, config, context)` instantiates in the worker; `getName()`
- *   is answered from what instantiation returned; the rest are calls.
+ *   is answered from what instantiation returned; the rest are calls. The optional
+ *   capabilities (delete, annotations, refresh hooks) exist on the proxy only when the
+ *   provider has them; annotations and hooks coming back are checked against their schemas.
  * - driver: `createDriver(config)` likewise; `execute(request, callbacks)` runs in the
  *   worker with `onLog` coming back as events, `runInProcess` as a request serviced here,
  *   and the signal as a cancel message. A failure of the in-process run keeps its error
@@ -12,7 +14,14 @@
 import type { DataHandle } from "../../../kernel/contract/ports/model-type.js";
 import type { DriverPlugin, ExecutionCallbacks, ExecutionDriver, ExecutionRequest, ExecutionResult } from "../../../kernel/contract/ports/driver.js";
 import type { ReportContext, ReportOutput, ReportPlugin } from "../../../kernel/contract/ports/report.js";
-import type { VaultPlugin, VaultProvider, VaultPutOptions } from "../../../kernel/contract/ports/vault.js";
+import { SwampError } from "../../../kernel/contract/errors.js";
+import {
+  VaultAnnotationSchema,
+  VaultRefreshHookSchema,
+  type VaultPlugin,
+  type VaultProvider,
+  type VaultPutOptions,
+} from "../../../kernel/contract/ports/vault.js";
 import { jsonSchemaParser } from "../../../kernel/models/types.js";
 import { isolationFor } from "../../isolation.js";
 import type { ManifestEntry } from "../../manifest.js";
@@ -35,7 +44,7 @@ export function vaultProxy(host: ExtensionHost, ctx: HostContext, entry: Manifes
       const proc = host.process(ctx, entry, descriptor.type, isolationFor(ctx.isolation, "vault", descriptor.type));
       const recipe = [vaultName, config, context ? plainData(context) : { repoDir: ctx.repoDir }];
       const r = await proc.root.call("createProvider", recipe, { label: "createProvider" });
-      const summary = r.value as { name: string; has: { delete: boolean } };
+      const summary = r.value as { name: string; has: { delete: boolean; annotations?: boolean; listAnnotations?: boolean; refreshHooks?: boolean } };
       const ref = proc.root.child("createProvider", recipe).adopt(r.instance, r.handle ?? -1);
       const provider: VaultProvider = {
         get: async (key) => (await ref.call("get", [key], { label: "get" })).value as string,
@@ -49,6 +58,30 @@ export function vaultProxy(host: ExtensionHost, ctx: HostContext, entry: Manifes
         provider.delete = async (key) => {
           await ref.call("delete", [key], { label: "delete" });
         };
+      }
+      /** A returned annotation or hook: null, or a value its schema accepts. */
+      const checked = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, method: string, value: unknown): T | null => {
+        if (value === null || value === undefined) return null;
+        const parsed = schema.safeParse(value);
+        if (!parsed.success) throw new SwampError("extension_invalid", `Vault type '${descriptor.type}': ${method}() returned a value of the wrong shape`);
+        return parsed.data;
+      };
+      const call = async (method: string, args: unknown[]) => (await ref.call(method, args, { label: method })).value;
+      if (summary.has.annotations) {
+        provider.getAnnotation = async (key) => checked(VaultAnnotationSchema, "getAnnotation", await call("getAnnotation", [key]));
+        provider.putAnnotation = async (key, annotation) => void (await call("putAnnotation", [key, plainData(annotation)]));
+        provider.deleteAnnotation = async (key) => void (await call("deleteAnnotation", [key]));
+        if (summary.has.listAnnotations) {
+          provider.listAnnotations = async () => {
+            const keys = await call("listAnnotations", []);
+            return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
+          };
+        }
+      }
+      if (summary.has.refreshHooks) {
+        provider.getRefreshHook = async (key) => checked(VaultRefreshHookSchema, "getRefreshHook", await call("getRefreshHook", [key]));
+        provider.putRefreshHook = async (key, hook) => void (await call("putRefreshHook", [key, plainData(hook)]));
+        provider.deleteRefreshHook = async (key) => void (await call("deleteRefreshHook", [key]));
       }
       return provider;
     },

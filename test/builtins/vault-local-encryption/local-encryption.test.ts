@@ -231,3 +231,38 @@ test("the config schema accepts the documented keys only as their types", () => 
   assert.ok(schema.safeParse({ ssh_key_path: "~/.ssh/id_rsa", base_dir: "/x", key_file: "k" }).success);
   assert.ok(!schema.safeParse({ auto_generate: "yes" }).success);
 });
+
+test("annotations and refresh hooks: encrypted JSON beside the secret, labels from tags, removed with it", async () => {
+  await withDir(async (repo) => {
+    const p = provider(repo);
+    await p.put("api", "v", { tags: { env: "prod" } });
+    const dir = vaultDirectory(repo, "dev");
+    const material = new TextEncoder().encode(await readFile(join(dir, ".key"), "utf8"));
+    const annotationFile = join(dir, ".annotations", "api.enc");
+    assert.deepEqual((({ updatedAt: _u, ...rest }) => rest)(JSON.parse(await webDecrypt(material, await readFile(annotationFile, "utf8")))), { labels: { env: "prod" } });
+    assert.equal((await stat(join(dir, ".annotations"))).mode & 0o777, 0o700);
+    assert.equal((await stat(annotationFile)).mode & 0o777, 0o600);
+    await p.put("api", "v2", { tags: { team: "core" } });
+    assert.deepEqual((await p.getAnnotation("api"))?.labels, { env: "prod", team: "core" }, "tags merge");
+    await p.putAnnotation("api", { url: "https://example.test", notes: "n", updatedAt: "2026-01-01T00:00:00.000Z" });
+    assert.deepEqual(await p.getAnnotation("api"), { url: "https://example.test", notes: "n", updatedAt: "2026-01-01T00:00:00.000Z" });
+    assert.deepEqual(await p.listAnnotations(), ["api"]);
+    assert.equal(await p.getAnnotation("other"), null);
+
+    const hook = { command: "printf x", ttlMs: 60_000, ttl: "1m", lastRefreshedAt: null };
+    await p.putRefreshHook("api", hook);
+    assert.deepEqual(await p.getRefreshHook("api"), hook);
+    const hookText = await readFile(join(dir, ".refresh", "api.enc"), "utf8");
+    assert.ok(!hookText.includes("printf"), "the command is encrypted too");
+    assert.deepEqual(JSON.parse(await webDecrypt(material, hookText)), hook);
+    assert.deepEqual(await p.list(), ["api"], "metadata is not listed as secrets");
+
+    // Damaged metadata is a clear error; deleting the secret removes its metadata.
+    await writeFile(join(dir, ".refresh", "api.enc"), await webEncrypt(material, '{"command":""}'));
+    await rejectsWith(p.getRefreshHook("api"), "vault_decrypt_failed", "The refresh hook of secret 'api' in vault 'dev' is damaged");
+    await p.delete("api");
+    assert.deepEqual([await p.getAnnotation("api"), await p.getRefreshHook("api")], [null, null]);
+    assert.deepEqual(await readdir(join(dir, ".annotations")), []);
+    await rejectsWith(p.getAnnotation("../x"), "vault_invalid_key");
+  });
+});

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync, utimesSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync, existsSync, mkdirSync, utimesSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { RepoPaths, effectiveDirectories } from "../../../kernel/runtime/paths.js";
@@ -232,4 +232,21 @@ test("RunWriter: queued saves end with the latest state and stamp liveness; the 
   assert.equal(await writer.cancelReason(), null);
   await s.requestCancel(WF, "writer", "halt");
   assert.equal(await writer.cancelReason(), "halt");
+});
+
+test("while the run directory is unchanged a listing reads no record; a record renamed in by another program is noticed", async () => {
+  const { store: s } = store();
+  const ids = ["cccc0001-0000-4000-8000-000000000001", "cccc0002-0000-4000-8000-000000000002", "cccc0003-0000-4000-8000-000000000003"];
+  for (const id of ids) await s.save(run(id));
+  assert.equal((await s.list(WF)).length, 3);
+  // Overwrite every record in place (the directory does not change): the listing must come
+  // from the index alone, so the damage is not even seen.
+  for (const id of ids) writeFileSync(s.recordPath(WF, id), "not: [a record");
+  assert.deepEqual((await s.list(WF)).map((r) => r.runId).sort(), ids);
+  // A record renamed into place (how swamp and we write) changes the directory: noticed.
+  const foreign = "cccc0004-0000-4000-8000-000000000004";
+  writeFileSync(join(s.workflowDir(WF), "tmp-foreign"), recordToYaml(run(foreign)));
+  renameSync(join(s.workflowDir(WF), "tmp-foreign"), s.recordPath(WF, foreign));
+  const after = (await s.list(WF)).map((r) => r.runId);
+  assert.ok(after.includes(foreign), `the renamed-in record is listed: ${after.join(", ")}`);
 });

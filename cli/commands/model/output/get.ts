@@ -11,12 +11,13 @@ export default class ModelOutputGetCommand extends SwampCommand {
 
   async run(): Promise<void> {
     const kernel = await this.kernel();
-    const found = await outputRepository(kernel).find(this.ref);
+    const found = await outputRepository(kernel, { warn: (m) => this.context.stderr.write(`warning: ${m}\n`) }).find(this.ref);
     if (!found) throw new SwampError("not_found", `Output not found: ${this.ref}`);
-    const { path: _path, ...record } = found;
+    const { path: _path, modelName, ...rest } = found;
+    const record = modelName !== "" ? { ...rest, modelName } : rest;
     this.emit(record, () =>
       [
-        `Run ${record.id}: ${record.methodName} on ${record.modelName} (${record.type}) ${record.status} in ${record.durationMs}ms`,
+        `Run ${record.id}: ${record.methodName} on ${modelName || record.definitionId} (${record.type}) ${record.status}${record.durationMs !== undefined ? ` in ${record.durationMs}ms` : ""}`,
         `Started: ${record.startedAt}`,
         ...(record.error ? [`Error: ${record.error.message}`] : []),
         ...record.artifacts.dataArtifacts.map((a) => `  ${a.name} v${a.version}`),

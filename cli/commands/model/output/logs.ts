@@ -16,7 +16,7 @@ export default class ModelOutputLogsCommand extends SwampCommand {
     const tail = this.tail === undefined ? undefined : Number(this.tail);
     if (tail !== undefined && (!Number.isInteger(tail) || tail <= 0)) throw new UsageError("--tail must be a positive integer");
     const kernel = await this.kernel();
-    const found = await outputRepository(kernel).find(this.ref);
+    const found = await outputRepository(kernel, { warn: (m) => this.context.stderr.write(`warning: ${m}\n`) }).find(this.ref);
     if (!found) throw new SwampError("not_found", `Output not found: ${this.ref}`);
     // Stream the file and keep only what will be shown: logs can be far larger than memory.
     const kept: string[] = [];

@@ -12,11 +12,23 @@ export default class ModelOutputSearchCommand extends SwampCommand {
   async run(): Promise<void> {
     const kernel = await this.kernel();
     const q = this.query?.toLowerCase();
-    const results = (await outputRepository(kernel).list())
+    const outputs = outputRepository(kernel, { warn: (m) => this.context.stderr.write(`warning: ${m}\n`) });
+    const results = (await outputs.list())
       .filter((r) => !q || r.modelName.toLowerCase().includes(q) || r.type.includes(q) || r.methodName.includes(q) || r.id.startsWith(q))
-      .map((r) => ({ id: r.id, definitionId: r.definitionId, modelName: r.modelName, type: r.type, methodName: r.methodName, status: r.status, startedAt: r.startedAt, durationMs: r.durationMs }));
+      .map((r) => ({
+        id: r.id,
+        definitionId: r.definitionId,
+        ...(r.modelName !== "" ? { modelName: r.modelName } : {}),
+        type: r.type,
+        methodName: r.methodName,
+        status: r.status,
+        startedAt: r.startedAt,
+        ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
+      }));
     this.emit({ query: this.query ?? "", results }, () =>
-      results.length === 0 ? "No runs found." : table(results.map((r) => [r.id.slice(0, 8), r.modelName, r.methodName, r.status, `${r.durationMs}ms`, r.startedAt])),
+      results.length === 0
+        ? "No runs found."
+        : table(results.map((r) => [r.id.slice(0, 8), r.modelName ?? r.definitionId, r.methodName, r.status, r.durationMs !== undefined ? `${r.durationMs}ms` : "-", r.startedAt])),
     );
   }
 }

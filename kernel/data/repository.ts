@@ -28,7 +28,8 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
 import { handleFor } from "./handle.js";
@@ -572,6 +573,22 @@ export class DataRepository {
     if (!existsSync(join(dir, METADATA_FILE))) return null;
     try {
       return await readFile(join(dir, RAW_FILE));
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return null;
+      throw err;
+    }
+  }
+
+  /** The raw file of one committed version, opened for reading (the caller closes it), or null. */
+  async openContent(modelType: string, modelId: string, name: string, version: number): Promise<FileHandle | null> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const nameDir = this.safeNameDir(type, modelId, name);
+    if (!nameDir) return null;
+    const dir = join(nameDir, String(version));
+    if (!existsSync(join(dir, METADATA_FILE))) return null;
+    try {
+      return await open(join(dir, RAW_FILE), "r");
     } catch (err) {
       if (isErrno(err, "ENOENT")) return null;
       throw err;

@@ -1,14 +1,20 @@
 /**
  * Read commands do only the work their output needs: `data query` in text form never opens a
- * match's content (it prints none), while --json still does.
+ * match's content (it prints none), while --json still does; `data get` streams content that
+ * is not JSON instead of holding it (several times) in memory.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseJson, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+import { fileURLToPath } from "node:url";
+import { DataRepository } from "../../kernel/data/repository.js";
+import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+
+const COST_PROBE = fileURLToPath(new URL("../../bench/support/cost-probe.js", import.meta.url));
 
 /**
  * Runs `run` while a writer waits on the FIFO at `fifo`: if the command opens it for reading,
@@ -56,5 +62,84 @@ test("data query: text output never reads content, --json still does", async () 
     const selected = await watchingFifo(raw, "{}", () => cli(["data", "query", 'name == "result"', "--select", "name", "--json"]));
     assert.deepEqual(parseJson(selected.result.stdout).results, ["result"]);
     assert.equal(selected.opened, false);
+  });
+});
+
+/** `swamp <args>` with the benchmarks' probe: its output and its peak RSS in KiB. */
+function measured(args: string[]): { code: number; stdout: string; stderr: string; maxRssKb: number } {
+  const dir = mkdtempSync(join(tmpdir(), "swamp-rss-"));
+  try {
+    const file = join(dir, "cost");
+    const r = spawnSync(process.execPath, ["--import", COST_PROBE, SWAMP_BIN, ...args], {
+      env: cleanEnv({ SWAMP_BENCH_COST: file }),
+      encoding: "utf8",
+      maxBuffer: 512 * 1024 * 1024,
+    });
+    const { maxRssKb } = JSON.parse(readFileSync(file, "utf8")) as { maxRssKb: number };
+    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, maxRssKb };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("data get streams content that is not JSON: same output as before, flat memory, checksum verified after the bytes", async () => {
+  await withRepo(async (repo) => {
+    const created = parseJson((await swamp(["model", "create", "command/shell", "m", "--json", "--repo-dir", repo])).stdout);
+    const data = new DataRepository({ dataRoot: join(repo, ".swamp", "data") });
+    const spec = (name: string) => ({
+      modelType: "command/shell",
+      modelId: created.id,
+      name,
+      contentType: "text/plain",
+      lifetime: "infinite",
+      garbageCollection: 5,
+      tags: { type: "file", modelName: "m" },
+      ownerDefinition: { ownerType: "model-method", ownerRef: created.id },
+    });
+    const line = "0123456789abcdef ünïcödé line\n";
+    const big = Buffer.from(line.repeat(Math.ceil((48 * 1024 * 1024) / Buffer.byteLength(line))));
+    await data.save(spec("big"), big);
+    const cases: Record<string, string> = { tiny: "hello\n", none: "no newline", two: "a\n\n", one: "\n", empty: "", split: "é" };
+    for (const [name, text] of Object.entries(cases)) await data.save(spec(name), text);
+
+    // Text and JSON output exactly as a whole read printed them.
+    for (const [name, text] of Object.entries(cases)) {
+      const plain = measured(["data", "get", "m", name, "--repo-dir", repo]);
+      assert.equal(plain.code, 0, plain.stderr);
+      const shown = text.replace(/\n$/, "");
+      assert.ok(plain.stdout.endsWith(`\n\n${shown}${shown.endsWith("\n") || `\n\n${shown}`.endsWith("\n") ? "" : "\n"}`), `${name}: ${JSON.stringify(plain.stdout)}`);
+      assert.match(plain.stdout, /^Data: /);
+      const json = measured(["data", "get", "m", name, "--json", "--repo-dir", repo]);
+      assert.equal(parseJson(json.stdout).content, text, name);
+    }
+
+    const tiny = measured(["data", "get", "m", "tiny", "--repo-dir", repo]);
+    const whole = measured(["data", "get", "m", "big", "--repo-dir", repo]);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(whole.stderr, "");
+    assert.equal(whole.stdout.length > big.length / 2, true);
+    assert.ok(whole.stdout.endsWith(`${line}`) && !whole.stdout.endsWith(`${line}\n`));
+    // Well under the content's own size above a tiny item's peak (a whole read holds it several times).
+    const extraMb = (whole.maxRssKb - tiny.maxRssKb) / 1024;
+    assert.ok(extraMb < 40, `peak memory grew by ${extraMb.toFixed(0)} MiB for 48 MiB of content`);
+    const asJson = measured(["data", "get", "m", "big", "--json", "--repo-dir", repo]);
+    assert.equal(parseJson(asJson.stdout).content, big.toString("utf8"));
+    assert.ok((asJson.maxRssKb - tiny.maxRssKb) / 1024 < 40);
+
+    // A changed byte near the end: served in full, then flagged; the JSON document stays valid.
+    const raw = join(repo, parseJson(asJson.stdout).contentPath);
+    const fd = openSync(raw, "r+");
+    writeSync(fd, "X", big.length - 5);
+    closeSync(fd);
+    const bad = measured(["data", "get", "m", "big", "--json", "--repo-dir", repo]);
+    assert.equal(bad.code, 0);
+    const doc = parseJson(bad.stdout);
+    assert.equal(doc.content.length, big.toString("utf8").length);
+    assert.match(doc.integrityWarning, /"big" version 1 does not match its checksum/);
+    assert.equal(Object.keys(doc).at(-1), "integrityWarning");
+    assert.match(bad.stderr, /^Warning: [^\n]*does not match its checksum[^\n]*\n$/);
+    const badText = measured(["data", "get", "m", "big", "--repo-dir", repo]);
+    assert.equal(badText.code, 0);
+    assert.match(badText.stderr, /^Warning: [^\n]*does not match its checksum[^\n]*\n$/);
   });
 });

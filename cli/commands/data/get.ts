@@ -11,7 +11,6 @@ import type { ModelIdentity } from "../../../kernel/data/json.js";
 import type { DataMetadata } from "../../../kernel/data/metadata.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { SwampCommand } from "../../base.js";
-import { resolveRunData, workflowRun } from "./workflow-scope.js";
 import { formatBytes } from "../../output.js";
 import { checkNoConflict, dataRepository, parseCount, pick, repoRelative, requireDataName, resolveModel } from "./shared.js";
 
@@ -190,6 +189,8 @@ export default class DataGetCommand extends SwampCommand {
     if (name === undefined) throw new UsageError("A data name is required. Usage: swamp data get --workflow <name> [<model>] <data_name>");
     requireDataName(name);
     const model = ref !== undefined ? await resolveModel(kernel, ref) : undefined;
+    // Loaded only with --workflow: run records need the workflow modules and a YAML parser.
+    const { resolveRunData, workflowRun } = await import("./workflow-scope.js");
     const run = await workflowRun(kernel, workflow, this.runId, (m) => this.context.stderr.write(`warning: ${m}\n`));
     const found = await resolveRunData(kernel, dataRepository(kernel), run, (rec) => rec.artifact.name === name && (version === undefined || rec.artifact.version === version));
     const matching = model ? found.filter((f) => f.model.modelId === model.modelId) : found;

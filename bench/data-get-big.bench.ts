@@ -6,10 +6,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DataRepository } from "../kernel/data/repository.js";
-import { processCost } from "./support/process-cost.js";
-import { benchRow, median } from "./support/rows.js";
-import { swampBin } from "./support/swamp-bin.js";
+import { benchBin, benchRow, measure, median } from "./support/process-cost.js";
+
+const swampBin = benchBin(fileURLToPath(new URL("../bin/swamp.js", import.meta.url)));
 
 const MB = Number(process.env.BENCH_GET_MB ?? 200);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -44,10 +45,10 @@ try {
     [`${MB} MB item`, [swampBin, "data", "get", "m", "big", "--repo-dir", repo]],
   ];
   const rss = cases.map(() => [] as number[]);
-  for (let i = 0; i < rounds; i++) cases.forEach(([, args], j) => rss[j]!.push(processCost(args).maxRssKb / 1024));
+  for (let i = 0; i < rounds; i++) for (const [j, [, args]] of cases.entries()) rss[j]!.push((await measure(process.execPath, args)).maxRssKb / 1024);
   const [tiny, big] = rss.map(median) as [number, number];
   console.log(`data get, peak RSS (medians of ${rounds}): tiny ${tiny.toFixed(0)} MiB, ${MB} MB item ${big.toFixed(0)} MiB, ratio ${(big / tiny).toFixed(2)}x (goal <= 1.5x)`);
-  benchRow({ row: `data get of a ${MB} MB file output, peak RSS`, baseline: "data get of a tiny item", ratio: big / tiny, goal: 1.5, detail: `${big.toFixed(0)} MiB vs ${tiny.toFixed(0)} MiB` });
+  benchRow(`data get of a ${MB} MB file output, peak RSS`, "data get of a tiny item", `${big.toFixed(0)} MiB vs ${tiny.toFixed(0)} MiB`, big / tiny, "≤ 1.5x");
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

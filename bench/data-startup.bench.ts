@@ -6,9 +6,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { processCost } from "./support/process-cost.js";
-import { benchRow, median } from "./support/rows.js";
-import { swampBin } from "./support/swamp-bin.js";
+import { fileURLToPath } from "node:url";
+import { benchBin, benchRow, measure, median } from "./support/process-cost.js";
+
+const swampBin = benchBin(fileURLToPath(new URL("../bin/swamp.js", import.meta.url)));
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 const root = mkdtempSync(join(tmpdir(), "swamp-startup-bench-"));
@@ -26,14 +27,14 @@ try {
     ["swamp data get m result", [swampBin, "data", "get", "m", "result", "--repo-dir", repo]],
     ["swamp data list m", [swampBin, "data", "list", "m", "--repo-dir", repo]],
   ];
-  for (const [, args] of cases) processCost(args); // warm the page cache
+  for (const [, args] of cases) await measure(process.execPath, args); // warm the page cache
   const cpu = cases.map(() => [] as number[]);
-  for (let i = 0; i < rounds; i++) cases.forEach(([, args], j) => cpu[j]!.push(processCost(args).cpuMs));
+  for (let i = 0; i < rounds; i++) for (const [j, [, args]] of cases.entries()) cpu[j]!.push((await measure(process.execPath, args)).cpuMs);
   const base = median(cpu[0]!);
   for (const [j, [name]] of cases.entries()) {
     const m = median(cpu[j]!);
     console.log(`${name.padEnd(26)} CPU median ${m.toFixed(1).padStart(6)} ms   ratio to node -e 0: ${(m / base).toFixed(2)}x`);
-    if (j > 0) benchRow({ row: `${name.replace(" m result", "").replace(" m", "")}, CPU`, baseline: "node -e 0", ratio: m / base, goal: 1.8, detail: `${m.toFixed(0)} ms vs ${base.toFixed(0)} ms` });
+    if (j > 0) benchRow(`${name.replace(" m result", "").replace(" m", "")}, CPU`, "node -e 0", `${m.toFixed(0)} ms vs ${base.toFixed(0)} ms`, m / base, "≤ 1.8x");
   }
 } finally {
   rmSync(root, { recursive: true, force: true });

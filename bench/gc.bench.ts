@@ -10,9 +10,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { generateDataTree } from "./support/data-tree.js";
-import { benchRow, median } from "./support/rows.js";
-import { swampBin } from "./support/swamp-bin.js";
+import { benchBin, benchRow, median } from "./support/process-cost.js";
+
+const swampBin = benchBin(fileURLToPath(new URL("../bin/swamp.js", import.meta.url)));
 
 const bin = swampBin;
 const MODELS = Number(process.env.BENCH_GC_MODELS ?? 1000);
@@ -83,13 +85,7 @@ async function main(): Promise<void> {
   const b = median(base);
   const o = median(ours);
   console.log(`  median: plain ${(b / 1000).toFixed(2)} s, swamp ${(o / 1000).toFixed(2)} s, ratio ${(o / b).toFixed(2)}x (goal <= 3x)`);
-  benchRow({
-    row: `data gc -f (${planned / 1000}k of ${total / 1000}k versions), wall`,
-    baseline: "plain Node rm, 32 at a time",
-    ratio: o / b,
-    goal: 3,
-    detail: `${(o / 1000).toFixed(1)} s vs ${(b / 1000).toFixed(1)} s`,
-  });
+  benchRow(`data gc -f (${planned / 1000}k of ${total / 1000}k versions), wall`, "plain Node rm, 32 at a time", `${(o / 1000).toFixed(1)} s vs ${(b / 1000).toFixed(1)} s`, o / b, "≤ 3x");
 }
 
 main().catch((err) => {

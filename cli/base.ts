@@ -13,6 +13,7 @@ import { anyExtensionDirectory, EXTENSION_KINDS } from "../plugins/discover.js";
 import type { TypeRef } from "../plugins/registry/type-refs.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
+import { extensionWorkflowDirs } from "./extension-workflows.js";
 import { renderError, writeJson } from "./output.js";
 import { createProgress, type ProgressReporter } from "./progress.js";
 
@@ -70,6 +71,7 @@ export abstract class SwampCommand extends Command {
         }
         await this.autoResolve(repoDir, marker, env, registry);
       },
+      extensionWorkflowDirs: ({ repoDir, marker, env }) => extensionWorkflowDirs(repoDir, marker, env),
     });
   }
 

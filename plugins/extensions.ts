@@ -16,7 +16,8 @@ import { swampHome } from "../kernel/runtime/datastore-config.js";
 import type { PluginRegistry } from "../kernel/runtime/registry.js";
 import { displayPath, reconcile, type KindCatalog, type ReconcileOptions } from "./catalog.js";
 import { isolationPolicy } from "./isolation.js";
-import type { ManifestEntry } from "./manifest.js";
+import { bundleDir, type ManifestEntry } from "./manifest.js";
+import { setValidatorCacheDir } from "../kernel/models/validator-cache.js";
 import type { HostContext } from "./host/host.js";
 import type { ConfigurableDescriptor, ModelDescriptor, ReportDescriptor } from "./worker/protocol.js";
 
@@ -148,6 +149,10 @@ function extendEntry(ctx: HostContext, target: PluginEntry, extensions: Manifest
 /** Discovers, (re)builds when needed, and registers every extension of the repo. */
 export async function registerExtensions(registry: PluginRegistry, setup: ExtensionSetup, options: ReconcileOptions = {}): Promise<RegisterOutcome> {
   const policy = isolationPolicy(setup.marker);
+  // Validators of the JSON Schemas extensions describe are compiled once and kept as code the
+  // CLI itself loads: so they live in the user's own swamp home, never in the repo, where a
+  // file placed by a cloned repo or another program would run outside any isolation.
+  setValidatorCacheDir(validatorCacheDir(setup.env));
   const { resolveSourceDirs } = await import("./registry/sources.js");
   const sources = await resolveSourceDirs(setup.repoDir, setup.marker, setup.env);
   const catalogs = await reconcile({ repoDir: setup.repoDir, marker: setup.marker, env: setup.env, isolation: policy, sourceDirs: sources.dirs }, options);
@@ -219,4 +224,12 @@ export async function registerExtensions(registry: PluginRegistry, setup: Extens
     extendEntry(ctx, target, files);
   }
   return { catalogs, warnings, loaderErrors };
+}
+
+function validatorCacheDir(env: ExtensionSetup["env"]): string | null {
+  try {
+    return join(swampHome(env), "cache", "validators");
+  } catch {
+    return null; // no home directory: compile in memory
+  }
 }

@@ -1,45 +1,63 @@
 /**
- * CPU time and peak memory of a whole child process (`node <args>`), taken inside the child by
- * a preloaded probe (cost-probe.ts), so the figure covers start-up, imports and exit.
+ * What a whole process costs: wall time, CPU (user + system) and peak memory, read from
+ * `/usr/bin/time` (Node cannot read a child's resource usage). Helpers for interleaved rounds,
+ * medians, and the `BENCH-ROW <json>` line that scripts/bench.mjs gathers into its summary.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
-const probe = fileURLToPath(new URL("./cost-probe.js", import.meta.url));
+export const TIME_BIN = "/usr/bin/time";
 
-export interface ProcessCost {
+export interface Cost {
+  wallMs: number;
   cpuMs: number;
   maxRssKb: number;
-  wallMs: number;
 }
 
-export interface CostOptions {
-  cwd?: string;
-  /** Where the child's stdout goes (default: discarded). */
-  stdoutFile?: number;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** Runs `node <args>` once with the probe; throws when it exits non-zero. */
-export function processCost(args: string[], options: CostOptions = {}): ProcessCost {
-  const dir = mkdtempSync(join(tmpdir(), "swamp-cost-"));
-  const file = join(dir, "cost.jsonl");
-  try {
-    const start = performance.now();
-    const r = spawnSync(process.execPath, ["--import", probe, ...args], {
-      cwd: options.cwd,
-      env: { ...(options.env ?? process.env), SWAMP_BENCH_COST: file },
-      stdio: ["ignore", options.stdoutFile ?? "ignore", "pipe"],
-      maxBuffer: 64 * 1024 * 1024,
+/** Runs `file args` (output to `stdoutPath` or discarded) and reports its cost; throws on a non-zero exit. */
+export function measure(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdoutPath?: string } = {}): Promise<Cost> {
+  if (!existsSync(TIME_BIN)) throw new Error(`${TIME_BIN} is needed to measure a process`);
+  const redirect = options.stdoutPath ? ` > '${options.stdoutPath}'` : " > /dev/null";
+  const tmp = mkdtempSync(join(tmpdir(), "swamp-bench-time-"));
+  const reportPath = join(tmp, "time");
+  // sh does the redirect so the measured process writes to the file itself.
+  const script = `exec ${TIME_BIN} -f '%e %U %S %M' -o '${reportPath}' "$@"${redirect}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", script, "sh", file, ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
-    const wallMs = performance.now() - start;
-    if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited ${r.status}: ${String(r.stderr).slice(0, 500)}`);
-    const line = readFileSync(file, "utf8").trim().split("\n").pop() as string;
-    return { ...(JSON.parse(line) as { cpuMs: number; maxRssKb: number }), wallMs };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    let errText = "";
+    child.stderr!.on("data", (c: Buffer) => (errText = (errText + c.toString()).slice(-2000)));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      let report = "";
+      try {
+        report = readFileSync(reportPath, "utf8");
+      } catch {
+        // no report: the failure below says why
+      }
+      rmSync(tmp, { recursive: true, force: true });
+      const line = report.trim().split("\n").pop() ?? "";
+      if (code !== 0 || /Command exited/.test(report)) return reject(new Error(`${file} ${args.join(" ")} failed (${code}): ${report}${errText}`));
+      const [wall, user, sys, rss] = line.split(" ").map(Number);
+      resolve({ wallMs: wall! * 1000, cpuMs: (user! + sys!) * 1000, maxRssKb: rss! });
+    });
+  });
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One summary row for scripts/bench.mjs (and a readable line for people). */
+export function benchRow(row: string, baseline: string, ours: string, ratio: number, goal: string): void {
+  console.log(`${row}: ${ours} / ${baseline} = ${ratio.toFixed(2)}x (goal ${goal})`);
+  console.log(`BENCH-ROW ${JSON.stringify({ row, baseline, ours, ratio: Number(ratio.toFixed(2)), goal })}`);
+}
+
+/** The swamp binary to measure: SWAMP_BENCH_BIN (e.g. an older build) or this build's. */
+export function benchBin(fallback: string): string {
+  return process.env.SWAMP_BENCH_BIN || fallback;
 }

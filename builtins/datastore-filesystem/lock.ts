@@ -25,7 +25,7 @@ import { ErrorCode, LockTimeoutError, SwampError } from "../../kernel/contract/e
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { safeJoin } from "../../kernel/runtime/safe-path.js";
-import { holderGoneOn, lockWaitMs } from "../../kernel/runtime/locks.js";
+import { holderGoneOn, lockUserName, lockWaitMs } from "../../kernel/runtime/locks.js";
 import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../../kernel/contract/lock-keys.js";
 
 export { DEFAULT_LOCK_TTL_MS };
@@ -181,7 +181,7 @@ export class FileLock implements DistributedLock {
     const start = performance.now();
     const deadline = start + this.maxWaitMs;
     const nonce = randomUUID();
-    const user = process.env.USER || process.env.USERNAME || "unknown";
+    const user = lockUserName();
     let backoffStep = 0;
     let immediateTakeovers = 0;
     let triedAtDeadline = false;

@@ -159,7 +159,14 @@ export class S3Transport {
         maxAttempts: 1,
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
-        requestHandler: { requestTimeout: c.requestTimeoutMs, connectionTimeout: Math.min(c.requestTimeoutMs, 10_000) },
+        requestHandler: {
+          requestTimeout: c.requestTimeoutMs,
+          connectionTimeout: Math.min(c.requestTimeoutMs, 10_000),
+          // The SDK's agent allows 50 sockets: a higher configured concurrency would only queue
+          // (and warn on stderr) without this.
+          httpAgent: { maxSockets: Math.max(c.pullConcurrency, c.pushConcurrency) },
+          httpsAgent: { maxSockets: Math.max(c.pullConcurrency, c.pushConcurrency) },
+        },
       });
       // Outside the deserializer: expose response headers; attach the captured error body.
       client.middlewareStack.add(

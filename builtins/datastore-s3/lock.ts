@@ -23,11 +23,11 @@
  *              timeout = LockTimeoutError (exit 75) naming the holder.
  */
 import { randomUUID } from "node:crypto";
-import { hostname as osHostname, userInfo } from "node:os";
+import { hostname as osHostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import { LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
-import { lockWaitMs } from "../../kernel/runtime/locks.js";
+import { lockUserName, lockWaitMs } from "../../kernel/runtime/locks.js";
 import { PreconditionFailedError, type S3Transport } from "./client.js";
 import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../../kernel/contract/lock-keys.js";
 import { holderGoneOn } from "../../kernel/runtime/locks.js";
@@ -80,15 +80,7 @@ export function parseLockBody(text: string): LockInfo | null {
 }
 
 function holderName(): string {
-  let user = process.env.USER ?? process.env.USERNAME;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = "unknown";
-    }
-  }
-  return `${user}@${osHostname()}`;
+  return `${lockUserName()}@${osHostname()}`;
 }
 
 export class S3Lock implements DistributedLock {

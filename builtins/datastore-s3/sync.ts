@@ -219,6 +219,13 @@ export class S3SyncService implements DatastoreSyncService {
     await this.dirty.append({ p: rel });
   }
 
+  /** True when a push has something to examine: marks in the dirty log or in this process. */
+  async hasPendingChanges(): Promise<boolean> {
+    if (this.session.size > 0 || this.sessionBulk) return true;
+    const marks = await this.dirty.peek();
+    return marks.bulk || marks.paths.size > 0;
+  }
+
   // ------------------------------------------------------------------ pull
 
   async pullChanged(options: DatastoreSyncOptions = {}): Promise<number> {

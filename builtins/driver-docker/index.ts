@@ -183,7 +183,7 @@ class DockerDriver implements ExecutionDriver {
       },
       onStderrLine: (line) => {
         stderr.add(line);
-        if (line.trim()) lastStderr = line;
+        if (isCause(line)) lastStderr = line;
         if (logs.length < MAX_LOG_LINES) logs.push(line);
         callbacks.onLog?.(line, "stderr");
       },
@@ -248,7 +248,7 @@ class DockerDriver implements ExecutionDriver {
             chunks.push(chunk);
           },
           onStderrLine: (line) => {
-            if (line.trim()) lastStderr = line;
+            if (isCause(line)) lastStderr = line;
             if (logs.length < MAX_LOG_LINES) logs.push(line);
             callbacks.onLog?.(line, "stderr");
           },
@@ -304,6 +304,15 @@ class DockerDriver implements ExecutionDriver {
 }
 
 class RunnerOverflow extends Error {}
+
+/** Container CLIs end a failure with a pointer to their help (`Run 'docker run --help' …`): not the cause. */
+const HELP_POINTER = /^(run|see) '[^']*--help'/i;
+
+/** True for a stderr line that may say why the engine failed. */
+function isCause(line: string): boolean {
+  const text = line.trim();
+  return text !== "" && !HELP_POINTER.test(text);
+}
 
 function failure(error: string, started: number): ExecutionResult {
   return { status: "error", error, outputs: [], logs: [], durationMs: Math.round(performance.now() - started) };

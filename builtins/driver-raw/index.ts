@@ -6,7 +6,7 @@
  * `logs` stays empty.
  */
 import * as z from "zod";
-import { errorMessage } from "../../kernel/contract/index.js";
+import { errorMessage } from "../../kernel/contract/errors.js";
 import type {
   DriverPlugin,
   ExecutionCallbacks,

@@ -22,10 +22,10 @@
  */
 import * as z from "zod";
 import { stat } from "node:fs/promises";
-import { SwampError } from "../../kernel/contract/index.js";
+import { SwampError } from "../../kernel/contract/errors.js";
 import type { DataHandle, MethodContext, MethodResult, ModelTypePlugin } from "../../kernel/contract/index.js";
 import { CappedText, LineSplitter, runProcess } from "../../kernel/runtime/child-process.js";
-import { JoinedLineWriter, LogSection } from "./lines.js";
+import { JoinedLineWriter, LogSection, WriteWindow } from "./lines.js";
 import { LineSpool } from "./spool.js";
 
 export const COMMAND_SHELL_TYPE = "command/shell";
@@ -74,6 +74,9 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
   const stderr = new CappedText(CAPTURE_CAP_BYTES);
   const stderrSpool = new LineSpool();
   const stdoutLines = new LineSplitter();
+  // A failed log write stops the command (its output could not be kept).
+  const stop = new AbortController();
+  const logWrites = new WriteWindow(() => stop.abort());
   const stderrLines = new LineSplitter();
 
   const onStdout = async (lines: string[]) => {
@@ -83,7 +86,7 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
       context.logger.info(line);
       stdout.add(line);
     }
-    await log.push(stdoutSection.feed(clean));
+    await logWrites.add(log.push(stdoutSection.feed(clean)));
   };
   const onStderr = async (lines: string[]) => {
     if (lines.length === 0) return;
@@ -105,12 +108,13 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
       cwd: args.workingDir,
       env,
       timeoutMs: args.timeout,
-      signal: context.signal,
+      signal: context.signal ? AbortSignal.any([context.signal, stop.signal]) : stop.signal,
       onStdout: (chunk) => onStdout(stdoutLines.push(chunk)),
       onStderr: (chunk) => onStderr(stderrLines.push(chunk)),
     });
     await onStdout(stdoutLines.end());
     await onStderr(stderrLines.end());
+    await logWrites.drain();
     const durationMs = Math.round(performance.now() - started);
 
     if (outcome.aborted) {

@@ -59,3 +59,40 @@ export class JoinedLineWriter {
     return this.writer.writeText(last);
   }
 }
+
+/**
+ * Lets a few writes run while the next output is read (the pipe keeps flowing while the disk
+ * works), and waits once `limit` are in flight, so memory stays bounded. The first failed write
+ * is reported to `onFailure` at once (the caller stops the command) and thrown by `drain`.
+ */
+export class WriteWindow {
+  private readonly inflight: Promise<void>[] = [];
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly onFailure: (error: unknown) => void,
+    private readonly limit = 4,
+  ) {}
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  async add(write: Promise<void>): Promise<void> {
+    this.throwIfFailed();
+    const tracked = write.catch((error: unknown) => {
+      if (this.failure) return;
+      this.failure = { error };
+      this.onFailure(error);
+    });
+    this.inflight.push(tracked);
+    if (this.inflight.length >= this.limit) await this.inflight.shift();
+    this.throwIfFailed();
+  }
+
+  /** Waits for every write; throws the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.inflight.splice(0));
+    this.throwIfFailed();
+  }
+}

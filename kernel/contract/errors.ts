@@ -82,6 +82,10 @@ export const ErrorCode = {
   workflowExecutionFailed: "workflow_execution_failed",
   /** A workflow step whose task kind is parsed but not run yet (`workflow`, `manual_approval`, `assert`). */
   unsupportedTask: "unsupported_task",
+  /** A change to an extension workflow (pulled or from a source mount): those are read-only. */
+  workflowReadOnly: "workflow_read_only",
+  /** A read/update method on a model whose every declared resource carries a deletion marker. */
+  resourceDeleted: "resource_deleted",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -72,7 +72,21 @@ const CEL_BUILTINS = [
 ];
 
 const ALLOWED_ROOTS = new Set<string>([...QUERY_FIELDS, ...CEL_BUILTINS]);
-const AVAILABLE_TEXT = [...QUERY_FIELDS].sort().join(", ");
+/** Most characters of names an error lists (every query field fits): the message stays one line. */
+const AVAILABLE_BUDGET = 300;
+
+/** `a, b, c` — or as many as fit the budget, then `… (+N more)`. */
+export function listForMessage(names: readonly string[], budget = AVAILABLE_BUDGET): string {
+  let text = "";
+  for (const [i, name] of names.entries()) {
+    const next = text ? `${text}, ${name}` : name;
+    if (next.length > budget && text) return `${text}, … (+${names.length - i} more)`;
+    text = next;
+  }
+  return text;
+}
+
+const AVAILABLE_TEXT = listForMessage([...QUERY_FIELDS].sort());
 
 const env = createCelEnvironment();
 
@@ -116,7 +130,7 @@ export function compileQueryExpression(source: string, role: "predicate" | "sele
   for (const root of roots) {
     if (!ALLOWED_ROOTS.has(root)) {
       const where = role === "predicate" ? "query predicate" : "select expression";
-      throw new SwampError(DataErrorCode.queryFailed, `Unknown field "${root}" in ${where}.\nAvailable: ${AVAILABLE_TEXT}`, {
+      throw new SwampError(DataErrorCode.queryFailed, `Unknown field "${root}" in ${where}. Available: ${AVAILABLE_TEXT}`, {
         details: { field: root },
       });
     }

@@ -34,7 +34,7 @@ import { dirname, join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
 import { handleFor } from "./handle.js";
 import { SwampError } from "../contract/errors.js";
-import { atomicWriteFile } from "../runtime/atomic-write.js";
+import { atomicWriteFile, writeUnpublishedFile } from "../runtime/atomic-write.js";
 import { fsWriteError } from "../runtime/fs-errors.js";
 import { createLimiter } from "../runtime/pool.js";
 import type { Limiter } from "../runtime/pool.js";
@@ -79,6 +79,12 @@ export interface DataRepositoryOptions {
   now?(): Date;
   /** Share one index between repositories of the same root. */
   index?: DataIndex;
+  /**
+   * `.swamp.yaml` `autoGc: true`: each write of an item with a numeric garbageCollection
+   * policy removes its oldest versions beyond that count (data.md §3.5). Off by default:
+   * without it retention is only enforced by `swamp data gc`.
+   */
+  autoGc?: boolean;
   /**
    * swamp's query catalog in this repo (`.swamp/data/_catalog.db`, data.md §1.6). swamp trusts
    * it once populated and only its own writes update it, so after every change we make it is
@@ -127,6 +133,9 @@ export interface VersionSummary {
   size?: number;
   checksum?: string;
   isLatest: boolean;
+  /** Only on deletion markers and rename tombstones (beyond swamp's shape, so they can be told apart). */
+  lifecycle?: "deleted";
+  renamedTo?: string;
 }
 
 export interface RenameResult {
@@ -210,6 +219,7 @@ export class DataRepository {
   private readonly logger: DataLogger | undefined;
   private readonly clock: () => Date;
   private readonly foreignCatalog: string | undefined;
+  private readonly autoGc: boolean;
 
   constructor(options: DataRepositoryOptions) {
     this.dataRoot = options.dataRoot;
@@ -218,6 +228,7 @@ export class DataRepository {
     this.logger = options.logger;
     this.clock = options.now ?? (() => new Date());
     this.foreignCatalog = options.foreignCatalog;
+    this.autoGc = options.autoGc === true;
     this.index = options.index ?? new DataIndex(options.dataRoot, options.logger ? { logger: options.logger } : {});
   }
 
@@ -327,7 +338,9 @@ export class DataRepository {
   ): Promise<DataMetadata> {
     const claim = await this.claim(prepared);
     try {
-      await atomicWriteFile(claim.rawPath, bytes, { mkdirs: false });
+      // The claimed directory is invisible until metadata.yaml is committed, so raw needs no
+      // temp file and rename; the commit's directory fsync makes its entry durable.
+      await writeUnpublishedFile(claim.rawPath, bytes);
       const sums = extra.noSizeChecksum ? {} : { size: bytes.byteLength, checksum: sha256(bytes) };
       return await this.commit(prepared, claim, sums, extra);
     } catch (err) {
@@ -432,7 +445,24 @@ export class DataRepository {
       this.logger?.warn(`Could not update latest for "${prepared.name}": ${(err as Error).message}`);
     }
     this.dropForeignCatalog();
+    if (this.autoGc) await this.pruneBeyondPolicy(prepared.type, prepared.modelId, meta);
     return meta;
+  }
+
+  /** Write-time pruning (`autoGc`): keeps the newest `garbageCollection` versions, this one included. */
+  private async pruneBeyondPolicy(type: string, modelId: string, written: DataMetadata): Promise<void> {
+    const cap = written.garbageCollection;
+    if (typeof cap !== "number" || written.lifecycle === "deleted") return;
+    try {
+      const versions = (await this.index.model(type, modelId))?.versionsOf(written.name) ?? [];
+      const excess = versions.length - cap;
+      if (excess <= 0) return;
+      const oldest = versions.slice(0, excess).map((m) => m.version).filter((v) => v !== written.version);
+      await this.markDirty();
+      await this.removeVersions(type, modelId, written.name, oldest);
+    } catch (err) {
+      this.logger?.warn(`autoGc could not prune "${written.name}": ${(err as Error).message}`);
+    }
   }
 
   /** Removes a claimed, uncommitted version directory. @internal */
@@ -634,6 +664,8 @@ export class DataRepository {
       ...(meta.size !== undefined ? { size: meta.size } : {}),
       ...(meta.checksum !== undefined ? { checksum: meta.checksum } : {}),
       isLatest: i === 0,
+      ...(meta.lifecycle === "deleted" ? { lifecycle: "deleted" as const } : {}),
+      ...(meta.renamedTo !== undefined ? { renamedTo: meta.renamedTo } : {}),
     }));
   }
 

@@ -107,15 +107,6 @@ export function definitionDependencies(definition: DefinitionShape): DefinitionD
 }
 
 /**
- * `required` narrowed to the inputs `method`'s arguments reference: inputs used only in
- * globalArguments are never required (they stay unresolved until something reads them).
- */
-export function narrowRequiredInputs(required: readonly string[], definition: DefinitionShape, method: string): string[] {
-  const used = new Set(referencedInputs(methodArguments(definition, method)));
-  return required.filter((name) => used.has(name));
-}
-
-/**
  * Order definitions so that each comes after the definitions it references (by name or id).
  * References to unknown models are ignored. A cycle throws `Cyclic dependency detected: a -> b -> a`.
  */

@@ -20,7 +20,6 @@ import { modelTypeString as modelTypeOf } from "../contract/ports/model-type.js"
 import { invalid } from "../data/errors.js";
 import type { DataMetadata } from "../data/metadata.js";
 import { modelTypePath, validateDataName, validateModelId } from "../data/names.js";
-import { queryData } from "../data/query.js";
 import type { DataRepository } from "../data/repository.js";
 import { UUID_PATTERN, type Definition } from "./definition.js";
 import type { DefinitionRepository } from "./repository.js";
@@ -167,6 +166,8 @@ export function createContextReads(data: DataRepository, definitions: Definition
     dataRepository,
     definitionRepository,
     async queryData(predicate, select) {
+      // Loaded on use: the query module builds a CEL environment when it loads.
+      const { queryData } = await import("../data/query.js");
       const outcome = await queryData(data, predicate, {
         ...(select !== undefined && select !== null ? { select } : {}),
         ...(options.workflowRunId !== undefined ? { workflowRunId: options.workflowRunId } : {}),

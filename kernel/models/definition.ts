@@ -133,6 +133,26 @@ export function newDefinition(type: string, name: string, typeVersion: string | 
   });
 }
 
+/** Orders two CalVer versions (`YYYY.MM.DD.MICRO`): every part compared as a number. */
+export function compareCalVer(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 4; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/**
+ * The type version a definition could be upgraded to: the installed type's version when the
+ * definition records an older one, else null (current, newer, or not recorded).
+ */
+export function typeUpgradeAvailable(def: Pick<Definition, "typeVersion">, installedVersion: string): { from: string; to: string } | null {
+  if (!def.typeVersion || !CALVER_PATTERN.test(installedVersion)) return null;
+  return compareCalVer(def.typeVersion, installedVersion) < 0 ? { from: def.typeVersion, to: installedVersion } : null;
+}
+
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === "object") {

@@ -7,7 +7,6 @@
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import type { DataRepository } from "../data/repository.js";
 import { ExpressionContext, selfFromDefinition, type RunScope } from "../expressions/context.js";
-import { narrowRequiredInputs } from "../expressions/deps.js";
 import { evaluateDefinition, resolveRuntimeExpressions, revealSecrets, SecretBag, type VaultAccess } from "../expressions/evaluate.js";
 import type { Kernel } from "../runtime/kernel.js";
 import type { Redactor } from "../runtime/redact.js";
@@ -36,9 +35,7 @@ export interface EvaluationInput {
 
 export async function evaluateForRun(o: EvaluationInput): Promise<RunEvaluation> {
   const { kernel, definitions, data, definition, method, rawInputs, overrides, vaultAccess, redactor, runScope } = o;
-  const inputs = definition.inputs
-    ? await resolveInputs(definition.inputs as never, rawInputs, new Set(narrowRequiredInputs(definition.inputs.required ?? [], definition, method)))
-    : rawInputs;
+  const inputs = definition.inputs ? await resolveInputs(definition.inputs as never, rawInputs) : rawInputs;
 
 
   // Phase 1: everything but env and vault; the evaluated copy is saved (it holds no secrets).

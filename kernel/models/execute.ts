@@ -32,13 +32,14 @@ import { checksFailedError, runChecks, selectChecks, type CheckFlags } from "./c
 import { definitionHash, type Definition } from "./definition.js";
 import { declaredInputNames, resolveInputs } from "./inputs.js";
 import { MethodRun, type StepMarks } from "./method-context.js";
+import { markResourcesDeleted, refuseWhenDeleted } from "./deletion.js";
 import { mergeSpecOverrides, stepDeclaredInputs, stepOwner, varySuffixes, workflowTagLayer } from "./step-data.js";
 import type { WorkflowStepContext } from "../workflows/types.js";
 import { RunLog, runLogMaxBytes } from "./run-log.js";
 import type { OutputRecord, Provenance } from "./outputs.js";
 import { runReports, selectReports, type ReportFlags, type ReportRun } from "./reports.js";
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
-import { dataRepository, definitionRepository, outputRepository } from "./service.js";
+import { dataRepository, definitionRepository, displayPath, outputRepository } from "./service.js";
 import { createContextReads } from "./context-reads.js";
 import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
@@ -96,7 +97,7 @@ export interface RunView {
   logFile: string;
   driver: string;
   dataArtifacts: DataArtifact[];
-  reports: Record<string, { name: string; scope: string; success: boolean; markdown?: string; json?: Record<string, unknown>; error?: string }>;
+  reports: Record<string, ReportRun>;
   globalArguments: Record<string, unknown>;
   methodArguments: Record<string, unknown>;
   error?: { code: string; message: string };
@@ -134,14 +135,14 @@ function splitInputs(definition: Definition, plugin: ModelTypePlugin, method: st
   return { inputs, overrides };
 }
 
-function artifactOf(data: DataRepository, handle: DataHandle, modelType: string, modelId: string): DataArtifact {
+function artifactOf(kernel: Kernel, data: DataRepository, handle: DataHandle, modelType: string, modelId: string): DataArtifact {
   return {
     id: handle.dataId,
     name: handle.name,
     specName: handle.specName,
     kind: handle.kind,
     version: handle.version,
-    path: dirname(data.contentPath(modelType, modelId, handle.name, handle.version)),
+    path: displayPath(kernel, dirname(data.contentPath(modelType, modelId, handle.name, handle.version))),
     ...(handle.attributes ? { attributes: handle.attributes } : {}),
   };
 }
@@ -215,8 +216,8 @@ export interface RunEvaluation {
 
 /** A definition without expressions: nothing to evaluate, only inputs to check. */
 async function literalRun(definition: Definition, method: string, rawInputs: Record<string, unknown>, overrides: Record<string, unknown>): Promise<RunEvaluation> {
-  // No expression can reference an input here, so none is required; defaults and types still apply.
-  if (definition.inputs) await resolveInputs(definition.inputs as never, rawInputs, new Set());
+  // No expression reads the inputs here, but they are still checked: required means required.
+  if (definition.inputs) await resolveInputs(definition.inputs as never, rawInputs);
   const methodArgs = { ...(definition.methods[method]?.arguments ?? {}), ...overrides };
   return {
     evaluated: definition,
@@ -351,6 +352,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   let failure: unknown = null;
   let driverType = options.driver ?? definition.driver ?? kernel.marker.defaultDriver ?? "raw";
   try {
+    if (kind === "read" || kind === "update") await refuseWhenDeleted(data, plugin, modelType, definition.id);
     if (isMutating(kind)) {
       const checks = selectChecks(plugin, definition, method, options);
       if (checks.length) {
@@ -386,6 +388,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
       throw result.cause ?? new SwampError(ErrorCode.methodExecutionFailed, result.error ?? "Method failed");
     }
     await persistPending(result.outputs, run);
+    if (kind === "delete") run.handles.push(...(await markResourcesDeleted(data, plugin, modelType, definition.id, method)));
   } catch (err) {
     failure = fsWriteError(controller.signal.aborted && errorCode(err) !== "checks_failed" ? (controller.signal.reason ?? err) : err);
   } finally {
@@ -406,9 +409,9 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     status,
     duration: Math.round(performance.now() - started),
     outputId,
-    logFile,
+    logFile: displayPath(kernel, logFile),
     driver: driverType,
-    dataArtifacts: redactExceptReferences(redactor, handles.map((h) => artifactOf(data, h, modelType, definition.id))),
+    dataArtifacts: redactExceptReferences(redactor, handles.map((h) => artifactOf(kernel, data, h, modelType, definition.id))),
     reports: {},
     globalArguments: redactor.redactValue(hideSentinels(globalArgsAsWritten)),
     methodArguments: redactor.redactValue(hideSentinels(methodArgsAsWritten)),
@@ -464,7 +467,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     retryCount: 0,
     provenance: provenanceOf(definition, driverType, step),
     artifacts: { dataArtifacts: handles.map((h) => ({ dataId: h.dataId, name: h.name, version: h.version, tags: h.tags })) },
-    logFile,
+    logFile: displayPath(kernel, logFile),
     pid: process.pid,
   };
   await log.close();

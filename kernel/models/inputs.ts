@@ -1,8 +1,8 @@
 /**
  * Definition `inputs`: a JSON Schema for runtime parameters. `--input` values arrive as
- * strings and are coerced by the declared property type; defaults fill missing keys; only the
- * inputs a method actually uses are required (an input used only by another method, or only
- * in global arguments, never blocks this run).
+ * strings and are coerced by the declared property types, nested ones included; defaults fill
+ * missing keys; every name in `required` must be given (or have a default), whether or not the
+ * running method uses it.
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { linearRegExp } from "./schema-regex.js";
@@ -50,6 +50,25 @@ export function coerceValue(value: unknown, type: unknown): unknown {
   }
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Coerces `value` by `schema`, all the way down: object properties by their own schemas (or
+ * by `additionalProperties` when it is a schema), array elements by `items`.
+ */
+export function coerceBySchema(value: unknown, schema: unknown): unknown {
+  if (!isPlainObject(schema)) return value;
+  const coerced = coerceValue(value, schema.type);
+  if (Array.isArray(coerced)) return isPlainObject(schema.items) ? coerced.map((item) => coerceBySchema(item, schema.items)) : coerced;
+  if (!isPlainObject(coerced)) return coerced;
+  const properties = isPlainObject(schema.properties) ? schema.properties : {};
+  const extra = isPlainObject(schema.additionalProperties) ? schema.additionalProperties : undefined;
+  // fromEntries defines each key as data (a `__proto__` key from JSON stays a plain key).
+  return Object.fromEntries(Object.entries(coerced).map(([key, v]) => [key, coerceBySchema(v, Object.hasOwn(properties, key) ? properties[key] : extra)]));
+}
+
 function describe(err: ErrorObject): string {
   const path = err.instancePath.replace(/^\//, "").replace(/\//g, ".");
   switch (err.keyword) {
@@ -92,21 +111,11 @@ export async function inputProblems(schema: InputsSchemaLike, values: Record<str
   return [...new Set((validate.errors ?? []).map(describe))];
 }
 
-/**
- * Coerces, defaults and validates `values` against the definition's inputs schema.
- * `requiredNames` narrows `required` to the inputs the running method references.
- */
-export async function resolveInputs(
-  rawSchema: InputsSchemaLike,
-  values: Record<string, unknown>,
-  requiredNames?: ReadonlySet<string>,
-): Promise<Record<string, unknown>> {
+/** Coerces, defaults and validates `values` against the definition's inputs schema. */
+export async function resolveInputs(rawSchema: InputsSchemaLike, values: Record<string, unknown>): Promise<Record<string, unknown>> {
   const schema = normalizeInputsSchema(rawSchema);
-  const properties = schema.properties ?? {};
-  const coerced: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) coerced[key] = coerceValue(value, properties[key]?.type);
-  const required = (schema.required ?? []).filter((name) => !requiredNames || requiredNames.has(name));
-  const messages = await inputProblems({ ...schema, required }, coerced);
+  const coerced = coerceBySchema(values, schema) as Record<string, unknown>;
+  const messages = await inputProblems(schema, coerced);
   if (messages.length) {
     throw new SwampError("input_validation_failed", `Input validation failed: ${messages.join("; ")}`, { details: { errors: messages } });
   }

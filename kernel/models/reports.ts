@@ -43,6 +43,32 @@ function candidates(definition: Definition, typeReports: readonly string[], meth
   return [...out.values()];
 }
 
+/**
+ * Why a required report is skipped: no installed report has its name (`hint`: why it could not
+ * be installed, when known). Validation shows it as a warning and a run reports it the same
+ * way, without failing (`reports.require` may name a report from an extension not pulled yet).
+ */
+export function missingReportWarning(name: string, hint?: string): string {
+  const why = hint ? `${hint.replace(/\.\s*$/, "")}, so it is skipped` : "No installed report has this name, so it is skipped";
+  return `Required report not found: ${name}. ${why}; pull the extension that provides it, or remove it from reports.require.`;
+}
+
+/**
+ * The definition's `reports.require` names (any method) that no report provides, after the
+ * same resolution a run makes; `hint` says why one could not be installed, when known.
+ */
+export async function missingRequiredReports(registry: PluginRegistry, definition: Definition): Promise<Array<{ name: string; hint?: string }>> {
+  const skipped = new Set(definition.reports?.skip ?? []);
+  const names = [...new Set((definition.reports?.require ?? []).map((ref) => (typeof ref === "string" ? ref : ref.name)))];
+  const missing: Array<{ name: string; hint?: string }> = [];
+  for (const name of names) {
+    if (skipped.has(name) || (await registry.ensure("report", name))) continue;
+    const hint = registry.unresolvedHint("report", name);
+    missing.push({ name, ...(hint ? { hint } : {}) });
+  }
+  return missing;
+}
+
 export interface SelectedReport {
   name: string;
   plugin: ReportPlugin | null;
@@ -86,6 +112,8 @@ export interface ReportRun {
   markdown?: string;
   json?: Record<string, unknown>;
   error?: string;
+  /** Set when the report did not run for a reason that does not fail the run. */
+  warning?: string;
 }
 
 export interface ReportOwner {
@@ -107,7 +135,7 @@ export async function runReports(
   const runs: ReportRun[] = [];
   for (const s of selected) {
     if (!s.plugin) {
-      runs.push({ name: s.name, scope: "method", success: false, error: `Required report not found: ${s.name}${s.hint ? `. ${s.hint}` : ""}` });
+      runs.push({ name: s.name, scope: "method", success: true, warning: missingReportWarning(s.name, s.hint) });
       continue;
     }
     let output: ReportOutput;

@@ -4,10 +4,14 @@
  * definition (`{name}.yaml`) are read too, so repos written by other tools load unchanged.
  *
  * Finding a definition by name must not parse every file on each command: a derived index
- * (`.swamp/definitions-index.json`, name/id → file) answers, and every hit is verified against
- * the file itself. A miss or a stale entry rebuilds the index with one walk of both roots.
+ * (`.swamp/definitions-index.json`: name, id, type, tags → file) answers, and every hit is
+ * verified against the file itself. Search answers from the index too. The index is kept
+ * honest by one walk of both roots and a stat per file: each entry remembers the stat
+ * signature its file had when it was parsed, so only new or changed files (by this CLI or any
+ * other program) are read again. A miss or a stale entry refreshes the index that way.
  */
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { parse } from "yaml";
 import { toYaml } from "../runtime/yaml.js";
@@ -29,15 +33,35 @@ export interface StoredDefinition {
 export interface BrokenDefinition {
   path: string;
   error: string;
+  auto: boolean;
 }
 
-interface IndexEntry {
+/** What search shows of a definition, served from the index. */
+export interface DefinitionSummary {
   id: string;
   name: string;
   type: string;
+  tags: Record<string, string>;
+  /** Absolute path of the YAML file. */
   path: string;
   auto: boolean;
 }
+
+/** The stat signature a file had when it was parsed, and when that was (ms). */
+interface Seen {
+  sig?: string;
+  seen?: number;
+}
+
+type IndexEntry = DefinitionSummary & Seen;
+type BrokenEntry = BrokenDefinition & Seen & { auto: boolean };
+
+/**
+ * A file whose signature is unchanged still holds what was parsed, unless it changed within
+ * this long before it was parsed: a rewrite that keeps the size inside the filesystem's
+ * timestamp granularity could keep the signature too (git's "racily clean" rule).
+ */
+const SETTLE_MS = 2000;
 
 export interface DefinitionRepositoryOptions {
   modelsDir: string;
@@ -45,40 +69,52 @@ export interface DefinitionRepositoryOptions {
   indexPath: string;
   /** Called before a file under `autoDir` changes (it lives in the datastore tier). */
   markDirty?(absPath?: string): Promise<void>;
+  /** Clock for the settle rule (tests move it forward). */
+  now?: () => number;
 }
 
 export class DefinitionRepository {
   private index: IndexEntry[] | null = null;
-  /** Files that failed to load during the last walk. */
-  private broken: BrokenDefinition[] = [];
+  /** Files that failed to load, as last seen. */
+  private broken: BrokenEntry[] = [];
 
   constructor(private readonly opts: DefinitionRepositoryOptions) {}
 
-  /** Every definition under `models/` (and auto-definitions when asked), plus files that failed to load. */
+  /**
+   * Every definition under `models/` (and auto-definitions when asked), each file read and
+   * parsed now, plus files that failed to load. Refreshes the index on the way.
+   */
   async list(options: { includeAuto?: boolean } = {}): Promise<{ definitions: StoredDefinition[]; broken: BrokenDefinition[] }> {
+    const wanted = (auto: boolean) => !auto || options.includeAuto === true;
+    const { entries, broken, parsed } = await this.refresh(wanted);
     const definitions: StoredDefinition[] = [];
-    const broken: BrokenDefinition[] = [];
-    const roots: Array<[string, boolean]> = [[this.opts.modelsDir, false]];
-    if (options.includeAuto) roots.push([this.opts.autoDir, true]);
-    for (const [root, auto] of roots) {
-      for (const path of await yamlFiles(root)) {
-        try {
-          definitions.push({ definition: await this.load(path, root), path, auto });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while we walked
-          broken.push({ path, error: (err as Error).message });
-        }
-      }
+    for (const e of entries) {
+      const definition = parsed.get(e.path);
+      if (definition && wanted(e.auto)) definitions.push({ definition, path: e.path, auto: e.auto });
     }
     definitions.sort((a, b) => a.definition.name.localeCompare(b.definition.name));
-    return { definitions, broken };
+    return { definitions, broken: broken.filter((b) => wanted(b.auto)).map(({ path, error, auto }) => ({ path, error, auto })) };
+  }
+
+  /**
+   * Name, id, type and tags of every definition under `models/` (and auto-definitions when
+   * asked), from the index: only files new or changed since they were indexed are parsed.
+   */
+  async summaries(options: { includeAuto?: boolean } = {}): Promise<{ definitions: DefinitionSummary[]; broken: BrokenDefinition[] }> {
+    const wanted = (auto: boolean) => !auto || options.includeAuto === true;
+    const { entries, broken } = await this.refresh(() => false);
+    const definitions = entries
+      .filter((e) => wanted(e.auto))
+      .map(({ id, name, type, tags, path, auto }) => ({ id, name, type, tags, path, auto }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return { definitions, broken: broken.filter((b) => wanted(b.auto)).map(({ path, error, auto }) => ({ path, error, auto })) };
   }
 
   /** Finds by name (or UUID), in models/ first, then auto-definitions. Null when absent. */
   async find(ref: string): Promise<StoredDefinition | null> {
     const fromIndex = await this.findIn(await this.loadIndex(), ref);
     if (fromIndex !== undefined) return fromIndex;
-    return (await this.findIn(await this.rebuildIndex(), ref)) ?? null;
+    return (await this.findIn((await this.refresh(() => false)).entries, ref)) ?? null;
   }
 
   /**
@@ -94,20 +130,30 @@ export class DefinitionRepository {
     throw new SwampError(ErrorCode.modelNotFound, `Model not found: ${shortName(ref)}${others}`, { details: { model: shortName(ref) } });
   }
 
-  /** The broken file named after `ref`, or whose top-level `name:` / `id:` line says `ref`. */
+  /**
+   * The broken file named after `ref`, or whose top-level `name` / `id` says `ref`: read from
+   * the mapping when the YAML parses (the schema is what failed), else from the lines.
+   */
   private async brokenFileFor(ref: string): Promise<BrokenDefinition | undefined> {
     const wanted = ref.toLowerCase();
     for (const b of this.broken) {
       if (basename(b.path).replace(/\.ya?ml$/, "").toLowerCase() === wanted) return b;
       const text = await readFile(b.path, "utf8").catch(() => "");
-      for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) if (m[1]!.toLowerCase() === wanted) return b;
+      const claimed: unknown[] = [];
+      try {
+        const data: unknown = parse(text);
+        if (data && typeof data === "object") claimed.push((data as Record<string, unknown>).name, (data as Record<string, unknown>).id);
+      } catch {
+        for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) claimed.push(m[1]);
+      }
+      if (claimed.some((c) => typeof c === "string" && c.toLowerCase() === wanted)) return b;
     }
     return undefined;
   }
 
   /** True when a model (other than `exceptId`) holds the name, in models/ or auto-definitions/. */
   async nameTaken(name: string, exceptId?: string): Promise<boolean> {
-    return (await this.rebuildIndex()).some((e) => e.name === name && e.id !== exceptId);
+    return (await this.refresh(() => false)).entries.some((e) => e.name === name && e.id !== exceptId);
   }
 
   /** Writes `models/{type}/{id}.yaml` (or the auto-definitions twin) and drops any older file of this id. */
@@ -122,7 +168,7 @@ export class DefinitionRepository {
     if (options.previousPath && options.previousPath !== path) await rm(options.previousPath, { force: true });
     await this.updateIndex((entries) => [
       ...entries.filter((e) => e.id !== definition.id),
-      { id: definition.id, name: definition.name, type, path, auto: !!options.auto },
+      { id: definition.id, name: definition.name, type, tags: definition.tags ?? {}, path, auto: !!options.auto },
     ]);
     return path;
   }
@@ -147,7 +193,8 @@ export class DefinitionRepository {
   private async load(path: string, root: string): Promise<Definition> {
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      // Synchronous: for the small files definitions are, far cheaper than a file handle each.
+      text = readFileSync(path, "utf8");
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === "ENOENT") throw e;
@@ -182,7 +229,7 @@ export class DefinitionRepository {
     if (candidates.length > 1) {
       throw new SwampError(
         ErrorCode.conflict,
-        `Model name "${ref}" is defined more than once: ${candidates.map((c) => c.path).join(", ")}. Rename or delete the duplicates.`,
+        `Model name "${ref}" is defined more than once: ${candidates.map((c) => this.shown(c.path)).join(", ")}. Rename or delete the duplicates.`,
       );
     }
     const entry = candidates[0];
@@ -199,75 +246,147 @@ export class DefinitionRepository {
   /**
    * On disk each entry's path is relative to its root (models/ or auto-definitions/), so a
    * copied or moved repo reads its own files. Entries that are absolute (an older index) or
-   * would leave their root are dropped: the lookup misses and the index is rebuilt.
+   * would leave their root are dropped: the lookup misses and the index is refreshed.
    */
   private async loadIndex(): Promise<IndexEntry[]> {
     if (this.index) return this.index;
     const entries: IndexEntry[] = [];
+    const broken: BrokenEntry[] = [];
     try {
-      const parsed = JSON.parse(await readFile(this.opts.indexPath, "utf8")) as { entries?: unknown };
-      for (const e of Array.isArray(parsed.entries) ? (parsed.entries as IndexEntry[]) : []) {
-        if (!e || typeof e.path !== "string" || typeof e.id !== "string" || typeof e.name !== "string") continue;
-        if (isAbsolute(e.path) || e.path.split("/").some((part) => part === ".." || part === "")) continue;
-        try {
-          entries.push({ ...e, auto: e.auto === true, path: safeJoin(this.rootOf(e.auto === true), ...e.path.split("/")) });
-        } catch {
-          // an entry naming a path outside its root: not ours to follow
-        }
+      const parsed = JSON.parse(await readFile(this.opts.indexPath, "utf8")) as { entries?: unknown; broken?: unknown };
+      for (const raw of Array.isArray(parsed.entries) ? (parsed.entries as unknown[]) : []) {
+        const e = raw as Partial<IndexEntry> | null;
+        if (!e || typeof e.id !== "string" || typeof e.name !== "string") continue;
+        const path = this.fromDisk(e.path, e.auto === true);
+        if (path === null) continue;
+        entries.push({ id: e.id, name: e.name, type: typeof e.type === "string" ? e.type : "", tags: stringRecord(e.tags), path, auto: e.auto === true, ...seenOf(e) });
+      }
+      for (const raw of Array.isArray(parsed.broken) ? (parsed.broken as unknown[]) : []) {
+        const b = raw as Partial<BrokenEntry> | null;
+        if (!b || typeof b.error !== "string") continue;
+        const path = this.fromDisk(b.path, b.auto === true);
+        if (path !== null) broken.push({ path, error: b.error, auto: b.auto === true, ...seenOf(b) });
       }
     } catch {
       // no index yet, or a damaged one: rebuilt on the first miss
     }
     this.index = entries;
+    this.broken = broken;
     return entries;
+  }
+
+  /** An index entry's path made absolute, or null when it is not a plain path inside its root. */
+  private fromDisk(rel: unknown, auto: boolean): string | null {
+    if (typeof rel !== "string" || isAbsolute(rel) || rel.split("/").some((part) => part === ".." || part === "")) return null;
+    try {
+      return safeJoin(this.rootOf(auto), ...rel.split("/"));
+    } catch {
+      return null; // an entry naming a path outside its root: not ours to follow
+    }
   }
 
   private rootOf(auto: boolean): string {
     return auto ? this.opts.autoDir : this.opts.modelsDir;
   }
 
-  private async rebuildIndex(): Promise<IndexEntry[]> {
-    const { definitions, broken } = await this.list({ includeAuto: true });
+  /**
+   * Brings the index up to date with the files: one walk of both roots and a stat per file.
+   * A file is read and parsed again only when it is new, its signature changed, it had not
+   * settled when it was last parsed, or `parseAll` asks for its root; `parsed` holds what was.
+   */
+  private async refresh(parseAll: (auto: boolean) => boolean): Promise<{ entries: IndexEntry[]; broken: BrokenEntry[]; parsed: Map<string, Definition> }> {
+    const known = new Map<string, IndexEntry | BrokenEntry>();
+    for (const e of await this.loadIndex()) known.set(e.path, e);
+    for (const b of this.broken) known.set(b.path, b);
+    const now = this.opts.now ?? Date.now;
+    const entries: IndexEntry[] = [];
+    const broken: BrokenEntry[] = [];
+    const parsed = new Map<string, Definition>();
+    let changed = false;
+    for (const auto of [false, true]) {
+      const root = this.rootOf(auto);
+      const all = parseAll(auto);
+      for (const path of yamlFiles(root)) {
+        const st = signature(path);
+        if (st === null) continue; // gone, or not a file
+        const before = known.get(path);
+        known.delete(path);
+        if (!all && before?.sig === st.sig && before.seen !== undefined && before.seen - st.changedMs > SETTLE_MS) {
+          if ("error" in before) broken.push(before);
+          else entries.push(before);
+          continue;
+        }
+        const seen: Seen = { sig: st.sig, seen: now() };
+        changed = true;
+        try {
+          const d = await this.load(path, root);
+          parsed.set(path, d);
+          entries.push({ id: d.id, name: d.name, type: d.type ?? "", tags: d.tags ?? {}, path, auto, ...seen });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while we walked
+          broken.push({ path, error: (err as Error).message, auto, ...seen });
+        }
+      }
+    }
+    if (changed || known.size > 0) await this.writeIndex(entries, broken);
     this.broken = broken;
-    const entries = definitions.map((d) => ({
-      id: d.definition.id,
-      name: d.definition.name,
-      type: d.definition.type ?? "",
-      path: d.path,
-      auto: d.auto,
-    }));
-    await this.writeIndex(entries);
-    return entries;
+    return { entries, broken, parsed };
   }
 
   private async updateIndex(change: (entries: IndexEntry[]) => IndexEntry[]): Promise<void> {
-    await this.writeIndex(change(await this.loadIndex()));
+    await this.writeIndex(change(await this.loadIndex()), this.broken);
   }
 
-  private async writeIndex(entries: IndexEntry[]): Promise<void> {
+  private async writeIndex(entries: IndexEntry[], broken: BrokenEntry[]): Promise<void> {
     this.index = entries;
-    const onDisk = entries.map((e) => ({ ...e, path: relative(this.rootOf(e.auto), e.path).split("\\").join("/") }));
-    await atomicWriteFile(this.opts.indexPath, JSON.stringify({ entries: onDisk }), { durable: false }).catch(() => {});
+    this.broken = broken;
+    const rel = (e: { path: string; auto: boolean }) => relative(this.rootOf(e.auto), e.path).split("\\").join("/");
+    const onDisk = {
+      entries: entries.map((e) => ({ ...e, path: rel(e) })),
+      broken: broken.map((b) => ({ ...b, path: rel(b) })),
+    };
+    await atomicWriteFile(this.opts.indexPath, JSON.stringify(onDisk), { durable: false }).catch(() => {});
   }
 }
 
-async function yamlFiles(root: string): Promise<string[]> {
+function stringRecord(value: unknown): Record<string, string> {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((kv): kv is [string, string] => typeof kv[1] === "string"));
+}
+
+function seenOf(e: Seen): Seen {
+  return typeof e.sig === "string" && typeof e.seen === "number" ? { sig: e.sig, seen: e.seen } : {};
+}
+
+/**
+ * Inode, size, mtime and ctime of a regular file (null when missing or not a file), and the
+ * latest of its two times. Synchronous on purpose: thousands of stats of cached inodes finish
+ * sooner in one loop than through the thread pool.
+ */
+function signature(path: string): { sig: string; changedMs: number } | null {
+  const s = statSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!s || !s.isFile()) return null;
+  return { sig: `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, changedMs: Number(s.mtimeMs > s.ctimeMs ? s.mtimeMs : s.ctimeMs) };
+}
+
+/** Every YAML file under `root` (hidden names skipped), sorted; none when `root` is missing. */
+function yamlFiles(root: string): string[] {
   const out: string[] = [];
-  async function walk(dir: string): Promise<void> {
+  const walk = (dir: string): void => {
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return;
       throw err;
     }
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
+      if (e.isDirectory()) walk(p);
       else if (e.name.endsWith(".yaml") || e.name.endsWith(".yml")) out.push(p);
     }
-  }
-  await walk(root);
+  };
+  walk(root);
   return out.sort();
 }

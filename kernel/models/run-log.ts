@@ -5,7 +5,7 @@
  * (a full disk, say) never escapes as a stream error: the log stops, remembers the failure as a
  * SwampError and reports it once through `onFailure`.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { MethodLogger } from "../contract/ports/model-type.js";
 import type { Env } from "../runtime/env-path.js";
@@ -33,11 +33,19 @@ export interface RunLogOptions {
   onFailure?(err: unknown): void;
 }
 
+/** Lines are gathered and written to the file in batches of about this many characters. */
+const BATCH_CHARS = 64 * 1024;
+
 export class RunLog implements MethodLogger {
-  private readonly stream: WriteStream;
+  private fd: number | null = null;
   private bytes = 0;
   private capped = false;
   private failure: unknown = null;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private scheduled: NodeJS.Immediate | null = null;
+  private stampMs = -1;
+  private stamp = "";
 
   constructor(
     private readonly path: string,
@@ -45,12 +53,12 @@ export class RunLog implements MethodLogger {
     private readonly options: RunLogOptions,
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path, { flags: "a", mode: 0o600 });
-    this.stream.on("error", (err) => {
-      if (this.failure !== null) return;
-      this.failure = fsWriteError(err, path);
-      this.options.onFailure?.(this.failure);
-    });
+    try {
+      this.fd = openSync(path, "a", 0o600);
+    } catch (err) {
+      // Reported like a later write failure: the caller's handler runs once the constructor returned.
+      queueMicrotask(() => this.fail(err));
+    }
   }
 
   /** The write failure, if the log could not be written. */
@@ -63,19 +71,61 @@ export class RunLog implements MethodLogger {
     return this.capped;
   }
 
+  private fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = fsWriteError(err, this.path);
+    this.pending = [];
+    this.pendingChars = 0;
+    this.closeFile();
+    this.options.onFailure?.(this.failure);
+  }
+
+  /** The current time as ISO text; one Date per millisecond however many lines arrive in it. */
+  private now(): string {
+    const ms = Date.now();
+    if (ms !== this.stampMs) {
+      this.stampMs = ms;
+      this.stamp = new Date(ms).toISOString();
+    }
+    return this.stamp;
+  }
+
+  private queue(line: string): void {
+    this.pending.push(line);
+    this.pendingChars += line.length;
+    if (this.pendingChars >= BATCH_CHARS) this.flush();
+    else if (this.scheduled === null) this.scheduled = setImmediate(() => this.flush());
+  }
+
+  /** Writes the gathered lines (synchronously, so memory stays bounded by one batch). */
+  private flush(): void {
+    if (this.scheduled !== null) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    if (this.pending.length === 0 || this.fd === null) return;
+    const bytes = Buffer.from(this.pending.join(""), "utf8");
+    this.pending = [];
+    this.pendingChars = 0;
+    try {
+      let done = 0;
+      while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
   private append(level: string, text: string): void {
     if (this.failure !== null || this.capped) return;
-    const line = `${new Date().toISOString()} ${level} ${text}\n`;
+    const line = `${this.now()} ${level} ${text}\n`;
     const size = Buffer.byteLength(line, "utf8");
     if (this.bytes + size > this.options.maxBytes) {
       this.capped = true;
-      this.stream.write(
-        `${new Date().toISOString()} WARN run log truncated: it reached ${this.options.maxBytes} bytes (${RUN_LOG_MAX_ENV}); later lines are not in this file\n`,
-      );
+      this.queue(`${this.now()} WARN run log truncated: it reached ${this.options.maxBytes} bytes (${RUN_LOG_MAX_ENV}); later lines are not in this file\n`);
       return;
     }
     this.bytes += size;
-    this.stream.write(line);
+    this.queue(line);
   }
 
   private write(line: string, stream: "stdout" | "stderr", level: string): void {
@@ -97,12 +147,21 @@ export class RunLog implements MethodLogger {
     this.write(message, "stderr", "ERROR");
   }
 
-  /** Flushes and closes the file; resolves whether or not the writes succeeded. */
+  private closeFile(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing left to save
+    }
+  }
+
+  /** Writes what is gathered and closes the file; resolves whether or not the writes succeeded. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stream.destroyed) return resolve();
-      this.stream.once("close", () => resolve());
-      this.stream.end();
-    });
+    this.flush();
+    this.closeFile();
+    return Promise.resolve();
   }
 }

@@ -61,6 +61,7 @@ export function dataRepository(kernel: Kernel): DataRepository {
     dataRoot: kernel.paths.resolve("data"),
     beforeCommit: assertHeld,
     foreignCatalog: kernel.paths.local("data", "_catalog.db"),
+    ...(kernel.marker.autoGc ? { autoGc: true } : {}),
     ...(kernel.markDirty ? { markDirty: kernel.markDirty } : {}),
   });
 }

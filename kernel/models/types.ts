@@ -5,6 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { linearRegExp } from "./schema-regex.js";
+import { loadValidator, storeValidator } from "./validator-cache.js";
 import * as z from "zod";
 import { SwampError } from "../contract/errors.js";
 import type { ModelTypePlugin } from "../contract/ports/model-type.js";
@@ -48,11 +49,21 @@ export interface TypeDescription {
   reports: string[];
 }
 
-/** Zod → JSON Schema; non-zod values (already JSON Schema, from workers) pass through. */
+const converted = new WeakMap<object, JsonSchema>();
+
+/**
+ * Zod → JSON Schema; non-zod values (already JSON Schema, from workers) pass through. One
+ * conversion per schema object (a run asks several times: keys, coercion, validation, reports);
+ * the result is shared, so callers must not change it.
+ */
 export function toJsonSchema(schema: unknown): JsonSchema {
   if (schema && typeof schema === "object" && "_zod" in schema) {
-    const out = z.toJSONSchema(schema as z.ZodType, { unrepresentable: "any", io: "input" }) as JsonSchema;
-    delete out.$schema;
+    let out = converted.get(schema);
+    if (!out) {
+      out = z.toJSONSchema(schema as z.ZodType, { unrepresentable: "any", io: "input" }) as JsonSchema;
+      delete out.$schema;
+      converted.set(schema, out);
+    }
     return out;
   }
   return (schema as JsonSchema) ?? {};
@@ -101,6 +112,12 @@ const FORMATS: Record<string, RegExp | ((value: string) => boolean)> = {
 };
 
 let ajv: AjvInstance | undefined;
+
+// These schemas are machine-made (zod's toJSONSchema, here or in a worker), so they are not
+// checked against the meta-schema: compiling it cost more than everything else a run does.
+const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, validateSchema: false } as const;
+/** Names these options (and the formats) in the validator cache's keys: change it when they change. */
+const AJV_OPTIONS_KEY = `2020:${JSON.stringify(AJV_OPTIONS)}:re2:formats-v1`;
 const compiled = new WeakMap<object, { full?: AjvValidator; partial?: AjvValidator }>();
 
 /** ajv (JSON Schema 2020-12, what zod's toJSONSchema emits), loaded on first use. */
@@ -108,7 +125,7 @@ function jsonSchemaEngine(): AjvInstance {
   if (!ajv) {
     const mod = createRequire(import.meta.url)("ajv/dist/2020") as { default?: new (o: object) => AjvInstance } & (new (o: object) => AjvInstance);
     const Ajv = mod.default ?? mod;
-    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, unicodeRegExp: false, logger: false, code: { regExp: linearRegExp } });
+    ajv = new Ajv({ ...AJV_OPTIONS, logger: false, code: { source: true, regExp: linearRegExp } });
     for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, format);
   }
   return ajv;
@@ -147,7 +164,12 @@ export function validateJsonSchema(schema: JsonSchema, value: unknown, options: 
   if (!validate) {
     const { $schema: _ignored, ...rest } = schema;
     const target = options.partial ? (({ required: _r, ...withoutRequired }) => withoutRequired)(rest) : rest;
-    validate = jsonSchemaEngine().compile(target);
+    validate = loadValidator(target, AJV_OPTIONS_KEY) ?? undefined;
+    if (!validate) {
+      const engine = jsonSchemaEngine();
+      validate = engine.compile(target);
+      void storeValidator(target, AJV_OPTIONS_KEY, engine, validate);
+    }
     cache[key] = validate;
   }
   const data = value === undefined ? undefined : structuredClone(value);

@@ -61,6 +61,27 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Writes a new file that no reader can see yet (inside a claimed, uncommitted version
+ * directory): exclusive create, write, fsync, no temp file and no rename. Its directory entry
+ * becomes durable with the directory's next fsync (the commit's); a crash before the commit
+ * leaves an unfinished version that readers ignore. A failed write removes the file.
+ */
+export function writeUnpublishedFile(target: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  return mappingFsErrors(async () => {
+    const handle = await open(target, "wx", options.mode ?? 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await unlink(target).catch(() => {});
+      throw err;
+    }
+    await handle.close();
+  }, target);
+}
+
 /** Atomically replaces (or creates) `target` with `data`. */
 export function atomicWriteFile(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   return mappingFsErrors(() => replaceFile(target, data, options), target);

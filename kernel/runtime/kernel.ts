@@ -14,6 +14,7 @@ import { markerPath, readMarker, type Marker } from "./marker.js";
 import { pathAnchors, requireDatastorePath } from "./path-policy.js";
 import { RepoPaths, effectiveDirectories } from "./paths.js";
 import type { PluginRegistry } from "./registry.js";
+import type { ExtensionWorkflowDir } from "../workflows/types.js";
 
 export interface KernelOptions {
   repoDir: string;
@@ -27,11 +28,18 @@ export interface KernelOptions {
    * kernel knows nothing about where those plugins come from.
    */
   prepareRegistry?(repo: { repoDir: string; marker: Marker; env: Env; registry: PluginRegistry }): Promise<void>;
+  /**
+   * Directories of extension workflows (pulled extensions, source mounts) that the workflow
+   * lookup adds after the repo's own. The CLI knows where they are; asked once, when needed.
+   */
+  extensionWorkflowDirs?(repo: { repoDir: string; marker: Marker; env: Env }): Promise<readonly ExtensionWorkflowDir[]>;
 }
 
 export interface ResolvedDatastore extends DatastoreSpec {
   /** Display name of the plugin. */
   name: string;
+  /** What the plugin says it is (its `description`). */
+  description?: string;
   provider: DatastoreProvider;
   /** Where the datastore lives (the directory, for filesystem; the provider's answer otherwise). */
   datastorePath: string;
@@ -53,6 +61,8 @@ export interface Kernel {
    * have changed") so a syncing datastore pushes it. Undefined when the datastore does not sync.
    */
   markDirty?: ((absPath?: string) => Promise<void>) | undefined;
+  /** Extension workflow directories (see KernelOptions); undefined when there are none to ask for. */
+  extensionWorkflowDirs?: (() => Promise<readonly ExtensionWorkflowDir[]>) | undefined;
 }
 
 /** Validates `config` with the plugin's schema (anything with zod's `safeParse`). */
@@ -89,6 +99,7 @@ export async function resolveDatastore(
     ...spec,
     type: plugin.type,
     name: plugin.name,
+    ...(typeof plugin.description === "string" && plugin.description.trim() ? { description: plugin.description.trim() } : {}),
     config,
     provider,
     datastorePath,
@@ -123,6 +134,11 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     paths: new RepoPaths(repoDir, base, datastore.directories, datastore.exclude ?? []),
     locks: new LockManager(datastore.provider, datastore.datastorePath, lockWaitMs(options.env), options.env),
   };
+  if (options.extensionWorkflowDirs) {
+    const ask = options.extensionWorkflowDirs;
+    let dirs: Promise<readonly ExtensionWorkflowDir[]> | undefined;
+    kernel.extensionWorkflowDirs = () => (dirs ??= ask({ repoDir, marker, env: options.env }));
+  }
   // A datastore that syncs a local cache: locks pull before and push after, writers mark dirty.
   attachSync(kernel);
   kernel.markDirty = markDirtyHook(kernel);

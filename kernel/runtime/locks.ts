@@ -11,7 +11,7 @@
  * a writer that lost its lock commits nothing more.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { hostname } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { ErrorCode, LockTimeoutError, SwampError } from "../contract/errors.js";
 import { GLOBAL_LOCK_KEY, isLockStale, lockBackoffMs, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
 import type { DatastoreProvider, DistributedLock, LockInfo } from "../contract/ports/datastore.js";
@@ -76,6 +76,20 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/**
+ * The user a lock names as its holder (`<user>@<host>`): the login name from the environment,
+ * else the OS account (a service or container often runs without USER).
+ */
+export function lockUserName(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.USER || env.USERNAME;
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username || "unknown";
+  } catch {
+    return "unknown"; // no passwd entry for this uid
   }
 }
 

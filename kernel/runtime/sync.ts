@@ -22,8 +22,10 @@
  *    the affected models are rebuilt from the files and new models are registered, so queries
  *    see pulled data at once.
  */
+import { lstat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { errorMessage, SwampError } from "../contract/errors.js";
+import { shortName } from "../contract/untrusted.js";
 import type { DatastoreProvider, DatastoreSyncService, SyncCapabilities } from "../contract/ports/datastore.js";
 import type { Env } from "./env-path.js";
 import type { Kernel } from "./kernel.js";
@@ -129,9 +131,11 @@ export async function runBoundedSync<T>(options: BoundedSyncOptions, op: (signal
   }
 }
 
-/** What a sync service may report about its last operation (S3SyncService does). */
+/** What a sync service may report about its last operation and its cache (S3SyncService does). */
 interface ReportingService extends DatastoreSyncService {
   lastReport?(): { changed: string[]; deleted: string[]; conflicts?: string[]; dangling?: string[]; warnings?: string[] };
+  /** True when local changes wait for a push; a service without it is assumed to have some. */
+  hasPendingChanges?(): Promise<boolean>;
 }
 
 export interface DatastoreSyncConfig {
@@ -241,9 +245,29 @@ export class DatastoreSync {
     return { files: typeof files === "number" ? files : 0, changed, deleted, warnings };
   }
 
+  /**
+   * True only when the service can tell that no local change waits for a push (then a push
+   * would do nothing, and needs no lock). Read locally, without requests.
+   */
+  async nothingToPush(): Promise<boolean> {
+    const service = this.service as ReportingService;
+    if (typeof service.hasPendingChanges !== "function") return false;
+    try {
+      return (await service.hasPendingChanges()) === false;
+    } catch {
+      return false;
+    }
+  }
+
   /** Pushes what is dirty, bounded. `alsoMark` are cache-relative paths to examine too. */
   async push(alsoMark: readonly string[] = [], timeoutMs = this.config.timeoutMs): Promise<PushResult> {
-    for (const rel of alsoMark) await this.service.markDirty({ relPath: rel });
+    // Only areas that exist are marked: writers mark what they delete themselves, and a
+    // marked path that is missing makes the push look through the whole local index for what
+    // used to be under it (a cost proportional to the bucket, paid by every method run).
+    for (const rel of alsoMark) {
+      const present = await lstat(join(this.config.cachePath, ...rel.split("/"))).then(() => true, () => false);
+      if (present) await this.service.markDirty({ relPath: rel });
+    }
     const progress = this.progress();
     const files = await runBoundedSync(
       { label: this.config.label, direction: "push", timeoutMs, ...(progress ? { onProgress: progress } : {}) },
@@ -363,13 +387,18 @@ export class SyncingLockManager extends LockManager {
 
 const syncs = new WeakMap<object, DatastoreSync | null>();
 
+/**
+ * The remote as messages name it: the builtin S3 datastore by its bucket URL; any other (an
+ * extension, whatever its config holds) by its type and its own description.
+ */
 function labelOf(kernel: Kernel): string {
-  const c = kernel.datastore.config as { bucket?: unknown; prefix?: unknown };
-  if (typeof c.bucket === "string") {
+  const { type, config, description } = kernel.datastore;
+  const c = config as { bucket?: unknown; prefix?: unknown };
+  if (type === "s3" && typeof c.bucket === "string") {
     const prefix = typeof c.prefix === "string" ? c.prefix.replace(/^\/+|\/+$/g, "") : "";
     return `s3://${c.bucket}${prefix ? `/${prefix}` : ""}`;
   }
-  return `${kernel.datastore.type} datastore`;
+  return description ? `${type} (${shortName(description.replace(/\s+/g, " "))})` : `${type} datastore`;
 }
 
 /** The kernel's DatastoreSync (one per kernel), or null when its datastore does not sync. */

@@ -3,7 +3,7 @@
  * messages spanning lines are flattened with " — ").
  */
 import { SwampError } from "../contract/errors.js";
-import { secretKeyProblem } from "../contract/ports/vault.js";
+import { secretKeyProblem } from "../contract/secret-keys.js";
 import { shortName } from "../contract/untrusted.js";
 
 export const VaultErrorCode = {

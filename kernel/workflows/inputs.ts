@@ -6,25 +6,8 @@
  * as they are.
  */
 import { ErrorCode, SwampError } from "../contract/errors.js";
-import { coerceValue, inputProblems, normalizeInputsSchema, type InputsSchemaLike } from "../models/inputs.js";
+import { coerceBySchema, inputProblems, normalizeInputsSchema, type InputsSchemaLike } from "../models/inputs.js";
 import type { WorkflowInputsSchema } from "./types.js";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
-
-/** Coerces string leaves to the declared types, into nested objects and array items too. */
-function coerceBySchema(value: unknown, schema: Record<string, unknown> | undefined): unknown {
-  if (!schema) return value;
-  if (schema.type === "object" && isRecord(value) && isRecord(schema.properties)) {
-    const properties = schema.properties as Record<string, Record<string, unknown>>;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, coerceBySchema(v, properties[k])]));
-  }
-  if (schema.type === "array" && Array.isArray(value) && isRecord(schema.items)) {
-    return value.map((item) => coerceBySchema(item, schema.items as Record<string, unknown>));
-  }
-  return coerceValue(value, schema.type);
-}
 
 /** Only the coercion step (what a run from an already-evaluated copy does). */
 export function coerceWorkflowInputs(schema: WorkflowInputsSchema | undefined, values: Record<string, unknown>): Record<string, unknown> {

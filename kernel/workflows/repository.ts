@@ -6,9 +6,15 @@
  * Lookups try the name first, then the id. The file named after the name is read first, so the
  * usual lookup reads one file; only a miss reads the folder. A file that cannot be loaded is
  * never "not found": it is reported as broken, with its file, line and reason.
+ *
+ * Extension workflows (pulled extensions, source mounts) join the lookup after the repo's own,
+ * in the order their directories are given. In those directories any YAML file up to 4 levels
+ * down with a top-level `jobs` key is a workflow file. They are read-only. The first workflow of
+ * a name or id wins: a later extension workflow that clashes with it is shadowed (left out of
+ * every lookup and reported by `validate`); so is one whose name a broken repo file claims.
  */
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { ErrorCode, SwampError } from "../contract/errors.js";
@@ -16,7 +22,7 @@ import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { toYaml } from "../runtime/yaml.js";
 import { defaultWorkflow, isFilenameSafe, newWorkflowNameProblem, parseWorkflow, WorkflowSchemaError, type IssuePath } from "./schema.js";
-import type { StoredWorkflow, Workflow } from "./types.js";
+import { originText, type ExtensionWorkflowDir, type StoredWorkflow, type Workflow, type WorkflowOrigin } from "./types.js";
 
 /** A workflow file that failed to load. */
 export interface BrokenWorkflow {
@@ -28,6 +34,21 @@ export interface BrokenWorkflow {
   /** 1-based line of the problem, when known. */
   line?: number;
   error: string;
+  /** Set for a file of an extension workflow directory. */
+  origin?: WorkflowOrigin;
+}
+
+/** An extension workflow left out of lookups because an earlier workflow has its name or id. */
+export interface ShadowedWorkflow {
+  workflow: StoredWorkflow;
+  /** Path of the file that wins. */
+  by: string;
+}
+
+export interface WorkflowListing {
+  workflows: StoredWorkflow[];
+  broken: BrokenWorkflow[];
+  shadowed: ShadowedWorkflow[];
 }
 
 export interface WorkflowRepositoryOptions {
@@ -37,11 +58,19 @@ export interface WorkflowRepositoryOptions {
   repoDir: string;
   /** Runs `fn` holding the lock of a workflow name (create and rename claim a name under it). */
   withNameLock?<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Directories of extension workflows, asked for only when a lookup needs more than one file. */
+  extensionDirs?(): Promise<readonly ExtensionWorkflowDir[]>;
 }
 
 type LoadResult = { ok: true; stored: StoredWorkflow } | { ok: false; broken: BrokenWorkflow };
 
 const FILE_PATTERN = /^workflow-.+\.yaml$/;
+const EXTENSION_FILE_PATTERN = /\.ya?ml$/;
+const EXTENSION_SCAN_DEPTH = 4;
+/** Extension files larger than this are not read (no workflow is that large). */
+const EXTENSION_FILE_LIMIT_BYTES = 1024 * 1024;
+const EXTENSION_SKIPPED_DIRS = new Set(["node_modules", "dist", "build", "target"]);
+const TOP_LEVEL_JOBS = /^jobs[ \t]*:/m;
 
 /** The workflows folder of a repo: `.swamp.yaml` `workflowsDir`, else `workflows/`. */
 export function workflowsDirFor(repoDir: string, marker: { workflowsDir?: string | undefined }): string {
@@ -62,17 +91,64 @@ export class WorkflowRepository {
     return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
   }
 
-  /** Every workflow file, loaded or broken, in file-name order. */
-  async list(): Promise<{ workflows: StoredWorkflow[]; broken: BrokenWorkflow[] }> {
+  /**
+   * Every workflow file, loaded or broken: the repo's own in file-name order, then each extension
+   * directory's. Extension workflows that clash with an earlier one are listed as shadowed.
+   */
+  async list(): Promise<WorkflowListing> {
     const workflows: StoredWorkflow[] = [];
     const broken: BrokenWorkflow[] = [];
+    const shadowed: ShadowedWorkflow[] = [];
+    const seen = new Set<string>();
     for (const path of await this.files()) {
+      seen.add(path);
       const result = await this.load(path);
       if (result === null) continue;
       if (result.ok) workflows.push(result.stored);
       else broken.push(result.broken);
     }
-    return { workflows, broken };
+    for (const { dir, origin } of await this.extensionDirs()) {
+      for (const path of await extensionFiles(dir)) {
+        if (seen.has(path)) continue;
+        seen.add(path);
+        const result = await this.loadExtension(path);
+        if (result === null) continue;
+        if (!result.ok) {
+          broken.push({ ...result.broken, origin });
+          continue;
+        }
+        const stored: StoredWorkflow = { ...result.stored, origin };
+        const { name, id } = stored.workflow;
+        const winner =
+          workflows.find((w) => w.workflow.name === name || w.workflow.id === id)?.path ??
+          broken.find((b) => !b.origin && (b.name === name || b.id === id))?.path;
+        if (winner) shadowed.push({ workflow: stored, by: winner });
+        else workflows.push(stored);
+      }
+    }
+    return { workflows, broken, shadowed };
+  }
+
+  /** The extension directories (asked once), without the repo's own folder (a source may point at it). */
+  private extensionDirs(): Promise<readonly ExtensionWorkflowDir[]> {
+    return (this.extensionDirsOnce ??= (async () => {
+      const dirs = (await this.opts.extensionDirs?.()) ?? [];
+      return dirs.filter((d) => resolve(d.dir) !== resolve(this.opts.dir));
+    })());
+  }
+  private extensionDirsOnce: Promise<readonly ExtensionWorkflowDir[]> | undefined;
+
+  /**
+   * Extension workflows are read-only: the error for changing one (delete, edit), null for the
+   * repo's own. The file is named in the details, not the message, which the spec fixes.
+   */
+  readOnlyError(target: StoredWorkflow | BrokenWorkflow, action: "delete" | "edit"): SwampError | null {
+    if (!target.origin) return null;
+    const name = "workflow" in target ? target.workflow.name : (target.name ?? basename(target.path));
+    const todo = action === "delete" ? "To remove it, delete the source file directly." : "To change it, edit the source file directly.";
+    return new SwampError(ErrorCode.workflowReadOnly, `Cannot ${action} extension workflow '${shortName(name)}'. Extension workflows are read-only. ${todo}`, {
+      details: { workflow: shortName(name), file: this.displayPath(target.path), origin: originText(target.origin) },
+    });
   }
 
   /** Finds by name, then by id; null when no loadable file holds either. */
@@ -135,6 +211,8 @@ export class WorkflowRepository {
    * removed. A name change must follow the rules for new names and not be taken.
    */
   async update(workflow: Workflow, previous: StoredWorkflow): Promise<string> {
+    const readOnly = this.readOnlyError(previous, "edit");
+    if (readOnly) throw readOnly;
     if (workflow.name === previous.workflow.name) return this.save(workflow, previous.path);
     const problem = newWorkflowNameProblem(workflow.name);
     if (problem) throw new SwampError(ErrorCode.validation, problem, { details: { name: workflow.name } });
@@ -191,17 +269,55 @@ export class WorkflowRepository {
 
   /** Reads one file: loaded, broken, or null when it does not exist (any more). */
   async load(path: string): Promise<LoadResult | null> {
-    let text: string;
+    const text = await this.readText(path);
+    return text === null ? null : parseWorkflowText(text, path);
+  }
+
+  /** Like `load`, for an extension directory's YAML file: null when it is no workflow (no top-level `jobs`). */
+  private async loadExtension(path: string): Promise<LoadResult | null> {
+    const size = await stat(path).then((s) => s.size, () => null);
+    if (size === null || size > EXTENSION_FILE_LIMIT_BYTES) return null;
+    const text = await this.readText(path);
+    return text === null || !TOP_LEVEL_JOBS.test(text) ? null : parseWorkflowText(text, path);
+  }
+
+  private async readText(path: string): Promise<string | null> {
     try {
-      text = await readFile(path, "utf8");
+      return await readFile(path, "utf8");
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === "ENOENT" || e.code === "ENOTDIR") return null;
       const hint = e.code === "EMFILE" || e.code === "ENFILE" ? " If the open-file limit was reached, raise it with 'ulimit -n'." : "";
       throw new SwampError(ErrorCode.internal, `Failed to read workflow file ${this.displayPath(path)}: ${e.message}.${hint}`, { details: { file: path } });
     }
-    return parseWorkflowText(text, path);
   }
+}
+
+/**
+ * The YAML files of an extension workflow directory, up to 4 levels down, sorted; hidden and
+ * `_`-prefixed entries and build folders are skipped. A missing directory has none.
+ */
+async function extensionFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(dir: string, depth: number): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith(".") || e.name.startsWith("_")) continue;
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth < EXTENSION_SCAN_DEPTH && !EXTENSION_SKIPPED_DIRS.has(e.name)) await walk(path, depth + 1);
+      } else if ((e.isFile() || e.isSymbolicLink()) && EXTENSION_FILE_PATTERN.test(e.name)) {
+        out.push(path);
+      }
+    }
+  }
+  await walk(root, 1);
+  return out.sort();
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Kernel } from "../runtime/kernel.js";
 import { compileExpression } from "../expressions/engine.js";
 import { definitionRepository } from "../models/service.js";
 import { loadModelType } from "../models/types.js";
-import { WorkflowRepository, workflowsDirFor } from "./repository.js";
+import { WorkflowRepository, workflowsDirFor, type ShadowedWorkflow } from "./repository.js";
 import type { StoredWorkflow } from "./types.js";
 import type { ValidationEnvironment } from "./validate.js";
 
@@ -16,10 +16,16 @@ export function workflowRepository(kernel: Kernel): WorkflowRepository {
     repoDir: kernel.repoDir,
     // Create and rename claim a name under its lock, so two never take one name.
     withNameLock: (name, fn) => kernel.locks.lock(`.locks/workflow-names/${encodeURIComponent(name)}.lock`).withLock(fn),
+    ...(kernel.extensionWorkflowDirs ? { extensionDirs: kernel.extensionWorkflowDirs } : {}),
   });
 }
 
-export function validationEnvironment(kernel: Kernel, repo: WorkflowRepository, allWorkflows?: readonly StoredWorkflow[]): ValidationEnvironment {
+export function validationEnvironment(
+  kernel: Kernel,
+  repo: WorkflowRepository,
+  allWorkflows?: readonly StoredWorkflow[],
+  shadowed?: readonly ShadowedWorkflow[],
+): ValidationEnvironment {
   const definitions = definitionRepository(kernel);
   return {
     async findDefinition(ref) {
@@ -27,6 +33,7 @@ export function validationEnvironment(kernel: Kernel, repo: WorkflowRepository, 
     },
     loadType: (type) => loadModelType(kernel.registry, type),
     ...(allWorkflows ? { allWorkflows } : {}),
+    ...(shadowed ? { shadowed } : {}),
     displayPath: (path) => repo.displayPath(path),
     parseExpression: (source) => void compileExpression(source),
   };

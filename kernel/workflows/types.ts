@@ -125,6 +125,22 @@ export interface StoredWorkflow {
   workflow: Workflow;
   /** Absolute path of its file. */
   path: string;
+  /** Set for an extension workflow (read-only); absent for the repo's own. */
+  origin?: WorkflowOrigin;
+}
+
+/** Where an extension workflow comes from: a pulled extension, or a source mount (`extension source add`). */
+export type WorkflowOrigin = { type: "pulled"; extension: string } | { type: "source"; source: string };
+
+/** A directory of extension workflows, scanned after the repo's own `workflows/`. */
+export interface ExtensionWorkflowDir {
+  dir: string;
+  origin: WorkflowOrigin;
+}
+
+/** `pulled extension @acme/tools`, `extension source ../shared`. */
+export function originText(origin: WorkflowOrigin): string {
+  return origin.type === "pulled" ? `pulled extension ${origin.extension}` : `extension source ${origin.source}`;
 }
 
 // ---------------------------------------------------------------------------------------------

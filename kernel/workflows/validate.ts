@@ -9,7 +9,8 @@ import { errorMessage } from "../contract/errors.js";
 import { argumentKeys, containsExpression } from "../models/arguments.js";
 import { toJsonSchema } from "../models/types.js";
 import { isWholeExpression } from "./schema.js";
-import type { Job, Step, StoredWorkflow, Workflow } from "./types.js";
+import type { ShadowedWorkflow } from "./repository.js";
+import { originText, type Job, type Step, type StoredWorkflow, type Workflow } from "./types.js";
 
 export interface ValidationCheck {
   name: string;
@@ -41,6 +42,8 @@ export interface ValidationEnvironment {
   loadType(type: string): Promise<ModelTypePlugin>;
   /** Every workflow in the repo, to report names used by more than one file. */
   allWorkflows?: readonly StoredWorkflow[];
+  /** Extension workflows hidden by another of the same name or id (a warning on the one that wins). */
+  shadowed?: readonly ShadowedWorkflow[];
   /** Repo-relative path for messages. */
   displayPath?(path: string): string;
   /** Parses one CEL expression (the text inside `${{ }}`); throws with the reason when it is bad. */
@@ -166,15 +169,21 @@ export async function validateWorkflow(stored: StoredWorkflow, env: ValidationEn
   const wf: Workflow = stored.workflow;
   const checks: ValidationCheck[] = [{ name: "Schema validation", passed: true }];
 
+  const shown = (p: string) => env.displayPath?.(p) ?? p;
   if (env.allWorkflows) {
     const others = env.allWorkflows.filter((o) => o.workflow.name === wf.name && o.path !== stored.path);
-    const shown = (p: string) => env.displayPath?.(p) ?? p;
     checks.push(
       check(
         "Unique workflow name",
         others.length ? `Workflow name '${wf.name}' is also used by ${others.map((o) => shown(o.path)).join(", ")}` : null,
       ),
     );
+  }
+
+  const hidden = env.shadowed?.filter((s) => s.by === stored.path) ?? [];
+  if (hidden.length) {
+    const what = hidden.map(({ workflow: h }) => `'${h.workflow.name}' from ${h.origin ? originText(h.origin) : "an extension"} (${shown(h.path)})`);
+    checks.push({ name: "Shadowed extension workflows", passed: true, warning: `This workflow shadows the extension workflow ${what.join(", ")}; this file is the one used` });
   }
 
   const jobNames = wf.jobs.map((j) => j.name);

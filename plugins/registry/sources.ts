@@ -26,6 +26,7 @@ import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { configError } from "../../kernel/runtime/marker.js";
+import type { ExtensionWorkflowDir } from "../../kernel/workflows/types.js";
 import { candidateFiles, EXTENSION_KINDS, extensionDirFor, hasKindExport, SOURCES_FILE } from "../discover.js";
 
 export { SOURCES_FILE };
@@ -61,8 +62,8 @@ export interface ResolvedSource {
 export interface SourceDirs {
   /** Per kind, the extra directories to scan after the repo's own. */
   dirs: Partial<Record<PluginKind, string[]>>;
-  /** Directories of workflow files from sources, in order (for the workflow loader). */
-  workflows: string[];
+  /** Directories of workflow files for the workflow loader: sources in order, then pulled extensions. */
+  workflows: ExtensionWorkflowDir[];
   /** One line per source that could not be used. */
   warnings: string[];
 }
@@ -302,7 +303,7 @@ export async function resolveSourceDirs(repoDir: string, marker: Record<string, 
     return { dirs: {}, workflows: [], warnings: [`${(err as Error).message} (extension sources ignored)`] };
   }
   const dirs: Partial<Record<PluginKind, string[]>> = {};
-  const workflows: string[] = [];
+  const workflows: ExtensionWorkflowDir[] = [];
   for (const entry of entries) {
     const resolved = await resolveSource(entry, repoDir, env);
     if (resolved.status === "path_not_found") {
@@ -314,12 +315,16 @@ export async function resolveSourceDirs(repoDir: string, marker: Record<string, 
       const have = (dirs[kind] ??= []);
       for (const dir of list) if (resolve(dir) !== own && !have.includes(dir)) have.push(dir);
     }
-    for (const dir of resolved.workflowDirs) if (!workflows.includes(dir)) workflows.push(dir);
+    for (const dir of resolved.workflowDirs) if (!workflows.some((w) => w.dir === dir)) workflows.push({ dir, origin: { type: "source", source: entry.path } });
   }
   // Pulled extensions come last, so the repo's own files and source mounts win over them.
   for (const [kind, list] of Object.entries(await pulledExtensionDirs(repoDir)) as Array<[PluginKind, string[]]>) {
     const have = (dirs[kind] ??= []);
     for (const dir of list) if (!have.includes(dir)) have.push(dir);
+  }
+  for (const { root, name } of await pulledExtensionRoots(repoDir)) {
+    const dir = join(root, "workflows");
+    if ((await isDirectory(dir)) && !workflows.some((w) => w.dir === dir)) workflows.push({ dir, origin: { type: "pulled", extension: name } });
   }
   return { dirs, workflows, warnings };
 }
@@ -328,10 +333,11 @@ export async function resolveSourceDirs(repoDir: string, marker: Record<string, 
 export const PULLED_DIR = join(".swamp", "pulled-extensions");
 
 /**
- * Per kind, the `<kind>s/` directories of every pulled extension (a directory holding a
- * `manifest.yaml` under `.swamp/pulled-extensions`), sorted by extension name.
+ * Every pulled extension: a directory holding a `manifest.yaml` under `.swamp/pulled-extensions`,
+ * with its name (the path below that folder), sorted by name.
  */
-export async function pulledExtensionDirs(repoDir: string): Promise<Partial<Record<PluginKind, string[]>>> {
+export async function pulledExtensionRoots(repoDir: string): Promise<Array<{ root: string; name: string }>> {
+  const base = join(repoDir, PULLED_DIR);
   const roots: string[] = [];
   async function walk(dir: string, depth: number): Promise<void> {
     let entries;
@@ -347,9 +353,14 @@ export async function pulledExtensionDirs(repoDir: string): Promise<Partial<Reco
     if (depth >= 6) return;
     for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await walk(join(dir, e.name), depth + 1);
   }
-  await walk(join(repoDir, PULLED_DIR), 0);
+  await walk(base, 0);
+  return roots.sort().map((root) => ({ root, name: relative(base, root).split(sep).join("/") }));
+}
+
+/** Per kind, the `<kind>s/` directories of every pulled extension, sorted by extension name. */
+export async function pulledExtensionDirs(repoDir: string): Promise<Partial<Record<PluginKind, string[]>>> {
   const dirs: Partial<Record<PluginKind, string[]>> = {};
-  for (const root of roots.sort()) {
+  for (const { root } of await pulledExtensionRoots(repoDir)) {
     for (const kind of EXTENSION_KINDS) {
       const dir = join(root, `${kind}s`);
       if (await stat(dir).then((s) => s.isDirectory(), () => false)) (dirs[kind] ??= []).push(dir);

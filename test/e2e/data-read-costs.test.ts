@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { DataRepository } from "../../kernel/data/repository.js";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo, type RunResult } from "../helpers/cli.js";
 
-const COST_PROBE = fileURLToPath(new URL("../../bench/support/cost-probe.js", import.meta.url));
+const COST_PROBE = fileURLToPath(new URL("../helpers/rss-probe.js", import.meta.url));
 
 /**
  * Runs `run` while a writer waits on the FIFO at `fifo`: if the command opens it for reading,
@@ -65,7 +65,7 @@ test("data query: text output never reads content, --json still does", async () 
   });
 });
 
-/** `swamp <args>` with the benchmarks' probe: its output and its peak RSS in KiB. */
+/** `swamp <args>` with a preloaded probe (test/helpers/rss-probe.ts): its output and its peak RSS in KiB. */
 function measured(args: string[], discardStdout = false): { code: number; stdout: string; stderr: string; maxRssKb: number } {
   const dir = mkdtempSync(join(tmpdir(), "swamp-rss-"));
   try {

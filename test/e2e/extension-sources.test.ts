@@ -163,3 +163,72 @@ test("workflow sources are recorded and listed; ** and {a,b} globs expand", asyn
     ]);
   });
 });
+
+/** A workflow that greets through the greeter definition. */
+function greetWorkflow(id: string, name: string, description: string): string {
+  return [
+    `id: ${id}`,
+    `name: ${name}`,
+    `description: ${description}`,
+    "jobs:",
+    "  - name: main",
+    "    steps:",
+    "      - name: hello",
+    "        task: { type: model_method, modelIdOrName: greeter, methodName: greet }",
+    "",
+  ].join("\n");
+}
+
+test("a source's workflows are found by search and get, run with run records, and are read-only; the repo's own file of the same name wins", async () => {
+  await withRepoAndSource(async (repo, shared) => {
+    const flowId = "7a0c1e2d-3b4f-4a5b-8c6d-7e8f90a1b2c3";
+    await writeSource(shared, "workflows/greet-all.yaml", greetWorkflow(flowId, "greet-all", "Greets from a source"));
+    await writeSource(shared, "workflows/clash.yaml", greetWorkflow("7a0c1e2d-3b4f-4a5b-8c6d-000000000001", "clash", "The source's clash"));
+    const cli = (...args: string[]) => swamp([...args, "--repo-dir", repo]);
+    assert.equal((await cli("extension", "source", "add", "../shared", "--json")).code, 0);
+
+    const search = await cli("workflow", "search", "greet", "--json");
+    assert.equal(search.code, 0, search.stderr);
+    assert.deepEqual(parseJson(search.stdout).results, [
+      { id: flowId, name: "greet-all", description: "Greets from a source", jobCount: 1, hasInputs: false, origin: { type: "source", source: "../shared" } },
+    ]);
+    const get = await cli("workflow", "get", "greet-all", "--json");
+    assert.equal(get.code, 0, get.stderr);
+    const shown = parseJson(get.stdout);
+    assert.deepEqual([shown.path, shown.origin, shown.readOnly], [join(shared, "workflows", "greet-all.yaml"), { type: "source", source: "../shared" }, true]);
+    assert.match((await cli("workflow", "get", "greet-all")).stdout, /^Origin: +extension source \.\.\/shared \(read-only\)$/m);
+
+    const ran = await cli("workflow", "run", "greet-all", "--json");
+    assert.equal(ran.code, 0, ran.stderr);
+    const view = parseJson(ran.stdout);
+    assert.deepEqual([view.status, view.workflowName], ["succeeded", "greet-all"]);
+    assert.match(view.path, new RegExp(`^\\.swamp/workflow-runs/${flowId}/workflow-run-`), "run records are keyed by the workflow's id");
+    const history = await cli("workflow", "history", "greet-all", "--json");
+    assert.equal(history.code, 0, history.stderr);
+    assert.equal(parseJson(history.stdout).id, view.id);
+
+    // Read-only: one line, a stable code, the file untouched.
+    const before = await readFile(join(shared, "workflows", "greet-all.yaml"), "utf8");
+    const del = await cli("workflow", "delete", "greet-all", "--yes");
+    assert.equal(del.code, 1);
+    assert.equal(
+      del.stderr.trim(),
+      "Error: Cannot delete extension workflow 'greet-all'. Extension workflows are read-only. To remove it, delete the source file directly.",
+    );
+    assert.equal(parseJson((await cli("workflow", "delete", "greet-all", "--yes", "--json")).stderr).error.code, "workflow_read_only");
+    const edit = await swamp(["workflow", "edit", "greet-all", "--json", "--repo-dir", repo], { input: greetWorkflow(flowId, "greet-all", "changed") });
+    assert.equal(edit.code, 1);
+    assert.equal(parseJson(edit.stderr).error.code, "workflow_read_only");
+    assert.equal(await readFile(join(shared, "workflows", "greet-all.yaml"), "utf8"), before);
+
+    // The repo's own workflow of the same name wins; validate warns about the shadowing.
+    await writeSource(repo, "workflows/workflow-clash.yaml", greetWorkflow("7a0c1e2d-3b4f-4a5b-8c6d-000000000002", "clash", "The repo's clash"));
+    assert.equal(parseJson((await cli("workflow", "get", "clash", "--json")).stdout).description, "The repo's clash");
+    const validate = await cli("workflow", "validate", "--json");
+    assert.equal(validate.code, 0, validate.stdout);
+    const results = parseJson(validate.stdout).workflows;
+    assert.deepEqual(results.map((r: { workflowName: string }) => r.workflowName).sort(), ["clash", "greet-all"]);
+    const clash = results.find((r: { workflowName: string }) => r.workflowName === "clash");
+    assert.match(clash.validations.find((c: { name: string }) => c.name === "Shadowed extension workflows").warning, /shadows the extension workflow 'clash' from extension source \.\.\/shared/);
+  });
+});

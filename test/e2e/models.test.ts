@@ -10,40 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
-
-const GREETER = `type: command/shell
-typeVersion: 2026.02.09.1
-id: 53274ce2-c390-412b-93ac-48b205a13f4e
-name: greeter
-version: 1
-tags:
-  env: dev
-  team: platform
-globalArguments:
-  prefix: "swamp says"
-methods:
-  execute:
-    arguments:
-      run: "echo \\"\${{ self.globalArguments.prefix }}: hello!\\""
-inputs:
-  type: object
-  properties:
-    name:
-      type: string
-      description: Name to greet
-      default: world
-  required:
-    - name
-checks:
-  require:
-    - validate-permissions
-reports:
-  require:
-    - name: execution-summary
-      methods:
-        - execute
-driver: raw
-`;
+import { GREETER } from "./fixtures/greeter.js";
 
 async function writeModel(repo: string, name: string, yaml: string): Promise<void> {
   await mkdir(join(repo, "models", "command", "shell"), { recursive: true });
@@ -54,7 +21,7 @@ function shellModel(id: string, name: string, body: string): string {
   return `type: command/shell\nid: ${id}\nname: ${name}\nversion: 1\ntags: {}\nglobalArguments: {}\n${body}`;
 }
 
-test("the seed's greeter validates: Summary 5/5", async () => {
+test("the seed's greeter validates: Summary 5/5, its unprovided required report a warning", async () => {
   await withRepo(async (repo) => {
     await writeModel(repo, "greeter", GREETER);
     const r = await swamp(["model", "validate", "greeter", "--repo-dir", repo]);
@@ -68,8 +35,10 @@ test("the seed's greeter validates: Summary 5/5", async () => {
         "  ✓ Method arguments",
         "  ✓ Expression paths",
         "  ✓ Check selection",
+        "  ⚠ Required report not found",
+        "    → Required report not found: execution-summary. No installed report has this name, so it is skipped; pull the extension that provides it, or remove it from reports.require.",
         "",
-        "Summary: 5/5 validations passed",
+        "Summary: 5/5 validations passed, 1 warning(s)",
         "Result: PASSED",
         "",
       ].join("\n"),
@@ -102,7 +71,7 @@ test("hello-world: create, run twice, versioned data, reports and run records", 
     assert.equal(result.attributes.stdout, "Hello from the swamp!");
     assert.equal(result.attributes.exitCode, 0);
     assert.equal(result.attributes.command, 'echo "Hello from the swamp!"');
-    assert.equal(await readFile(join(result.path, "..", "..", "log", "2", "raw"), "utf8"), "[stdout]\nHello from the swamp!");
+    assert.equal(await readFile(join(repo, result.path, "..", "..", "log", "2", "raw"), "utf8"), "[stdout]\nHello from the swamp!");
     assert.equal(view.reports["@swamp/method-summary"].success, true);
     assert.match(view.reports["@swamp/method-summary"].markdown, /^# hello-world \(command\/shell\) → execute: succeeded/);
 
@@ -219,7 +188,7 @@ test("100 MB of stdout runs in bounded memory", async () => {
     const result = view.dataArtifacts.find((a: { name: string }) => a.name === "result");
     assert.equal(result.attributes.stdoutTruncated, true);
     const log = view.dataArtifacts.find((a: { name: string }) => a.name === "log");
-    const logBytes = (await readFile(join(log.path, "raw"))).length;
+    const logBytes = (await readFile(join(repo, log.path, "raw"))).length;
     assert.ok(logBytes > 100 * 1024 * 1024, `log holds everything (${logBytes})`);
     assert.ok(peakKb > 0 && peakKb < 250 * 1024, `peak RSS ${Math.round(peakKb / 1024)} MB`);
   });

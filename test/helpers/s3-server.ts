@@ -16,7 +16,8 @@
  *    mutations (PUT, DELETE, POST) and lets reads (GET, HEAD, LIST) run together between them,
  *    which gives the per-request atomicity the real service has;
  *  - per-operation request counts (PutObject, GetObject, ListObjectsV2, …) for assertions and
- *    benchmarks, and fault injection (answer the next N matching requests with a status code).
+ *    benchmarks, the most requests answered at once, a read latency to make requests overlap,
+ *    and fault injection (answer the next N matching requests with a status code).
  *
  * Clients authenticate with access key `S3RVER` / secret `S3RVER` (s3rver's dummy account).
  */
@@ -66,6 +67,10 @@ export interface S3TestServer {
   /** Every request since the last resetCounts(), in arrival order. */
   requests(): RequestRecord[];
   inject(fault: InjectedFault): void;
+  /** Delays every later GetObject answer by `ms` (a slow network, so requests overlap). */
+  setReadLatency(ms: number): void;
+  /** The most requests this server was answering at once since start or resetCounts(). */
+  maxInFlight(): number;
   clearFaults(): void;
   /** Keys of the objects in `bucket` (reads the server's directory; not counted). */
   keys(bucket?: string): Promise<string[]>;
@@ -180,6 +185,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
   let counts: Record<string, number> = {};
   let log: RequestRecord[] = [];
   let faults: InjectedFault[] = [];
+  let readLatencyMs = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const rw = new ReadWriteLock();
 
   server.middleware.unshift(async (ctx, next) => {
@@ -267,6 +275,19 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     });
   });
 
+  // Outermost: in-flight accounting and read latency wrap everything, faults included.
+  server.middleware.unshift(async (ctx, next) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      const isObjectRead = ctx.method === "GET" && ctx.path.split("/").filter(Boolean).length >= 2;
+      if (readLatencyMs > 0 && isObjectRead) await new Promise((r) => setTimeout(r, readLatencyMs));
+      await next();
+    } finally {
+      inFlight--;
+    }
+  });
+
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const bucket = buckets[0] ?? "swamp-test";
@@ -282,11 +303,16 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     resetCounts: () => {
       counts = {};
       log = [];
+      maxInFlight = inFlight;
     },
     requests: () => [...log],
     inject: (fault) => {
       faults.push({ ...fault });
     },
+    setReadLatency: (ms) => {
+      readLatencyMs = ms;
+    },
+    maxInFlight: () => maxInFlight,
     clearFaults: () => {
       faults = [];
     },

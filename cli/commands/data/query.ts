@@ -9,9 +9,8 @@ import { askLine, dataRepository, fitToTerminal, headedTable, parseCount } from 
 const DEFAULT_LIMIT = 100;
 
 const NO_PREDICATE =
-  "A CEL predicate is required in non-interactive mode.\n" +
-  "Usage: swamp data query 'modelName == \"scanner\"'\n" +
-  "Run without arguments in a terminal for interactive mode.";
+  "A CEL predicate is required in non-interactive mode, e.g. swamp data query 'modelName == \"scanner\"' " +
+  "(run without arguments in a terminal for interactive mode)";
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";

@@ -28,8 +28,8 @@ async function modelNames(definitions: DefinitionRepository, ids: Iterable<strin
       out.set(id, found);
       continue;
     }
-    const listed = await definitions.list({ includeAuto: true });
-    all = new Map(listed.definitions.map((d) => [d.definition.id, d.definition.name]));
+    const listed = await definitions.summaries({ includeAuto: true });
+    all = new Map(listed.definitions.map((d) => [d.id, d.name]));
     const name = all.get(id);
     if (name !== undefined) out.set(id, name);
   }

@@ -30,7 +30,8 @@ export default class DatastoreSyncCommand extends SwampCommand {
   static override usage = Command.Usage({
     description: "Pull remote changes into the local cache and push local changes to the remote datastore",
     details:
-      "Without flags: pull, then push. --pull only downloads (no lock); --push and a full sync hold the global lock. " +
+      "Without flags: pull, then push. --pull only downloads (no lock); --push and a full sync hold the global lock " +
+      "while local changes wait to be pushed. " +
       "A sync that finds nothing to do costs one request. Each direction is bounded by --timeout (seconds) or " +
       "SWAMP_DATASTORE_SYNC_TIMEOUT_MS (default 300 s).",
     examples: [
@@ -58,13 +59,17 @@ export default class DatastoreSyncCommand extends SwampCommand {
     const mode = this.pull ? "pull" : this.push ? "push" : "sync";
     const out: { mode: string; filesPulled?: number; filesPushed?: number; errors: string[]; warnings?: string[] } = { mode, errors: [] };
     const warnings: string[] = [];
+    // Nothing waiting locally: the push would do nothing, so neither it nor the global lock
+    // is needed, and a sync that finds nothing new remotely costs the pull's one request.
+    const idle = mode !== "pull" && (await sync.nothingToPush());
     const body = async () => {
       if (mode !== "push") {
         const pulled = await sync.pull(undefined, timeoutMs);
         out.filesPulled = pulled.files;
         warnings.push(...pulled.warnings);
       }
-      if (mode !== "pull") {
+      if (idle) out.filesPushed = 0;
+      else if (mode !== "pull") {
         try {
           const pushed = await sync.push([], timeoutMs);
           out.filesPushed = pushed.files;
@@ -78,7 +83,7 @@ export default class DatastoreSyncCommand extends SwampCommand {
     };
     // A pull alone takes no lock; pushing holds the global lock, without the implicit pull and
     // push of structural commands, so the counts reported are this command's own.
-    if (mode === "pull") await body();
+    if (mode === "pull" || idle) await body();
     else if (kernel.locks instanceof SyncingLockManager) await kernel.locks.withGlobalLockNoSync(body);
     else await kernel.locks.withGlobalLock(body);
     if (warnings.length > 0) out.warnings = warnings;

@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import { parse } from "yaml";
 import { toYaml } from "../../../kernel/runtime/yaml.js";
 import { SwampError } from "../../../kernel/contract/errors.js";
-import { contentChanged, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
+import { contentChanged, normalizeModelType, orderedDefinition, parseDefinition } from "../../../kernel/models/definition.js";
 import { definitionRepository, displayPath, saveWithUniqueName } from "../../../kernel/models/service.js";
 import { readInputStream } from "../../../kernel/runtime/user-input.js";
 import { loadModelType } from "../../../kernel/models/types.js";
@@ -42,7 +42,11 @@ export default class ModelEditCommand extends SwampCommand {
     if (!data || typeof data !== "object" || Array.isArray(data)) throw new SwampError("validation_failed", "The definition must be a YAML mapping");
     const record: Record<string, unknown> = { ...(data as Record<string, unknown>), id: stored.definition.id };
     record.type ??= stored.definition.type;
-    const edited = parseDefinition(record, "edited definition");
+    // Omitted, the recorded type version stays: only the user moves a definition to a newer one.
+    if (stored.definition.typeVersion) record.typeVersion ??= stored.definition.typeVersion;
+    const parsed = parseDefinition(record, "edited definition");
+    // Types compare in their normalized form (`AWS::EC2::VPC` is `aws/ec2/vpc`), and are stored so.
+    const edited = { ...parsed, type: normalizeModelType(parsed.type ?? "") };
     if (edited.type !== stored.definition.type) {
       throw new SwampError("validation_failed", `The type cannot change (${stored.definition.type} → ${edited.type}); create a new model instead`);
     }

@@ -1,5 +1,7 @@
 import { Command, Option } from "clipanion";
+import { typeUpgradeAvailable } from "../../../kernel/models/definition.js";
 import { definitionRepository, displayPath } from "../../../kernel/models/service.js";
+import { loadModelType } from "../../../kernel/models/types.js";
 import { SwampCommand } from "../../base.js";
 
 export default class ModelGetCommand extends SwampCommand {
@@ -12,11 +14,15 @@ export default class ModelGetCommand extends SwampCommand {
     const kernel = await this.kernel();
     const stored = await definitionRepository(kernel).require(this.ref);
     const d = stored.definition;
+    // Only a recorded typeVersion can be behind; a type that does not load has nothing to offer.
+    const installed = d.typeVersion ? await loadModelType(kernel.registry, d.type ?? "").then((p) => p.version, () => null) : null;
+    const upgrade = installed ? typeUpgradeAvailable(d, installed) : null;
     const out = {
       id: d.id,
       name: d.name,
       type: d.type,
       ...(d.typeVersion ? { typeVersion: d.typeVersion } : {}),
+      ...(upgrade ? { upgradeAvailable: upgrade } : {}),
       version: d.version,
       tags: d.tags,
       globalArguments: d.globalArguments,
@@ -27,7 +33,8 @@ export default class ModelGetCommand extends SwampCommand {
       ...(stored.auto ? { autoCreated: true } : {}),
     };
     this.emit(out, () => {
-      const lines = [`Name:    ${d.name}`, `Type:    ${d.type}`, `Id:      ${d.id}`, `Version: ${d.version}`, `Path:    ${out.path}`];
+      const typeLine = `${d.type}${d.typeVersion ? ` (type version ${d.typeVersion}${upgrade ? `; ${upgrade.to} is available` : ""})` : ""}`;
+      const lines = [`Name:    ${d.name}`, `Type:    ${typeLine}`, `Id:      ${d.id}`, `Version: ${d.version}`, `Path:    ${out.path}`];
       if (stored.auto) lines.push("Auto-created: yes");
       if (Object.keys(d.tags).length) lines.push(`Tags:    ${Object.entries(d.tags).map(([k, v]) => `${k}=${v}`).join(", ")}`);
       if (Object.keys(d.globalArguments).length) lines.push(`Global arguments:\n${JSON.stringify(d.globalArguments, null, 2)}`);

@@ -11,10 +11,11 @@ export default class ModelSearchCommand extends SwampCommand {
 
   async run(): Promise<void> {
     const kernel = await this.kernel();
-    const { definitions, broken } = await definitionRepository(kernel).list();
+    // Served from the definitions index: only files changed since they were indexed are parsed.
+    const { definitions, broken } = await definitionRepository(kernel).summaries();
     const q = this.query?.toLowerCase();
     const results = definitions
-      .map((s) => ({ id: s.definition.id, name: s.definition.name, type: s.definition.type ?? "" }))
+      .map((s) => ({ id: s.id, name: s.name, type: s.type }))
       .filter((r) => !q || r.name.toLowerCase().includes(q) || r.type.toLowerCase().includes(q) || r.id.startsWith(q));
     for (const b of broken) this.context.stderr.write(`Warning: skipping a broken definition file: ${b.error}\n`);
     this.emit({ query: this.query ?? "", results }, () =>

@@ -22,7 +22,10 @@ export default class WorkflowDeleteCommand extends SwampCommand {
   async run(): Promise<number> {
     const { kernel, store } = await openRuns(this);
     const repo = workflowRepository(kernel);
-    const { workflow, path } = await repo.require(this.ref);
+    const stored = await repo.require(this.ref);
+    const readOnly = repo.readOnlyError(stored, "delete");
+    if (readOnly) throw readOnly;
+    const { workflow, path } = stored;
     const runs = await store.list(workflow.id);
     const active = runs.filter((r) => !isTerminal(r.status));
     if (active.length && !this.force) {

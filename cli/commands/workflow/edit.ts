@@ -53,6 +53,8 @@ export default class WorkflowEditCommand extends SwampCommand {
       broken = errorCode(err) === ErrorCode.workflowLoadFailed ? await repo.brokenFor(this.ref) : undefined;
       if (!broken) throw err;
     }
+    const readOnly = repo.readOnlyError((stored ?? broken)!, "edit");
+    if (readOnly) throw readOnly;
     const path = stored?.path ?? broken!.path;
     const id = stored?.workflow.id ?? broken?.id ?? null;
     const previous: StoredWorkflow = stored ?? { workflow: { name: broken!.name ?? "" } as Workflow, path };

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { originText } from "../../../kernel/workflows/types.js";
 import { SwampCommand } from "../../base.js";
 import { conditionText, graphText, readOnlyWorkflowRepository } from "./shared.js";
 
@@ -17,12 +18,14 @@ export default class WorkflowGetCommand extends SwampCommand {
 
   async run(): Promise<void> {
     const repo = await readOnlyWorkflowRepository(this.resolvedRepoDir());
-    const { workflow: wf, path } = await repo.require(this.ref);
-    // Everything the file says, defaults included (the reference leaves out forEach, weight, …).
-    const out = { ...wf, path: repo.displayPath(path), ...(this.graph ? { graph: graphText(wf) } : {}) };
+    const { workflow: wf, path, origin } = await repo.require(this.ref);
+    // Everything the file says, defaults included (the reference leaves out forEach, weight, …);
+    // an extension workflow also says where it comes from.
+    const out = { ...wf, path: repo.displayPath(path), ...(origin ? { origin, readOnly: true } : {}), ...(this.graph ? { graph: graphText(wf) } : {}) };
     this.emit(out, () => {
       if (this.graph) return graphText(wf);
       const lines = [`Name:    ${wf.name}`, `Id:      ${wf.id}`, `Version: ${wf.version}`, `Path:    ${out.path}`];
+      if (origin) lines.push(`Origin:  ${originText(origin)} (read-only)`);
       if (wf.description) lines.push(`Description: ${wf.description}`);
       if (Object.keys(wf.tags).length) lines.push(`Tags:    ${Object.entries(wf.tags).map(([k, v]) => `${k}=${v}`).join(", ")}`);
       const inputs = Object.keys(wf.inputs?.properties ?? {});

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { originText } from "../../../kernel/workflows/types.js";
 import { SwampCommand } from "../../base.js";
 import { table } from "../../output.js";
 import { readOnlyWorkflowRepository } from "./shared.js";
@@ -17,13 +18,14 @@ export default class WorkflowSearchCommand extends SwampCommand {
     const { workflows, broken } = await repo.list();
     const q = this.query?.toLowerCase();
     const results = workflows
-      .map(({ workflow: w }) => ({
+      .map(({ workflow: w, origin }) => ({
         id: w.id,
         name: w.name,
         ...(w.description ? { description: w.description } : {}),
         jobCount: w.jobs.length,
         hasInputs: Object.keys(w.inputs?.properties ?? {}).length > 0,
         ...(w.trigger ? { trigger: w.trigger } : {}),
+        ...(origin ? { origin } : {}),
       }))
       .filter((r) => !q || r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q) || (r.description ?? "").toLowerCase().includes(q))
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -35,7 +37,9 @@ export default class WorkflowSearchCommand extends SwampCommand {
     this.emit({ query: this.query ?? "", results }, () =>
       results.length === 0
         ? "No workflows found."
-        : table([["NAME", "JOBS", "DESCRIPTION"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? ""])]),
+        : results.some((r) => r.origin)
+          ? table([["NAME", "JOBS", "DESCRIPTION", "FROM"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? "", r.origin ? originText(r.origin) : "(this repo)"])])
+          : table([["NAME", "JOBS", "DESCRIPTION"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? ""])]),
     );
   }
 }

@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { readMarker } from "../../../kernel/runtime/marker.js";
+import { extensionWorkflowDirs } from "../../extension-workflows.js";
 import { WorkflowRepository, workflowsDirFor } from "../../../kernel/workflows/repository.js";
 import type { Condition, Workflow } from "../../../kernel/workflows/types.js";
 import type { WorkflowValidation } from "../../../kernel/workflows/validate.js";
@@ -12,7 +13,7 @@ import type { WorkflowValidation } from "../../../kernel/workflows/validate.js";
 export async function readOnlyWorkflowRepository(repoDir: string): Promise<WorkflowRepository> {
   const root = resolve(repoDir);
   const marker = await readMarker(root);
-  return new WorkflowRepository({ dir: workflowsDirFor(root, marker), repoDir: root });
+  return new WorkflowRepository({ dir: workflowsDirFor(root, marker), repoDir: root, extensionDirs: () => extensionWorkflowDirs(root, marker, process.env) });
 }
 
 export function conditionText(c: Condition): string {

@@ -20,8 +20,8 @@ export default class WorkflowValidateCommand extends SwampCommand {
   async run(): Promise<number> {
     const kernel = await this.kernel();
     const repo = workflowRepository(kernel);
-    const { workflows, broken } = await repo.list();
-    const env = validationEnvironment(kernel, repo, workflows);
+    const { workflows, broken, shadowed } = await repo.list();
+    const env = validationEnvironment(kernel, repo, workflows, shadowed);
     if (this.ref) {
       let result: WorkflowValidation;
       try {

@@ -16,7 +16,7 @@ import { DataRepository } from "../../../kernel/data/repository.js";
 import { createKernel } from "../../../kernel/runtime/kernel.js";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { initRepo } from "../../../kernel/runtime/repo-init.js";
-import { attachSync } from "../../../kernel/runtime/sync.js";
+import { attachSync, markDirtyHook } from "../../../kernel/runtime/sync.js";
 import { startS3Server, type S3TestServer } from "../../helpers/s3-server.js";
 import { MODEL_TYPE, registryWithS3, spec } from "./harness.js";
 
@@ -117,9 +117,16 @@ describe("datastore setup s3 and datastore sync", () => {
     assert.equal(again.code, 0, again.stdout);
     assert.equal(JSON.parse(again.stdout).filesPushed, 0);
 
+    // Nothing changed on either side: one conditional GET of the index root (304), no lock.
+    server.resetCounts();
     const noop = await run(["datastore", "sync", "--repo-dir", second.repo, "--json"], second.home);
     assert.equal(noop.code, 0, noop.stderr);
     assert.deepEqual(JSON.parse(noop.stdout), { mode: "sync", filesPulled: 0, filesPushed: 0, errors: [] });
+    assert.deepEqual(server.requests().map((r) => [r.op, r.status]), [["GetObject", 304]]);
+    server.resetCounts();
+    const noopPush = await run(["datastore", "sync", "--push", "--repo-dir", second.repo, "--json"], second.home);
+    assert.deepEqual(JSON.parse(noopPush.stdout), { mode: "push", filesPushed: 0, errors: [] });
+    assert.equal(server.total(), 0, JSON.stringify(server.counts()));
 
     const pullOnly = await run(["datastore", "sync", "--pull", "--repo-dir", second.repo, "--json"], second.home);
     assert.deepEqual(JSON.parse(pullOnly.stdout), { mode: "pull", filesPulled: 0, errors: [] });
@@ -131,6 +138,31 @@ describe("datastore setup s3 and datastore sync", () => {
     const pulled = await run(["datastore", "sync", "--pull", "--repo-dir", second.repo, "--json"], second.home);
     assert.ok(JSON.parse(pulled.stdout).filesPulled >= 3);
     assert.equal((await (await s3Data(second.repo, second.home)).get(MODEL_TYPE, model, "after-setup"))?.version, 1);
+  });
+
+  test("a sync with local changes waiting still pushes them under the global lock", async () => {
+    const prefix = `cli-${randomUUID().slice(0, 8)}`;
+    const model = randomUUID();
+    const r = await newRepo("pending");
+    assert.equal((await run(setupArgs(r.repo, prefix), r.home)).code, 0);
+    // A write recorded as dirty whose push never happened (as after a failed push).
+    const kernel = attachSync(await createKernel({ repoDir: r.repo, env: { ...process.env, SWAMP_HOME: r.home }, registry: registryWithS3() }));
+    const hook = markDirtyHook(kernel);
+    assert.ok(hook);
+    await new DataRepository({ dataRoot: kernel.paths.resolve("data"), markDirty: hook }).save(spec(model, "waiting"), "pending");
+
+    server.resetCounts();
+    const synced = await run(["datastore", "sync", "--repo-dir", r.repo, "--json"], r.home);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.ok(JSON.parse(synced.stdout).filesPushed >= 2, synced.stdout);
+    const lockOps = server.requests().filter((q) => q.key.endsWith(".datastore.lock")).map((q) => q.op);
+    assert.equal(lockOps[0], "PutObject", JSON.stringify(server.requests()));
+    assert.equal(lockOps[lockOps.length - 1], "DeleteObject");
+
+    server.resetCounts();
+    const after = await run(["datastore", "sync", "--repo-dir", r.repo, "--json"], r.home);
+    assert.deepEqual(JSON.parse(after.stdout), { mode: "sync", filesPulled: 0, filesPushed: 0, errors: [] });
+    assert.equal(server.total(), 1, JSON.stringify(server.counts()));
   });
 
   test("an interrupted setup leaves .swamp.yaml and local data alone and can be re-run", async () => {

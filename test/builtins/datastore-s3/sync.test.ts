@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { S3SyncService } from "../../../builtins/datastore-s3/sync.js";
+import { readMarker, writeMarker } from "../../../kernel/runtime/marker.js";
 import { SyncTimeoutError } from "../../../kernel/runtime/sync.js";
 import { startS3Server, type S3TestServer } from "../../helpers/s3-server.js";
 import { makeRepo, MODEL_TYPE, spec, versionsOf, writeVersion, type TestRepo } from "./harness.js";
@@ -102,6 +103,60 @@ describe("s3 sync between two repos", () => {
     const large = await measure("large");
     assert.equal(large.pushCounts, small.pushCounts, "push cost independent of bucket size");
     assert.equal(large.pullCounts, small.pullCounts, "pull cost independent of bucket size");
+  });
+
+  test("a one-version write reads the index replicas of its own shards, not of the whole bucket", async () => {
+    const { a } = await pair();
+    for (let i = 0; i < 30; i++) {
+      const dir = `files/spread-${i}`;
+      await mkdir(join(a.cache, ...dir.split("/")), { recursive: true });
+      await service(a).markDirty({ relPath: dir });
+      await writeFile(join(a.cache, "files", `spread-${i}`, "f.txt"), String(i));
+    }
+    assert.equal((await a.sync.push()).files, 30);
+    const replicas = (await service(a).store.replicaIds()).length;
+    assert.ok(replicas >= 20, `expected the files spread over many shards, got ${replicas}`);
+
+    const store = service(a).store;
+    const read = store.readReplica.bind(store);
+    const seen: string[] = [];
+    store.readReplica = (id: string) => {
+      seen.push(id);
+      return read(id);
+    };
+    const model = randomUUID();
+    try {
+      // The command's areas include outputs/ and definitions-evaluated/ paths it never wrote.
+      assert.equal((await writeVersion(a, model, "result", "one")).version, 1);
+    } finally {
+      store.readReplica = read;
+    }
+    assert.ok(new Set(seen).size <= 8, `read ${new Set(seen).size} of ${replicas} replicas: ${[...new Set(seen)].join(" ")}`);
+    assert.deepEqual(await versionsOf(a, model, "result"), [1]);
+  });
+
+  test("a configured pull concurrency above the SDK's 50 sockets really runs that many downloads at once", async () => {
+    const { a } = await pair();
+    for (let i = 0; i < 4; i++) {
+      const dir = `files/wide-${i}`;
+      await mkdir(join(a.cache, ...dir.split("/")), { recursive: true });
+      await service(a).markDirty({ relPath: dir });
+      for (let j = 0; j < 40; j++) await writeFile(join(a.cache, "files", `wide-${i}`, `f${j}.txt`), `${i}-${j}`);
+    }
+    assert.equal((await a.sync.push()).files, 160);
+    const wide = await makeRepo(root, `wide${n}`, server, `t${n}`);
+    const marker = await readMarker(wide.repoDir);
+    marker.datastore = { type: "s3", config: { ...(marker.datastore?.config ?? {}), pullConcurrency: 80 } };
+    await writeMarker(wide.repoDir, marker);
+    const reopened = await wide.reopen();
+    server.setReadLatency(300);
+    server.resetCounts();
+    try {
+      assert.equal((await reopened.sync.pull()).files, 160);
+    } finally {
+      server.setReadLatency(0);
+    }
+    assert.ok(server.maxInFlight() > 50, `at most ${server.maxInFlight()} requests were in flight`);
   });
 
   test("both repos writing the same model at once lose no version", async () => {

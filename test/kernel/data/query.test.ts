@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SwampError } from "../../../kernel/contract/errors.js";
 import { dataQueryJson, dataListJson, dataGetJson, dataRenameJson, dataVersionsJson } from "../../../kernel/data/json.js";
-import { compileQueryExpression, queryData, rootIdentifiers, searchData } from "../../../kernel/data/query.js";
+import { compileQueryExpression, listForMessage, queryData, rootIdentifiers, searchData } from "../../../kernel/data/query.js";
 import { MODEL_ID, MODEL_TYPE, fileSpec, resourceSpec, steppingClock, tempRepo } from "./helpers.js";
 
 async function seeded() {
@@ -143,6 +143,13 @@ test("select projections: scalars, maps, lists; BigInt → number; failures → 
   }
 });
 
+test("listForMessage: names comma-separated, cut off past the budget with a count", () => {
+  assert.equal(listForMessage(["a", "b", "c"]), "a, b, c");
+  assert.equal(listForMessage(["alpha", "beta", "gamma", "delta"], 12), "alpha, beta, … (+2 more)");
+  assert.equal(listForMessage(["a-very-long-name", "b"], 5), "a-very-long-name, … (+1 more)");
+  assert.equal(listForMessage([]), "");
+});
+
 test("unknown fields and parse errors fail with query_failed", async () => {
   const t = await seeded();
   try {
@@ -151,7 +158,8 @@ test("unknown fields and parse errors fail with query_failed", async () => {
       (err: unknown) =>
         err instanceof SwampError &&
         err.code === "query_failed" &&
-        err.message.startsWith('Unknown field "foo" in query predicate.\nAvailable: attributes, content, contentType, createdAt, dataType, id, isLatest, jobName, lifetime, modelName, modelType, name, ns'),
+        !err.message.includes("\n") &&
+        err.message.startsWith('Unknown field "foo" in query predicate. Available: attributes, content, contentType, createdAt, dataType, id, isLatest, jobName, lifetime, modelName, modelType, name, ns'),
     );
     await assert.rejects(() => queryData(t.repo, "name == "), (err: unknown) => err instanceof SwampError && err.code === "query_failed");
     await assert.rejects(() => queryData(t.repo, "true", { select: "bogus" }), /Unknown field "bogus" in select expression/);

@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   definitionDependencies,
-  narrowRequiredInputs,
   orderByDependencies,
   referencedInputs,
   referencedModels,
@@ -36,14 +35,10 @@ test("referencedInputs: inputs.x and inputs[\"x\"], not model.x.inputs", () => {
   assert.deepEqual(referencedInputs({ a: "${{ model.x.definition.inputs.y }}" }), []);
 });
 
-test("definitionDependencies and narrowing of required inputs per method", () => {
+test("definitionDependencies: inputs per method and in globalArguments", () => {
   const deps = definitionDependencies(definition);
   assert.deepEqual(deps.globalInputs, ["region"]);
   assert.deepEqual(deps.methodInputs, { create: ["instance-type", "size"], delete: ["force"], status: [] });
-  const required = ["region", "size", "force", "instance-type"];
-  assert.deepEqual(narrowRequiredInputs(required, definition, "create"), ["size", "instance-type"]);
-  assert.deepEqual(narrowRequiredInputs(required, definition, "delete"), ["force"]);
-  assert.deepEqual(narrowRequiredInputs(required, definition, "status"), []);
 });
 
 test("orderByDependencies sorts topologically by name or id; cycles are reported", () => {

@@ -63,3 +63,19 @@ test("a run log that cannot be written reports one mapped failure and never thro
   assert.equal((failures[0] as { code: string }).code, "disk_full");
   assert.equal((log.failed as { code: string }).code, "disk_full");
 });
+
+test("run log: lines reach the file by the next turn of the event loop, before close", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "swamp-runlog-"));
+  try {
+    const path = join(dir, "run.log");
+    const log = new RunLog(path, new Redactor(), { maxBytes: 1 << 20 });
+    for (let i = 0; i < 3000; i++) log.info(`line ${i}`);
+    await new Promise((r) => setImmediate(r));
+    const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
+    assert.equal(lines.length, 3000, "every line is on disk while the log is still open");
+    assert.match(lines[2999] as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO line 2999$/);
+    await log.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -95,3 +95,78 @@ test("create names files after the name (or the id for scoped names); a rename m
     assert.equal((await repo.find("legacy-name"))?.workflow.id, ID_B);
   });
 });
+
+test("extension directories join the lookup after the repo's own, read-only; clashes are shadowed, the repo's file wins", async () => {
+  await withFolder(async (_repo, dir) => {
+    const root = join(dir, "..");
+    const pulled = join(root, "pulled", "workflows");
+    const source = join(root, "source");
+    const ID_C = "cccccccc-cccc-4ccc-8ccc-cccccccccccc";
+    const ID_D = "dddddddd-dddd-4ddd-8ddd-dddddddddddd";
+    await writeFile(join(dir, "workflow-deploy.yaml"), serializeWorkflow(defaultWorkflow(ID_A, "deploy")));
+    await writeFile(join(dir, "workflow-half.yaml"), "id: x\nname: half\njobs: [\n");
+    await mkdir(join(source, "ci", "deep"), { recursive: true });
+    // Any YAML with a top-level jobs key, at any depth up to four levels; other YAML is not a workflow.
+    await writeFile(join(source, "ci", "deep", "ship.yml"), serializeWorkflow(defaultWorkflow(ID_B, "ship")));
+    await writeFile(join(source, "ci", "deploy.yaml"), serializeWorkflow(defaultWorkflow(ID_C, "deploy")));
+    await writeFile(join(source, "notes.yaml"), "title: not a workflow\n");
+    await writeFile(join(source, "bad.yaml"), "name: bad\njobs: 3\n");
+    await mkdir(pulled, { recursive: true });
+    await writeFile(join(pulled, "ship.yaml"), serializeWorkflow(defaultWorkflow(ID_D, "ship")));
+    await writeFile(join(pulled, "half.yaml"), serializeWorkflow(defaultWorkflow(ID_D, "half")));
+    await writeFile(join(pulled, "audit.yaml"), serializeWorkflow(defaultWorkflow(ID_C.replace(/c/g, "e"), "audit")));
+    let asked = 0;
+    const repo = new WorkflowRepository({
+      dir,
+      repoDir: root,
+      extensionDirs: async () => {
+        asked++;
+        return [
+          { dir, origin: { type: "source", source: "." } },
+          { dir: source, origin: { type: "source", source: "../source" } },
+          { dir: pulled, origin: { type: "pulled", extension: "@acme/flows" } },
+        ];
+      },
+    });
+
+    assert.equal((await repo.find("deploy"))?.origin, undefined, "the repo's own file answers without asking for extensions");
+    assert.equal(asked, 0);
+    const { workflows, broken, shadowed } = await repo.list();
+    assert.deepEqual(
+      workflows.map((w) => [w.workflow.name, w.origin ?? null]),
+      [
+        ["deploy", null],
+        ["ship", { type: "source", source: "../source" }],
+        ["audit", { type: "pulled", extension: "@acme/flows" }],
+      ],
+    );
+    assert.deepEqual(
+      shadowed.map((s) => [s.workflow.workflow.name, s.workflow.path, s.by]),
+      [
+        ["deploy", join(source, "ci", "deploy.yaml"), join(dir, "workflow-deploy.yaml")],
+        ["half", join(pulled, "half.yaml"), join(dir, "workflow-half.yaml")],
+        ["ship", join(pulled, "ship.yaml"), join(source, "ci", "deep", "ship.yml")],
+      ],
+    );
+    assert.deepEqual(
+      broken.map((b) => [b.path, b.origin ?? null]),
+      [
+        [join(dir, "workflow-half.yaml"), null],
+        [join(source, "bad.yaml"), { type: "source", source: "../source" }],
+      ],
+    );
+
+    const ship = await repo.require("ship");
+    assert.equal(ship.path, join(source, "ci", "deep", "ship.yml"));
+    assert.equal((await repo.require(ID_C.replace(/c/g, "e"))).workflow.name, "audit", "found by id too");
+    await assert.rejects(repo.require("half"), { code: "workflow_load_failed" }, "a broken repo file is never answered by an extension");
+    assert.equal(repo.readOnlyError(await repo.require("deploy"), "delete"), null);
+    assert.equal(
+      repo.readOnlyError(ship, "delete")?.message,
+      "Cannot delete extension workflow 'ship'. Extension workflows are read-only. To remove it, delete the source file directly.",
+    );
+    assert.equal(repo.readOnlyError((await repo.brokenFor("bad"))!, "edit")?.code, "workflow_read_only");
+    await assert.rejects(repo.update({ ...ship.workflow, description: "changed" }, ship), { code: "workflow_read_only" });
+    await assert.rejects(repo.create("audit"), { code: "already_exists" }, "a name an extension uses is taken");
+  });
+});

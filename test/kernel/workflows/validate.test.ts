@@ -140,3 +140,18 @@ test("task kinds not run yet, wrapped assert expressions, bad CEL and duplicate 
   assert.match(byName(v, "Valid expressions")?.error ?? "", /jobs\[0\]\.steps\[2\]\.task\.inputs\.run: \$\{\{ \(\(inputs\.x \}\}: Syntax error/);
   assert.equal(v.passed, false);
 });
+
+test("an extension workflow shadowed by this one is a warning on this one, never a failure", async () => {
+  const own = stored([{ name: "main", steps: [{ name: "hello", task: task("greeter") }] }], "deploy");
+  const ext: StoredWorkflow = { ...stored([{ name: "main", steps: [{ name: "hi", task: task("greeter") }] }], "deploy"), path: "/src/deploy.yaml", origin: { type: "source", source: "../src" } };
+  const v = await validateWorkflow(own, { ...env, allWorkflows: [own], shadowed: [{ workflow: ext, by: own.path }] });
+  assert.equal(v.passed, true);
+  assert.equal(v.totalWarnings, 1);
+  assert.deepEqual(byName(v, "Shadowed extension workflows"), {
+    name: "Shadowed extension workflows",
+    passed: true,
+    warning: "This workflow shadows the extension workflow 'deploy' from extension source ../src (/src/deploy.yaml); this file is the one used",
+  });
+  const unrelated = await validateWorkflow(stored([{ name: "main", steps: [{ name: "hello", task: task("greeter") }] }], "other"), { ...env, shadowed: [{ workflow: ext, by: own.path }] });
+  assert.equal(byName(unrelated, "Shadowed extension workflows"), undefined);
+});

@@ -104,7 +104,7 @@ test("relative paths resolve against the main git worktree's root, so a linked w
   });
 });
 
-test("workflows: a source's workflows/ directory, or YAML files with top-level jobs; recorded, listed, and restricted by --only", async () => {
+test("workflows: a source's workflows/ directory, or YAML files with top-level jobs; recorded, listed, and restricted by --only; pulled extensions' workflows/ last", async () => {
   await withTempDir(async (dir) => {
     const std = join(dir, "std");
     await touch(join(std, "workflows", "deploy.yaml"), "name: deploy\njobs: []\n");
@@ -121,6 +121,14 @@ test("workflows: a source's workflows/ directory, or YAML files with top-level j
     assert.equal(only.status, "valid");
     assert.deepEqual(only.workflowDirs, [flat]);
     await writeSources(dir, [{ path: "std" }]);
-    assert.deepEqual((await resolveSourceDirs(dir, {}, {})).workflows, [join(std, "workflows")]);
+    // Pulled extensions' workflows/ come after the sources, named by the extension.
+    const pulled = join(dir, ".swamp", "pulled-extensions", "@acme", "flows");
+    await touch(join(pulled, "manifest.yaml"), "name: '@acme/flows'\n");
+    await touch(join(pulled, "workflows", "ship.yaml"), "jobs: []\n");
+    await touch(join(dir, ".swamp", "pulled-extensions", "@acme", "models-only", "manifest.yaml"), "name: '@acme/models-only'\n");
+    assert.deepEqual((await resolveSourceDirs(dir, {}, {})).workflows, [
+      { dir: join(std, "workflows"), origin: { type: "source", source: "std" } },
+      { dir: join(pulled, "workflows"), origin: { type: "pulled", extension: "@acme/flows" } },
+    ]);
   });
 });

@@ -5,7 +5,13 @@ import { MethodRunError, runMethod, type RunView } from "../../../../kernel/mode
 import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
 import { SwampCommand } from "../../../base.js";
 import { collectInputs, parseTimeout } from "../../../inputs.js";
+import { LiveOutput } from "../../../live-output.js";
 import { formatBytes, paint, table } from "../../../output.js";
+
+/** Reports that were skipped without failing the run (a required report nobody provides). */
+function writeReportWarnings(view: RunView, stream: NodeJS.WritableStream): void {
+  for (const r of Object.values(view.reports)) if (r.warning) stream.write(`Warning: ${r.warning}\n`);
+}
 
 export default class ModelMethodRunCommand extends SwampCommand {
   static override paths = [["model", "method", "run"]];
@@ -58,6 +64,7 @@ export default class ModelMethodRunCommand extends SwampCommand {
     const out = this.context.stdout;
     const err = this.context.stderr;
     const start = Date.now();
+    const live = this.json ? null : new LiveOutput(out, err);
     let view: RunView;
     try {
       view = await runMethod(kernel, {
@@ -77,14 +84,18 @@ export default class ModelMethodRunCommand extends SwampCommand {
         reportLabel: this.reportLabel,
         // Vaults load only if the run uses one (vault.get, a sensitive output, a vault reference in data).
         vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
-        ...(this.json ? {} : { onOutput: (line: string, stream: "stdout" | "stderr") => (stream === "stdout" ? out : err).write(`${line}\n`) }),
+        ...(live ? { onOutput: live.line } : {}),
       });
     } catch (e) {
+      live?.flush();
       if (e instanceof MethodRunError && !this.json) {
+        writeReportWarnings(e.view, err);
         err.write(`${paint(err, 31, "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
       }
       throw e instanceof MethodRunError ? new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } }) : e;
     }
+    live?.flush();
+    if (!this.json) writeReportWarnings(view, err);
     this.emit(view, () => {
       const shown = view.dataArtifacts.filter((a) => a.name !== "log" && !a.name.startsWith("report-"));
       const lines = [`${paint(out, 32, "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampError } from "../../../../kernel/contract/errors.js";
-import { outputRepository } from "../../../../kernel/models/service.js";
+import { displayPath, outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
 
 export default class ModelOutputGetCommand extends SwampCommand {
@@ -14,7 +14,8 @@ export default class ModelOutputGetCommand extends SwampCommand {
     const found = await outputRepository(kernel, { warn: (m) => this.context.stderr.write(`warning: ${m}\n`) }).find(this.ref);
     if (!found) throw new SwampError("not_found", `Output not found: ${this.ref}`);
     const { path: _path, modelName, ...rest } = found;
-    const record = modelName !== "" ? { ...rest, modelName } : rest;
+    const shown = { ...rest, logFile: displayPath(kernel, rest.logFile) };
+    const record = modelName !== "" ? { ...shown, modelName } : shown;
     this.emit(record, () =>
       [
         `Run ${record.id}: ${record.methodName} on ${modelName || record.definitionId} (${record.type}) ${record.status}${record.durationMs !== undefined ? ` in ${record.durationMs}ms` : ""}`,

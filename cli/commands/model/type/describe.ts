@@ -22,7 +22,11 @@ export default class ModelTypeDescribeCommand extends SwampCommand {
       }
       if (d.dataOutputSpecs.length) {
         lines.push("", "Data outputs:");
-        for (const s of d.dataOutputSpecs) lines.push(`  ${s.specName} [${s.kind}]${s.description ? ` — ${s.description}` : ""} (${s.lifetime}${s.streaming ? ", streaming" : ""})`);
+        for (const s of d.dataOutputSpecs) {
+          // A file's content type follows its description (seed: `log [file] — Shell command output, text/plain`).
+          const about = [s.description, s.kind === "file" ? s.contentType : undefined].filter(Boolean).join(", ");
+          lines.push(`  ${s.specName} [${s.kind}]${about ? ` — ${about}` : ""} (${s.lifetime}${s.streaming ? ", streaming" : ""})`);
+        }
       }
       return lines.join("\n");
     });

@@ -1,5 +1,5 @@
 /**
- * Preloaded (`node --import`) into a measured process: at exit it appends the process's CPU
+ * Preloaded (`node --import`) into a process a test measures: at exit it appends the process's CPU
  * time and peak RSS to the file named by SWAMP_BENCH_COST, one JSON line. Nothing else.
  */
 import { appendFileSync } from "node:fs";

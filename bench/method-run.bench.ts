@@ -1,0 +1,59 @@
+/**
+ * The cost of one `swamp model method run` (issue 14, rows "model method run of echo hi" and
+ * "extension model method run").
+ *
+ *   node dist/bench/method-run.bench.js         (BENCH_ROUNDS, default 10)
+ *
+ * CPU (user + system) of whole processes, interleaved rounds, medians:
+ * - `node -e 0` (baseline) vs a command/shell run of `echo hi`;
+ * - that built-in run (baseline) vs a run of an extension model type (the greeter fixture,
+ *   bundle already cached: the steady state a user sees).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { SWAMP_BIN } from "../test/helpers/cli.js";
+import { GREETER_ID, GREETER_MODEL, greeterDefinition } from "../test/plugins/fixtures.js";
+import { benchBin, benchRow, measure, median, type Cost } from "./support/process-cost.js";
+
+const bin = benchBin(SWAMP_BIN);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
+const dir = mkdtempSync(join(tmpdir(), "swamp-bench-run-"));
+const repo = join(dir, "repo");
+const write = (rel: string, text: string) => {
+  mkdirSync(dirname(join(repo, rel)), { recursive: true });
+  writeFileSync(join(repo, rel), text);
+};
+const swamp = (args: string[]) => [bin, ...args, "--repo-dir", repo];
+const must = (args: string[]) => {
+  const r = spawnSync(process.execPath, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stdout}${r.stderr}`);
+};
+
+must([bin, "repo", "init", repo]);
+must(swamp(["model", "create", "command/shell", "tiny"]));
+write("extensions/models/greeter.ts", GREETER_MODEL);
+write(`models/@test/greeter/${GREETER_ID}.yaml`, greeterDefinition());
+
+const cases: Array<[string, string[]]> = [
+  ["node -e 0", ["-e", "0"]],
+  ["run of echo hi (command/shell)", swamp(["model", "method", "run", "tiny", "execute", "--input", "run=echo hi"])],
+  ["run of an extension model", swamp(["model", "method", "run", "greeter", "greet"])],
+];
+const samples: Cost[][] = cases.map(() => []);
+try {
+  for (const [, args] of cases) must(args); // bundles built, page cache warm
+  for (let i = 0; i < rounds; i++) {
+    for (const [j, [, args]] of cases.entries()) samples[j]!.push(await measure(process.execPath, args));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const cpu = (j: number) => median(samples[j]!.map((c) => c.cpuMs));
+for (const [j, [name]] of cases.entries()) {
+  console.log(`${name.padEnd(32)} median CPU ${cpu(j).toFixed(0).padStart(5)} ms   wall ${median(samples[j]!.map((c) => c.wallMs)).toFixed(0).padStart(5)} ms`);
+}
+benchRow("model method run of echo hi (CPU)", "node -e 0", "swamp model method run", cpu(1) / cpu(0), "≤ 2.5x");
+benchRow("extension model method run (CPU)", "built-in run (echo hi)", "extension model run", cpu(2) / cpu(1), "≤ 1.3x");

@@ -14,8 +14,11 @@
  * Bytes are the size of each version's `raw` (stat). The caller holds the global datastore lock
  * around applyGc (journal compaction rewrites index files).
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { createLimiter, mapLimited } from "../../kernel/runtime/pool.js";
+import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { safeJoin } from "../../kernel/runtime/safe-path.js";
 import type { DataRepository } from "../../kernel/data/repository.js";
 import { RAW_FILE } from "../../kernel/data/index.js";
@@ -60,6 +63,8 @@ export interface GcPlan {
   dataEntriesExpired: number;
   versionsDeleted: number;
   bytesReclaimed: number;
+  /** A previous gc was interrupted: applying also sweeps its leftovers from every model. */
+  resume: boolean;
 }
 
 export interface GcExpiredEntry {
@@ -168,7 +173,13 @@ export async function planGc(repo: DataRepository, options: GcPlanOptions = {}):
     dataEntriesExpired: expired.length,
     versionsDeleted,
     bytesReclaimed,
+    resume: existsSync(join(repo.dataRoot, GC_MARKER)),
   };
+}
+
+/** True when applying `plan` has nothing to do. */
+export function planIsEmpty(plan: GcPlan): boolean {
+  return plan.expired.length === 0 && plan.pruned.length === 0 && !plan.resume;
 }
 
 function expiredEntries(items: GcExpiredItem[]): GcExpiredEntry[] {
@@ -192,50 +203,114 @@ export function gcResultOf(plan: GcPlan, dryRun: boolean): GcResult {
   };
 }
 
-/** Deletes exactly what `plan` lists. Caller holds the global lock. */
+/**
+ * Present while a gc applies its plan (written before the first removal, deleted after the
+ * last sweep): a gc that finds it was preceded by an interrupted one and sweeps the hidden
+ * leftovers of every model, not just the ones its own plan touches.
+ */
+export const GC_MARKER = ".gc-unfinished";
+
+/** Filesystem calls in flight during a gc (renames, deletes), across all models. */
+const GC_CONCURRENCY = 32;
+/** Models worked on at once; each gets one journal append for all its removals. */
+const GC_MODELS_IN_FLIGHT = 8;
+
+type PlannedItem = { kind: "expired"; item: GcExpiredItem } | { kind: "pruned"; item: GcPrunedItem };
+
+/**
+ * Deletes exactly what `plan` lists. Caller holds the global lock. Works model by model (a few
+ * at once, filesystem calls bounded by one limiter): each model's directories are moved aside,
+ * its journal gets one append, then the moved directories are deleted (see
+ * DataRepository.removeBulk for why a kill at any point leaves no torn version).
+ */
 export async function applyGc(repo: DataRepository, plan: GcPlan, options: GcApplyOptions = {}): Promise<GcResult> {
   await repo.markDirty();
-  const total = plan.expired.length + plan.pruned.length;
+  const marker = join(repo.dataRoot, GC_MARKER);
+  await atomicWriteFile(marker, `${plan.now}\n`);
+  const planned: PlannedItem[] = [
+    ...plan.expired.map((item): PlannedItem => ({ kind: "expired", item })),
+    ...plan.pruned.map((item): PlannedItem => ({ kind: "pruned", item })),
+  ];
+  const byModel = new Map<string, { type: string; modelId: string; items: number[] }>();
+  planned.forEach(({ item }, i) => {
+    const key = `${item.type}/${item.modelId}`;
+    let group = byModel.get(key);
+    if (!group) {
+      group = { type: item.type, modelId: item.modelId, items: [] };
+      byModel.set(key, group);
+    }
+    group.items.push(i);
+  });
+
+  const total = planned.length;
   let done = 0;
-  const errors: string[] = [];
-  const touched = new Map<string, { type: string; modelId: string }>();
-  const expiredDone: GcExpiredItem[] = [];
-  let versionsDeleted = 0;
-  let bytesReclaimed = 0;
-  for (const item of plan.expired) {
+  // Outcomes per planned item, so the result lists them in plan order whatever finished first.
+  const outcome: Array<{ removed: number[] | "all"; error?: string }> = planned.map(() => ({ removed: [] }));
+  const compactionErrors: string[] = [];
+  const limit = createLimiter(GC_CONCURRENCY);
+  await mapLimited([...byModel.values()], GC_MODELS_IN_FLIGHT, async ({ type, modelId, items }) => {
+    const label = (i: number) => `${type}/${modelId}/${(planned[i] as PlannedItem).item.dataName}`;
     try {
-      await repo.removeName(item.type, item.modelId, item.dataName);
-      expiredDone.push(item);
-      versionsDeleted += item.versions.length;
-      for (const v of item.versions) bytesReclaimed += v.bytes;
-      touched.set(`${item.type}/${item.modelId}`, { type: item.type, modelId: item.modelId });
+      const removals = items.map((i) => {
+        const p = planned[i] as PlannedItem;
+        return p.kind === "expired" ? { name: p.item.dataName } : { name: p.item.dataName, versions: p.item.versions.map((v) => v.version) };
+      });
+      const results = await repo.removeBulk(type, modelId, removals, limit);
+      items.forEach((i, j) => {
+        const r = results[j];
+        const slot = outcome[i]!;
+        slot.removed = (planned[i] as PlannedItem).kind === "expired" ? "all" : (r?.removed ?? []);
+        if (r?.error) slot.error = `${label(i)}: ${r.error.message}`;
+      });
     } catch (err) {
-      errors.push(`${item.type}/${item.modelId}/${item.dataName}: ${(err as Error).message}`);
+      for (const i of items) outcome[i] = { removed: [], error: `${label(i)}: ${(err as Error).message}` };
     }
-    options.onProgress?.(++done, total);
-  }
-  for (const item of plan.pruned) {
-    try {
-      const removed = new Set(await repo.removeVersions(item.type, item.modelId, item.dataName, item.versions.map((v) => v.version)));
-      for (const v of item.versions) {
-        if (!removed.has(v.version)) continue;
-        versionsDeleted++;
-        bytesReclaimed += v.bytes;
-      }
-      touched.set(`${item.type}/${item.modelId}`, { type: item.type, modelId: item.modelId });
-    } catch (err) {
-      errors.push(`${item.type}/${item.modelId}/${item.dataName}: ${(err as Error).message}`);
-    }
-    options.onProgress?.(++done, total);
-  }
-  for (const { type, modelId } of touched.values()) {
+    done += items.length;
+    options.onProgress?.(done, total);
     try {
       await repo.sweepTrash(type, modelId);
       await repo.index.compactIfNeeded(type, modelId);
     } catch (err) {
-      errors.push(`${type}/${modelId}: index compaction failed: ${(err as Error).message}`);
+      compactionErrors.push(`${type}/${modelId}: index compaction failed: ${(err as Error).message}`);
     }
+  });
+
+  if (plan.resume) {
+    const sweep = (await repo.index.models()).filter(({ type, id }) => !byModel.has(`${type}/${id}`));
+    await mapLimited(sweep, GC_MODELS_IN_FLIGHT, async ({ type, id }) => {
+      try {
+        await repo.sweepTrash(type, id);
+      } catch (err) {
+        compactionErrors.push(`${type}/${id}: removing leftovers failed: ${(err as Error).message}`);
+      }
+    });
   }
+
+  const errors: string[] = [];
+  const expiredDone: GcExpiredItem[] = [];
+  let versionsDeleted = 0;
+  let bytesReclaimed = 0;
+  planned.forEach((p, i) => {
+    const { removed, error } = outcome[i]!;
+    if (error !== undefined) errors.push(error);
+    if (p.kind === "expired") {
+      // A whole name whose removal failed stays as it was.
+      if (error !== undefined) return;
+      expiredDone.push(p.item);
+      versionsDeleted += p.item.versions.length;
+      for (const v of p.item.versions) bytesReclaimed += v.bytes;
+      return;
+    }
+    const gone = new Set(removed === "all" ? [] : removed);
+    for (const v of p.item.versions) {
+      if (!gone.has(v.version)) continue;
+      versionsDeleted++;
+      bytesReclaimed += v.bytes;
+    }
+  });
+  errors.push(...compactionErrors);
+  // Kept after a failure, so the next gc looks for leftovers everywhere again.
+  if (errors.length === 0) await rm(marker, { force: true });
   const result: GcResult = {
     dataEntriesExpired: expiredDone.length,
     versionsDeleted,

@@ -5,7 +5,7 @@
  */
 import { applyGc, gcResultOf, planGc, runGc } from "./gc.js";
 
-export { applyGc, gcResultOf, planGc, runGc, versionsOutsidePolicy } from "./gc.js";
+export { applyGc, gcResultOf, GC_MARKER, planGc, planIsEmpty, runGc, versionsOutsidePolicy } from "./gc.js";
 export type { GcApplyOptions, GcExpiredEntry, GcExpiredItem, GcPlan, GcPlanOptions, GcPrunedItem, GcResult, GcVersion } from "./gc.js";
 
 export const gc = {

@@ -13,6 +13,31 @@ import type { DataMetadata } from "./metadata.js";
 export const VERIFY_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Verifies bytes as they are served (a streamed `data get`): feed every chunk to `update`, then
+ * `warning()` compares their count and SHA-256 with the metadata, like `integrityWarning`.
+ */
+export class ContentVerifier {
+  private readonly hash = createHash("sha256");
+  private size = 0;
+
+  constructor(private readonly meta: DataMetadata) {}
+
+  update(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    this.size += bytes.byteLength;
+  }
+
+  warning(): string | null {
+    const { meta } = this;
+    if (meta.checksum === undefined) return null;
+    if (meta.size !== undefined && this.size !== meta.size) return mismatch(meta, `${this.size} bytes, recorded ${meta.size}`);
+    const checksum = this.hash.digest("hex");
+    if (checksum !== meta.checksum) return mismatch(meta, `sha256 ${checksum.slice(0, 12)}…, recorded ${meta.checksum.slice(0, 12)}…`);
+    return null;
+  }
+}
+
+/**
  * A one-line warning when `content` (the bytes, or the path of the raw file) differs from what
  * the metadata recorded; null when it matches or cannot be checked cheaply.
  */

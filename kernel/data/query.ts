@@ -26,6 +26,7 @@ import { analyzeAst } from "../expressions/ast.js";
 import { isFatalExpressionError } from "../expressions/budget.js";
 import { createCelEnvironment, errorSummary, parseCel } from "../expressions/engine.js";
 import type { CelProgram } from "../expressions/engine.js";
+import { mapLimited } from "../runtime/pool.js";
 import { DataErrorCode } from "./errors.js";
 import type { DataIndex } from "./index.js";
 import { parseSinceDuration } from "./lifetime.js";
@@ -335,19 +336,6 @@ export function smallest<T>(items: T[], k: number, cmp: (a: T, b: T) => number):
 function latestVisible(meta: DataMetadata, includeDeleted: boolean): boolean {
   if (isRenamed(meta)) return includeDeleted;
   return includeDeleted || meta.lifecycle !== "deleted";
-}
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function loadFor(source: DataSource, c: Candidate): Promise<LoadedContent> {

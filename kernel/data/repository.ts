@@ -28,13 +28,16 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { DataHandle } from "../contract/ports/model-type.js";
 import { handleFor } from "./handle.js";
 import { SwampError } from "../contract/errors.js";
 import { atomicWriteFile, writeUnpublishedFile } from "../runtime/atomic-write.js";
 import { fsWriteError } from "../runtime/fs-errors.js";
+import { createLimiter } from "../runtime/pool.js";
+import type { Limiter } from "../runtime/pool.js";
 import { safeJoin } from "../runtime/safe-path.js";
 import { conflict, DataErrorCode, invalid, isErrno, notFound } from "./errors.js";
 import { DataIndex, LATEST_FILE, METADATA_FILE, RAW_FILE } from "./index.js";
@@ -141,6 +144,22 @@ export interface RenameResult {
   copiedVersion: number;
   newVersion: number;
 }
+
+/** One entry of `removeBulk`: some versions of a name, or (no `versions`) the whole name. */
+export interface BulkRemoval {
+  name: string;
+  versions?: number[];
+}
+
+export interface BulkRemovalResult {
+  name: string;
+  /** Versions moved aside and deleted (for a version removal). */
+  removed: number[];
+  error?: Error;
+}
+
+/** Filesystem calls in flight for one removal (a single delete); gc passes its own limiter. */
+const REMOVE_CONCURRENCY = 32;
 
 export interface DeleteResult {
   versionsDeleted: number;
@@ -590,6 +609,22 @@ export class DataRepository {
     }
   }
 
+  /** The raw file of one committed version, opened for reading (the caller closes it), or null. */
+  async openContent(modelType: string, modelId: string, name: string, version: number): Promise<FileHandle | null> {
+    const type = modelTypePath(modelType);
+    validateModelId(modelId);
+    const nameDir = this.safeNameDir(type, modelId, name);
+    if (!nameDir) return null;
+    const dir = join(nameDir, String(version));
+    if (!existsSync(join(dir, METADATA_FILE))) return null;
+    try {
+      return await open(join(dir, RAW_FILE), "r");
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return null;
+      throw err;
+    }
+  }
+
   /**
    * A resource's attributes: the latest version (following renames) or an explicit version,
    * parsed as a JSON object. Null when missing or not a JSON object.
@@ -694,54 +729,99 @@ export class DataRepository {
   }
 
   /**
-   * Removes versions of one name (no markDirty, no checks: gc and delete call it). `latest` is
-   * repaired; the name directory goes when no committed version remains. @internal
+   * Removes versions of one name (no markDirty, no checks: delete calls it). `latest` is
+   * repaired; the name directory goes when no committed version remains. Returns the versions
+   * that were removed. @internal
    */
   async removeVersions(type: string, modelId: string, name: string, versions: number[]): Promise<number[]> {
-    const nameDir = safeJoin(this.dataRoot, type, modelId, name);
-    const removed: number[] = [];
-    for (const version of versions) {
-      const dir = join(nameDir, String(version));
-      const trash = join(nameDir, `.${version}.deleting-${randomUUID().slice(0, 8)}`);
-      try {
-        await rename(dir, trash);
-      } catch (err) {
-        if (isErrno(err, "ENOENT")) continue;
-        throw err;
-      }
-      removed.push(version);
-      await rm(trash, { recursive: true, force: true });
-    }
-    const remaining = this.committedOnDisk(nameDir);
-    if (remaining.length === 0) {
-      await this.removeName(type, modelId, name);
-      return removed;
-    }
-    if (removed.length > 0) {
-      await this.index.append(type, modelId, removed.map((version) => ({ op: "del" as const, name, version })));
-    }
-    const pointer = readLatestPointer(nameDir);
-    const max = remaining[0] as number;
-    if (pointer === null || pointer !== max) await this.writeLatest(nameDir, max);
-    if (removed.length > 0) this.dropForeignCatalog();
-    return removed;
+    const [result] = await this.removeBulk(type, modelId, [{ name, versions }], createLimiter(REMOVE_CONCURRENCY));
+    if (result?.error) throw result.error;
+    return result?.removed ?? [];
   }
 
-  /** Removes a whole name directory atomically (rename aside, journal `drop`, then delete). @internal */
+  /** Removes a whole name directory (rename aside, journal `drop`, then delete). @internal */
   async removeName(type: string, modelId: string, name: string): Promise<void> {
+    const [result] = await this.removeBulk(type, modelId, [{ name }], createLimiter(REMOVE_CONCURRENCY));
+    if (result?.error) throw result.error;
+  }
+
+  /**
+   * Removes names and versions of one model (gc, delete; no markDirty, no checks). Crash-safe
+   * order: every directory is first renamed aside (`.<v>.deleting-…`, atomic: a version is
+   * either whole or gone for every reader), then the model's journal gets one append with a
+   * `del`/`drop` line per removal (a version already gone gets its `del` too, so a run after an
+   * interrupted one settles the index), then the renamed directories are deleted. A kill at any
+   * point leaves only hidden leftovers that `sweepTrash` deletes, and at worst journal records
+   * of vanished versions, which the next removal or write settles. `limit` bounds the
+   * filesystem calls in flight (shared across models by gc). A failure is reported per entry;
+   * what was moved aside before it is still recorded. @internal
+   */
+  async removeBulk(type: string, modelId: string, removals: BulkRemoval[], limit: Limiter): Promise<BulkRemovalResult[]> {
     const modelDir = safeJoin(this.dataRoot, type, modelId);
-    const nameDir = safeJoin(modelDir, name);
-    const trash = join(modelDir, `.${name}.deleting-${randomUUID().slice(0, 8)}`);
-    let moved = true;
-    try {
-      await rename(nameDir, trash);
-    } catch (err) {
-      if (!isErrno(err, "ENOENT")) throw err;
-      moved = false;
-    }
-    await this.index.append(type, modelId, [{ op: "drop", name }]);
-    if (moved) await rm(trash, { recursive: true, force: true });
-    if (moved) this.dropForeignCatalog();
+    const trash: Array<{ dir: string; owner: BulkRemovalResult }> = [];
+    const ops: JournalOp[] = [];
+    const moveAside = async (owner: BulkRemovalResult, dir: string, trashName: string): Promise<boolean> => {
+      const target = join(dirname(dir), `.${trashName}.deleting-${randomUUID().slice(0, 8)}`);
+      try {
+        await limit(() => rename(dir, target));
+      } catch (err) {
+        if (isErrno(err, "ENOENT")) return false;
+        throw err;
+      }
+      trash.push({ dir: target, owner });
+      return true;
+    };
+    const results = await Promise.all(
+      removals.map(async ({ name, versions }): Promise<BulkRemovalResult> => {
+        const nameDir = safeJoin(modelDir, name);
+        const result: BulkRemovalResult = { name, removed: [] };
+        try {
+          if (versions === undefined) {
+            await moveAside(result, nameDir, name);
+            ops.push({ op: "drop", name });
+            return result;
+          }
+          const gone: number[] = [];
+          let failure: unknown;
+          await Promise.all(
+            versions.map(async (version) => {
+              try {
+                if (await moveAside(result, join(nameDir, String(version)), String(version))) result.removed.push(version);
+                else gone.push(version);
+              } catch (err) {
+                failure ??= err;
+              }
+            }),
+          );
+          result.removed.sort((a, b) => a - b);
+          const remaining = this.committedOnDisk(nameDir);
+          if (remaining.length === 0 && failure === undefined) {
+            await moveAside(result, nameDir, name);
+            ops.push({ op: "drop", name });
+            return result;
+          }
+          for (const version of [...result.removed, ...gone]) ops.push({ op: "del", name, version });
+          if (failure !== undefined) throw failure;
+          const pointer = readLatestPointer(nameDir);
+          const max = remaining[0] as number;
+          if (pointer === null || pointer !== max) await limit(() => this.writeLatest(nameDir, max));
+        } catch (err) {
+          result.error = err as Error;
+        }
+        return result;
+      }),
+    );
+    await this.index.append(type, modelId, ops);
+    if (trash.length > 0) this.dropForeignCatalog();
+    // A directory that cannot be deleted now is already gone for readers; sweepTrash retries it.
+    await Promise.all(
+      trash.map(({ dir, owner }) =>
+        limit(() => rm(dir, { recursive: true, force: true })).catch((err: Error) => {
+          owner.error ??= err;
+        }),
+      ),
+    );
+    return results;
   }
 
   /** Deletes leftovers of interrupted deletions (`.*.deleting-*`) in one model directory. */

@@ -5,7 +5,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseJson, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { generateDataTree } from "../../bench/support/data-tree.js";
+import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo, type RunResult } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
 
 const HELLO = 'run=echo "Hello from the swamp!"';
@@ -134,5 +138,62 @@ test("data delete: one version, a whole name, a prefix batch (dry run first), an
     const empty = parseJson(ok(await cli("data", "list", "hello-world", "--json"), "list empty").stdout);
     assert.equal(empty.total, 0);
     assert.deepEqual(empty.groups, []);
+  });
+});
+
+test("kill -9 in the middle of data gc -f: no torn version, the lock is taken over, a second gc finishes exactly the plan", async () => {
+  await withRepo(async (repo) => {
+    const dataRoot = join(repo, ".swamp", "data");
+    const shape = { type: "bench/model", models: 40, names: 10, versions: 10 }; // policy: keep 5
+    const { modelIds } = generateDataTree(dataRoot, shape);
+    const modelDirs = modelIds.map((id) => join(dataRoot, shape.type, id));
+    const dry = parseJson(ok(await swamp(["data", "gc", "--dry-run", "--json", "--repo-dir", repo]), "dry run").stdout);
+    assert.equal(dry.versionsDeleted, 40 * 10 * 5);
+
+    const gc = spawn(process.execPath, [SWAMP_BIN, "data", "gc", "-f", "--json", "--repo-dir", repo], { env: cleanEnv(), stdio: "ignore" });
+    const exited = new Promise((r) => gc.on("exit", r));
+    // Kill it as soon as it has moved a directory aside.
+    let seen = false;
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!seen && !done) {
+      for (const dir of modelDirs) {
+        const names = await readdir(dir).catch(() => [] as string[]);
+        for (const name of names.filter((n) => !n.startsWith("."))) {
+          if ((await readdir(join(dir, name)).catch(() => [] as string[])).some((e) => e.includes(".deleting-"))) seen = true;
+        }
+        if (seen) break;
+      }
+    }
+    gc.kill("SIGKILL");
+    await exited;
+    assert.ok(seen, "gc was caught mid-way");
+
+    // Every version directory is whole: metadata and content, or not there at all.
+    for (const dir of modelDirs) {
+      for (const name of (await readdir(dir)).filter((n) => !n.startsWith("."))) {
+        for (const v of (await readdir(join(dir, name))).filter((e) => /^\d+$/.test(e))) {
+          assert.deepEqual((await readdir(join(dir, name, v))).sort(), ["metadata.yaml", "raw"], `${name}/${v}`);
+        }
+      }
+    }
+
+    // The dead holder's global lock is taken over; the second run deletes the rest of the plan.
+    const second = parseJson(ok(await swamp(["data", "gc", "-f", "--json", "--repo-dir", repo]), "second gc").stdout);
+    assert.ok(second.versionsDeleted < dry.versionsDeleted);
+    for (const dir of modelDirs) {
+      assert.deepEqual((await readdir(dir)).filter((n) => n.includes(".deleting-")), []);
+      for (const name of (await readdir(dir)).filter((n) => !n.startsWith("."))) {
+        const entries = await readdir(join(dir, name));
+        assert.deepEqual(entries.filter((e) => e.includes(".deleting-")), [], `${name}: no leftovers`);
+        assert.deepEqual(entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b), [6, 7, 8, 9, 10], name);
+      }
+    }
+    // The index agrees with the files.
+    const all = parseJson(ok(await swamp(["data", "query", "version >= 0", "--select", "version", "--limit", "100000", "--json", "--repo-dir", repo]), "query").stdout);
+    assert.equal(all.total, 40 * 10 * 5);
+    assert.ok(all.results.every((v: number) => v >= 6));
+    const nothing = parseJson(ok(await swamp(["data", "gc", "--dry-run", "--json", "--repo-dir", repo]), "last dry run").stdout);
+    assert.equal(nothing.versionsDeleted, 0);
   });
 });

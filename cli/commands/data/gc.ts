@@ -1,12 +1,8 @@
 import { Command, Option } from "clipanion";
-import type { GcPlan, GcPlanOptions, GcResult } from "../../../builtins/gc/index.js";
+import type { GcPlanOptions, GcResult } from "../../../builtins/gc/index.js";
 import { RunStore } from "../../../kernel/workflows/runs.js";
 import { SwampCommand } from "../../base.js";
 import { confirm, dataRepository } from "./shared.js";
-
-function isEmpty(plan: GcPlan): boolean {
-  return plan.expired.length === 0 && plan.pruned.length === 0;
-}
 
 /** `\r[gc] 12/40 data items` on a TTY stderr, at most ten times a second; nothing otherwise. */
 function progressReporter(stderr: NodeJS.WritableStream): { onProgress?(done: number, total: number): void; finish(): void } {
@@ -47,7 +43,7 @@ export default class DataGcCommand extends SwampCommand {
   force = Option.Boolean("-f,--force", false, { description: "Alias of --yes" });
 
   async run(): Promise<number> {
-    const { planGc, applyGc, gcResultOf } = await import("../../../builtins/gc/index.js");
+    const { planGc, applyGc, gcResultOf, planIsEmpty: isEmpty } = await import("../../../builtins/gc/index.js");
     const kernel = await this.kernel();
     const repo = dataRepository(kernel);
     const warnings: string[] = [];

@@ -3,7 +3,6 @@ import { UsageError } from "../../../kernel/contract/errors.js";
 import { compareGroupTypes, dataListJson } from "../../../kernel/data/json.js";
 import type { ListItemJson } from "../../../kernel/data/json.js";
 import { SwampCommand } from "../../base.js";
-import { resolveRunData, workflowRun } from "./workflow-scope.js";
 import { formatBytes, table } from "../../output.js";
 import { checkNoConflict, dataRepository, day, fitToTerminal, pick, resolveModel } from "./shared.js";
 
@@ -65,6 +64,8 @@ export default class DataListCommand extends SwampCommand {
   /** The data one run recorded, across models, each at the version the run wrote: one record read, no scan. */
   private async listRun(workflow: string): Promise<void> {
     const kernel = await this.kernel();
+    // Loaded only with --workflow: run records need the workflow modules and a YAML parser.
+    const { resolveRunData, workflowRun } = await import("./workflow-scope.js");
     const run = await workflowRun(kernel, workflow, this.runId, (m) => this.context.stderr.write(`warning: ${m}\n`));
     const resolved = await resolveRunData(kernel, dataRepository(kernel), run);
     const groups = new Map<string, RunListItem[]>();

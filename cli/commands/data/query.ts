@@ -69,9 +69,10 @@ export default class DataQueryCommand extends SwampCommand {
 
   async run(): Promise<number | void> {
     const limit = parseCount(this.limit, "--limit", 1) ?? DEFAULT_LIMIT;
-    const options: QueryOptions = { limit };
-    if (this.select !== undefined) options.select = this.select;
     const selecting = this.select !== undefined;
+    // Only --json without --select prints content; text output never reads it.
+    const options: QueryOptions = { limit, hydrate: this.json && !selecting };
+    if (this.select !== undefined) options.select = this.select;
 
     if (this.predicate === undefined || this.predicate.trim() === "") {
       const interactive = !this.json && (this.context.stdout as NodeJS.WriteStream).isTTY && (this.context.stdin as NodeJS.ReadStream).isTTY;

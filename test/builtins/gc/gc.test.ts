@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { applyGc, gcResultOf, planGc, runGc, versionsOutsidePolicy } from "../../../builtins/gc/index.js";
 import { queryData } from "../../../kernel/data/query.js";
@@ -144,4 +144,62 @@ test("policy helper never deletes the highest version", () => {
   assert.deepEqual(versionsOutsidePolicy(versions, "1d", T0 + 100 * DAY).map((m) => m.version), [1, 2]);
   assert.deepEqual(versionsOutsidePolicy(versions, "1d", T0 + 1.5 * DAY).map((m) => m.version), [1]);
   assert.deepEqual(versionsOutsidePolicy([mk(1, 0)], 1, T0 + 100 * DAY), []);
+});
+
+test("applyGc settles planned versions already gone from disk (an interrupted run): the index drops them too", async () => {
+  const t = await seed();
+  try {
+    const plan = await planGc(t.repo, options);
+    const keep3 = plan.pruned.find((p) => p.dataName === "keep3");
+    assert.deepEqual(keep3?.versions.map((v) => v.version), [1, 2, 3]);
+    // A run killed after moving version 2 aside: the directory is gone, the journal still lists it.
+    const nameDir = join(t.dataRoot, "command", "shell", MODEL_ID, "keep3");
+    await rm(join(nameDir, "2"), { recursive: true });
+    const result = await applyGc(t.repo, plan);
+    assert.equal(result.errors, undefined);
+    const fresh = new DataRepository({ dataRoot: t.dataRoot });
+    assert.deepEqual((await fresh.versions(MODEL_TYPE, MODEL_ID, "keep3")).map((m) => m.version), [6, 5, 4]);
+    const q = await queryData(fresh, 'name == "keep3" && version >= 0', { hydrate: false });
+    assert.deepEqual(q.records.map((r) => r.version), [6, 5, 4]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test("applyGc over many models and names removes exactly the plan, in plan order, and leaves no trash", async () => {
+  const t = await clockedRepo();
+  try {
+    const ids = Array.from({ length: 12 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    for (const [m, id] of ids.entries()) {
+      for (let n = 0; n < 3; n++) {
+        for (let v = 0; v < 4; v++) {
+          t.at(T0 + (m * 100 + n * 10 + v) * 1000);
+          const lifetime = n === 2 && m % 3 === 0 ? "1d" : "infinite";
+          await t.repo.save(resourceSpec(`n${n}`, { modelId: id, garbageCollection: 2, lifetime, ownerDefinition: { ownerType: "model-method", ownerRef: id } }), `{"v":${v}}`);
+        }
+      }
+    }
+    const plan = await planGc(t.repo, { now: T0 + 10 * DAY });
+    const dry = gcResultOf(plan, true);
+    const real = await applyGc(t.repo, plan);
+    assert.deepEqual({ ...real, dryRun: true }, dry);
+    assert.equal(real.versionsDeleted, 4 * 4 + 32 * 2, "expired names: all 4 versions; the rest: 2 beyond the policy");
+    assert.deepEqual(real.expiredEntries.map((e) => e.modelId), plan.expired.map((e) => e.modelId));
+    for (const [m, id] of ids.entries()) {
+      const modelDir = join(t.dataRoot, "command", "shell", id);
+      const entries = await readdir(modelDir);
+      assert.equal(entries.filter((e) => e.includes(".deleting-")).length, 0);
+      for (let n = 0; n < 3; n++) {
+        const expired = n === 2 && m % 3 === 0;
+        assert.equal(existsSync(join(modelDir, `n${n}`)), !expired);
+        if (expired) continue;
+        const left = (await readdir(join(modelDir, `n${n}`))).filter((e) => /^\d+$/.test(e)).sort();
+        assert.deepEqual(left, ["3", "4"]);
+        const versions = await new DataRepository({ dataRoot: t.dataRoot }).versions(MODEL_TYPE, id, `n${n}`);
+        assert.deepEqual(versions.map((v) => v.version), [4, 3]);
+      }
+    }
+  } finally {
+    await t.cleanup();
+  }
 });

@@ -68,9 +68,9 @@ test("a sensitive output is stored in the vault and persisted as a reference; re
     assert.equal(await vaults.get("dev", `${keyBase}-nested.token`), TOKEN);
     assert.equal(view.methodArguments.apiKey, "${{ vault.get('dev', 'api') }}");
 
-    const log = await readFile(view.logFile, "utf8");
+    const log = await readFile(join(kernel.repoDir, view.logFile), "utf8");
     assert.match(log, /creating with \*\*\*/);
-    assert.equal((await stat(view.logFile)).mode & 0o077, 0);
+    assert.equal((await stat(join(kernel.repoDir, view.logFile))).mode & 0o077, 0);
 
     // inspect reads its own resource: values come back resolved, and every sink redacts them.
     const outputs: string[] = [];

@@ -25,7 +25,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--test", "--test-concurrency=2", "--test-timeout=300000", "--test-reporter=spec", ...files],
+  ["--test", "--test-concurrency=3", "--test-timeout=300000", "--test-reporter=spec", ...files],
   { stdio: "inherit", env: { ...process.env, SWAMP_TEST: "1" } },
 );
 process.exit(result.status ?? 1);

@@ -5,7 +5,7 @@ import { lazyVaultStore } from "../../../kernel/vaults/lazy.js";
 import { executeWorkflow, formatDuration, type WorkflowEvent } from "../../../kernel/workflows/execute.js";
 import { runView } from "../../../kernel/workflows/run-view.js";
 import { displayPath } from "../../../kernel/models/service.js";
-import { SwampCommand } from "../../base.js";
+import { MethodRunningCommand } from "../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../inputs.js";
 import { paint } from "../../output.js";
 
@@ -17,7 +17,7 @@ function whoAmI(): string | undefined {
   }
 }
 
-export default class WorkflowRunCommand extends SwampCommand {
+export default class WorkflowRunCommand extends MethodRunningCommand {
   static override paths = [["workflow", "run"]];
   static override usage = Command.Usage({
     description: "Run a workflow: its jobs and steps, in dependency order, and record the run",
@@ -37,14 +37,6 @@ export default class WorkflowRunCommand extends SwampCommand {
   inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
   tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to the run and every datum it writes; repeatable" });
   timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });
-  skipChecks = Option.Boolean("--skip-checks", false, { description: "Skip pre-flight checks (required ones still run)" });
-  skipCheck = Option.Array("--skip-check", [], { description: "Skip one check by name" });
-  skipCheckLabel = Option.Array("--skip-check-label", [], { description: "Skip checks with this label" });
-  skipReports = Option.Boolean("--skip-reports", false, { description: "Run no reports" });
-  skipReport = Option.Array("--skip-report", [], { description: "Skip one report by name" });
-  skipReportLabel = Option.Array("--skip-report-label", [], { description: "Skip reports with this label" });
-  report = Option.Array("--report", [], { description: "Only run these reports" });
-  reportLabel = Option.Array("--report-label", [], { description: "Only run reports with this label" });
 
   async run(): Promise<number> {
     const inputs = await collectInputs(this.inputFile, this.input);
@@ -63,14 +55,7 @@ export default class WorkflowRunCommand extends SwampCommand {
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(initiatedBy ? { initiatedBy } : {}),
       vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
-      skipChecks: this.skipChecks,
-      skipCheck: this.skipCheck,
-      skipCheckLabel: this.skipCheckLabel,
-      skipReports: this.skipReports,
-      skipReport: this.skipReport,
-      skipReportLabel: this.skipReportLabel,
-      report: this.report,
-      reportLabel: this.reportLabel,
+      ...this.runFilters(),
       ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.showEvent(event) }),
     });
 

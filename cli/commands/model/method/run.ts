@@ -3,7 +3,7 @@ import { SwampError, UsageError } from "../../../../kernel/contract/errors.js";
 import { parseTags } from "../../../../kernel/models/input-parsing.js";
 import { MethodRunError, runMethod, type RunView } from "../../../../kernel/models/execute.js";
 import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
-import { SwampCommand } from "../../../base.js";
+import { MethodRunningCommand } from "../../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../../inputs.js";
 import { LiveOutput } from "../../../live-output.js";
 import { formatBytes, paint, table } from "../../../output.js";
@@ -13,7 +13,7 @@ function writeReportWarnings(view: RunView, stream: NodeJS.WritableStream): void
   for (const r of Object.values(view.reports)) if (r.warning) stream.write(`Warning: ${r.warning}\n`);
 }
 
-export default class ModelMethodRunCommand extends SwampCommand {
+export default class ModelMethodRunCommand extends MethodRunningCommand {
   static override paths = [["model", "method", "run"]];
   static override usage = Command.Usage({
     description: "Run a method of a model and store what it produces",
@@ -36,14 +36,6 @@ export default class ModelMethodRunCommand extends SwampCommand {
   tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to every data artifact; repeatable" });
   driver = Option.String("--driver", { description: "Execution driver (raw, docker, …) for this run" });
   timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });
-  skipChecks = Option.Boolean("--skip-checks", false, { description: "Skip pre-flight checks (required ones still run)" });
-  skipCheck = Option.Array("--skip-check", [], { description: "Skip one check by name" });
-  skipCheckLabel = Option.Array("--skip-check-label", [], { description: "Skip checks with this label" });
-  skipReports = Option.Boolean("--skip-reports", false, { description: "Run no reports" });
-  skipReport = Option.Array("--skip-report", [], { description: "Skip one report by name" });
-  skipReportLabel = Option.Array("--skip-report-label", [], { description: "Skip reports with this label" });
-  report = Option.Array("--report", [], { description: "Only run these reports" });
-  reportLabel = Option.Array("--report-label", [], { description: "Only run reports with this label" });
 
   async run(): Promise<number> {
     let inputs = await collectInputs(this.inputFile, this.input);
@@ -74,14 +66,7 @@ export default class ModelMethodRunCommand extends SwampCommand {
         tags: parseTags(this.tag),
         ...(this.driver ? { driver: this.driver } : {}),
         ...(this.timeout ? { timeoutMs: parseTimeout(this.timeout) } : {}),
-        skipChecks: this.skipChecks,
-        skipCheck: this.skipCheck,
-        skipCheckLabel: this.skipCheckLabel,
-        skipReports: this.skipReports,
-        skipReport: this.skipReport,
-        skipReportLabel: this.skipReportLabel,
-        report: this.report,
-        reportLabel: this.reportLabel,
+        ...this.runFilters(),
         // Vaults load only if the run uses one (vault.get, a sensitive output, a vault reference in data).
         vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
         ...(live ? { onOutput: live.line } : {}),

@@ -6,7 +6,7 @@ import { RENAMED_VAULT_TYPES, vaultNameProblem } from "../../../kernel/vaults/co
 import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { buildProvider, validateVaultConfig } from "../../../kernel/vaults/service.js";
 import { SwampCommand } from "../../base.js";
-import { askLine, openVaults } from "./shared.js";
+import { askLine, openVaults, parseConfigFlag } from "./shared.js";
 
 
 export default class VaultCreateCommand extends SwampCommand {
@@ -34,17 +34,7 @@ export default class VaultCreateCommand extends SwampCommand {
     const name = this.name ?? (await this.askName());
     const problem = vaultNameProblem(name);
     if (problem) throw new SwampError(VaultErrorCode.invalidName, problem, { details: { name: shortName(name) } });
-    let given: Record<string, unknown> | undefined;
-    if (this.config !== undefined) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(this.config);
-      } catch (err) {
-        throw new UsageError(`Invalid JSON in --config: ${(err as Error).message}`);
-      }
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError("--config must be a JSON object");
-      given = parsed as Record<string, unknown>;
-    }
+    const given = parseConfigFlag(this.config);
 
     const { kernel, vaults } = await openVaults(this);
     const plugin = await kernel.registry.load("vault", this.type);

@@ -1,8 +1,7 @@
 import { Command, Option } from "clipanion";
-import { UsageError } from "../../../kernel/contract/errors.js";
 import { SwampCommand } from "../../base.js";
 import { confirm } from "../../prompt.js";
-import { Caller, openVaults, warnFor } from "./shared.js";
+import { Caller, openVaults, parseConfigFlag, warnFor } from "./shared.js";
 
 export default class VaultMigrateCommand extends SwampCommand {
   static override paths = [["vault", "migrate"]];
@@ -27,17 +26,7 @@ export default class VaultMigrateCommand extends SwampCommand {
   force = Option.Boolean("-f,--force", false, { description: "Same as --yes" });
 
   async run(): Promise<number> {
-    let config: Record<string, unknown> | undefined;
-    if (this.config !== undefined) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(this.config);
-      } catch (err) {
-        throw new UsageError(`Invalid JSON in --config: ${(err as Error).message}`);
-      }
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError("--config must be a JSON object");
-      config = parsed as Record<string, unknown>;
-    }
+    const config = parseConfigFlag(this.config);
     const { kernel, vaults } = await openVaults(this);
     const { planMigration, runMigration } = await import("../../../kernel/vaults/migrate.js");
     const source = await vaults.vault(this.vault);

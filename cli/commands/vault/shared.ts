@@ -102,3 +102,16 @@ export function requireNonEmpty(value: string, source: string): string {
   if (value.length === 0) throw new UsageError(`The secret value from ${source} is empty; nothing was stored`);
   return value;
 }
+
+/** `--config '<json>'`: a JSON object, or undefined when the flag is absent. */
+export function parseConfigFlag(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`Invalid JSON in --config: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError("--config must be a JSON object");
+  return parsed as Record<string, unknown>;
+}

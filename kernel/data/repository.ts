@@ -595,30 +595,32 @@ export class DataRepository {
 
   /** Raw bytes of one committed version, or null. */
   async getContent(modelType: string, modelId: string, name: string, version: number): Promise<Buffer | null> {
-    const type = modelTypePath(modelType);
-    validateModelId(modelId);
-    const nameDir = this.safeNameDir(type, modelId, name);
-    if (!nameDir) return null;
-    const dir = join(nameDir, String(version));
-    if (!existsSync(join(dir, METADATA_FILE))) return null;
+    const raw = this.committedRawPath(modelType, modelId, name, version);
+    if (!raw) return null;
     try {
-      return await readFile(join(dir, RAW_FILE));
+      return await readFile(raw);
     } catch (err) {
       if (isErrno(err, "ENOENT")) return null;
       throw err;
     }
   }
 
-  /** The raw file of one committed version, opened for reading (the caller closes it), or null. */
-  async openContent(modelType: string, modelId: string, name: string, version: number): Promise<FileHandle | null> {
+  /** The raw file of a committed version (one with its metadata.yaml), or null. */
+  private committedRawPath(modelType: string, modelId: string, name: string, version: number): string | null {
     const type = modelTypePath(modelType);
     validateModelId(modelId);
     const nameDir = this.safeNameDir(type, modelId, name);
     if (!nameDir) return null;
     const dir = join(nameDir, String(version));
-    if (!existsSync(join(dir, METADATA_FILE))) return null;
+    return existsSync(join(dir, METADATA_FILE)) ? join(dir, RAW_FILE) : null;
+  }
+
+  /** The raw file of one committed version, opened for reading (the caller closes it), or null. */
+  async openContent(modelType: string, modelId: string, name: string, version: number): Promise<FileHandle | null> {
+    const raw = this.committedRawPath(modelType, modelId, name, version);
+    if (!raw) return null;
     try {
-      return await open(join(dir, RAW_FILE), "r");
+      return await open(raw, "r");
     } catch (err) {
       if (isErrno(err, "ENOENT")) return null;
       throw err;

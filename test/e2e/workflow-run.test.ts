@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
+import { alive } from "../helpers/processes.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,20 +26,6 @@ let env: Record<string, string>;
 const cli = (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> =>
   swamp([...args, "--repo-dir", repo], { env: { ...env, ...options.env }, ...(options.input === undefined ? {} : { input: options.input }) });
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return !existsSync("/proc/self");
-    } catch {
-      return false;
-    }
-  }
-}
 
 const uuid = (n: number) => `0f0e0d0c-0000-4000-8000-${String(n).padStart(12, "0")}`;
 

@@ -8,13 +8,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { DataRepository } from "../../kernel/data/repository.js";
 import { recordToYaml } from "../../kernel/workflows/runs.js";
 import type { RunRecord } from "../../kernel/workflows/types.js";
 import { parseJson, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+import { deadPid } from "../helpers/processes.js";
 
 const WF = "11111111-1111-4111-8111-111111111111";
 const WF_B = "22222222-2222-4222-8222-222222222222";
@@ -62,14 +63,6 @@ function seed(repo: string, run: Partial<RunRecord> & { id: string }, ageMs?: nu
   return path;
 }
 
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
-  await new Promise((r) => child.once("spawn", r));
-  const pid = child.pid as number;
-  child.kill("SIGKILL");
-  await new Promise((r) => child.once("exit", r));
-  return pid;
-}
 
 const ids = (r: RunResult): string[] => parseJson(r.stdout).results.map((x: { runId: string }) => x.runId);
 

@@ -9,6 +9,7 @@ import { model, ExecuteArgumentsSchema } from "../../../builtins/model-command-s
 import type { DataHandle, MethodResult } from "../../../kernel/contract/index.js";
 import { FakeMethodContext } from "./fake-context.js";
 import type { FakeContextOptions } from "./fake-context.js";
+import { alive } from "../../helpers/processes.js";
 
 const BIG_OUTPUT = fileURLToPath(new URL("./fixtures/big-output.js", import.meta.url));
 const contexts: FakeMethodContext[] = [];
@@ -64,21 +65,6 @@ function logContent(ctx: FakeMethodContext): string {
   return writer.content();
 }
 
-/** True while `pid` is a live process (a zombie counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
 
 async function waitGone(pid: number, ms = 3000): Promise<boolean> {
   const deadline = Date.now() + ms;

@@ -4,13 +4,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, renameSync, writeFileSync, existsSync, mkdirSync, utimesSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { RepoPaths, effectiveDirectories } from "../../../kernel/runtime/paths.js";
 import { RunStore, RunWriter, STALE_AFTER_MS, recordFromYaml, recordToYaml } from "../../../kernel/workflows/runs.js";
 import type { RunRecord } from "../../../kernel/workflows/types.js";
+import { deadPid } from "../../helpers/processes.js";
 
 const WF = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 
@@ -36,14 +36,6 @@ function run(id: string, extra: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
-  await new Promise((r) => child.once("spawn", r));
-  const pid = child.pid as number;
-  child.kill("SIGKILL");
-  await new Promise((r) => child.once("exit", r));
-  return pid;
-}
 
 test("records are YAML with quoted timestamps; unquoted ones are read too; unknown keys survive a rewrite", async () => {
   const { store: s } = store();

@@ -33,5 +33,6 @@ if (argv.length > 0 && argv.every((a) => a === "--version" || a === "-v" || a ==
     scope: cacheScope(argv),
     cacheDir: cacheDir(),
     resolve: (specifier) => import.meta.resolve(specifier),
+    importModule: (specifier) => import(specifier),
   });
 }

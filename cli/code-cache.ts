@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { constants, Script } from "node:vm";
+import { Script } from "node:vm";
 
 export interface BundleRun {
   /** The CommonJS bundle. */
@@ -22,10 +22,12 @@ export interface BundleRun {
   cacheDir: string | null;
   /** ESM resolution for `import.meta.resolve` in the bundle (the bin's own: same node_modules). */
   resolve: (specifier: string) => string;
+  /** `import()` for the bundle (see kernel/runtime/import-module.ts): the bin's own. */
+  importModule: (specifier: string) => Promise<unknown>;
 }
 
-/** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as the last two). */
-const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve"];
+/** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as two of them). */
+const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport"];
 
 const PREFIX = "cli-";
 const DIGEST_BYTES = 20;
@@ -99,7 +101,6 @@ export function runBundle(run: BundleRun): void {
   const script = new Script(`(function (${PARAMS.join(", ")}) {${source}\n})`, {
     filename: run.file,
     ...(cached ? { cachedData: cached } : {}),
-    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const { cacheDir } = run;
   if (cacheDir && (!cached || script.cachedDataRejected)) {
@@ -114,5 +115,5 @@ export function runBundle(run: BundleRun): void {
   }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} };
-  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve);
+  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule);
 }

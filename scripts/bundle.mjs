@@ -9,6 +9,7 @@
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { SourceMap } from "node:module";
 
 const root = new URL("..", import.meta.url).pathname;
 // Build beside the live bin and swap it in, so a swamp process started meanwhile never finds
@@ -41,6 +42,26 @@ await build({
   external: ["esbuild", "piscina", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
+checkNoDynamicImport(`${outdir}/cli/swamp.cjs`);
+/**
+ * A script restored from cached code cannot call import() on Node 20, so every import() left in
+ * the bundle (bundled modules become plain calls) must come from kernel/runtime/import-module.ts,
+ * or from the docker runner, which is only shipped as text.
+ */
+function checkNoDynamicImport(file) {
+  const allowed = ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"];
+  const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")));
+  const found = [];
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((line, lineNumber) => {
+      for (const m of line.matchAll(/(?<![\w$.])import\(/g)) {
+        const source = map.findEntry(lineNumber, m.index)?.originalSource ?? "?";
+        if (!allowed.some((a) => source.endsWith(a))) found.push(`${source}: ${line.slice(m.index, m.index + 60)}`);
+      }
+    });
+  if (found.length > 0) throw new Error(`use importModule() (kernel/runtime/import-module.ts) instead of import() for:\n${found.join("\n")}`);
+}
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/swamp.cjs`)).digest("hex").slice(0, 16);
 
 await build({

@@ -3,6 +3,7 @@
  * caller names, warnings, `--label` parsing, reading a secret value from stdin or a hidden
  * terminal prompt (or a line from the terminal), and the value checks `put` applies.
  */
+import { createInterface } from "node:readline/promises";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { readInputStream } from "../../../kernel/runtime/user-input.js";
@@ -59,7 +60,6 @@ export function stripSingleTrailingNewline(text: string): string {
 
 /** Reads a line typed in the terminal (echoed). */
 export async function askLine(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
-  const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: stdin, output: stderr });
   try {
     return await rl.question(prompt);

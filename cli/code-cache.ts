@@ -34,9 +34,14 @@ const DIGEST_BYTES = 20;
 /** Caches kept per build: one per command a user runs, with room for typos. */
 const MAX_FILES = 64;
 
-/** The cached data's file name. V8 must match too, or it refuses the data. */
+/**
+ * The cached data's file name. V8 refuses data made by another V8 or under other flags, so
+ * both are in the name: processes run with different flags keep separate caches instead of
+ * replacing each other's on every run.
+ */
 export function cacheFileName(hash: string, scope: string): string {
-  return `${PREFIX}${hash}-${scope}-v8-${process.versions.v8}-${process.arch}.bin`;
+  const flags = createHash("sha1").update(`${process.execArgv.join(" ")}\n${process.env.NODE_OPTIONS ?? ""}`).digest("hex").slice(0, 8);
+  return `${PREFIX}${hash}-${scope}-v8-${process.versions.v8}-${flags}-${process.arch}.bin`;
 }
 
 /** The cache scope of a command line: its leading command words (`model method run x` → `model-method`). */

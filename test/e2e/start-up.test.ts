@@ -37,6 +37,11 @@ test("compiled code is cached under $SWAMP_HOME/cache and never in the repo; a c
     assert.equal(ran.code, 0, ran.stderr);
     assert.match(ran.stdout, /^hi$/m);
     assert.equal((await readdir(cacheDir)).length, 2);
+    // Other node flags (V8 refuses cached data made under different ones): a cache of their own.
+    const flagged = await run(["model", "create", "command/shell", "m4"], { ...env, NODE_OPTIONS: "--max-semi-space-size=32" });
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.equal((await readdir(cacheDir)).length, 3);
+    assert.deepEqual(await readFile(cacheFile), written);
 
     // Only the model and its data were added to the repo: no cache file in it.
     const repoAfter = await snapshotTree(repo);

@@ -125,12 +125,19 @@ export class DefinitionRepository {
   async requireSummary(ref: string): Promise<DefinitionSummary> {
     const candidates = this.candidatesFor(await this.loadIndex(), ref);
     const entry = candidates.length === 1 ? candidates[0]! : undefined;
-    if (entry && unchanged(entry, signature(entry.path))) {
+    const st = entry ? signature(entry.path) : null;
+    if (entry && unchanged(entry, st)) {
       const { id, name, type, tags, path, auto } = entry;
       return { id, name, type, tags, path, auto };
     }
     const { definition: d, path, auto } = await this.require(ref);
-    return { id: d.id, name: d.name, type: d.type ?? "", tags: d.tags ?? {}, path, auto };
+    const summary = { id: d.id, name: d.name, type: d.type ?? "", tags: d.tags ?? {}, path, auto };
+    // Remember the signature the file had before it was read, as `refresh` does: once the file
+    // has settled, later lookups trust it without reading it.
+    if (entry && st && entry.path === path) {
+      await this.updateIndex((entries) => entries.map((e) => (e.path === path ? { ...summary, sig: st.sig, seen: (this.opts.now ?? Date.now)() } : e)));
+    }
+    return summary;
   }
 
   /**

@@ -157,3 +157,19 @@ test("requireSummary answers id, name and type from the index without parsing; a
     await rm(f.root, { recursive: true, force: true });
   }
 });
+
+test("requireSummary reads a file indexed before it had settled once, then trusts it", async () => {
+  const f = await fixture(2);
+  try {
+    // Indexed by a process whose clock says the files changed just now: not trusted yet.
+    await new DefinitionRepository({ modelsDir: f.modelsDir, autoDir: join(f.root, ".swamp", "auto-definitions"), indexPath: f.indexPath }).summaries();
+    f.parsed.length = 0;
+    assert.equal((await f.open().requireSummary("m1")).name, "m1");
+    assert.deepEqual(f.parsed, ["command/shell/m1.yaml"]);
+    f.parsed.length = 0;
+    assert.equal((await f.open().requireSummary("m1")).name, "m1");
+    assert.deepEqual(f.parsed, [], "settled now: served from the index");
+  } finally {
+    await rm(f.root, { recursive: true, force: true });
+  }
+});

@@ -77,9 +77,11 @@ test("npm pack + npm i -g from a fresh HOME: only what runs is shipped, and the 
       npm_config_fund: "false",
     };
 
-    const cliPack = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packs], ROOT, npmEnv);
+    const [cliPack, sdkPack] = await Promise.all([
+      run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packs], ROOT, npmEnv),
+      run("npm", ["pack", "-w", "sdk", "--json", "--pack-destination", packs], ROOT, npmEnv),
+    ]);
     assert.equal(cliPack.code, 0, cliPack.stderr);
-    const sdkPack = await run("npm", ["pack", "-w", "sdk", "--json", "--pack-destination", packs], ROOT, npmEnv);
     assert.equal(sdkPack.code, 0, sdkPack.stderr);
     const [cli] = parseJson<Packed[]>(cliPack.stdout);
     const [sdk] = parseJson<Packed[]>(sdkPack.stdout.slice(sdkPack.stdout.indexOf("[")));
@@ -135,37 +137,36 @@ test("npm pack + npm i -g from a fresh HOME: only what runs is shipped, and the 
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /"result"/);
 
-    // Extensions find swamp's own files from the installed bin, under both sdk names.
+    // Extensions find swamp's own files from the installed bin, and the sdk under both names.
     await mkdir(join(repo, "extensions", "models"), { recursive: true });
-    const model = (type: string, sdkName: string) =>
+    await writeFile(
+      join(repo, "extensions", "models", "scoped.ts"),
       [
         'import { z } from "npm:zod@4";',
         'import { basename } from "jsr:@std/path@1";',
-        `import { defineModel, SwampError } from "${sdkName}";`,
+        'import { defineModel } from "@swamp-ts/sdk";',
+        'import { SwampError } from "swamp-sdk";',
         "export const model = defineModel({",
-        `  type: "${type}", version: "2026.01.01.1",`,
+        '  type: "@t/scoped", version: "2026.01.01.1",',
         '  resources: { out: { schema: z.object({ text: z.string() }), lifetime: "infinite", garbageCollection: 1 } },',
         "  methods: { go: { description: \"d\", arguments: z.object({}), execute: async (_a, ctx) => ({ dataHandles: [await ctx.writeResource(\"out\", \"out\", { text: basename(\"/a/b\") + typeof SwampError })] }) } },",
         "});",
-      ].join("\n");
-    await writeFile(join(repo, "extensions", "models", "scoped.ts"), model("@t/scoped", "@swamp-ts/sdk"));
-    await writeFile(join(repo, "extensions", "models", "legacy.ts"), model("@t/legacy", "swamp-sdk"));
-    for (const [type, name] of [["@t/scoped", "s1"], ["@t/legacy", "l1"]] as const) {
-      const created = await swamp("model", "create", type, name, "--repo-dir", repo);
-      assert.equal(created.code, 0, created.stderr);
-      const ran = await swamp("model", "method", "run", name, "go", "--repo-dir", repo, "--json");
-      assert.equal(ran.code, 0, `${type}: ${ran.stderr}`);
-      const got = await swamp("data", "get", name, "out", "--repo-dir", repo, "--json");
-      assert.match(got.stdout, /bfunction/, got.stderr);
-    }
+      ].join("\n"),
+    );
+    const created = await swamp("model", "create", "@t/scoped", "s1", "--repo-dir", repo);
+    assert.equal(created.code, 0, created.stderr);
+    const ran = await swamp("model", "method", "run", "s1", "go", "--repo-dir", repo, "--json");
+    assert.equal(ran.code, 0, ran.stderr);
+    const got = await swamp("data", "get", "s1", "out", "--repo-dir", repo, "--json");
+    assert.match(got.stdout, /bfunction/, got.stderr);
 
     // Without the optional AWS SDK, S3 commands say what to install; nothing else needs it.
     await rm(join(installed, "node_modules", "@aws-sdk", "client-s3"), { recursive: true, force: true });
     assert.equal(existsSync(join(installed, "node_modules", "@aws-sdk", "client-s3")), false);
-    const setup = await swamp("datastore", "setup", "s3", "--bucket", "b", "--endpoint", "http://127.0.0.1:9", "--repo-dir", repo, "--json");
+    const setup = await swamp("datastore", "setup", "s3", "--bucket", "bucket", "--endpoint", "http://127.0.0.1:9", "--repo-dir", repo, "--json");
     assert.notEqual(setup.code, 0);
     assert.equal(parseJson(setup.stderr).error.code, "s3_sdk_missing");
-    const text = await swamp("datastore", "setup", "s3", "--bucket", "b", "--repo-dir", repo);
+    const text = await swamp("datastore", "setup", "s3", "--bucket", "bucket", "--repo-dir", repo);
     assert.equal(text.stderr.trim().split("\n").length, 1, text.stderr);
     assert.match(text.stderr, /npm i(nstall)? -g @aws-sdk\/client-s3/);
     const still = await swamp("data", "list", "hello-world", "--repo-dir", repo, "--json");
@@ -173,8 +174,8 @@ test("npm pack + npm i -g from a fresh HOME: only what runs is shipped, and the 
     const s3Repo = join(tmp, "s3-repo");
     assert.equal((await swamp("repo", "init", s3Repo)).code, 0);
     const marker = readFileSync(join(s3Repo, ".swamp.yaml"), "utf8");
-    await writeFile(join(s3Repo, ".swamp.yaml"), `${marker}datastore:\n  type: "@swamp/s3-datastore"\n  config:\n    bucket: b\n    endpoint: "http://127.0.0.1:9"\n`);
-    const s3List = await swamp("data", "list", "hello-world", "--repo-dir", s3Repo, "--json");
+    await writeFile(join(s3Repo, ".swamp.yaml"), `${marker}datastore:\n  type: "@swamp/s3-datastore"\n  config:\n    bucket: bucket\n    endpoint: "http://127.0.0.1:9"\n`);
+    const s3List = await swamp("model", "create", "command/shell", "hw", "--repo-dir", s3Repo, "--json");
     assert.notEqual(s3List.code, 0);
     assert.equal(parseJson(s3List.stderr).error.code, "s3_sdk_missing", s3List.stderr);
   });

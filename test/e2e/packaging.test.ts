@@ -56,6 +56,7 @@ test("npm pack + npm i -g from a fresh HOME: only what runs is shipped, and the 
   assert.equal(pkg.name, "@swamp-ts/cli");
   assert.deepEqual(Object.keys(pkg.bin), ["swamp"]);
   assert.equal(pkg.scripts.prepare, undefined, "nothing asks users to run a build at install time");
+  assert.ok(pkg.scripts.prepack && pkg.scripts.dependencies, "npm pack builds; npm ci in a clone builds");
   const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
   for (const spec of externalsOfBin()) assert.ok(declared.has(spec), `${spec} is loaded at run time, so it must be a dependency`);
   for (const bundled of ["yaml", "clipanion", "typanion", "tar", "fast-glob"]) {

@@ -52,10 +52,15 @@ export function packageDirOf(url: string): string | null {
   return m?.[1] ?? null;
 }
 
-/** Version string of a package installed for swamp (for the bundler's cache key). */
+/**
+ * Version string of a package as swamp resolves it (for the bundler's cache key): found by
+ * Node's resolution, so a dependency npm hoisted above swamp's own node_modules counts too.
+ */
 export function installedVersion(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(join(swampRoot(), "node_modules", pkg, "package.json"), "utf8")) as { version?: string }).version ?? "?";
+    const dir = packageDirOf(import.meta.resolve(pkg));
+    if (!dir) return "?";
+    return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string }).version ?? "?";
   } catch {
     return "?";
   }

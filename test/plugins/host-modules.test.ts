@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hostModuleFor, packageRootOf, swampRoot } from "../../plugins/host-modules.js";
+import { readFileSync } from "node:fs";
+import { hostModuleFor, installedVersion, packageRootOf, swampRoot } from "../../plugins/host-modules.js";
 import { VERSION } from "../../cli/version.js";
 
 test("the sdk is a host module under its scoped name and its earlier one; zod under every spelling", () => {
@@ -32,4 +33,12 @@ test("swamp's root is the nearest package.json above its files, whatever the pac
   assert.equal(swampRoot(), root);
   assert.match(VERSION, /^\d+\.\d+\.\d+/);
   assert.notEqual(VERSION, "0.0.0");
+});
+
+test("installed versions are those of the packages swamp resolves", () => {
+  for (const pkg of ["esbuild", "zod"]) {
+    const dir = join(swampRoot(), "node_modules", pkg);
+    assert.equal(installedVersion(pkg), (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version, pkg);
+  }
+  assert.equal(installedVersion("surely-not-a-package-swamp-has"), "?");
 });

@@ -222,7 +222,8 @@ export async function complete(words: readonly string[], env: NodeJS.ProcessEnv 
       case "workflow":
         return workflowNames(repoDir);
       case "modelType":
-        return typeNames(repoDir, "model");
+        // Types may be typed with a leading `@` (`@command/shell`).
+        return (await typeNames(repoDir, "model")).map((t) => (current.startsWith("@") && !t.startsWith("@") ? `@${t}` : t));
       case "vaultType":
         return typeNames(repoDir, "vault");
       case "shell":

@@ -34,8 +34,10 @@ function asksForHelp(argv: readonly string[]): boolean {
  * (cli/help.ts, cli/suggest.ts), which normal runs never load.
  */
 async function answerWithoutCommand(argv: string[], words: string[], streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, json: boolean): Promise<number> {
-  const { helpFor } = await import("./help.js");
   const help = asksForHelp(argv);
+  const stray = words.length === 0 && !help ? argv.find((a) => a.startsWith("-") && !["--json", "--version", "-v"].includes(a)) : undefined;
+  if (stray !== undefined) return renderError(new UsageError(`unknown option '${stray}' (see 'swamp --help')`), streams, { json, verbose: false });
+  const { helpFor } = await import("./help.js");
   const answer = await helpFor(words, VERSION);
   if ("error" in answer) return renderError(new UsageError(answer.error), streams, { json, verbose: false });
   streams.stdout.write(answer.text);

@@ -52,6 +52,7 @@ test("completes model, data and workflow names and model types from the repo's i
     assert.deepEqual(await complete(["workflow", "run", "n"], env(repo)), ["nightly"]);
     assert.deepEqual(await complete(["workflow", "run", ""], env(repo)), ["list", "nightly", "search"]);
     assert.deepEqual(await complete(["model", "create", "command/"], env(repo)), ["command/shell"]);
+    assert.deepEqual(await complete(["model", "type", "describe", "@comm"], env(repo)), ["@command/shell"]);
     // --repo-dir on the line wins over $SWAMP_REPO_DIR.
     assert.deepEqual(await complete(["model", "get", "--repo-dir", repo, "hel"], { SWAMP_REPO_DIR: join(repo, "nowhere") }), ["hello-world", "helper"]);
     assert.deepEqual(await complete(["model", "get", "hel"], { SWAMP_REPO_DIR: join(repo, "nowhere") }), []);

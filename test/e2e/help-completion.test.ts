@@ -21,6 +21,10 @@ test("help by noun, help for a command, and usage errors that name the nearest c
   assert.equal(bare.code, 2);
   assert.equal(bare.stdout, top.stdout);
 
+  const stray = await swamp(["--bogus"]);
+  assert.equal(stray.code, 2);
+  assert.equal(stray.stderr, "Error: unknown option '--bogus' (see 'swamp --help')\n");
+
   const group = await swamp(["data", "--help"]);
   assert.equal(group.code, 0);
   assert.match(group.stdout, /^  list +List the data of a model/m);

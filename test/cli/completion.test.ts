@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { complete, completionScript } from "../../cli/completion.js";
@@ -59,9 +60,22 @@ test("completes model, data and workflow names and model types from the repo's i
   });
 });
 
-test("completion scripts for bash, zsh and fish call back 'swamp __complete'", () => {
+test("completion scripts for bash, zsh and fish call back 'swamp __complete'", async () => {
   for (const shell of ["bash", "zsh", "fish"] as const) assert.match(completionScript(shell), /swamp __complete -- /);
   assert.match(completionScript("bash"), /^complete -o default -F _swamp_complete swamp$/m);
   assert.match(completionScript("zsh"), /^compdef _swamp swamp$/m);
   assert.match(completionScript("fish"), /^complete -c swamp /m);
+  // Each script parses in its shell, where that shell is installed (bash always is).
+  const dir = await mkdtemp(join(tmpdir(), "swamp-complete-script-"));
+  try {
+    for (const shell of ["bash", "zsh", "fish"] as const) {
+      const file = join(dir, `swamp.${shell}`);
+      await writeFile(file, completionScript(shell));
+      const check = spawnSync(shell, ["-n", file], { encoding: "utf8" });
+      if ((check.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT" && shell !== "bash") continue;
+      assert.equal(check.status, 0, `${shell} -n: ${check.stderr}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -57,7 +57,9 @@ export function commandSpec(command: CommandClass<any>): CommandSpec {
   const def = cli.definitions()[0];
   if (!def) throw new Error("command has no usage");
   const path = def.path.split(" ");
-  const positionals = def.usage
+  // clipanion spells a rest list as a bare `...`.
+  const usage = def.usage.replace(/ \.\.\.$/, " [args...]");
+  const positionals = usage
     .split(" ")
     .slice(path.length)
     .map((t) => t.replace(/^[[<]|[\]>]$/g, ""));
@@ -67,7 +69,7 @@ export function commandSpec(command: CommandClass<any>): CommandSpec {
     return { names, value: arity === undefined ? undefined : valueName(names), description: o.description ?? "", required: o.required };
   });
   return {
-    usage: def.usage,
+    usage,
     positionals,
     options,
     description: (def.description ?? "").trim(),
@@ -100,7 +102,9 @@ export function groupHelp(prefix: readonly string[]): string | null {
   const rows: Array<[string, string]> = [];
   for (const route of ROUTES) {
     if (route.path.length <= prefix.length || !prefix.every((w, i) => route.path[i] === w)) continue;
-    const aliases = (route.aliases ?? []).filter((a) => prefix.every((w, i) => a[i] === w)).map((a) => a.slice(prefix.length).join(" "));
+    const aliases = (route.aliases ?? [])
+      .filter((a) => a.length > prefix.length && prefix.every((w, i) => a[i] === w))
+      .map((a) => a.slice(prefix.length).join(" "));
     const name = route.path.slice(prefix.length).join(" ") + (aliases.length > 0 ? ` (${aliases.join(", ")})` : "");
     rows.push([name, route.description]);
   }
@@ -133,7 +137,7 @@ export function commandHelp(route: Route, command: CommandClass<any>): string {
     ...(aliases.length > 0 ? [`Also: ${aliases.join(", ")}`] : []),
   ];
   if (spec.details) lines.push("", spec.details);
-  lines.push("", "Options:", table(optionRows));
+  if (optionRows.length > 0) lines.push("", "Options:", table(optionRows));
   if (spec.examples.length > 0) {
     lines.push("", "Examples:");
     for (const [label, line] of spec.examples) lines.push(`  ${label}`, `    $ ${line}`);

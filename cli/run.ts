@@ -64,6 +64,15 @@ export async function runCli(rawArgv: string[]): Promise<number> {
   try {
     command = cli.process(argv, context);
   } catch (err) {
+    // `swamp workflow history` alone: the alias is also a group's name, so list the group.
+    if (found.path !== found.route.path && found.path.length === words.length) {
+      const { groupHelp } = await import("./help.js");
+      const group = groupHelp(words);
+      if (group) {
+        process.stdout.write(group);
+        return ExitCode.usage;
+      }
+    }
     const reason = err instanceof Error ? (err.message.trim().split("\n")[0] ?? "") : String(err);
     const { commandUsageMessage } = await import("./suggest.js");
     const target = (await found.route.load()).default;

@@ -16,6 +16,7 @@ test("group help lists the group's commands with aliases, one line each", () => 
   assert.match(text, /^  search \(list\) +List model definitions/m);
   assert.match(text, /^  type search \(type list\) +List the model types/m);
   assert.match(text, /Usage: swamp model <command>/);
+  assert.match(groupHelp(["workflow", "history"]) ?? "", /^  get +Show one workflow run/m, "an alias equal to the group is not listed");
   assert.equal(groupHelp(["nothing"]), null);
   assert.equal(groupHelp(["data", "get"]), null, "a command, not a group");
 });

@@ -29,6 +29,11 @@ test("help by noun, help for a command, and usage errors that name the nearest c
   assert.equal(group.code, 0);
   assert.match(group.stdout, /^  list +List the data of a model/m);
 
+  // An alias that is also a group's name, alone: the group.
+  const history = await swamp(["workflow", "history"]);
+  assert.equal(history.code, 2);
+  assert.match(history.stdout, /^  logs +Print the log of a workflow run/m);
+
   const viaFlag = await swamp(["model", "method", "run", "--help"]);
   assert.equal(viaFlag.code, 0);
   assert.match(viaFlag.stdout, /--input, --arg <key=value>/);

@@ -1,7 +1,8 @@
 /**
  * The `swamp` bin. Kept tiny: `--version` answers without loading anything else; every other
- * invocation runs the CLI bundle (bin/cli/swamp.cjs, cli/main.ts bundled into one file) with
- * its compiled code cached in `$SWAMP_HOME/cache/code` (see code-cache.ts).
+ * invocation runs the CLI bundle (bin/cli/main.js: cli/main.ts as one CommonJS file, run as a
+ * script and never imported) with its compiled code cached in `$SWAMP_HOME/cache/code`
+ * (see code-cache.ts).
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +29,7 @@ if (argv.length > 0 && argv.every((a) => a === "--version" || a === "-v" || a ==
   process.stdout.write(argv.includes("--json") ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : `${VERSION}\n`);
 } else {
   runBundle({
-    file: fileURLToPath(new URL("./cli/swamp.cjs", import.meta.url)),
+    file: fileURLToPath(new URL("./cli/main.js", import.meta.url)),
     hash: SWAMP_CLI_HASH,
     scope: cacheScope(argv),
     cacheDir: cacheDir(),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the `swamp` bin: the CLI (cli/main.ts and everything it imports, dependencies too) as
-// one CommonJS file, bin/cli/swamp.cjs, plus a small ESM bin, bin/swamp.js (cli/bin.ts), that
+// one CommonJS file, bin/cli/main.js, plus a small ESM bin, bin/swamp.js (cli/bin.ts), that
 // runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
 // cost more than parsing code a command never runs (modules it does not need stay unevaluated
 // behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
@@ -37,12 +37,12 @@ const common = {
 await build({
   ...common,
   entryPoints: ["cli/main.ts"],
-  outfile: `${outdir}/cli/swamp.cjs`,
+  outfile: `${outdir}/cli/main.js`,
   format: "cjs",
   external: ["esbuild", "piscina", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
-checkNoDynamicImport(`${outdir}/cli/swamp.cjs`);
+checkNoDynamicImport(`${outdir}/cli/main.js`);
 /**
  * A script restored from cached code cannot call import() on Node 20, so every import() left in
  * the bundle (bundled modules become plain calls) must come from kernel/runtime/import-module.ts,
@@ -62,7 +62,7 @@ function checkNoDynamicImport(file) {
     });
   if (found.length > 0) throw new Error(`use importModule() (kernel/runtime/import-module.ts) instead of import() for:\n${found.join("\n")}`);
 }
-const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/swamp.cjs`)).digest("hex").slice(0, 16);
+const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
 await build({
   ...common,

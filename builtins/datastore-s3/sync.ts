@@ -26,6 +26,7 @@ import { SwampError } from "../../kernel/contract/errors.js";
 import type { DatastoreSyncOptions, DatastoreSyncService, SyncCapabilities, SyncContext } from "../../kernel/contract/ports/datastore.js";
 import { normalizeModelType } from "../../kernel/data/names.js";
 import { DEFAULT_DATASTORE_SUBDIRS } from "../../kernel/runtime/paths.js";
+import { settleLimited } from "../../kernel/runtime/pool.js";
 import { PreconditionFailedError, type S3Transport } from "./client.js";
 import {
   announce,
@@ -117,28 +118,6 @@ function check(signal: AbortSignal | undefined): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` over `items` with at most `limit` in flight; collects failures instead of stopping. */
-async function pool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, fn: (item: T) => Promise<void>): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      if (signal?.aborted) {
-        errors.push(abortReason(signal));
-        return;
-      }
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return errors;
-}
 
 function summarize(verb: string, errors: unknown[]): Error {
   const abort = errors.find((e) => (e as { name?: string })?.name === "AbortError" || (e as { code?: string })?.code === "sync_timeout");
@@ -283,7 +262,7 @@ export class S3SyncService implements DatastoreSyncService {
     }
     const replicas = new Map<string, Replica>();
     const unusable = new Set<string>();
-    const fetchErrors = await pool(toFetch, SHARD_FETCH_CONCURRENCY, signal, async (id) => {
+    const fetchErrors = await settleLimited(toFetch, { limit: SHARD_FETCH_CONCURRENCY, signal }, async (id) => {
       const rep = await this.store.readReplica(id);
       const pre = prefetched.get(id);
       if (pre) {
@@ -329,7 +308,7 @@ export class S3SyncService implements DatastoreSyncService {
 
     const failures: unknown[] = [];
     failures.push(
-      ...(await pool(downloads, this.transport.config.pullConcurrency, signal, async ({ rel, entry, rep }) => {
+      ...(await settleLimited(downloads, { limit: this.transport.config.pullConcurrency, signal }, async ({ rel, entry, rep }) => {
         await this.download(rel, entry, rep, signal);
       })),
     );
@@ -475,7 +454,7 @@ export class S3SyncService implements DatastoreSyncService {
     const docs = new Map<string, { doc: ShardDoc; etag: string | null }>();
     const shardObjects = listed.filter((o) => o.key.slice(prefixLen).startsWith(shardPrefix));
     if (shardObjects.length > 0) {
-      const errors = await pool(shardObjects, SHARD_FETCH_CONCURRENCY, signal, async (o) => {
+      const errors = await settleLimited(shardObjects, { limit: SHARD_FETCH_CONCURRENCY, signal }, async (o) => {
         const id = o.key.slice(prefixLen + shardPrefix.length).replace(/\.json$/, "");
         if (!/^[0-9a-f]{2}$/.test(id)) return;
         const got = await this.transport.get(o.key, { signal });
@@ -500,7 +479,7 @@ export class S3SyncService implements DatastoreSyncService {
       }
       if (docs.size === 0) return { root, etag: null, docs };
       try {
-        const errors = await pool([...docs.entries()], SHARD_FETCH_CONCURRENCY, signal, async ([id, entry]) => {
+        const errors = await settleLimited([...docs.entries()], { limit: SHARD_FETCH_CONCURRENCY, signal }, async ([id, entry]) => {
           const { etag } = await this.transport.put(this.key(shardKey(id)), Buffer.from(JSON.stringify(entry.doc)), { signal, ifNoneMatch: "*", contentType: "application/json" });
           entry.etag = etag;
         });
@@ -710,7 +689,7 @@ export class S3SyncService implements DatastoreSyncService {
           items = items.filter((c) => !blocked.includes(c));
         }
         failures.push(
-          ...(await pool(items, this.transport.config.pushConcurrency, signal, async (c) => {
+          ...(await settleLimited(items, { limit: this.transport.config.pushConcurrency, signal }, async (c) => {
             if (c.kind === "del") {
               ok.push(c);
               return;
@@ -741,14 +720,10 @@ export class S3SyncService implements DatastoreSyncService {
 
     if (failures.length > 0) throw summarize("push", failures);
     // Objects of committed tombstones: removed last, best effort (orphans are harmless).
-    await pool(
-      all.filter((c) => c.kind === "del" && this.report.deleted.includes(c.rel)),
-      this.transport.config.pushConcurrency,
-      signal,
-      async (c) => {
-        await this.transport.delete(this.key(c.rel), { signal }).catch(() => {});
-      },
-    );
+    const removed = all.filter((c) => c.kind === "del" && this.report.deleted.includes(c.rel));
+    await settleLimited(removed, { limit: this.transport.config.pushConcurrency, signal }, async (c) => {
+      await this.transport.delete(this.key(c.rel), { signal }).catch(() => {});
+    });
     await this.dirty.commit(conflicts);
     for (const p of sessionTaken) this.session.delete(p);
     if (marks.bulk || this.sessionBulk) this.sessionBulk = false;
@@ -806,7 +781,7 @@ export class S3SyncService implements DatastoreSyncService {
       byShard.set(c.id, list);
     }
     const results = new Map<string, CasResult>();
-    const errors = await pool([...byShard.keys()], 8, signal, async (id) => {
+    const errors = await settleLimited([...byShard.keys()], { limit: 8, signal }, async (id) => {
       results.set(id, await this.casShard(id, byShard.get(id) ?? [], await rep(id), signal));
     });
     if (errors.length > 0) throw summarize("update the index for", errors);

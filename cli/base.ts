@@ -73,7 +73,13 @@ export abstract class SwampCommand extends Command {
         // Most repos have no extensions: a few stats decide that without loading the host.
         if (await anyExtensionDirectory(repoDir, marker, env)) {
           const { registerExtensions } = await import("../plugins/extensions.js");
-          const outcome = await registerExtensions(registry, { repoDir, marker, env });
+          const progress = await this.progress();
+          const onBundleProgress = (done: number, total: number) => {
+            if (done === 0) progress.start("Bundling extensions", total, "sources");
+            else progress.update(done, { total });
+          };
+          const outcome = await registerExtensions(registry, { repoDir, marker, env }, { onBundleProgress });
+          progress.clear();
           for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
         }
         await this.autoResolve(repoDir, marker, env, registry);

@@ -149,6 +149,8 @@ export class S3SyncService implements DatastoreSyncService {
   private readonly session = new Set<string>();
   private sessionBulk = false;
   private report: SyncReport = newReport();
+  /** The running pull's or push's progress callback (one runs at a time). */
+  private onProgress: DatastoreSyncOptions["onProgress"];
 
   constructor(
     private readonly transport: S3Transport,
@@ -205,10 +207,20 @@ export class S3SyncService implements DatastoreSyncService {
     return marks.bulk || marks.paths.size > 0;
   }
 
+  /** Runs `op` with the caller's progress callback in place. */
+  private async reporting<T>(options: DatastoreSyncOptions, op: () => Promise<T>): Promise<T> {
+    this.onProgress = options.onProgress;
+    try {
+      return await op();
+    } finally {
+      this.onProgress = undefined;
+    }
+  }
+
   // ------------------------------------------------------------------ pull
 
   async pullChanged(options: DatastoreSyncOptions = {}): Promise<number> {
-    return this.exclusive(options.signal, () => this.pull(options.signal, options.context));
+    return this.exclusive(options.signal, () => this.reporting(options, () => this.pull(options.signal, options.context)));
   }
 
   private shardsForModels(context: SyncContext | undefined): string[] | null {
@@ -307,9 +319,13 @@ export class S3SyncService implements DatastoreSyncService {
     }
 
     const failures: unknown[] = [];
+    const onProgress = this.onProgress;
+    let downloaded = 0;
+    if (downloads.length > 0) onProgress?.(0, downloads.length);
     failures.push(
       ...(await settleLimited(downloads, { limit: this.transport.config.pullConcurrency, signal }, async ({ rel, entry, rep }) => {
         await this.download(rel, entry, rep, signal);
+        onProgress?.(++downloaded, downloads.length);
       })),
     );
     const touchedDirs = new Set<string>();
@@ -507,7 +523,7 @@ export class S3SyncService implements DatastoreSyncService {
   // ------------------------------------------------------------------ push
 
   async pushChanged(options: DatastoreSyncOptions = {}): Promise<number> {
-    return this.exclusive(options.signal, () => this.push(options.signal));
+    return this.exclusive(options.signal, () => this.reporting(options, () => this.push(options.signal)));
   }
 
   private async *walk(rel: string): AsyncGenerator<string> {
@@ -674,6 +690,9 @@ export class S3SyncService implements DatastoreSyncService {
     }
     if (current.length > 0) batches.push(current);
     let committed = 0;
+    const onProgress = this.onProgress;
+    let sent = 0;
+    if (all.length > 0) onProgress?.(0, all.length);
     const failures: unknown[] = [];
     for (const batch of batches) {
       check(signal);
@@ -690,11 +709,8 @@ export class S3SyncService implements DatastoreSyncService {
         }
         failures.push(
           ...(await settleLimited(items, { limit: this.transport.config.pushConcurrency, signal }, async (c) => {
-            if (c.kind === "del") {
-              ok.push(c);
-              return;
-            }
-            if (await this.upload(c, signal, conflicts)) ok.push(c);
+            if (c.kind === "del" || (await this.upload(c, signal, conflicts))) ok.push(c);
+            onProgress?.(++sent, all.length);
           })),
         );
         if (failures.length > 0) break;

@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
+import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import type { DatastoreSyncOptions, DatastoreSyncService, SyncCapabilities, SyncContext } from "../../kernel/contract/ports/datastore.js";
 import { normalizeModelType } from "../../kernel/data/names.js";
 import { DEFAULT_DATASTORE_SUBDIRS } from "../../kernel/runtime/paths.js";
@@ -69,7 +70,11 @@ export const FULL_WALK_THRESHOLD = 1000;
 const COMMIT_BATCH = 500;
 /** Files up to this size are read into memory (hash and upload the same bytes). */
 const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
-const MAX_CAS_ATTEMPTS = 25;
+/**
+ * A compare-and-swap that lost re-reads and merges, then tries again: at once after the first
+ * conflict, then after a fully jittered wait growing from 40 ms to 1 s.
+ */
+const CAS_RETRY = { attempts: 25, baseMs: 40, maxMs: 1000, jitter: "full" } as const;
 const SHARD_FETCH_CONCURRENCY = 16;
 
 export interface SyncReport {
@@ -117,7 +122,6 @@ function check(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function summarize(verb: string, errors: unknown[]): Error {
   const abort = errors.find((e) => (e as { name?: string })?.name === "AbortError" || (e as { code?: string })?.code === "sync_timeout");
@@ -235,23 +239,26 @@ export class S3SyncService implements DatastoreSyncService {
     const pending = await this.dirty.peek();
     for (const p of this.session) pending.paths.add(p);
     const scoped = this.shardsForModels(context);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      check(signal);
-      const known = state.appliedRootEtag ?? state.rootEtag;
-      const got = await this.transport.get(this.key(ROOT_KEY), { signal, ...(known ? { ifNoneMatch: known } : {}) });
-      if (got === "not-modified") {
-        if (known === state.appliedRootEtag) return 0;
-        if (!state.root) return 0;
-        return this.applyRoot(state, state.root, state.rootEtag, scoped, pending.paths, signal, new Map());
-      }
-      if (got === null) {
-        const healed = await this.heal(signal);
-        if (healed === "retry") continue;
-        return this.applyRoot(state, healed.root, healed.etag, scoped, pending.paths, signal, healed.docs);
-      }
-      return this.applyRoot(state, parseRoot(got.body.toString("utf8")), got.etag, scoped, pending.paths, signal, new Map());
-    }
-    throw new SwampError("sync_failed", "The remote index kept changing while it was being rebuilt; retry the sync");
+    return retry(
+      async () => {
+        check(signal);
+        const known = state.appliedRootEtag ?? state.rootEtag;
+        const got = await this.transport.get(this.key(ROOT_KEY), { signal, ...(known ? { ifNoneMatch: known } : {}) });
+        if (got === "not-modified") {
+          if (known === state.appliedRootEtag) return 0;
+          if (!state.root) return 0;
+          return this.applyRoot(state, state.root, state.rootEtag, scoped, pending.paths, signal, new Map());
+        }
+        if (got === null) {
+          // A missing root is rebuilt from the shards; another writer rebuilding it meanwhile means read again.
+          const healed = await this.heal(signal);
+          if (healed === "retry") throw new TryAgain(undefined, { delayMs: 0 });
+          return this.applyRoot(state, healed.root, healed.etag, scoped, pending.paths, signal, healed.docs);
+        }
+        return this.applyRoot(state, parseRoot(got.body.toString("utf8")), got.etag, scoped, pending.paths, signal, new Map());
+      },
+      { attempts: 3, baseMs: 0, giveUp: () => new SwampError("sync_failed", "The remote index kept changing while it was being rebuilt; retry the sync") },
+    );
   }
 
   private async applyRoot(
@@ -857,72 +864,76 @@ export class S3SyncService implements DatastoreSyncService {
     let base: ShardDoc = { ...emptyShard(id), seq: replica.seq, entries: replica.entries };
     let etag = replica.etag;
     let merged = false;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      check(signal);
-      const next = this.applyChanges(base, changes, Date.now());
-      try {
-        const put = await this.transport.put(this.key(shardKey(id)), Buffer.from(JSON.stringify(next)), {
-          signal,
-          contentType: "application/json",
-          ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
-        });
-        return { doc: next, etag: put.etag, merged };
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-      }
-      merged = true;
-      const got = await this.transport.get(this.key(shardKey(id)), { signal });
-      if (got === null || got === "not-modified") {
-        base = { ...emptyShard(id), seq: base.seq };
-        etag = null;
-      } else {
-        base = parseShard(got.body.toString("utf8"), id);
-        etag = got.etag;
-      }
-      if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
-    }
-    throw new SwampError("sync_failed", `Index shard ${id} kept changing under concurrent writers; retry the push`);
+    return retry(
+      async (attempt) => {
+        check(signal);
+        const next = this.applyChanges(base, changes, Date.now());
+        try {
+          const put = await this.transport.put(this.key(shardKey(id)), Buffer.from(JSON.stringify(next)), {
+            signal,
+            contentType: "application/json",
+            ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
+          });
+          return { doc: next, etag: put.etag, merged };
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+        }
+        merged = true;
+        const got = await this.transport.get(this.key(shardKey(id)), { signal });
+        if (got === null || got === "not-modified") {
+          base = { ...emptyShard(id), seq: base.seq };
+          etag = null;
+        } else {
+          base = parseShard(got.body.toString("utf8"), id);
+          etag = got.etag;
+        }
+        throw new TryAgain(undefined, attempt === 0 ? { delayMs: 0 } : {});
+      },
+      { ...CAS_RETRY, giveUp: () => new SwampError("sync_failed", `Index shard ${id} kept changing under concurrent writers; retry the push`) },
+    );
   }
 
   private async casRoot(state: SyncState, announcements: Record<string, number>, signal: AbortSignal | undefined): Promise<{ doc: RootDoc; etag: string; firstTry: boolean }> {
     let base: RootDoc = state.root ? { ...state.root, shards: { ...state.root.shards } } : emptyRoot();
     let etag = state.rootEtag;
     let firstTry = true;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      check(signal);
-      const next: RootDoc = { ...base, shards: { ...base.shards } };
-      const rose = announce(next, announcements);
-      if (!rose && etag !== null) return { doc: base, etag, firstTry: false };
-      next.gen = gen();
-      next.updatedAt = new Date().toISOString();
-      try {
-        const put = await this.transport.put(this.key(ROOT_KEY), Buffer.from(JSON.stringify(next)), {
-          signal,
-          contentType: "application/json",
-          ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
-        });
-        return { doc: next, etag: put.etag, firstTry };
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-      }
-      firstTry = false;
-      const got = await this.transport.get(this.key(ROOT_KEY), { signal });
-      if (got === null || got === "not-modified") {
-        // The root vanished: rebuild it from the shards before announcing ours.
-        const healed = await this.heal(signal);
-        if (healed !== "retry" && healed.etag !== null) {
-          base = healed.root;
-          etag = healed.etag;
-        } else {
-          base = healed === "retry" ? emptyRoot() : healed.root;
-          etag = null;
+    return retry(
+      async (attempt) => {
+        check(signal);
+        const next: RootDoc = { ...base, shards: { ...base.shards } };
+        const rose = announce(next, announcements);
+        if (!rose && etag !== null) return { doc: base, etag, firstTry: false };
+        next.gen = gen();
+        next.updatedAt = new Date().toISOString();
+        try {
+          const put = await this.transport.put(this.key(ROOT_KEY), Buffer.from(JSON.stringify(next)), {
+            signal,
+            contentType: "application/json",
+            ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
+          });
+          return { doc: next, etag: put.etag, firstTry };
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
         }
-      } else {
-        base = parseRoot(got.body.toString("utf8"));
-        etag = got.etag;
-      }
-      if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
-    }
-    throw new SwampError("sync_failed", "The index root kept changing under concurrent writers; retry the push");
+        firstTry = false;
+        const got = await this.transport.get(this.key(ROOT_KEY), { signal });
+        if (got === null || got === "not-modified") {
+          // The root vanished: rebuild it from the shards before announcing ours.
+          const healed = await this.heal(signal);
+          if (healed !== "retry" && healed.etag !== null) {
+            base = healed.root;
+            etag = healed.etag;
+          } else {
+            base = healed === "retry" ? emptyRoot() : healed.root;
+            etag = null;
+          }
+        } else {
+          base = parseRoot(got.body.toString("utf8"));
+          etag = got.etag;
+        }
+        throw new TryAgain(undefined, attempt === 0 ? { delayMs: 0 } : {});
+      },
+      { ...CAS_RETRY, giveUp: () => new SwampError("sync_failed", "The index root kept changing under concurrent writers; retry the push") },
+    );
   }
 }

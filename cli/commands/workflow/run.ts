@@ -8,7 +8,6 @@ import { displayPath } from "../../../kernel/models/service.js";
 import { MethodRunningCommand } from "../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../inputs.js";
 import { paint } from "../../output.js";
-import type { ProgressReporter } from "../../progress.js";
 
 function whoAmI(): string | undefined {
   try {
@@ -50,9 +49,14 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
     const started = Date.now();
     // Steps done and running on one line of stderr (a terminal only); event lines go above it.
     const progress = await this.progress();
+    let name: string | undefined;
+    const onEvent = (event: WorkflowEvent) => {
+      if (event.type === "started") name = event.run.workflowName;
+      progress.above(() => this.showEvent(event));
+    };
     let begun = false;
     const onProgress = (p: WorkflowProgress) => {
-      if (!begun) progress.start(`Workflow ${this.ref}`, p.total, "steps");
+      if (!begun) progress.start(`Workflow ${name ?? this.ref}`, p.total, "steps");
       begun = true;
       progress.update(p.completed, { total: p.total, detail: p.running.length > 0 ? `running ${p.running.join(", ")}` : "" });
     };
@@ -63,9 +67,9 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
       tags,
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(initiatedBy ? { initiatedBy } : {}),
-      vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
+      vaults: lazyVaultStore(kernel, { warn: (message) => progress.above(() => err.write(`Warning: ${message}\n`)) }),
       ...this.runFilters(),
-      ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => progress.above(() => this.showEvent(event)), onProgress }),
+      ...(this.json ? {} : { onEvent, onProgress }),
     });
     progress.clear();
 

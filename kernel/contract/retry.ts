@@ -1,14 +1,15 @@
 /**
- * The one retry loop: S3 requests, index compare-and-swap, lock waits (kernel, filesystem,
- * S3, the sdk's polling lock), the registry lockfile and key files all try again through it.
+ * The one retry loop: S3 requests, the S3 index's compare-and-swap and root re-read, lock
+ * waits (kernel, filesystem, S3, the sdk's polling lock), the S3 cache mutex, the npm install
+ * lock, the registry lockfile and key files all try again through it.
  *
  * A failed attempt is tried again when it is retryable — a `TryAgain` thrown by the attempt, or
- * what `retryable` accepts — while attempts and time remain. Between attempts it sleeps the
- * next step of an exponential backoff with jitter (never past the time left), or the delay the
- * `TryAgain` asked for (0: at once), which does not advance the backoff. Any other failure is
- * thrown at once. When no attempt or time is left it throws `giveUp(last failure)`, by default
- * the failure itself (a `TryAgain`'s reason when that is an Error). An abort of `signal` ends
- * the wait at once and is thrown as its reason.
+ * what `retryable` accepts — while attempts and time remain; any other failure is thrown at
+ * once. Between attempts it sleeps the next step of an exponential backoff with jitter, or the
+ * delay the `TryAgain` asked for (0: at once, not advancing the backoff); no sleep goes past the
+ * time left. One attempt may begin once the time is up; when it fails, or the attempts are
+ * spent, `giveUp(last failure)` is thrown (default: the failure, or a `TryAgain`'s reason when
+ * that is an Error). An abort of `signal` ends a sleep at once and is thrown as its reason.
  *
  * Lives in the contract (imports nothing) so the sdk's helpers use it too.
  */

@@ -15,8 +15,8 @@ import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
-import { parseJson, swamp, type RunResult } from "../helpers/cli.js";
-import { ERASE_LINE, inTerminal as inTerminalAt, type TerminalResult } from "../helpers/terminal.js";
+import { parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
+import { CTRL_C, ERASE_LINE, runInTerminal, type Cue } from "../helpers/pty.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
 import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT, SUMMARY_REPORT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
@@ -541,9 +541,10 @@ test("driver, report and `vault create` types from a trusted collective are pull
 
 const ERASE = ERASE_LINE;
 
-/** swamp in a real pseudo-terminal, in `repo` with this file's environment. */
-function inTerminal(repo: string, args: string[], opts: { extra?: Record<string, string | undefined>; interruptWhen?: RegExp } = {}): Promise<TerminalResult> {
-  return inTerminalAt([...args, "--repo-dir", repo], { cwd: repo, env: env(opts.extra), ...(opts.interruptWhen ? { interruptWhen: opts.interruptWhen } : {}) });
+/** swamp in a real pseudo-terminal, in `repo` with this file's environment; Ctrl-C once `interruptWhen` shows. */
+function inTerminal(repo: string, args: string[], opts: { extra?: Record<string, string | undefined>; interruptWhen?: RegExp } = {}): Promise<{ code: number; output: string }> {
+  const cues: Cue[] = opts.interruptWhen ? [[opts.interruptWhen, CTRL_C]] : [];
+  return runInTerminal([process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo], cues, { cwd: repo, env: env(opts.extra), columns: 100 });
 }
 
 /** A registry in front of Verdaccio whose tarballs send half their bytes and then stall. */

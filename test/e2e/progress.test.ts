@@ -9,14 +9,18 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataTree } from "../../bench/support/data-tree.js";
-import { parseJson, swamp } from "../helpers/cli.js";
-import { ERASE_LINE, finalScreen, inTerminal } from "../helpers/terminal.js";
+import { parseJson, SWAMP_BIN, swamp } from "../helpers/cli.js";
+import { CTRL_C, ERASE_LINE, finalScreen, runInTerminal } from "../helpers/pty.js";
 
 let dir: string;
 let repo: string;
 let env: Record<string, string>;
 
 const PROGRESS_BYTES = /\r(?!\n)|\x1b\[/;
+
+/** swamp in a real pseudo-terminal, 100 columns wide; Ctrl-C once `interruptWhen` shows. */
+const inTerminal = (args: string[], interruptWhen?: RegExp) =>
+  runInTerminal([process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo], interruptWhen ? [[interruptWhen, CTRL_C]] : [], { env, columns: 100 });
 
 function shellModel(n: number, name: string, run: string): string {
   return [
@@ -72,7 +76,7 @@ test("data gc: progress on a terminal, erased before the result; none when piped
   const pristine = join(dir, "data-copy");
   await cp(dataRoot, pristine, { recursive: true });
 
-  const tty = await inTerminal(["data", "gc", "-y", "--repo-dir", repo], { env });
+  const tty = await inTerminal(["data", "gc", "-y"]);
   assert.equal(tty.code, 0, tty.output);
   assert.match(tty.output, /Collecting garbage {2}\d+\/20 data items/);
   const lastDraw = tty.output.lastIndexOf("Collecting garbage");
@@ -91,7 +95,7 @@ test("data gc: progress on a terminal, erased before the result; none when piped
 });
 
 test("workflow run: steps done and running on a terminal, erased at the end and on Ctrl-C; none when piped", async () => {
-  const tty = await inTerminal(["workflow", "run", "pair", "--repo-dir", repo], { env });
+  const tty = await inTerminal(["workflow", "run", "pair"]);
   assert.equal(tty.code, 0, tty.output);
   assert.match(tty.output, /Workflow pair {2}[0-2]\/2 steps/);
   const screen = finalScreen(tty.output);
@@ -103,11 +107,11 @@ test("workflow run: steps done and running on a terminal, erased at the end and 
   assert.equal(piped.code, 0, piped.stderr);
   assert.doesNotMatch(piped.stdout + piped.stderr, PROGRESS_BYTES);
   assert.doesNotMatch(piped.stderr, /steps/);
-  const json = await inTerminal(["workflow", "run", "pair", "--json", "--repo-dir", repo], { env });
+  const json = await inTerminal(["workflow", "run", "pair", "--json"]);
   assert.equal(json.code, 0, json.output);
   assert.equal(parseJson(json.output.slice(json.output.indexOf("{"))).status, "succeeded", "--json prints only the document");
 
-  const stopped = await inTerminal(["workflow", "run", "nap", "--repo-dir", repo], { env, interruptWhen: /Workflow nap {2}1\/2 steps · running main\.nap/ });
+  const stopped = await inTerminal(["workflow", "run", "nap"], /Workflow nap {2}1\/2 steps · running main\.nap/);
   assert.equal(stopped.code, 130, stopped.output);
   assert.ok(stopped.output.lastIndexOf(ERASE_LINE) > stopped.output.lastIndexOf("running main.nap"), JSON.stringify(stopped.output));
   const after = finalScreen(stopped.output);

@@ -15,7 +15,7 @@ import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
 import { extensionWorkflowDirs } from "./extension-workflows.js";
 import { renderError, writeJson } from "./output.js";
-import { createProgress, type ProgressReporter } from "./progress.js";
+import type { ProgressReporter } from "./progress.js";
 
 export abstract class SwampCommand extends Command {
   json = Option.Boolean("--json", false, { description: "Print one JSON document instead of text" });
@@ -43,9 +43,16 @@ export abstract class SwampCommand extends Command {
     }
   }
 
-  /** The command's progress line on stderr (cli/progress.ts): drawn only on a terminal, never under --json. */
-  progress(): ProgressReporter {
-    return (this.progressLine ??= createProgress(this.context.stderr, { json: this.json }));
+  /**
+   * The command's progress line on stderr (cli/progress.ts): drawn only on a terminal, never
+   * under --json. Loaded on first use, so commands that report no progress never load it.
+   */
+  async progress(): Promise<ProgressReporter> {
+    if (!this.progressLine) {
+      const { createProgress } = await import("./progress.js");
+      this.progressLine ??= createProgress(this.context.stderr, { json: this.json });
+    }
+    return this.progressLine;
   }
 
   resolvedRepoDir(): string {
@@ -66,7 +73,13 @@ export abstract class SwampCommand extends Command {
         // Most repos have no extensions: a few stats decide that without loading the host.
         if (await anyExtensionDirectory(repoDir, marker, env)) {
           const { registerExtensions } = await import("../plugins/extensions.js");
-          const outcome = await registerExtensions(registry, { repoDir, marker, env });
+          const progress = await this.progress();
+          const onBundleProgress = (done: number, total: number) => {
+            if (done === 0) progress.start("Bundling extensions", total, "sources");
+            else progress.update(done, { total });
+          };
+          const outcome = await registerExtensions(registry, { repoDir, marker, env }, { onBundleProgress });
+          progress.clear();
           for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
         }
         await this.autoResolve(repoDir, marker, env, registry);
@@ -102,7 +115,7 @@ export abstract class SwampCommand extends Command {
     // Nothing missing (the usual case): the registry client and installer are never loaded.
     if (missingTypes(registry, refs).length === 0) return;
     const { autoResolve } = await import("../plugins/registry/auto-resolve.js");
-    const progress = this.progress();
+    const progress = await this.progress();
     const installed = await autoResolve(registry, { repoDir, marker, env, progress, onProgress: (line) => progress.start(line) }, refs, (line) => {
       progress.clear();
       if (!this.json) this.context.stderr.write(`${line}\n`);

@@ -4,25 +4,6 @@ import { RunStore } from "../../../kernel/workflows/runs.js";
 import { SwampCommand } from "../../base.js";
 import { confirm, dataRepository } from "./shared.js";
 
-/** `\r[gc] 12/40 data items` on a TTY stderr, at most ten times a second; nothing otherwise. */
-function progressReporter(stderr: NodeJS.WritableStream): { onProgress?(done: number, total: number): void; finish(): void } {
-  if (!(stderr as NodeJS.WriteStream).isTTY) return { finish() {} };
-  let last = 0;
-  let shown = false;
-  return {
-    onProgress(done, total) {
-      const now = Date.now();
-      if (done < total && now - last < 100) return;
-      last = now;
-      shown = true;
-      stderr.write(`\r[gc] ${done}/${total} data items`);
-    },
-    finish() {
-      if (shown) stderr.write("\r\u001b[K");
-    },
-  };
-}
-
 export default class DataGcCommand extends SwampCommand {
   static override paths = [["data", "gc"]];
   static override usage = Command.Usage({
@@ -90,7 +71,7 @@ export default class DataGcCommand extends SwampCommand {
       }
     }
 
-    const progress = progressReporter(this.context.stderr);
+    const progress = await this.progress();
     let empty = false;
     let result: GcResult;
     try {
@@ -99,10 +80,11 @@ export default class DataGcCommand extends SwampCommand {
         const plan = await planGc(repo, planOptions);
         empty = isEmpty(plan);
         if (empty) return gcResultOf(plan, false);
-        return applyGc(repo, plan, progress.onProgress ? { onProgress: progress.onProgress } : {});
+        progress.start("Collecting garbage", plan.expired.length + plan.pruned.length, "data items");
+        return applyGc(repo, plan, { onProgress: (done, total) => progress.update(done, { total }) });
       });
     } finally {
-      progress.finish();
+      progress.clear();
     }
     flushWarnings();
     this.emit(result, () =>

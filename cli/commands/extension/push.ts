@@ -107,7 +107,7 @@ export default class ExtensionPushCommand extends SwampCommand {
       this.emit({ status: "cancelled" }, () => "Cancelled.");
       return 0;
     }
-    const progress = this.progress();
+    const progress = await this.progress();
     progress.start(`Publishing ${packed.name}@${packed.version} (${formatBytes(packed.tarball.length)})`);
     await client.publish(packed.npmName, packed.npmVersion, publishDocument(packed, target.url));
     progress.clear();

@@ -36,7 +36,7 @@ export default class ExtensionUpdateCommand extends SwampCommand {
         rows.push(s);
         continue;
       }
-      const progress = this.progress();
+      const progress = await this.progress();
       progress.start(`Updating ${s.name} ${s.installedVersion} → ${s.latestVersion}`);
       await installExtension({ ...ctx, force: true, progress, onProgress: (line) => progress.start(line) }, { name: s.name, version: s.latestVersion });
       progress.clear();

@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import { userInfo } from "node:os";
 import { parseTags } from "../../../kernel/models/input-parsing.js";
 import { lazyVaultStore } from "../../../kernel/vaults/lazy.js";
-import { executeWorkflow, formatDuration, type WorkflowEvent } from "../../../kernel/workflows/execute.js";
+import { executeWorkflow, formatDuration, type WorkflowEvent, type WorkflowProgress } from "../../../kernel/workflows/execute.js";
 import { runView } from "../../../kernel/workflows/run-view.js";
 import { displayPath } from "../../../kernel/models/service.js";
 import { MethodRunningCommand } from "../../run-filters.js";
@@ -47,6 +47,19 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
     const err = this.context.stderr;
     const initiatedBy = whoAmI();
     const started = Date.now();
+    // Steps done and running on one line of stderr (a terminal only); event lines go above it.
+    const progress = await this.progress();
+    let name: string | undefined;
+    const onEvent = (event: WorkflowEvent) => {
+      if (event.type === "started") name = event.run.workflowName;
+      progress.above(() => this.showEvent(event));
+    };
+    let begun = false;
+    const onProgress = (p: WorkflowProgress) => {
+      if (!begun) progress.start(`Workflow ${name ?? this.ref}`, p.total, "steps");
+      begun = true;
+      progress.update(p.completed, { total: p.total, detail: p.running.length > 0 ? `running ${p.running.join(", ")}` : "" });
+    };
 
     const { run, path } = await executeWorkflow(kernel, {
       ref: this.ref,
@@ -54,10 +67,11 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
       tags,
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(initiatedBy ? { initiatedBy } : {}),
-      vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
+      vaults: lazyVaultStore(kernel, { warn: (message) => progress.above(() => err.write(`Warning: ${message}\n`)) }),
       ...this.runFilters(),
-      ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.showEvent(event) }),
+      ...(this.json ? {} : { onEvent, onProgress }),
     });
+    progress.clear();
 
     const view = runView(run, displayPath(kernel, path));
     const took = formatDuration(view.duration ?? Date.now() - started);

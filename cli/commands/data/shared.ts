@@ -104,31 +104,6 @@ export function day(iso: string): string {
   return iso.slice(0, 10);
 }
 
-/** Cuts each line to the terminal width (only when stdout is a TTY), ending cut lines with `…`. */
-export function fitToTerminal(stdout: NodeJS.WritableStream, text: string): string {
-  const tty = stdout as NodeJS.WriteStream;
-  const width = tty.isTTY ? tty.columns : undefined;
-  if (!width || width < 10) return text;
-  return text
-    .split("\n")
-    .map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
-    .join("\n");
-}
-
-/** A table with a header row, a rule under it and columns separated by two spaces. */
-export function headedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [header, ...rows];
-  const widths = header.map(() => 0);
-  for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  return [line(header), rule, ...rows.map(line)].join("\n");
-}
-
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }

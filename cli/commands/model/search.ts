@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { definitionRepository } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 export default class ModelSearchCommand extends SwampCommand {
   static override paths = [["model", "search"], ["model", "list"]];

@@ -8,6 +8,7 @@ import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { readInputStream } from "../../../kernel/runtime/user-input.js";
 import { vaultService, type VaultService } from "../../../kernel/vaults/service.js";
 import type { SwampCommand } from "../../base.js";
+import { warningLine } from "../../colour.js";
 
 /** The `callerContext` each command records in the audit trail (extensions.md §8). */
 export const Caller = {
@@ -22,7 +23,7 @@ export const Caller = {
 /** A warning on stderr: `{"warning": …}` under --json, else `Warning: …`. */
 export function warnFor(cmd: SwampCommand): (message: string) => void {
   const stderr = cmd.context.stderr;
-  return (message) => void stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : `Warning: ${message}\n`);
+  return (message) => void stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : warningLine(stderr, message));
 }
 
 export async function openVaults(cmd: SwampCommand): Promise<{ kernel: Kernel; vaults: VaultService }> {

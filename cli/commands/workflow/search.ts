@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { originText } from "../../../kernel/workflows/types.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 import { readOnlyWorkflowRepository } from "./shared.js";
 
 export default class WorkflowSearchCommand extends SwampCommand {
@@ -38,8 +38,14 @@ export default class WorkflowSearchCommand extends SwampCommand {
       results.length === 0
         ? "No workflows found."
         : results.some((r) => r.origin)
-          ? table([["NAME", "JOBS", "DESCRIPTION", "FROM"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? "", r.origin ? originText(r.origin) : "(this repo)"])])
-          : table([["NAME", "JOBS", "DESCRIPTION"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? ""])]),
+          ? table(
+              results.map((r) => [r.name, String(r.jobCount), r.description ?? "", r.origin ? originText(r.origin) : "(this repo)"]),
+              { header: ["NAME", "JOBS", "DESCRIPTION", "FROM"], flex: 2 },
+            )
+          : table(
+              results.map((r) => [r.name, String(r.jobCount), r.description ?? ""]),
+              { header: ["NAME", "JOBS", "DESCRIPTION"], flex: 2 },
+            ),
     );
   }
 }

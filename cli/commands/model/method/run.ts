@@ -6,7 +6,9 @@ import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
 import { MethodRunningCommand } from "../../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../../inputs.js";
 import { LiveOutput } from "../../../live-output.js";
-import { formatBytes, paint, table } from "../../../output.js";
+import { formatBytes } from "../../../output.js";
+import { paint } from "../../../colour.js";
+import { table } from "../../../table.js";
 
 /** Reports that were skipped without failing the run (a required report nobody provides). */
 function writeReportWarnings(view: RunView, stream: NodeJS.WritableStream): void {
@@ -75,7 +77,7 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
       live?.flush();
       if (e instanceof MethodRunError && !this.json) {
         writeReportWarnings(e.view, err);
-        err.write(`${paint(err, 31, "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
+        err.write(`${paint(err, "fail", "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
       }
       throw e instanceof MethodRunError ? new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } }) : e;
     }
@@ -83,8 +85,8 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
     if (!this.json) writeReportWarnings(view, err);
     this.emit(view, () => {
       const shown = view.dataArtifacts.filter((a) => a.name !== "log" && !a.name.startsWith("report-"));
-      const lines = [`${paint(out, 32, "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];
-      if (shown.length) lines.push(table(shown.map((a) => [a.name, `v${a.version}`, a.kind, a.attributes ? formatBytes(JSON.stringify(a.attributes).length) : ""]), "  "));
+      const lines = [`${paint(out, "ok", "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];
+      if (shown.length) lines.push(table(shown.map((a) => [a.name, `v${a.version}`, a.kind, a.attributes ? formatBytes(JSON.stringify(a.attributes).length) : ""]), { indent: "  " }));
       return lines.join("\n");
     });
     return 0;

@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
-import { table } from "../../../output.js";
+import { table } from "../../../table.js";
 
 export default class ModelOutputSearchCommand extends SwampCommand {
   static override paths = [["model", "output", "search"]];

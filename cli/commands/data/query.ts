@@ -5,7 +5,8 @@ import type { DataRepository, QueryOptions, QueryOutcome } from "../../../kernel
 import { SwampCommand } from "../../base.js";
 import { formatBytes, renderError } from "../../output.js";
 import { table } from "../../table.js";
-import { askLine, dataRepository, parseCount } from "./shared.js";
+import { askLine } from "../../prompt.js";
+import { dataRepository, parseCount } from "./shared.js";
 
 const DEFAULT_LIMIT = 100;
 

@@ -1,9 +1,8 @@
 /**
  * Helpers shared by the `swamp data …` commands (not a command itself): model resolution, the
- * data repository of a kernel, argument checks, confirmation prompts and text layout.
+ * data repository of a kernel, argument checks and small text helpers.
  */
 import { relative } from "node:path";
-import { createInterface } from "node:readline";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 // Direct module imports (not the barrel) keep the query engine (CEL) out of commands that do not query.
 import type { ModelIdentity } from "../../../kernel/data/json.js";
@@ -57,45 +56,6 @@ export function pick(positional: string | undefined, flag: string | undefined): 
 export function checkNoConflict(positional: string | undefined, flag: string | undefined, flagName: string): void {
   if (positional !== undefined && flag !== undefined && positional !== flag) {
     throw new UsageError(`Got both a positional value ("${positional}") and ${flagName} "${flag}". Use one or the other.`);
-  }
-}
-
-export interface ConfirmContext {
-  stdin: NodeJS.ReadableStream;
-  stderr: NodeJS.WritableStream;
-}
-
-/**
- * Asks a yes/no question on the terminal. Refuses (UsageError) when stdin is not a TTY, so a
- * script never hangs waiting for an answer; `--yes` is the way to run non-interactively.
- */
-export async function confirm(ctx: ConfirmContext, question: string, what: string): Promise<boolean> {
-  const stdin = ctx.stdin as NodeJS.ReadStream;
-  if (!stdin.isTTY) {
-    throw new UsageError(`Refusing to ${what} without confirmation: stdin is not a terminal. Pass --yes (-y) to proceed non-interactively.`);
-  }
-  const rl = createInterface({ input: stdin, output: ctx.stderr, terminal: true });
-  try {
-    const answer = await new Promise<string | null>((resolve) => {
-      rl.once("close", () => resolve(null));
-      rl.question(`${question} [y/N] `, resolve);
-    });
-    return answer !== null && /^\s*y(es)?\s*$/i.test(answer);
-  } finally {
-    rl.close();
-  }
-}
-
-/** Reads one line from a terminal (interactive `data query`). Null on end of input. */
-export async function askLine(ctx: ConfirmContext, prompt: string): Promise<string | null> {
-  const rl = createInterface({ input: ctx.stdin as NodeJS.ReadStream, output: ctx.stderr, terminal: true });
-  try {
-    return await new Promise<string | null>((resolve) => {
-      rl.once("close", () => resolve(null));
-      rl.question(prompt, resolve);
-    });
-  } finally {
-    rl.close();
   }
 }
 

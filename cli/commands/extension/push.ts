@@ -104,7 +104,7 @@ export default class ExtensionPushCommand extends SwampCommand {
       );
     }
     if (!this.json && !this.yes) this.context.stdout.write(`${describe()}\n`);
-    if (!(await confirm(`Publish ${packed.name}@${packed.version} to ${target.url}?`, { json: this.json, yes: this.yes }))) {
+    if (!(await confirm(this.context, `Publish ${packed.name}@${packed.version} to ${target.url}?`, { json: this.json, yes: this.yes }))) {
       this.emit({ status: "cancelled" }, () => "Cancelled.");
       return 0;
     }

@@ -6,8 +6,8 @@ import { readInputFile } from "../../../kernel/runtime/user-input.js";
 import { assertSecretKeyValid, VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { parseDuration, runRefreshCommand } from "../../../kernel/vaults/refresh.js";
 import { SwampCommand } from "../../base.js";
-import { confirm } from "../../prompt.js";
-import { Caller, openVaults, parseLabels, readAllStdin, readHidden, requireNonEmpty, stripSingleTrailingNewline, warnFor } from "./shared.js";
+import { askHidden, confirm } from "../../prompt.js";
+import { Caller, openVaults, parseLabels, readAllStdin, requireNonEmpty, stripSingleTrailingNewline, warnFor } from "./shared.js";
 
 export const ARGV_VALUE_WARNING =
   "The secret was given on the command line, where other users can see it in the process list and shell history keeps it. Prefer stdin, --value-file or the prompt.";
@@ -89,7 +89,7 @@ export default class VaultPutCommand extends SwampCommand {
           { details: { vault: vaultName, key } },
         );
       }
-      if (!(await confirm(`Secret '${key}' already exists in vault '${vaultName}'. Overwrite?`, { json: false, yes: false }))) {
+      if (!(await confirm(this.context, `Secret '${key}' already exists in vault '${vaultName}'. Overwrite?`, { json: false, yes: false }))) {
         this.emit({ cancelled: true }, () => "Cancelled.");
         return 0;
       }
@@ -103,7 +103,7 @@ export default class VaultPutCommand extends SwampCommand {
     } else if (hook) {
       value = await runRefreshCommand(hook.command, kernel.repoDir);
     } else if (stdin.isTTY) {
-      value = requireNonEmpty(await readHidden(`Enter value for ${key}: `, stdin, this.context.stderr), "the prompt");
+      value = requireNonEmpty(await askHidden(this.context, `Enter value for ${key}: `), "the prompt");
     } else {
       value = requireNonEmpty(stripSingleTrailingNewline(await readAllStdin(stdin)), "stdin");
     }

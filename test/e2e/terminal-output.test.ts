@@ -125,3 +125,37 @@ test("confirmation: on a terminal --json deletes still ask ('n' keeps, 'y' delet
     assert.deepEqual(parseJson((await swamp(["vault", "list-keys", "v", "--json", "--repo-dir", repo])).stdout).secretKeys, []);
   });
 });
+
+test("'-' reads stdin: --input-file -, --input key=@-, --value-file -, model edit <model> - and model edit -", async () => {
+  await withRepo(async (repo) => {
+    const cli = (args: string[], input?: string) => swamp([...args, "--repo-dir", repo], input === undefined ? {} : { input });
+    assert.equal((await cli(["model", "create", "command/shell", "m"])).code, 0);
+
+    const fromFile = await cli(["model", "method", "run", "m", "execute", "--input-file", "-"], "run: echo from-input-file\n");
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.match(fromFile.stdout, /^from-input-file$/m);
+    const fromValue = await cli(["model", "method", "run", "m", "execute", "--input", "run=@-"], "echo from-at-stdin");
+    assert.equal(fromValue.code, 0, fromValue.stderr);
+    assert.match(fromValue.stdout, /^from-at-stdin$/m);
+    // stdin can be read once: two readers is a usage error, before anything runs.
+    const twice = await cli(["model", "method", "run", "m", "execute", "--input-file", "-", "--input", "run=@-", "--json"], "run: echo x\n");
+    assert.equal(twice.code, 2);
+    assert.match(parseJson(twice.stderr).error.message, /stdin.*once/i);
+
+    assert.equal((await cli(["vault", "create", "local_encryption", "v"])).code, 0);
+    assert.equal((await cli(["vault", "put", "v", "k", "--value-file", "-"], "s3cret-from-stdin\n")).code, 0);
+    assert.equal((await cli(["vault", "read-secret", "v", "k"])).stdout, "s3cret-from-stdin");
+
+    const got = parseJson((await cli(["model", "get", "m", "--json"])).stdout);
+    const named = await cli(["model", "edit", "m", "-", "--json"], `name: m\ntype: command/shell\nglobalArguments: {}\nmethods:\n  execute:\n    arguments: { run: echo edited-by-name }\n`);
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(parseJson(named.stdout).status, "updated");
+    // `model edit -`: the document names the model it replaces (by id here).
+    const byId = await cli(["model", "edit", "-", "--json"], `id: ${got.id}\nname: m\ntype: command/shell\nglobalArguments: {}\nmethods:\n  execute:\n    arguments: { run: echo edited-by-id }\n`);
+    assert.equal(byId.code, 0, byId.stderr);
+    assert.equal(parseJson(byId.stdout).version, parseJson(named.stdout).version + 1);
+    const unnamed = await cli(["model", "edit", "-", "--json"], "type: command/shell\n");
+    assert.equal(unnamed.code, 2);
+    assert.match(parseJson(unnamed.stderr).error.message, /id or name/);
+  });
+});

@@ -18,7 +18,7 @@ export default class WorkflowEvaluateCommand extends SwampCommand {
   ref = Option.String({ name: "workflow_id_or_name", required: false });
   all = Option.Boolean("--all", false, { description: "Evaluate every workflow" });
   input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
-  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs, - for stdin (--input wins)" });
 
   async run(): Promise<void> {
     if (!this.ref && !this.all) throw new UsageError("Name a workflow, or use --all to evaluate every workflow");

@@ -34,7 +34,7 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
 
   ref = Option.String({ name: "workflow_id_or_name" });
   input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
-  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs, - for stdin (--input wins)" });
   tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to the run and every datum it writes; repeatable" });
   timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });
 

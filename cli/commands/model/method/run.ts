@@ -34,7 +34,7 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
   second = Option.String({ name: "method" });
   third = Option.String({ required: false, name: "name" });
   input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
-  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs, - for stdin (--input wins)" });
   tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to every data artifact; repeatable" });
   driver = Option.String("--driver", { description: "Execution driver (raw, docker, …) for this run" });
   timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });

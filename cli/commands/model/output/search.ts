@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
 import { outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
+import { paintStatus } from "../../../colour.js";
 import { table } from "../../../table.js";
 
 export default class ModelOutputSearchCommand extends SwampCommand {
@@ -28,7 +29,7 @@ export default class ModelOutputSearchCommand extends SwampCommand {
     this.emit({ query: this.query ?? "", results }, () =>
       results.length === 0
         ? "No runs found."
-        : table(results.map((r) => [r.id.slice(0, 8), r.modelName ?? r.definitionId, r.methodName, r.status, r.durationMs !== undefined ? `${r.durationMs}ms` : "-", r.startedAt])),
+        : table(results.map((r) => [r.id.slice(0, 8), r.modelName ?? r.definitionId, r.methodName, paintStatus(this.context.stdout, r.status), r.durationMs !== undefined ? `${r.durationMs}ms` : "-", r.startedAt])),
     );
   }
 }

@@ -5,6 +5,7 @@ import { SwampCommand } from "../../base.js";
 import { confirm, willAsk, type ConfirmOptions } from "../../prompt.js";
 import { checkNoConflict, dataRepository, parseCount, pick, plural, requireDataName, resolveModel } from "./shared.js";
 import type { ResolvedModel } from "./shared.js";
+import { warningLine } from "../../colour.js";
 
 interface BatchItem {
   name: string;
@@ -181,7 +182,7 @@ export default class DataDeleteCommand extends SwampCommand {
     });
     const out = { ...base, totalDeleted: deleted.length, totalVersionsDeleted: versionsDeleted, failed, dryRun: false, dataNames: deleted };
     this.emit(out, () => `Deleted ${deleted.length} data artifact(s) (${versionsDeleted} version(s)) from ${model.modelName} (${model.modelType})`);
-    if (!this.json) for (const f of failed) this.context.stderr.write(`Warning: could not delete ${f.dataName}: ${f.error}\n`);
+    if (!this.json) for (const f of failed) this.context.stderr.write(warningLine(this.context.stderr, `could not delete ${f.dataName}: ${f.error}`));
     return failed.length > 0 ? 1 : 0;
   }
 }

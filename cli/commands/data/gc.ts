@@ -4,6 +4,7 @@ import { RunStore } from "../../../kernel/workflows/runs.js";
 import { SwampCommand } from "../../base.js";
 import { confirm, willAsk, type ConfirmOptions } from "../../prompt.js";
 import { dataRepository } from "./shared.js";
+import { warningLine } from "../../colour.js";
 
 /** `\r[gc] 12/40 data items` on a TTY stderr, at most ten times a second; nothing otherwise. */
 function progressReporter(stderr: NodeJS.WritableStream): { onProgress?(done: number, total: number): void; finish(): void } {
@@ -55,7 +56,7 @@ export default class DataGcCommand extends SwampCommand {
       workflowRunExists: (workflowId, runId) => runs.exists(workflowId, runId),
     };
     const flushWarnings = () => {
-      if (this.verbose && !this.json) for (const w of new Set(warnings)) this.context.stderr.write(`Warning: ${w}\n`);
+      if (this.verbose && !this.json) for (const w of new Set(warnings)) this.context.stderr.write(warningLine(this.context.stderr, w));
       warnings.length = 0;
     };
 
@@ -117,7 +118,7 @@ export default class DataGcCommand extends SwampCommand {
         : `GC complete: deleted ${result.dataEntriesExpired} expired items, ${result.versionsDeleted} excess versions reclaimed (${result.bytesReclaimed} bytes)`,
     );
     if (result.errors && result.errors.length > 0) {
-      if (!this.json) for (const e of result.errors) this.context.stderr.write(`Warning: ${e}\n`);
+      if (!this.json) for (const e of result.errors) this.context.stderr.write(warningLine(this.context.stderr, e));
       return 1;
     }
     return 0;

@@ -5,6 +5,7 @@ import { workflowRepository } from "../../../kernel/workflows/service.js";
 import { displayPath } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
 import { collectInputs } from "../../inputs.js";
+import { warningLine } from "../../colour.js";
 
 export default class WorkflowEvaluateCommand extends SwampCommand {
   static override paths = [["workflow", "evaluate"]];
@@ -30,7 +31,7 @@ export default class WorkflowEvaluateCommand extends SwampCommand {
     const results: EvaluatedWorkflow[] = [];
     for (const s of stored) {
       const result = await evaluateWorkflowFile(kernel, s, inputs);
-      for (const w of result.warnings) this.context.stderr.write(`Warning: Could not evaluate expression "${w.expression}": ${w.error}\n`);
+      for (const w of result.warnings) this.context.stderr.write(warningLine(this.context.stderr, `Could not evaluate expression "${w.expression}": ${w.error}`));
       results.push(result);
     }
     const item = (r: EvaluatedWorkflow) => ({

@@ -7,7 +7,7 @@ import { runView } from "../../../kernel/workflows/run-view.js";
 import { displayPath } from "../../../kernel/models/service.js";
 import { MethodRunningCommand } from "../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../inputs.js";
-import { paint } from "../../colour.js";
+import { paint, warningLine } from "../../colour.js";
 
 function whoAmI(): string | undefined {
   try {
@@ -54,7 +54,7 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
       tags,
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(initiatedBy ? { initiatedBy } : {}),
-      vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
+      vaults: lazyVaultStore(kernel, { warn: (message) => err.write(warningLine(err, message)) }),
       ...this.runFilters(),
       ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.showEvent(event) }),
     });

@@ -7,12 +7,12 @@ import { MethodRunningCommand } from "../../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../../inputs.js";
 import { LiveOutput } from "../../../live-output.js";
 import { formatBytes } from "../../../output.js";
-import { paint } from "../../../colour.js";
+import { paint, warningLine } from "../../../colour.js";
 import { table } from "../../../table.js";
 
 /** Reports that were skipped without failing the run (a required report nobody provides). */
 function writeReportWarnings(view: RunView, stream: NodeJS.WritableStream): void {
-  for (const r of Object.values(view.reports)) if (r.warning) stream.write(`Warning: ${r.warning}\n`);
+  for (const r of Object.values(view.reports)) if (r.warning) stream.write(warningLine(stream, r.warning));
 }
 
 export default class ModelMethodRunCommand extends MethodRunningCommand {
@@ -70,7 +70,7 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
         ...(this.timeout ? { timeoutMs: parseTimeout(this.timeout) } : {}),
         ...this.runFilters(),
         // Vaults load only if the run uses one (vault.get, a sensitive output, a vault reference in data).
-        vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
+        vaults: lazyVaultStore(kernel, { warn: (message) => err.write(warningLine(err, message)) }),
         ...(live ? { onOutput: live.line } : {}),
       });
     } catch (e) {

@@ -22,6 +22,8 @@ export interface TableOptions {
   stream?: NodeJS.WritableStream;
   /** The width to fit, overriding the stream's (tests, or text drawn elsewhere). */
   width?: number;
+  /** false: never cut, even on a terminal (text meant to be read in full, such as help). */
+  fit?: boolean;
 }
 
 const GAP = "  ";
@@ -56,7 +58,7 @@ export function table(rows: readonly (readonly string[])[], options: TableOption
   const indent = options.indent ?? "";
 
   // Too wide for the terminal: the free-text column gives up what is missing.
-  const limit = options.width ?? terminalWidth(stream);
+  const limit = options.fit === false ? undefined : (options.width ?? terminalWidth(stream));
   const total = indent.length + widths.reduce((a, b) => a + b, 0) + GAP.length * (columns - 1);
   let cutColumn = -1;
   if (limit !== undefined && total > limit) {

@@ -61,3 +61,8 @@ test("truncate counts characters, not bytes", () => {
   assert.equal(truncate("héllo wörld", 6), "héllo…");
   assert.equal(truncate("short", 10), "short");
 });
+
+test("fit: false never cuts, even on a terminal", () => {
+  const long = "d".repeat(100);
+  assert.equal(table([["a", long]], { stream: terminal(20), fit: false }), `a  ${long}`);
+});

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
-import { inTerminal, swampCommand } from "../helpers/terminal.js";
+import { inTerminalShell, swampCommand } from "../helpers/pty.js";
 
 const ESC = "\u001b[";
 const LONG_DESCRIPTION = "Deploys every service of the platform to the staging cluster and then runs the full smoke test suite";
@@ -41,7 +41,7 @@ test("colour on a terminal, per stream; none with NO_COLOR or in JSON; FORCE_COL
 
     // A terminal: status, error and table header are coloured. Decided per stream: the last
     // command's stdout goes into a pipe and is plain.
-    const tty = await inTerminal(`${doctor}; ${missing}; ${search}; ${doctor} | cat`, { columns: 60 });
+    const tty = await inTerminalShell(`${doctor}; ${missing}; ${search}; ${doctor} | cat`, [], { columns: 60 });
     assert.match(tty.output, /Workflows: \u001b\[32mpass\u001b\[39m/);
     assert.match(tty.output, /\u001b\[31mError:\u001b\[39m Model not found/);
     assert.match(tty.output, /\u001b\[1mNAME/);
@@ -51,7 +51,7 @@ test("colour on a terminal, per stream; none with NO_COLOR or in JSON; FORCE_COL
     assert.match(row(tty.output), /^deploy-staging\s+1\s+Deploys every service.*…$/);
 
     // NO_COLOR: not one escape code.
-    const plain = await inTerminal(`${doctor}; ${missing}; ${search}`, { columns: 60, env: { NO_COLOR: "1" } });
+    const plain = await inTerminalShell(`${doctor}; ${missing}; ${search}`, [], { columns: 60, env: { NO_COLOR: "1" } });
     assert.ok(!plain.output.includes(ESC), JSON.stringify(plain.output));
     assert.match(plain.output, /Workflows: pass/);
     assert.equal([...row(plain.output)].length, 60);
@@ -88,14 +88,12 @@ test("confirmation: on a terminal --json deletes still ask ('n' keeps, 'y' delet
     // On a terminal: asked on stderr even under --json.
     const modelDelete = swampCommand(["model", "delete", "m", "--json", "--repo-dir", repo]);
     const vaultDelete = swampCommand(["vault", "delete", "v", "k", "--json", "--repo-dir", repo]);
-    const r = await inTerminal(`${modelDelete}; ${vaultDelete}; ${modelDelete}; ${vaultDelete}`, {
-      replies: [
-        ["[y/N] ", "n\r"],
-        ["[y/N] ", "n\r"],
-        ["[y/N] ", "y\r"],
-        ["[y/N] ", "y\r"],
-      ],
-    });
+    const r = await inTerminalShell(`${modelDelete}; ${vaultDelete}; ${modelDelete}; ${vaultDelete}`, [
+      ["[y/N] ", "n\r"],
+      ["[y/N] ", "n\r"],
+      ["[y/N] ", "y\r"],
+      ["[y/N] ", "y\r"],
+    ]);
     assert.match(r.output, /Delete model m \(command\/shell\)\? \[y\/N\] /);
     assert.match(r.output, /Delete secret 'k' from vault 'v'\? \[y\/N\] /);
     // Declined twice; the 'y' runs then found both still there and deleted them.
@@ -106,12 +104,10 @@ test("confirmation: on a terminal --json deletes still ask ('n' keeps, 'y' delet
     // Ctrl-C at the hidden prompt and at a line prompt: cancelled (130), echo and line mode back on.
     const put = swampCommand(["vault", "put", "v", "k2", "--repo-dir", repo]);
     const create = swampCommand(["vault", "create", "local_encryption", "--repo-dir", repo]);
-    const c = await inTerminal(`${put}; echo "put-exit=$?"; stty -a; ${create}; echo "ask-exit=$?"; stty -a`, {
-      replies: [
-        ["Enter value for k2: ", "abc\u0003"],
-        ["Vault name: ", "xyz\u0003"],
-      ],
-    });
+    const c = await inTerminalShell(`${put}; echo "put-exit=$?"; stty -a; ${create}; echo "ask-exit=$?"; stty -a`, [
+      ["Enter value for k2: ", "abc\u0003"],
+      ["Vault name: ", "xyz\u0003"],
+    ]);
     assert.match(c.output, /put-exit=130/);
     assert.match(c.output, /ask-exit=130/);
     const modes = c.output.split("\n").filter((l) => /\bicanon\b/.test(l));

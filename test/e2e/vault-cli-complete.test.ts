@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseJson, swamp, withRepo, type RunResult } from "../helpers/cli.js";
-import { inTerminal as runInTerminal, swampCommand } from "../helpers/terminal.js";
+import { inTerminalShell, swampCommand } from "../helpers/pty.js";
 import { snapshotTree } from "../helpers/tree.js";
 
 function oneLine(stderr: string): string {
@@ -405,7 +405,7 @@ test("vault migrate: every secret, annotation and refresh hook moves; same id an
 
 /** Runs swamp in a real pseudo-terminal, typing each reply (and Enter) once its prompt has appeared. */
 async function inTerminal(args: string[], replies: Array<[prompt: string, reply: string]>): Promise<string> {
-  return (await runInTerminal(swampCommand(args), { replies: replies.map(([prompt, reply]) => [prompt, `${reply}\r`]) })).output;
+  return (await inTerminalShell(swampCommand(args), replies.map(([prompt, reply]) => [prompt, `${reply}\r`]))).output;
 }
 
 test("in a real terminal: put prompts without echo, create asks for the name", async () => {

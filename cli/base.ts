@@ -13,6 +13,7 @@ import { anyExtensionDirectory, EXTENSION_KINDS } from "../plugins/discover.js";
 import type { TypeRef } from "../plugins/registry/type-refs.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
+import { noColour, paint } from "./colour.js";
 import { extensionWorkflowDirs } from "./extension-workflows.js";
 import { renderError, writeJson } from "./output.js";
 import type { ProgressReporter } from "./progress.js";
@@ -31,6 +32,7 @@ export abstract class SwampCommand extends Command {
   abstract run(): Promise<number | void>;
 
   async execute(): Promise<number> {
+    if (this.json) noColour();
     try {
       return (await this.run()) ?? 0;
     } catch (err) {
@@ -80,7 +82,7 @@ export abstract class SwampCommand extends Command {
           };
           const outcome = await registerExtensions(registry, { repoDir, marker, env }, { onBundleProgress });
           progress.clear();
-          for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+          for (const warning of outcome.warnings) this.context.stderr.write(`${paint(this.context.stderr, "warn", "warning:")} ${warning}\n`);
         }
         await this.autoResolve(repoDir, marker, env, registry);
       },

@@ -1,34 +1,43 @@
 /**
- * Drives a program in a real pseudo-terminal (util-linux `script`): each reply is typed once
- * its cue has appeared in what the terminal shows after the previous cue. `finalScreen` tells
- * what the terminal shows at the end, for checks that a redrawn line left nothing behind.
+ * Drives a program in a real pseudo-terminal (util-linux `script`), so it sees a TTY on stdin,
+ * stdout and stderr: each reply is typed once its cue has appeared in what the terminal shows
+ * after the previous cue (`\r` is the Enter key, CTRL_C Ctrl-C). `finalScreen` tells what the
+ * terminal shows at the end, for checks that a redrawn line left nothing behind.
  */
 import { spawn } from "node:child_process";
-import { cleanEnv } from "./cli.js";
+import { cleanEnv, SWAMP_BIN } from "./cli.js";
 
 export type Cue = [cue: string | RegExp, reply: string];
 
 export interface TerminalOptions {
-  env?: Record<string, string | undefined>;
   cwd?: string;
-  /** Terminal width (COLUMNS); the environment's when absent. */
+  env?: Record<string, string | undefined>;
+  /** Terminal width: `stty cols` for a shell line, COLUMNS for one program. */
   columns?: number;
   timeoutMs?: number;
 }
 
-/** Everything the terminal showed. */
-export async function inTerminal(command: readonly string[], cues: readonly Cue[], options: TerminalOptions = {}): Promise<string> {
-  return (await runInTerminal(command, cues, options)).output;
+export interface TerminalResult {
+  /** Exit code of the shell command (`script -e`). */
+  code: number;
+  /** Everything the terminal showed (`\r\n` turned into `\n` by inTerminalShell only). */
+  output: string;
 }
 
-/** Everything the terminal showed, and the program's exit code (130 after a Ctrl-C cue, …). */
-export function runInTerminal(command: readonly string[], cues: readonly Cue[], options: TerminalOptions = {}): Promise<{ code: number; output: string }> {
+const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+
+/** A shell-quoted command line running the real swamp binary with `args`. */
+export function swampCommand(args: readonly string[]): string {
+  return [process.execPath, SWAMP_BIN, ...args].map(quote).join(" ");
+}
+
+/** Runs `shellLine` under `script`, typing each cue's reply; resolves to the exit code and the raw output. */
+function drive(shellLine: string, cues: readonly Cue[], options: TerminalOptions): Promise<{ code: number; raw: string }> {
   return new Promise((resolve, reject) => {
-    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-    const child = spawn("script", ["-q", "-f", "-e", "-c", command.map(quote).join(" "), "/dev/null"], {
-      env: cleanEnv({ ...(options.columns ? { COLUMNS: String(options.columns) } : {}), ...options.env }),
+    const child = spawn("script", ["-q", "-f", "-e", "-c", shellLine, "/dev/null"], {
+      cwd: options.cwd,
+      env: cleanEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
-      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let out = "";
     let seen = 0;
@@ -48,9 +57,28 @@ export function runInTerminal(command: readonly string[], cues: readonly Cue[], 
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, output: out });
+      resolve({ code: code ?? 1, raw: out });
     });
   });
+}
+
+/** Runs a shell command line (several commands, pipes, `stty -a` …) in a pseudo-terminal. */
+export async function inTerminalShell(shellCommand: string, cues: readonly Cue[] = [], options: TerminalOptions = {}): Promise<TerminalResult> {
+  const line = options.columns ? `stty cols ${options.columns} rows 40; ${shellCommand}` : shellCommand;
+  const { code, raw } = await drive(line, cues, options);
+  return { code, output: raw.replace(/\r\n/g, "\n") };
+}
+
+/** Runs one program (`command` is its argv) in a pseudo-terminal; everything the terminal showed, as is. */
+export async function inTerminal(command: readonly string[], cues: readonly Cue[], options: TerminalOptions = {}): Promise<string> {
+  return (await runInTerminal(command, cues, options)).output;
+}
+
+/** Everything the terminal showed, as is, and the program's exit code (130 after a Ctrl-C cue, …). */
+export async function runInTerminal(command: readonly string[], cues: readonly Cue[], options: TerminalOptions = {}): Promise<TerminalResult> {
+  const env = { ...(options.columns ? { COLUMNS: String(options.columns) } : {}), ...options.env };
+  const { code, raw } = await drive(command.map(quote).join(" "), cues, { ...options, env });
+  return { code, output: raw };
 }
 
 /** Ctrl-C, as typed. */

@@ -62,6 +62,6 @@ export default class ExtensionPullCommand extends SwampCommand {
   private async askOverwrite(paths: string[]): Promise<boolean> {
     (await this.progress()).clear();
     this.context.stderr.write(`Already pulled, will be replaced:\n${paths.map((p) => `  ${p}`).join("\n")}\n`);
-    return confirm("Overwrite existing files?", { json: false, yes: false });
+    return confirm(this.context, "Overwrite existing files?", { json: false, yes: false });
   }
 }

@@ -1,10 +1,11 @@
-import { Command, Option } from "clipanion";
+import { Cli, Command, Option } from "clipanion";
+import { ExitCode } from "../../../kernel/contract/errors.js";
 import { parseSinceDuration, parseTag, searchData } from "../../../kernel/data/mod.js";
 import type { SearchFilters, SearchResultItem } from "../../../kernel/data/mod.js";
 import { definitionRepository } from "../../../kernel/models/service.js";
 import type { DefinitionRepository } from "../../../kernel/models/repository.js";
 import { SwampCommand } from "../../base.js";
-import { formatBytes } from "../../output.js";
+import { formatBytes, table } from "../../output.js";
 import { dataRepository, day, fitToTerminal, headedTable, parseCount, resolveModel } from "./shared.js";
 
 /** Model id → definition name; one index lookup per id, one full listing after the first miss. */
@@ -64,7 +65,7 @@ export default class DataSearchCommand extends SwampCommand {
   streaming = Option.Boolean("--streaming", false, { description: "Only streaming data" });
   limit = Option.String("--limit", { description: "Maximum results (default 50)" });
 
-  async run(): Promise<void> {
+  async run(): Promise<number | void> {
     // Validate every flag before touching the repository.
     const limit = parseCount(this.limit, "--limit", 1) ?? 50;
     if (this.since !== undefined) parseSinceDuration(this.since);
@@ -95,22 +96,41 @@ export default class DataSearchCommand extends SwampCommand {
     const results: SearchResultItem[] = outcome.results.map((r) => ({ ...r, modelName: names.get(r.modelId) ?? r.modelId }));
     const out = { query: outcome.query, filters: outcome.filters, results, total: outcome.total, limited: outcome.limited };
 
+    const rows = results.map((r) => [r.name, `v${r.version}`, r.type, r.modelName, r.contentType, formatBytes(r.size), day(r.createdAt)]);
+    if (results.length > 0 && this.interactive()) return this.pickAndShow(results, rows);
     this.emit(out, () => {
       if (results.length === 0) return "No matching data found.";
-      const rows = results.map((r) => [
-        r.name,
-        `v${r.version}`,
-        r.type,
-        r.modelName,
-        r.contentType,
-        formatBytes(r.size),
-        day(r.createdAt),
-      ]);
       const body = headedTable(["NAME", "VERSION", "TYPE", "MODEL", "CONTENT TYPE", "SIZE", "CREATED"], rows);
       const footer = out.limited
         ? `Showing ${results.length} of ${out.total} results (limit reached; use --limit to see more)`
         : `${out.total} result(s)`;
       return `${fitToTerminal(this.context.stdout, body)}\n\n${footer}`;
     });
+  }
+
+  /** A person at a terminal gets the picker; --json, a pipe or a redirect get the listing. */
+  private interactive(): boolean {
+    const { stdin, stdout } = this.context;
+    return !this.json && !!(stdin as NodeJS.ReadStream).isTTY && !!(stdout as NodeJS.WriteStream).isTTY;
+  }
+
+  /** Opens the picker; Enter prints the item as `swamp data get <model> <name>` does, Esc prints nothing. */
+  private async pickAndShow(results: SearchResultItem[], rows: string[][]): Promise<number> {
+    const { pick } = await import("../../picker.js");
+    const labels = fitToTerminal(this.context.stdout, table(rows)).split("\n");
+    const items = results.map((r, i) => ({ label: labels[i] ?? r.name, value: r }));
+    const outcome = await pick(items, {
+      message: `${results.length} data item${results.length === 1 ? "" : "s"} — type to filter:`,
+      input: this.context.stdin,
+      output: this.context.stdout,
+    });
+    if ("cancelled" in outcome) return outcome.cancelled === "interrupt" ? ExitCode.interrupted : ExitCode.ok;
+    const chosen = outcome.picked;
+    const { default: DataGetCommand } = await import("./get.js");
+    const get = Cli.from([DataGetCommand], { binaryName: "swamp", enableCapture: false });
+    const args = ["data", "get", chosen.modelId, chosen.name];
+    if (this.repoDir !== undefined) args.push("--repo-dir", this.repoDir);
+    if (this.datastoreOverride !== undefined) args.push("--datastore", this.datastoreOverride);
+    return get.run(args, this.context);
   }
 }

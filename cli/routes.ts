@@ -81,6 +81,7 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "push"], load: () => import("./commands/extension/push.js") },
   { path: ["extension", "search"], load: () => import("./commands/extension/search.js") },
   { path: ["extension", "info"], load: () => import("./commands/extension/info.js") },
+  { path: ["extension", "new"], load: () => import("./commands/extension/new.js") },
   { path: ["extension", "trust", "list"], load: () => import("./commands/extension/trust/list.js") },
   { path: ["extension", "trust", "add"], load: () => import("./commands/extension/trust/add.js") },
   { path: ["extension", "trust", "rm"], load: () => import("./commands/extension/trust/rm.js") },

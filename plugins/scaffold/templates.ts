@@ -4,9 +4,7 @@
  * text; cli/commands/extension/new.ts decides where the files go.
  */
 import type { PluginKind } from "../../kernel/contract/plugin.js";
-
-/** The package extensions import the sdk from (the loader serves it; see sdk/README.md). */
-export const SDK_SPECIFIER = "swamp-sdk";
+import { SDK_SPECIFIER } from "../worker/protocol.js";
 
 export interface ScaffoldInput {
   kind: PluginKind;

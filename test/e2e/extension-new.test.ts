@@ -6,12 +6,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { SDK_SPECIFIER } from "../../plugins/scaffold/templates.js";
+import { SDK_SPECIFIER } from "../../plugins/worker/protocol.js";
 import { parseJson, swamp } from "../helpers/cli.js";
 
 const KINDS = ["model", "datastore", "vault", "driver", "report"] as const;
@@ -93,4 +95,28 @@ test("extension new writes each kind where swamp finds it; all load, the model r
   const tests = await runScaffoldedTests(KINDS.map((k) => written[k]!.test));
   assert.equal(tests.status, 0, tests.output);
   for (const kind of KINDS) assert.match(tests.output, new RegExp(`✔ @acme/my-${kind} passes the ${kind} conformance suite`));
+});
+
+test("doctor extensions --typecheck: the scaffolds pass; a type error fails naming file, line and column", async () => {
+  assert.ok(written.model, "runs after the scaffolding test");
+  const clean = await cli("doctor", "extensions", "--typecheck", "--json");
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+  const tc = parseJson(clean.stdout).typecheck;
+  assert.deepEqual({ ...tc, typescript: tc.typescript.from }, { typescript: "swamp", files: 10, errors: [] });
+
+  // The repository's own TypeScript is preferred; a wrong property and a Deno call that does not exist are caught.
+  const ours = dirname(createRequire(import.meta.url).resolve("typescript/package.json"));
+  await mkdir(join(repo, "node_modules"), { recursive: true });
+  await symlink(ours, join(repo, "node_modules", "typescript"), "dir");
+  const file = join(repo, written.model!.source);
+  const source = await readFile(file, "utf8");
+  const broken = source.replace("args.name}!`;", "args.nmae}!` + Deno.env.get(42);");
+  assert.notEqual(broken, source);
+  await writeFile(file, broken);
+  const line = broken.split("\n").findIndex((l) => l.includes("args.nmae")) + 1;
+  const failed = await cli("doctor", "extensions", "--typecheck");
+  assert.equal(failed.code, 1, failed.stdout);
+  assert.match(failed.stdout, /Type check \(TypeScript [\d.]+, the repository's\): 10 file\(s\), 2 error\(s\)/);
+  assert.match(failed.stdout, new RegExp(`^extensions/models/my-model\\.ts:${line}:\\d+ Property 'nmae' does not exist`, "m"));
+  assert.match(failed.stdout, new RegExp(`^extensions/models/my-model\\.ts:${line}:\\d+ Argument of type 'number'`, "m"));
 });

@@ -43,7 +43,9 @@ export default class DataSearchCommand extends SwampCommand {
     description: "Search the latest version of every data item in the repository",
     details:
       "The optional query is a case-insensitive substring of the name, type, model type, model name or owner. " +
-      "Filters combine with AND. Results are newest first, cut to --limit (default 50).",
+      "Filters combine with AND. Results are newest first, cut to --limit (default 50). On a terminal (stdin and " +
+      "stdout both TTYs, no --json) the results open in a picker: type to filter, arrows to move, Enter shows the item " +
+      "as `swamp data get` does, Esc quits.",
     examples: [
       ["All resources", "swamp data search --type resource"],
       ["Recent data of one model", "swamp data search --model hello-world --since 1d --json"],

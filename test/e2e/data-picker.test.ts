@@ -57,10 +57,13 @@ test("picker: typing filters, an arrow moves, Enter prints the item exactly as d
 });
 
 test("picker: Esc exits 0 printing nothing; Ctrl-C exits 130; both leave the terminal in cooked mode", async () => {
-  const esc = await inTerminal(["data", "search"], { cwd: repo, then: "echo AFTER; stty -a", steps: [{ when: "esc quit", keys: KEYS.escape }] });
+  const esc = await inTerminal(["data", "search"], { cwd: repo, columns: 60, then: "echo AFTER; stty -a", steps: [{ when: "esc quit", keys: KEYS.escape }] });
   assert.equal(esc.code, 0, plain(esc.output));
   const afterEsc = plain(esc.output);
   assert.ok(!afterEsc.includes("Data: "), afterEsc);
+  // On a narrow terminal the items are cut to fit beside the cursor, never wrapped.
+  const items = afterEsc.split("\n").filter((l) => l.includes("v1 "));
+  assert.ok(items.length >= 4 && items.every((l) => l.length <= 60 && (l.length < 58 || l.endsWith("…"))), items.join("\n"));
   // The list was erased: what follows the last erase is only what ran after swamp.
   assert.match(esc.output.slice(esc.output.lastIndexOf("\x1b[?25h")), /^\x1b\[\?25h\s*AFTER/);
   assert.match(afterEsc, /[^-]icanon/);

@@ -119,7 +119,9 @@ export default class DataSearchCommand extends SwampCommand {
   /** Opens the picker; Enter prints the item as `swamp data get <model> <name>` does, Esc prints nothing. */
   private async pickAndShow(results: SearchResultItem[], rows: string[][]): Promise<number> {
     const { pick } = await import("../../picker.js");
-    const labels = fitToTerminal(this.context.stdout, table(rows)).split("\n");
+    // Each line is drawn after a two-column cursor; longer lines are cut so none wraps.
+    const width = ((this.context.stdout as NodeJS.WriteStream).columns ?? 80) - 3;
+    const labels = table(rows).split("\n").map((line) => (width > 10 && line.length > width ? `${line.slice(0, width - 1)}…` : line));
     const items = results.map((r, i) => ({ label: labels[i] ?? r.name, value: r }));
     const outcome = await pick(items, {
       message: `${results.length} data item${results.length === 1 ? "" : "s"} — type to filter:`,

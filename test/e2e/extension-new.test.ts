@@ -77,9 +77,12 @@ test("extension new writes each kind where swamp finds it; all load, the model r
   assert.equal(await readFile(join(repo, written.model!.source), "utf8"), before);
   for (const [kind, name] of [["model", "greeter"], ["datastore", "@acme/a/b"]]) {
     const bad = await cli("extension", "new", kind!, name!, "--json");
-    assert.equal(bad.code, 2, `${kind} ${name}: ${bad.stdout}`);
-    assert.equal(parseJson(bad.stderr).error.code, "usage");
+    assert.equal(bad.code, 1, `${kind} ${name}: ${bad.stdout}`);
+    assert.equal(parseJson(bad.stderr).error.code, "extension_name_invalid");
   }
+  const unknownKind = await cli("extension", "new", "widget", "@acme/x", "--json");
+  assert.equal(unknownKind.code, 2);
+  assert.match(parseJson(unknownKind.stderr).error.message, /use one of datastore, model, vault, driver, report/);
 
   const doctor = await cli("doctor", "extensions", "--json");
   assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);

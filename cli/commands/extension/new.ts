@@ -6,6 +6,7 @@ import { typeNameProblem, type PluginKind } from "../../../kernel/contract/plugi
 import { atomicCreateFile } from "../../../kernel/runtime/atomic-write.js";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { EXTENSION_KINDS, extensionDirFor } from "../../../plugins/discover.js";
+import { RegistryErrorCode } from "../../../plugins/registry/errors.js";
 import { isExtensionName, NAME_RULE } from "../../../plugins/registry/names.js";
 import { firstCalVer, scaffold, scaffoldStem } from "../../../plugins/scaffold/templates.js";
 import { SwampCommand } from "../../base.js";
@@ -30,9 +31,10 @@ export default class ExtensionNewCommand extends SwampCommand {
   async run(): Promise<number> {
     const kind = this.kind as PluginKind;
     if (!EXTENSION_KINDS.includes(kind)) throw new UsageError(`Unknown extension kind "${this.kind}": use one of ${EXTENSION_KINDS.join(", ")}`);
-    if (!isExtensionName(this.name)) throw new UsageError(`${NAME_RULE}: ${this.name}`, { name: this.name });
+    // The same rules and error as every other command that takes an extension name.
+    if (!isExtensionName(this.name)) throw new SwampError(RegistryErrorCode.nameInvalid, `${NAME_RULE}: ${this.name}`);
     const problem = typeNameProblem(kind, this.name, "extension");
-    if (problem) throw new UsageError(problem, { name: this.name });
+    if (problem) throw new SwampError(RegistryErrorCode.nameInvalid, problem);
 
     const repoDir = resolve(this.resolvedRepoDir());
     const marker = await readMarker(repoDir);

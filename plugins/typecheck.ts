@@ -40,6 +40,8 @@ export interface TypeCheckReport {
   typescript: { version: string; from: "repository" | "swamp" } | null;
   files: number;
   errors: TypeCheckError[];
+  /** What to do about errors that come from a missing dependency rather than the code. */
+  hints: string[];
 }
 
 function compilerFrom(requireFrom: string, from: TypeScriptCompiler["from"]): TypeScriptCompiler | null {
@@ -125,6 +127,11 @@ function resolvesFrom(repoDir: string, pkg: string): boolean {
   }
 }
 
+/** Where `@types/node` comes from: the repository's, else swamp's; empty when neither has it. */
+function nodeTypeRoots(repoDir: string): string[] {
+  return [join(repoDir, "node_modules", "@types"), join(swampRoot(), "node_modules", "@types")].filter((d) => existsSync(join(d, "node"))).slice(0, 1);
+}
+
 /** The generated tsconfig and ambient declarations (in `work`), for the given sources. */
 async function writeProject(work: string, repoDir: string, files: string[]): Promise<string> {
   const root = swampRoot();
@@ -159,7 +166,7 @@ async function writeProject(work: string, repoDir: string, files: string[]): Pro
   const ambientFile = join(work, "swamp-extensions.d.ts");
   await writeFile(ambientFile, `${ambient.join("\n")}\n`);
 
-  const typeRoots = [join(repoDir, "node_modules", "@types"), join(root, "node_modules", "@types")].filter((d) => existsSync(join(d, "node")));
+  const typeRoots = nodeTypeRoots(repoDir);
   const config = {
     compilerOptions: {
       strict: true,
@@ -172,7 +179,7 @@ async function writeProject(work: string, repoDir: string, files: string[]): Pro
       allowImportingTsExtensions: true,
       resolveJsonModule: true,
       types: typeRoots.length > 0 ? ["node"] : [],
-      ...(typeRoots.length > 0 ? { typeRoots: typeRoots.slice(0, 1) } : {}),
+      ...(typeRoots.length > 0 ? { typeRoots } : {}),
       paths,
     },
     files: [ambientFile, ...files],
@@ -200,7 +207,7 @@ export async function typecheckExtensions(options: { repoDir: string; marker: Re
   for (const dir of new Set(dirs)) {
     if (await stat(dir).then((s) => s.isDirectory(), () => false)) files.push(...(await sourcesUnder(dir)));
   }
-  if (files.length === 0) return { typescript: null, files: 0, errors: [] };
+  if (files.length === 0) return { typescript: null, files: 0, errors: [], hints: [] };
   const compiler = findTypeScript(repoDir);
   if (!compiler) {
     throw new SwampError(ErrorCode.typescriptMissing, "TypeScript is needed to type-check extensions: install it in the repository (npm install -D typescript)");
@@ -213,7 +220,11 @@ export async function typecheckExtensions(options: { repoDir: string; marker: Re
     if (code !== 0 && errors.length === 0) {
       throw new SwampError(ErrorCode.internal, `TypeScript ${compiler.version} failed without reporting an error: ${output.trim().split("\n")[0] ?? `exit ${code}`}`);
     }
-    return { typescript: { version: compiler.version, from: compiler.from }, files: files.length, errors };
+    const hints: string[] = [];
+    if (nodeTypeRoots(repoDir).length === 0 && errors.some((e) => /Cannot find (module|name) '(node:|process'|Buffer')/.test(e.message))) {
+      hints.push("Node's types are not installed: npm install -D @types/node (in the repository)");
+    }
+    return { typescript: { version: compiler.version, from: compiler.from }, files: files.length, errors, hints };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

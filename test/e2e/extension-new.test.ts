@@ -105,7 +105,7 @@ test("doctor extensions --typecheck: the scaffolds pass; a type error fails nami
   const clean = await cli("doctor", "extensions", "--typecheck", "--json");
   assert.equal(clean.code, 0, clean.stdout + clean.stderr);
   const tc = parseJson(clean.stdout).typecheck;
-  assert.deepEqual({ ...tc, typescript: tc.typescript.from }, { typescript: "swamp", files: 10, errors: [] });
+  assert.deepEqual({ ...tc, typescript: tc.typescript.from }, { typescript: "swamp", files: 10, errors: [], hints: [] });
 
   // The repository's own TypeScript is preferred; a wrong property and a Deno call that does not exist are caught.
   const ours = dirname(createRequire(import.meta.url).resolve("typescript/package.json"));

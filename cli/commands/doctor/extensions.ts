@@ -102,5 +102,5 @@ export default class DoctorExtensionsCommand extends SwampCommand {
 function typecheckLines(tc: TypeCheckReport): string[] {
   if (!tc.typescript) return ["Type check: no local extensions"];
   const head = `Type check (TypeScript ${tc.typescript.version}, ${tc.typescript.from === "repository" ? "the repository's" : "swamp's"}): ${tc.files} file(s), ${tc.errors.length} error(s)`;
-  return [head, ...tc.errors.map((e) => `${e.file}:${e.line}:${e.column} ${e.message}`)];
+  return [head, ...tc.errors.map((e) => `${e.file}:${e.line}:${e.column} ${e.message}`), ...tc.hints.map((h) => `hint: ${h}`)];
 }

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJson, swamp } from "../helpers/cli.js";
-import { inTerminal, KEYS, plain } from "../helpers/terminal.js";
+import { KEYS, plain, swampInTerminal } from "../helpers/pty.js";
 
 let dir = "";
 let repo = "";
@@ -32,16 +32,16 @@ test("picker: typing filters, an arrow moves, Enter prints the item exactly as d
   const listed = parseJson((await swamp(["data", "search", "summary", "--json"], { cwd: repo })).stdout).results.map((r: { name: string }) => r.name);
   assert.equal(listed.length, 2);
   const second = listed[1];
-  const r = await inTerminal(["data", "search"], {
-    cwd: repo,
-    then: "stty -a",
-    steps: [
-      { when: "esc quit", keys: "summary" },
+  const r = await swampInTerminal(
+    ["data", "search"],
+    [
+      ["esc quit", "summary"],
       // The list once filtered: the two items, then the blank line before the help.
-      { when: new RegExp(`filter: summary\n[^\n]*${listed[0]} [^\n]*\n[^\n]*${second} [^\n]*\n *\n`), keys: KEYS.down },
-      { when: `❯ ${second}`, keys: KEYS.enter },
+      [new RegExp(`filter: summary\n[^\n]*${listed[0]} [^\n]*\n[^\n]*${second} [^\n]*\n *\n`), KEYS.down],
+      [`❯ ${second}`, KEYS.enter],
     ],
-  });
+    { cwd: repo, then: "stty -a" },
+  );
   assert.equal(r.code, 0, plain(r.output));
   const shown = plain(r.output);
   // While filtered, the other items were gone from the list.
@@ -57,7 +57,7 @@ test("picker: typing filters, an arrow moves, Enter prints the item exactly as d
 });
 
 test("picker: Esc exits 0 printing nothing; Ctrl-C exits 130; both leave the terminal in cooked mode", async () => {
-  const esc = await inTerminal(["data", "search"], { cwd: repo, columns: 60, then: "echo AFTER; stty -a", steps: [{ when: "esc quit", keys: KEYS.escape }] });
+  const esc = await swampInTerminal(["data", "search"], [["esc quit", KEYS.escape]], { cwd: repo, columns: 60, then: "echo AFTER; stty -a" });
   assert.equal(esc.code, 0, plain(esc.output));
   const afterEsc = plain(esc.output);
   assert.ok(!afterEsc.includes("Data: "), afterEsc);
@@ -68,7 +68,7 @@ test("picker: Esc exits 0 printing nothing; Ctrl-C exits 130; both leave the ter
   assert.match(esc.output.slice(esc.output.lastIndexOf("\x1b[?25h")), /^\x1b\[\?25h\s*AFTER/);
   assert.match(afterEsc, /[^-]icanon/);
 
-  const ctrlC = await inTerminal(["data", "search"], { cwd: repo, then: "stty -a", steps: [{ when: "esc quit", keys: KEYS.ctrlC }] });
+  const ctrlC = await swampInTerminal(["data", "search"], [["esc quit", KEYS.ctrlC]], { cwd: repo, then: "stty -a" });
   assert.equal(ctrlC.code, 130, plain(ctrlC.output));
   assert.ok(!plain(ctrlC.output).includes("Data: "));
   assert.match(plain(ctrlC.output), /[^-]icanon/);
@@ -79,7 +79,7 @@ test("data search piped or with --json prints the listing, never the picker", as
   assert.equal(piped.code, 0, piped.stderr);
   assert.match(piped.stdout, /^NAME +VERSION +TYPE +MODEL/);
   assert.match(piped.stdout, /\n4 result\(s\)\n$/);
-  const json = await inTerminal(["data", "search", "--json"], { cwd: repo });
+  const json = await swampInTerminal(["data", "search", "--json"], [], { cwd: repo });
   assert.equal(json.code, 0);
   assert.equal(parseJson(plain(json.output)).total, 4);
 });

@@ -117,9 +117,17 @@ test("doctor extensions --typecheck: the scaffolds pass; a type error fails nami
   assert.notEqual(broken, source);
   await writeFile(file, broken);
   const line = broken.split("\n").findIndex((l) => l.includes("args.nmae")) + 1;
+  // An npm: import is typed from the package installed in the repository.
+  const pkg = join(repo, "node_modules", "pad-kit");
+  await mkdir(pkg);
+  await writeFile(join(pkg, "package.json"), JSON.stringify({ name: "pad-kit", version: "1.0.0", types: "index.d.ts" }));
+  await writeFile(join(pkg, "index.d.ts"), "export declare function pad(text: string, width: number): string;\n");
+  await mkdir(join(repo, "extensions", "models", "_lib"));
+  await writeFile(join(repo, "extensions", "models", "_lib", "pad.ts"), 'import { pad } from "npm:pad-kit@1.0.0";\nexport const padded: string = pad(1, 2);\n');
   const failed = await cli("doctor", "extensions", "--typecheck");
   assert.equal(failed.code, 1, failed.stdout);
-  assert.match(failed.stdout, /Type check \(TypeScript [\d.]+, the repository's\): 10 file\(s\), 2 error\(s\)/);
+  assert.match(failed.stdout, /Type check \(TypeScript [\d.]+, the repository's\): 11 file\(s\), 3 error\(s\)/);
   assert.match(failed.stdout, new RegExp(`^extensions/models/my-model\\.ts:${line}:\\d+ Property 'nmae' does not exist`, "m"));
   assert.match(failed.stdout, new RegExp(`^extensions/models/my-model\\.ts:${line}:\\d+ Argument of type 'number'`, "m"));
+  assert.match(failed.stdout, /^extensions\/models\/_lib\/pad\.ts:2:35 Argument of type 'number' is not assignable to parameter of type 'string'/m);
 });

@@ -56,11 +56,13 @@ test("picker: typing filters, an arrow moves, Enter prints the item exactly as d
   assert.ok(r.output.includes("\x1b[?25h"), "cursor shown again");
 });
 
-test("picker: Esc exits 0 printing nothing; Ctrl-C exits 130; both leave the terminal in cooked mode", async () => {
-  const esc = await swampInTerminal(["data", "search"], [["esc quit", KEYS.escape]], { cwd: repo, columns: 60, then: "echo AFTER; stty -a" });
+test("picker: Esc exits 0 printing nothing; Ctrl-C exits 130; both leave the terminal in cooked mode; NO_COLOR is honoured", async () => {
+  const esc = await swampInTerminal(["data", "search"], [["esc quit", KEYS.escape]], { cwd: repo, columns: 60, then: "echo AFTER; stty -a", env: { NO_COLOR: "1" } });
   assert.equal(esc.code, 0, plain(esc.output));
   const afterEsc = plain(esc.output);
   assert.ok(!afterEsc.includes("Data: "), afterEsc);
+  // eslint-disable-next-line no-control-regex
+  assert.ok(!/\x1b\[[0-9;]*m/.test(esc.output), "NO_COLOR: no colour codes");
   // On a narrow terminal the items are cut to fit beside the cursor, never wrapped.
   const items = afterEsc.split("\n").filter((l) => l.includes("v1 "));
   assert.ok(items.length >= 4 && items.every((l) => l.length <= 60 && (l.length < 58 || l.endsWith("…"))), items.join("\n"));

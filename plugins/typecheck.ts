@@ -17,7 +17,10 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorCode, SwampError } from "../kernel/contract/errors.js";
 import { EXTENSION_KINDS, extensionDirFor } from "./discover.js";
 import { swampRoot } from "./host-modules.js";
-import { SDK_SPECIFIER } from "./worker/protocol.js";
+import { LEGACY_SDK_SPECIFIER, SDK_SPECIFIER } from "./worker/protocol.js";
+
+/** Every name extensions may import the sdk by; the loader serves them all. */
+const SDK_NAMES = [SDK_SPECIFIER, LEGACY_SDK_SPECIFIER];
 
 export interface TypeScriptCompiler {
   /** The `tsc` script to run with node. */
@@ -110,7 +113,7 @@ async function npmSpecifiers(files: string[]): Promise<Map<string, string>> {
     const text = await readFile(file, "utf8");
     for (const m of text.matchAll(NPM_IMPORT)) {
       const pkg = m[1]!;
-      if (pkg === "zod" || pkg === SDK_SPECIFIER) continue;
+      if (pkg === "zod" || SDK_NAMES.includes(pkg)) continue;
       out.set(m[0].slice(1, -1), `${pkg}${m[3] ?? ""}`);
     }
   }
@@ -130,9 +133,6 @@ function resolvesFrom(repoDir: string, pkg: string): boolean {
 function nodeTypeRoots(repoDir: string): string[] {
   return [join(repoDir, "node_modules", "@types"), join(swampRoot(), "node_modules", "@types")].filter((d) => existsSync(join(d, "node"))).slice(0, 1);
 }
-
-/** Every name extensions may import the sdk by; the loader serves them all. */
-const SDK_NAMES = [...new Set([SDK_SPECIFIER, "@swamp-ts/sdk", "swamp-sdk"])];
 
 /**
  * The generated tsconfig and ambient declarations (in `work`, inside the repository so that

@@ -20,18 +20,30 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
 import type { ResolvedS3Config } from "./config.js";
 import { isNotFound, isNotModified, isPreconditionFailure, isRetryable, s3Failure } from "./errors.js";
 
 type SdkModule = typeof import("@aws-sdk/client-s3");
 
 let sdkPromise: Promise<SdkModule> | undefined;
-/** Loads @aws-sdk/client-s3 once per process. */
+/**
+ * Loads @aws-sdk/client-s3 once per process. It is an optional dependency (only S3 needs it):
+ * when it is not installed, every S3 operation fails with one line saying what to install.
+ */
 export function loadSdk(): Promise<SdkModule> {
   // The SDK warns on every process about its future Node requirement; swamp supports Node 20
   // and the warning would only clutter command output. An explicit setting is respected.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  sdkPromise ??= import("@aws-sdk/client-s3");
+  sdkPromise ??= import("@aws-sdk/client-s3").catch((err: unknown) => {
+    sdkPromise = undefined;
+    if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" || !String((err as Error).message).includes("@aws-sdk/client-s3")) throw err;
+    throw new SwampError(
+      ErrorCode.s3SdkMissing,
+      "The S3 datastore needs the AWS SDK, which is not installed: run 'npm install -g @aws-sdk/client-s3' " +
+        "(or 'npm install @aws-sdk/client-s3' where swamp is installed)",
+    );
+  });
   return sdkPromise;
 }
 

@@ -5,7 +5,7 @@
 import { pathToFileURL } from "node:url";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
-import { EXPORT_NAMES, HOST_GLOBAL, SDK_SPECIFIER, type InstanceInit } from "./protocol.js";
+import { EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
   modules: Record<string, unknown>;
@@ -26,7 +26,7 @@ export async function installHostModules(specs: Record<string, string>): Promise
   const host = hostGlobal();
   for (const [spec, url] of Object.entries(specs)) {
     if (host.modules[spec]) continue;
-    host.modules[spec] = spec === SDK_SPECIFIER ? await import("../../sdk/index.js") : await import(url);
+    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : await import(url);
   }
 }
 

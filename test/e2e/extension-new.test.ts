@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { SDK_SPECIFIER } from "../../plugins/worker/protocol.js";
+import { LEGACY_SDK_SPECIFIER, SDK_SPECIFIER } from "../../plugins/worker/protocol.js";
 import { parseJson, swamp } from "../helpers/cli.js";
 
 const KINDS = ["model", "datastore", "vault", "driver", "report"] as const;
@@ -41,7 +41,7 @@ after(async () => {
  */
 async function runScaffoldedTests(tests: string[]): Promise<{ status: number | null; output: string }> {
   const outdir = join(dir, "compiled-tests");
-  const sdk = new RegExp(`^(?:${SDK_SPECIFIER}|swamp-sdk)/testing$`);
+  const sdk = new RegExp(`^(?:${SDK_SPECIFIER}|${LEGACY_SDK_SPECIFIER})/testing$`);
   await build({
     entryPoints: Object.fromEntries(tests.map((t, i) => [`t${i}`, join(repo, t)])),
     outdir,

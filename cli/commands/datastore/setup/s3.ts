@@ -106,6 +106,8 @@ export default class DatastoreSetupS3Command extends SwampCommand {
 
   async run(): Promise<number> {
     const { S3ConfigSchema, createS3Provider } = await import("../../../../builtins/datastore-s3/index.js");
+    // Before the health check, which would report a missing (optional) AWS SDK as an unreachable bucket.
+    await (await import("../../../../builtins/datastore-s3/client.js")).loadSdk();
     const raw: Record<string, unknown> = { bucket: this.bucket };
     if (this.prefix !== undefined && this.prefix.replace(/^\/+|\/+$/g, "") !== "") raw.prefix = this.prefix.replace(/^\/+|\/+$/g, "");
     if (this.region !== undefined) raw.region = this.region;

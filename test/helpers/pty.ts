@@ -1,13 +1,21 @@
 /**
  * Drives a program in a real pseudo-terminal (util-linux `script`), so it sees a TTY on stdin,
  * stdout and stderr: each reply is typed once its cue has appeared in what the terminal shows
- * after the previous cue (`\r` is the Enter key, CTRL_C Ctrl-C). `finalScreen` tells what the
- * terminal shows at the end, for checks that a redrawn line left nothing behind.
+ * after the previous cue (keys to type are in KEYS). `finalScreen` tells what the terminal
+ * shows at the end, for checks that a redrawn line left nothing behind.
  */
 import { spawn } from "node:child_process";
 import { cleanEnv, SWAMP_BIN } from "./cli.js";
 
 export type Cue = [cue: string | RegExp, reply: string];
+
+export const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", escape: "\x1b", ctrlC: "\x03" } as const;
+
+/** Terminal output without escape sequences and carriage returns. */
+export function plain(output: string): string {
+  // eslint-disable-next-line no-control-regex
+  return output.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]/g, "").replace(/\r/g, "");
+}
 
 export interface TerminalOptions {
   cwd?: string;
@@ -32,7 +40,15 @@ export function swampCommand(args: readonly string[]): string {
 }
 
 /** Runs `shellLine` under `script`, typing each cue's reply; resolves to the exit code and the raw output. */
-function drive(shellLine: string, cues: readonly Cue[], options: TerminalOptions): Promise<{ code: number; raw: string }> {
+interface DriveOptions extends TerminalOptions {
+  /**
+   * Match cues against the output without escape sequences (see `plain`), and only against
+   * what appeared after the previous reply was typed.
+   */
+  plainCues?: boolean;
+}
+
+function drive(shellLine: string, cues: readonly Cue[], options: DriveOptions): Promise<{ code: number; raw: string; waitingFor: Cue | undefined }> {
   return new Promise((resolve, reject) => {
     const child = spawn("script", ["-q", "-f", "-e", "-c", shellLine, "/dev/null"], {
       cwd: options.cwd,
@@ -45,10 +61,10 @@ function drive(shellLine: string, cues: readonly Cue[], options: TerminalOptions
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       out += d;
       for (let step = cues[next]; step; step = cues[next]) {
-        const rest = out.slice(seen);
+        const rest = options.plainCues ? plain(out.slice(seen)) : out.slice(seen);
         const at = typeof step[0] === "string" ? rest.indexOf(step[0]) : rest.search(step[0]);
         if (at < 0) break;
-        seen += at + 1;
+        seen = options.plainCues ? out.length : seen + at + 1;
         next++;
         child.stdin.write(step[1]);
       }
@@ -57,7 +73,7 @@ function drive(shellLine: string, cues: readonly Cue[], options: TerminalOptions
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, raw: out });
+      resolve({ code: code ?? 1, raw: out, waitingFor: cues[next] });
     });
   });
 }
@@ -81,8 +97,25 @@ export async function runInTerminal(command: readonly string[], cues: readonly C
   return { code, output: raw };
 }
 
+export interface SwampTerminalOptions extends TerminalOptions {
+  /** A shell command run in the same terminal after swamp exits (e.g. `stty -a`); swamp's exit code is kept. */
+  then?: string;
+}
+
+/**
+ * Runs the real `swamp` binary in a terminal `columns` wide, typing each reply once its cue
+ * shows (cues match the plain text that appeared since the previous reply). Resolves with
+ * swamp's exit code and everything the terminal showed; rejects when a cue never showed.
+ */
+export async function swampInTerminal(args: readonly string[], cues: readonly Cue[], options: SwampTerminalOptions = {}): Promise<TerminalResult> {
+  const command = `stty cols ${options.columns ?? 120} rows 30 2>/dev/null; ${swampCommand(args)}; code=$?; ${options.then ?? ":"}; exit $code`;
+  const r = await drive(command, cues, { ...options, plainCues: true });
+  if (r.waitingFor) throw new Error(`the terminal never showed ${String(r.waitingFor[0])}; it showed:\n${plain(r.raw)}`);
+  return { code: r.code, output: r.raw };
+}
+
 /** Ctrl-C, as typed. */
-export const CTRL_C = "\x03";
+export const CTRL_C = KEYS.ctrlC;
 
 /** `\r` then "erase the whole line": how cli/progress.ts takes its line away. */
 export const ERASE_LINE = "\r\x1b[2K";

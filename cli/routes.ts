@@ -96,6 +96,7 @@ export const ROUTES: readonly Route[] = [
   { path: ["extension", "push"], description: "Pack an extension from its manifest.yaml and publish it to the npm-protocol registry", load: () => import("./commands/extension/push.js") },
   { path: ["extension", "search"], description: "Search the npm-protocol registry for swamp extensions", load: () => import("./commands/extension/search.js") },
   { path: ["extension", "info"], description: "Show a published extension: description, versions, labels, content and integrity", load: () => import("./commands/extension/info.js") },
+  { path: ["extension", "new"], description: "Write a new local extension (datastore, model, vault, driver or report) with a conformance test", load: () => import("./commands/extension/new.js") },
   { path: ["extension", "trust", "list"], description: "Show which collectives' extensions may be installed on first use", load: () => import("./commands/extension/trust/list.js") },
   { path: ["extension", "trust", "add"], description: "Trust a collective: its extensions may be installed on first use", load: () => import("./commands/extension/trust/add.js") },
   { path: ["extension", "trust", "rm"], aliases: [["extension", "trust", "remove"]], description: "Stop trusting a collective", load: () => import("./commands/extension/trust/rm.js") },

@@ -240,7 +240,12 @@ async function buildOne(entry: string, repoDir: string, maps: ImportMaps, instal
  * The npm packages every entry imports are collected first and the missing ones installed
  * together.
  */
-export async function bundleExtensions(entries: readonly string[], repoDir: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<BundleOutcome[]> {
+export async function bundleExtensions(
+  entries: readonly string[],
+  repoDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  hooks: { onBuilt?: () => void } = {},
+): Promise<BundleOutcome[]> {
   type Prepared = { entry: string; maps: ImportMaps; requests: NpmRequest[] } | { entry: string; error: string };
   const prepared = await Promise.all(
     entries.map(async (entry): Promise<Prepared> => {
@@ -262,7 +267,11 @@ export async function bundleExtensions(entries: readonly string[], repoDir: stri
     installError = err instanceof NpmInstallError ? err.message : `could not install npm packages: ${(err as Error).message}`;
   }
   return Promise.all(
-    prepared.map((p) => ("maps" in p ? buildOne(p.entry, repoDir, p.maps, installError, p.requests) : Promise.resolve<BundleOutcome>({ ok: false, message: p.error, inputs: [p.entry] }))),
+    prepared.map(async (p) => {
+      const outcome = "maps" in p ? await buildOne(p.entry, repoDir, p.maps, installError, p.requests) : { ok: false as const, message: p.error, inputs: [p.entry] };
+      hooks.onBuilt?.();
+      return outcome;
+    }),
   );
 }
 

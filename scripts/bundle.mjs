@@ -55,7 +55,8 @@ function checkNoDynamicImport(file) {
   readFileSync(file, "utf8")
     .split("\n")
     .forEach((line, lineNumber) => {
-      for (const m of line.matchAll(/(?<![\w$.])import\(/g)) {
+      // `import(${…}` is type text built in a template literal (plugins/typecheck.ts), not a call.
+      for (const m of line.matchAll(/(?<![\w$.])import\((?!\$\{)/g)) {
         const source = map.findEntry(lineNumber, m.index)?.originalSource ?? "?";
         if (!allowed.some((a) => source.endsWith(a))) found.push(`${source}: ${line.slice(m.index, m.index + 60)}`);
       }

@@ -21,6 +21,7 @@ import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { retry } from "../../kernel/contract/retry.js";
 import type { ResolvedS3Config } from "./config.js";
 import { importModule } from "../../kernel/runtime/import-module.js";
 import { isNotFound, isNotModified, isPreconditionFailure, isRetryable, s3Failure } from "./errors.js";
@@ -101,21 +102,6 @@ function abortError(signal: AbortSignal): Error {
   const err = new Error("The operation was aborted");
   err.name = "AbortError";
   return err;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Reads a stream fully (bounded by `limit` bytes when given). */
@@ -223,28 +209,18 @@ export class S3Transport {
    * signal that fires on the caller's abort or on the deadline.
    */
   async request<T>(operation: string, signal: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    let lastError: unknown;
-    for (let n = 0; n < MAX_ATTEMPTS; n++) {
-      if (signal?.aborted) throw abortError(signal);
+    const once = async (): Promise<T> => {
       const deadline = AbortSignal.timeout(this.config.requestTimeoutMs);
-      const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
       try {
-        return await attempt(combined);
+        return await attempt(signal ? AbortSignal.any([signal, deadline]) : deadline);
       } catch (err) {
-        if (signal?.aborted) throw abortError(signal);
-        let failure = err;
-        if (deadline.aborted) {
-          const timeout = new Error(`request timed out after ${this.config.requestTimeoutMs}ms`);
-          timeout.name = "TimeoutError";
-          failure = timeout;
-        }
-        lastError = failure;
-        if (!isRetryable(failure) || n === MAX_ATTEMPTS - 1) break;
-        const base = BASE_DELAY_MS * 3 ** n;
-        await sleep(base * (0.75 + Math.random() * 0.5), signal);
+        if (!deadline.aborted || signal?.aborted) throw err;
+        const timeout = new Error(`request timed out after ${this.config.requestTimeoutMs}ms`);
+        timeout.name = "TimeoutError";
+        throw timeout;
       }
-    }
-    throw lastError;
+    };
+    return retry(once, { attempts: MAX_ATTEMPTS, baseMs: BASE_DELAY_MS, factor: 3, retryable: isRetryable, ...(signal ? { signal } : {}) });
   }
 
   private fail(operation: string, err: unknown): Error {

@@ -88,6 +88,8 @@ export const ErrorCode = {
   resourceDeleted: "resource_deleted",
   /** The S3 datastore is used but its optional dependency, @aws-sdk/client-s3, is not installed. */
   s3SdkMissing: "s3_sdk_missing",
+  /** `doctor extensions --typecheck` found no TypeScript compiler (neither the repository's nor swamp's). */
+  typescriptMissing: "typescript_missing",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,11 +1,13 @@
-import { Command, Option } from "clipanion";
+import { Cli, Command, Option } from "clipanion";
+import { ExitCode } from "../../../kernel/contract/errors.js";
 import { parseSinceDuration, parseTag, searchData } from "../../../kernel/data/mod.js";
 import type { SearchFilters, SearchResultItem } from "../../../kernel/data/mod.js";
 import { definitionRepository } from "../../../kernel/models/service.js";
 import type { DefinitionRepository } from "../../../kernel/models/repository.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes } from "../../output.js";
-import { dataRepository, day, fitToTerminal, headedTable, parseCount, resolveModel } from "./shared.js";
+import { table } from "../../table.js";
+import { dataRepository, day, parseCount, resolveModel } from "./shared.js";
 
 /** Model id → definition name; one index lookup per id, one full listing after the first miss. */
 async function modelNames(definitions: DefinitionRepository, ids: Iterable<string>): Promise<Map<string, string>> {
@@ -42,7 +44,9 @@ export default class DataSearchCommand extends SwampCommand {
     description: "Search the latest version of every data item in the repository",
     details:
       "The optional query is a case-insensitive substring of the name, type, model type, model name or owner. " +
-      "Filters combine with AND. Results are newest first, cut to --limit (default 50).",
+      "Filters combine with AND. Results are newest first, cut to --limit (default 50). On a terminal (stdin and " +
+      "stdout both TTYs, no --json) the results open in a picker: type to filter, arrows to move, Enter shows the item " +
+      "as `swamp data get` does, Esc quits.",
     examples: [
       ["All resources", "swamp data search --type resource"],
       ["Recent data of one model", "swamp data search --model hello-world --since 1d --json"],
@@ -64,7 +68,7 @@ export default class DataSearchCommand extends SwampCommand {
   streaming = Option.Boolean("--streaming", false, { description: "Only streaming data" });
   limit = Option.String("--limit", { description: "Maximum results (default 50)" });
 
-  async run(): Promise<void> {
+  async run(): Promise<number | void> {
     // Validate every flag before touching the repository.
     const limit = parseCount(this.limit, "--limit", 1) ?? 50;
     if (this.since !== undefined) parseSinceDuration(this.since);
@@ -95,22 +99,43 @@ export default class DataSearchCommand extends SwampCommand {
     const results: SearchResultItem[] = outcome.results.map((r) => ({ ...r, modelName: names.get(r.modelId) ?? r.modelId }));
     const out = { query: outcome.query, filters: outcome.filters, results, total: outcome.total, limited: outcome.limited };
 
+    const rows = results.map((r) => [r.name, `v${r.version}`, r.type, r.modelName, r.contentType, formatBytes(r.size), day(r.createdAt)]);
+    if (results.length > 0 && this.interactive()) return this.pickAndShow(results, rows);
     this.emit(out, () => {
       if (results.length === 0) return "No matching data found.";
-      const rows = results.map((r) => [
-        r.name,
-        `v${r.version}`,
-        r.type,
-        r.modelName,
-        r.contentType,
-        formatBytes(r.size),
-        day(r.createdAt),
-      ]);
-      const body = headedTable(["NAME", "VERSION", "TYPE", "MODEL", "CONTENT TYPE", "SIZE", "CREATED"], rows);
+      const body = table(rows, { header: ["NAME", "VERSION", "TYPE", "MODEL", "CONTENT TYPE", "SIZE", "CREATED"], rule: true, stream: this.context.stdout, flex: 0 });
       const footer = out.limited
         ? `Showing ${results.length} of ${out.total} results (limit reached; use --limit to see more)`
         : `${out.total} result(s)`;
-      return `${fitToTerminal(this.context.stdout, body)}\n\n${footer}`;
+      return `${body}\n\n${footer}`;
     });
+  }
+
+  /** A person at a terminal gets the picker; --json, a pipe or a redirect get the listing. */
+  private interactive(): boolean {
+    const { stdin, stdout } = this.context;
+    return !this.json && !!(stdin as NodeJS.ReadStream).isTTY && !!(stdout as NodeJS.WriteStream).isTTY;
+  }
+
+  /** Opens the picker; Enter prints the item as `swamp data get <model> <name>` does, Esc prints nothing. */
+  private async pickAndShow(results: SearchResultItem[], rows: string[][]): Promise<number> {
+    const { pick } = await import("../../picker.js");
+    // Each line is drawn after a two-column cursor; longer lines are cut so none wraps.
+    const width = ((this.context.stdout as NodeJS.WriteStream).columns ?? 80) - 3;
+    const labels = table(rows, { width, stream: this.context.stdout, flex: 0 }).split("\n").map((line) => (width > 10 && line.length > width ? `${line.slice(0, width - 1)}…` : line));
+    const items = results.map((r, i) => ({ label: labels[i] ?? r.name, value: r }));
+    const outcome = await pick(items, {
+      message: `${results.length} data item${results.length === 1 ? "" : "s"} — type to filter:`,
+      input: this.context.stdin,
+      output: this.context.stdout,
+    });
+    if ("cancelled" in outcome) return outcome.cancelled === "interrupt" ? ExitCode.interrupted : ExitCode.ok;
+    const chosen = outcome.picked;
+    const { default: DataGetCommand } = await import("./get.js");
+    const get = Cli.from([DataGetCommand], { binaryName: "swamp", enableCapture: false });
+    const args = ["data", "get", chosen.modelId, chosen.name];
+    if (this.repoDir !== undefined) args.push("--repo-dir", this.repoDir);
+    if (this.datastoreOverride !== undefined) args.push("--datastore", this.datastoreOverride);
+    return get.run(args, this.context);
   }
 }

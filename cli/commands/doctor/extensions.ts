@@ -1,12 +1,14 @@
-import { Command } from "clipanion";
+import { Command, Option } from "clipanion";
 import { resolve } from "node:path";
 import type { PluginKind } from "../../../kernel/contract/plugin.js";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { displayPath } from "../../../plugins/catalog.js";
 import { registerExtensions } from "../../../plugins/extensions.js";
+import type { TypeCheckReport } from "../../../plugins/typecheck.js";
 import { SwampCommand } from "../../base.js";
 import { builtinRegistry } from "../../builtins.js";
-import { paint, table } from "../../output.js";
+import { paint } from "../../colour.js";
+import { table } from "../../table.js";
 
 const REGISTRIES: readonly PluginKind[] = ["model", "vault", "datastore", "driver", "report"];
 
@@ -16,6 +18,8 @@ export interface DoctorExtensionsReport {
   sources: Array<{ sourcePath: string; kind: string; state: string; fingerprint: string | null; bundlePath: string | null; lastError: string | null }>;
   loaderErrors: Record<string, string>;
   warnings: Array<{ sourcePath: string; category: string; message: string }>;
+  /** With --typecheck. */
+  typecheck?: TypeCheckReport;
 }
 
 export default class DoctorExtensionsCommand extends SwampCommand {
@@ -25,7 +29,14 @@ export default class DoctorExtensionsCommand extends SwampCommand {
     details:
       "Re-hashes every extension source (ignoring cached stat stamps), rebuilds what changed, registers everything in a fresh " +
       "registry (duplicate types are reported), and prints the state of each source.",
-    examples: [["Check extensions", "swamp doctor extensions --json"]],
+    examples: [
+      ["Check extensions", "swamp doctor extensions --json"],
+      ["Also type-check them with TypeScript", "swamp doctor extensions --typecheck"],
+    ],
+  });
+
+  typecheck = Option.Boolean("--typecheck", false, {
+    description: "Also type-check the local extensions with TypeScript (the repository's, else swamp's); errors as file:line:col message",
   });
 
   async run(): Promise<number> {
@@ -63,22 +74,34 @@ export default class DoctorExtensionsCommand extends SwampCommand {
       loaderErrors: outcome.loaderErrors as Record<string, string>,
       warnings,
     };
+    if (this.typecheck) {
+      const { typecheckExtensions } = await import("../../../plugins/typecheck.js");
+      report.typecheck = await typecheckExtensions({ repoDir, marker, env: process.env });
+      if (report.typecheck.errors.length > 0) report.overallStatus = "fail";
+    }
     this.emit(report, () => {
       const out = this.context.stdout;
-      const mark = (ok: boolean) => (ok ? paint(out, 32, "✓") : paint(out, 31, "✗"));
-      const lines = [`Extensions: ${report.overallStatus === "pass" ? paint(out, 32, "pass") : paint(out, 31, "fail")}`, ""];
+      const mark = (ok: boolean) => (ok ? paint(out, "ok", "✓") : paint(out, "fail", "✗"));
+      const lines = [`Extensions: ${report.overallStatus === "pass" ? paint(out, "ok", "pass") : paint(out, "fail", "fail")}`, ""];
       for (const kind of REGISTRIES) {
         const r = registries[kind];
         lines.push(`  ${mark(r?.status === "pass")} ${kind}`);
       }
       if (sources.length) {
-        lines.push("", table(sources.map((s) => [s.state, s.kind, displayPath(repoDir, s.sourcePath)]), "  "));
+        lines.push("", table(sources.map((s) => [s.state, s.kind, displayPath(repoDir, s.sourcePath)]), { indent: "  " }));
       }
       for (const s of sources.filter((x) => x.lastError)) lines.push("", `${displayPath(repoDir, s.sourcePath)}:`, `  ${String(s.lastError).split("\n").join("\n  ")}`);
       for (const [kind, message] of Object.entries(report.loaderErrors)) lines.push("", `${kind}: ${message}`);
       for (const w of warnings) lines.push("", `warning: ${w.message}`);
+      if (report.typecheck) lines.push("", ...typecheckLines(report.typecheck));
       return lines.join("\n");
     });
     return report.overallStatus === "fail" ? 1 : 0;
   }
+}
+
+function typecheckLines(tc: TypeCheckReport): string[] {
+  if (!tc.typescript) return ["Type check: no local extensions"];
+  const head = `Type check (TypeScript ${tc.typescript.version}, ${tc.typescript.from === "repository" ? "the repository's" : "swamp's"}): ${tc.files} file(s), ${tc.errors.length} error(s)`;
+  return [head, ...tc.errors.map((e) => `${e.file}:${e.line}:${e.column} ${e.message}`), ...tc.hints.map((h) => `hint: ${h}`)];
 }

@@ -1,17 +1,12 @@
 /**
- * The `swamp` entry point. Kept tiny: `--version` answers without loading anything else, and
- * every other invocation loads only the command modules its arguments name.
+ * The CLI proper, bundled into one CommonJS file that the bin (cli/bin.ts) runs. Every
+ * invocation loads only the command modules its arguments name.
  */
+import { runCli } from "./run.js";
 import { guardStdio } from "./stdio.js";
-import { VERSION } from "./version.js";
 
 const argv = process.argv.slice(2);
 guardStdio(argv.includes("--json"));
-
-if (argv.length > 0 && argv.every((a) => a === "--version" || a === "-v" || a === "--json")) {
-  process.stdout.write(argv.includes("--json") ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : `${VERSION}\n`);
-} else {
-  const { runCli } = await import("./run.js");
-  process.exitCode = await runCli(argv);
-}
-
+void runCli(argv).then((code) => {
+  process.exitCode = code;
+});

@@ -3,6 +3,8 @@
  * @inquirer/search (loaded only when a picker opens, so no other command pays for it). Esc and
  * Ctrl-C close it; the list is erased in every case so the terminal is left as it was.
  */
+import { emitKeypressEvents } from "node:readline";
+
 export interface PickerItem<T> {
   /** The line shown for the item; typing filters on it. */
   label: string;
@@ -29,7 +31,7 @@ export function filterItems<T>(items: readonly PickerItem<T>[], term: string | u
 }
 
 export async function pick<T>(items: readonly PickerItem<T>[], options: PickerOptions): Promise<PickOutcome<T>> {
-  const [{ default: search }, { emitKeypressEvents }] = await Promise.all([import("@inquirer/search"), import("node:readline")]);
+  const { default: search } = await import("@inquirer/search");
   const { input, output } = options;
   // Esc is not a key @inquirer/search handles: it aborts the prompt through its signal.
   const escape = new AbortController();

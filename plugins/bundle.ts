@@ -23,6 +23,7 @@ import type { Message, Plugin, PluginBuild } from "esbuild";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { importModule } from "../kernel/runtime/import-module.js";
 import { HOST_GLOBAL, isSdkSpecifier } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
 import { loadImportMaps, type ImportMaps } from "./compat/import-map.js";
@@ -39,7 +40,7 @@ const exportNames = new Map<string, Promise<string[]>>();
 function namesOf(spec: string): Promise<string[]> {
   let names = exportNames.get(spec);
   if (!names) {
-    const load = isSdkSpecifier(spec) ? import("../sdk/index.js") : import(spec);
+    const load = isSdkSpecifier(spec) ? import("../sdk/index.js") : importModule<Record<string, unknown>>(spec);
     names = load.then((mod: Record<string, unknown>) => Object.keys(mod).filter((k) => IDENTIFIER.test(k)).sort());
     exportNames.set(spec, names);
   }
@@ -183,7 +184,7 @@ function packageJsonOf(path: string): string | null {
 }
 
 async function runEsbuild(entry: string, repoDir: string, state: BuildState) {
-  const esbuild = await import("esbuild");
+  const esbuild = await importModule<typeof import("esbuild")>("esbuild");
   return esbuild.build({
     entryPoints: [entry],
     absWorkingDir: repoDir,

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Bundles the `swamp` bin: one small entry plus lazily loaded chunks, so a command only
-// parses the code it uses. Dependencies are bundled too (parsing one file is far cheaper
-// than resolving hundreds of modules at start-up); esbuild and piscina stay external because
-// they load native binaries and worker files at run time.
+// Bundles the `swamp` bin: the CLI (cli/main.ts and everything it imports, dependencies too) as
+// one CommonJS file, bin/cli/main.js, plus a small ESM bin, bin/swamp.js (cli/bin.ts), that
+// runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
+// cost more than parsing code a command never runs (modules it does not need stay unevaluated
+// behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
+// Node 20. esbuild and piscina stay external because they load native binaries and worker
+// files at run time; @aws-sdk is loaded only by the S3 datastore.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { SourceMap } from "node:module";
 
 const root = new URL("..", import.meta.url).pathname;
 // Build beside the live bin and swap it in, so a swamp process started meanwhile never finds
@@ -14,29 +19,59 @@ const outdir = `${root}dist/.bin-${process.pid}`;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
 rmSync(outdir, { recursive: true, force: true });
 
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { swamp: "cli/main.ts" },
-  outdir,
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node20",
   minifySyntax: true,
   minifyWhitespace: true,
   sourcemap: "linked",
-  chunkNames: "chunks/[name]-[hash]",
-  external: ["esbuild", "piscina", "@aws-sdk/*"],
-  banner: {
-    js: [
-      "#!/usr/bin/env node",
-      'import { createRequire as __swampCreateRequire } from "node:module";',
-      "const require = __swampCreateRequire(import.meta.url);",
-    ].join("\n"),
-  },
   define: { SWAMP_VERSION: JSON.stringify(version) },
   logLevel: "warning",
+};
+
+// The bundle sits one folder below the bin (as the chunks did), so paths it builds from its
+// own location (../extension-worker.js) still name the files beside the bin. cli/code-cache.ts
+// passes in what `import.meta` gives an ES module.
+await build({
+  ...common,
+  entryPoints: ["cli/main.ts"],
+  outfile: `${outdir}/cli/main.js`,
+  format: "cjs",
+  external: ["esbuild", "piscina", "@aws-sdk/*"],
+  define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
+});
+checkNoDynamicImport(`${outdir}/cli/main.js`);
+/**
+ * A script restored from cached code cannot call import() on Node 20, so every import() left in
+ * the bundle (bundled modules become plain calls) must come from kernel/runtime/import-module.ts,
+ * or from the docker runner, which is only shipped as text.
+ */
+function checkNoDynamicImport(file) {
+  const allowed = ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"];
+  const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")));
+  const found = [];
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((line, lineNumber) => {
+      // `import(${…}` is type text built in a template literal (plugins/typecheck.ts), not a call.
+      for (const m of line.matchAll(/(?<![\w$.])import\((?!\$\{)/g)) {
+        const source = map.findEntry(lineNumber, m.index)?.originalSource ?? "?";
+        if (!allowed.some((a) => source.endsWith(a))) found.push(`${source}: ${line.slice(m.index, m.index + 60)}`);
+      }
+    });
+  if (found.length > 0) throw new Error(`use importModule() (kernel/runtime/import-module.ts) instead of import() for:\n${found.join("\n")}`);
+}
+const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
+
+await build({
+  ...common,
+  entryPoints: ["cli/bin.ts"],
+  outfile: `${outdir}/swamp.js`,
+  format: "esm",
+  banner: { js: "#!/usr/bin/env node" },
+  define: { ...common.define, SWAMP_CLI_HASH: JSON.stringify(cliHash) },
 });
 chmodSync(`${outdir}/swamp.js`, 0o755);
 

@@ -18,11 +18,12 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
 import { retry } from "../../kernel/contract/retry.js";
 import type { ResolvedS3Config } from "./config.js";
+import { importModule } from "../../kernel/runtime/import-module.js";
 import { isNotFound, isNotModified, isPreconditionFailure, isRetryable, s3Failure } from "./errors.js";
 
 type SdkModule = typeof import("@aws-sdk/client-s3");
@@ -36,7 +37,7 @@ export function loadSdk(): Promise<SdkModule> {
   // The SDK warns on every process about its future Node requirement; swamp supports Node 20
   // and the warning would only clutter command output. An explicit setting is respected.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  sdkPromise ??= import("@aws-sdk/client-s3").catch((err: unknown) => {
+  sdkPromise ??= importModule<SdkModule>("@aws-sdk/client-s3").catch((err: unknown) => {
     sdkPromise = undefined;
     if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" || !String((err as Error).message).includes("@aws-sdk/client-s3")) throw err;
     throw new SwampError(
@@ -192,7 +193,6 @@ export class S3Transport {
           if (res && (res.statusCode ?? 200) >= 300 && res.body && typeof (res.body as Readable).pipe === "function") {
             const buf = await readStream(res.body as Readable, ERROR_BODY_LIMIT);
             (context as { swampErrorBody?: string }).swampErrorBody = buf.toString("utf8");
-            const { Readable } = await import("node:stream");
             res.body = Readable.from([buf]);
           }
           return out;

@@ -19,7 +19,7 @@
  *  - An index entry whose object is gone (404) is skipped and reported, not fatal. A missing
  *    index is rebuilt from a complete bucket listing; a failed listing fails the pull.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
@@ -776,7 +776,6 @@ export class S3SyncService implements DatastoreSyncService {
         if (isErrno(err, "ENOENT")) return false;
         throw err;
       }
-      const { createHash } = await import("node:crypto");
       c.hash = createHash("sha256").update(body).digest("hex");
       c.size = body.length;
     } else {

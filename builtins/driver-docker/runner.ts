@@ -22,6 +22,9 @@ export async function runnerMain(): Promise<void> {
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const { inspect } = await import("node:util");
+  const { pathToFileURL } = await import("node:url");
+  // This file's own URL, from argv rather than import.meta: the CLI bundle rewrites import.meta.
+  const here = pathToFileURL(process.argv[1]!);
 
   const emit = process.stdout.write.bind(process.stdout);
   const toStderr = (...parts: unknown[]) => {
@@ -41,8 +44,8 @@ export async function runnerMain(): Promise<void> {
   });
 
   try {
-    const request = JSON.parse(await readFile(new URL("./request.json", import.meta.url), "utf8"));
-    const mod: any = await import(new URL("./bundle.js", import.meta.url).href);
+    const request = JSON.parse(await readFile(new URL("./request.json", here), "utf8"));
+    const mod: any = await import(new URL("./bundle.js", here).href);
     const model: any = mod.model ?? mod.default?.model ?? mod.default;
     const method = model?.methods?.[request.methodName];
     if (!method || typeof method.execute !== "function") {

@@ -37,65 +37,79 @@ export function newNameProblem(name: string): string | null {
   return null;
 }
 
-const JsonSchemaProperty: z.ZodType<Record<string, unknown>> = z.lazy(() =>
-  z
+/**
+ * The schemas, built on first use: constructing zod schemas costs start-up time that commands
+ * which never parse a definition (data get, data list) should not pay.
+ */
+function buildSchemas() {
+  const JsonSchemaProperty: z.ZodType<Record<string, unknown>> = z.lazy(() =>
+    z
+      .object({
+        type: z.enum(["string", "number", "integer", "boolean", "array", "object"]).optional(),
+        description: z.string().optional(),
+        default: z.unknown().optional(),
+        enum: z.array(z.unknown()).optional(),
+        items: JsonSchemaProperty.optional(),
+        properties: z.record(z.string(), JsonSchemaProperty).optional(),
+        required: z.array(z.string()).optional(),
+        additionalProperties: z.union([z.boolean(), JsonSchemaProperty]).optional(),
+      })
+      .loose(),
+  );
+
+  const InputsSchema = z
     .object({
-      type: z.enum(["string", "number", "integer", "boolean", "array", "object"]).optional(),
-      description: z.string().optional(),
-      default: z.unknown().optional(),
-      enum: z.array(z.unknown()).optional(),
-      items: JsonSchemaProperty.optional(),
+      type: z.literal("object").optional(),
       properties: z.record(z.string(), JsonSchemaProperty).optional(),
       required: z.array(z.string()).optional(),
       additionalProperties: z.union([z.boolean(), JsonSchemaProperty]).optional(),
     })
-    .loose(),
-);
+    .loose();
 
-export const InputsSchema = z
-  .object({
-    type: z.literal("object").optional(),
-    properties: z.record(z.string(), JsonSchemaProperty).optional(),
-    required: z.array(z.string()).optional(),
-    additionalProperties: z.union([z.boolean(), JsonSchemaProperty]).optional(),
-  })
-  .loose();
+  const ReportRef = z.union([z.string().min(1), z.object({ name: z.string().min(1), methods: z.array(z.string()).optional() })]);
 
-const ReportRef = z.union([z.string().min(1), z.object({ name: z.string().min(1), methods: z.array(z.string()).optional() })]);
+  const DefinitionSchema = z.object({
+    type: z.string().min(1).optional(),
+    typeVersion: z.string().regex(CALVER_PATTERN, "must be CalVer YYYY.MM.DD.MICRO").optional(),
+    id: z.string().regex(UUID_PATTERN, "must be a UUID"),
+    name: z.string().superRefine((name, ctx) => {
+      const problem = unsafeNameProblem(name);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    version: z.number().int().positive().default(1),
+    tags: z.record(z.string(), z.string()).default({}),
+    globalArguments: z.record(z.string(), z.unknown()).default({}),
+    methods: z
+      .record(z.string(), z.object({ arguments: z.record(z.string(), z.unknown()).default({}) }).loose())
+      .default({}),
+    inputs: InputsSchema.optional(),
+    checks: z.object({ require: z.array(z.string()).optional(), skip: z.array(z.string()).optional() }).optional(),
+    reports: z.object({ require: z.array(ReportRef).optional(), skip: z.array(z.string()).optional() }).optional(),
+    resources: z
+      .record(
+        z.string(),
+        z.object({
+          lifetime: z.string().regex(LIFETIME_PATTERN).optional(),
+          garbageCollection: z.union([z.number().int().positive(), z.string()]).optional(),
+          vaultName: z.string().optional(),
+        }),
+      )
+      .optional(),
+    driver: z.string().min(1).optional(),
+    driverConfig: z.record(z.string(), z.unknown()).optional(),
+  });
+  return { InputsSchema, DefinitionSchema };
+}
 
-export const DefinitionSchema = z.object({
-  type: z.string().min(1).optional(),
-  typeVersion: z.string().regex(CALVER_PATTERN, "must be CalVer YYYY.MM.DD.MICRO").optional(),
-  id: z.string().regex(UUID_PATTERN, "must be a UUID"),
-  name: z.string().superRefine((name, ctx) => {
-    const problem = unsafeNameProblem(name);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  }),
-  version: z.number().int().positive().default(1),
-  tags: z.record(z.string(), z.string()).default({}),
-  globalArguments: z.record(z.string(), z.unknown()).default({}),
-  methods: z
-    .record(z.string(), z.object({ arguments: z.record(z.string(), z.unknown()).default({}) }).loose())
-    .default({}),
-  inputs: InputsSchema.optional(),
-  checks: z.object({ require: z.array(z.string()).optional(), skip: z.array(z.string()).optional() }).optional(),
-  reports: z.object({ require: z.array(ReportRef).optional(), skip: z.array(z.string()).optional() }).optional(),
-  resources: z
-    .record(
-      z.string(),
-      z.object({
-        lifetime: z.string().regex(LIFETIME_PATTERN).optional(),
-        garbageCollection: z.union([z.number().int().positive(), z.string()]).optional(),
-        vaultName: z.string().optional(),
-      }),
-    )
-    .optional(),
-  driver: z.string().min(1).optional(),
-  driverConfig: z.record(z.string(), z.unknown()).optional(),
-});
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+const built = () => (schemas ??= buildSchemas());
 
-export type Definition = z.infer<typeof DefinitionSchema>;
-export type DefinitionInput = z.input<typeof DefinitionSchema>;
+/** The `inputs` block's schema (workflows share it). */
+export const inputsSchema = () => built().InputsSchema;
+const definitionSchema = () => built().DefinitionSchema;
+
+export type Definition = z.infer<ReturnType<typeof definitionSchema>>;
+export type DefinitionInput = z.input<ReturnType<typeof definitionSchema>>;
 
 /** Field order as persisted; optional blocks only when set. */
 const FIELD_ORDER: ReadonlyArray<keyof Definition> = [
@@ -111,7 +125,7 @@ export function orderedDefinition(def: Definition): Record<string, unknown> {
 
 /** Validates raw (parsed YAML) data; `where` names the file in errors. */
 export function parseDefinition(data: unknown, where: string): Definition {
-  const result = DefinitionSchema.safeParse(data);
+  const result = definitionSchema().safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join(".") ?? "";
@@ -121,7 +135,7 @@ export function parseDefinition(data: unknown, where: string): Definition {
 }
 
 export function newDefinition(type: string, name: string, typeVersion: string | undefined, globalArguments: Record<string, unknown> = {}): Definition {
-  return DefinitionSchema.parse({
+  return definitionSchema().parse({
     type: normalizeModelType(type),
     ...(typeVersion ? { typeVersion } : {}),
     id: randomUUID(),

@@ -118,6 +118,29 @@ export class DefinitionRepository {
   }
 
   /**
+   * Id, name, type and tags of a definition by name (or UUID): what commands that only address
+   * a model's data need. Served from the index when the file is unchanged since it was parsed
+   * (the rule `refresh` trusts), so nothing is read or parsed; otherwise as `require`.
+   */
+  async requireSummary(ref: string): Promise<DefinitionSummary> {
+    const candidates = this.candidatesFor(await this.loadIndex(), ref);
+    const entry = candidates.length === 1 ? candidates[0]! : undefined;
+    const st = entry ? signature(entry.path) : null;
+    if (entry && unchanged(entry, st)) {
+      const { id, name, type, tags, path, auto } = entry;
+      return { id, name, type, tags, path, auto };
+    }
+    const { definition: d, path, auto } = await this.require(ref);
+    const summary = { id: d.id, name: d.name, type: d.type ?? "", tags: d.tags ?? {}, path, auto };
+    // Remember the signature the file had before it was read, as `refresh` does: once the file
+    // has settled, later lookups trust it without reading it.
+    if (entry && st && entry.path === path) {
+      await this.updateIndex((entries) => entries.map((e) => (e.path === path ? { ...summary, sig: st.sig, seen: (this.opts.now ?? Date.now)() } : e)));
+    }
+    return summary;
+  }
+
+  /**
    * Like `find`, but a miss is an error: `definition_invalid` (with the file and the reason)
    * when a file that fails to load looks like the one asked for, else `model_not_found`.
    */
@@ -221,11 +244,17 @@ export class DefinitionRepository {
     }
   }
 
-  private async findIn(entries: IndexEntry[], ref: string): Promise<StoredDefinition | null | undefined> {
+  /** The entries `ref` (a name or UUID) names: those in models/ when there are any, else auto-definitions. */
+  private candidatesFor(entries: IndexEntry[], ref: string): IndexEntry[] {
     const byId = UUID_PATTERN.test(ref);
     const matches = entries.filter((e) => (byId ? e.id.toLowerCase() === ref.toLowerCase() : e.name === ref));
     const inModels = matches.filter((e) => !e.auto);
-    const candidates = inModels.length > 0 ? inModels : matches;
+    return inModels.length > 0 ? inModels : matches;
+  }
+
+  private async findIn(entries: IndexEntry[], ref: string): Promise<StoredDefinition | null | undefined> {
+    const byId = UUID_PATTERN.test(ref);
+    const candidates = this.candidatesFor(entries, ref);
     if (candidates.length > 1) {
       throw new SwampError(
         ErrorCode.conflict,
@@ -311,7 +340,7 @@ export class DefinitionRepository {
         if (st === null) continue; // gone, or not a file
         const before = known.get(path);
         known.delete(path);
-        if (!all && before?.sig === st.sig && before.seen !== undefined && before.seen - st.changedMs > SETTLE_MS) {
+        if (!all && before && unchanged(before, st)) {
           if ("error" in before) broken.push(before);
           else entries.push(before);
           continue;
@@ -356,6 +385,11 @@ function stringRecord(value: unknown): Record<string, string> {
 
 function seenOf(e: Seen): Seen {
   return typeof e.sig === "string" && typeof e.seen === "number" ? { sig: e.sig, seen: e.seen } : {};
+}
+
+/** True when a file with signature `st` still holds what was parsed when `seen` was recorded. */
+function unchanged(seen: Seen, st: { sig: string; changedMs: number } | null): boolean {
+  return st !== null && seen.sig === st.sig && seen.seen !== undefined && seen.seen - st.changedMs > SETTLE_MS;
 }
 
 /**

@@ -22,6 +22,7 @@
  *    the affected models are rebuilt from the files and new models are registered, so queries
  *    see pulled data at once.
  */
+import { existsSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { errorMessage, SwampError } from "../contract/errors.js";
@@ -298,7 +299,6 @@ export class DatastoreSync {
     const models = modelDirsOf(paths);
     if (models.length === 0) return;
     const { DataIndex } = await import("../data/index.js");
-    const { existsSync } = await import("node:fs");
     const index = new DataIndex(join(this.config.cachePath, "data"));
     for (const m of models) {
       try {

@@ -11,7 +11,7 @@
 import * as z from "zod";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { gcPolicyProblem, lifetimeProblem } from "../data/lifetime.js";
-import { InputsSchema, UUID_PATTERN } from "../models/definition.js";
+import { inputsSchema, UUID_PATTERN } from "../models/definition.js";
 import { closestMatch } from "../runtime/suggest.js";
 import type { Workflow } from "./types.js";
 
@@ -238,7 +238,7 @@ export const WorkflowSchema = z
     }),
     description: z.string().optional(),
     tags: z.record(z.string(), z.string()).default({}),
-    inputs: InputsSchema.optional(),
+    inputs: inputsSchema().optional(),
     trigger: TriggerSchema.optional(),
     reports: ReportsSchema.optional(),
     concurrency,

@@ -10,6 +10,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { importModule } from "../../kernel/runtime/import-module.js";
 import type { Piscina } from "piscina";
 import type { HostLimits } from "./limits.js";
 
@@ -50,7 +51,7 @@ export function configurePool(limits: HostLimits): void {
 export async function workerPool(): Promise<Piscina> {
   if (pool) return pool;
   creating ??= (async () => {
-    const { Piscina: PiscinaClass } = await import("piscina");
+    const { Piscina: PiscinaClass } = await importModule<typeof import("piscina")>("piscina");
     const limits = limitsInUse;
     const created = new PiscinaClass({
       filename: workerEntry(),

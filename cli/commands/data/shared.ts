@@ -18,9 +18,8 @@ export interface ResolvedModel extends ModelIdentity {
 
 /** Finds a model definition by name or id; throws `model_not_found` ("Model not found: <ref>"). */
 export async function resolveModel(kernel: Kernel, ref: string, definitions?: DefinitionRepository): Promise<ResolvedModel> {
-  const stored = await (definitions ?? definitionRepository(kernel)).require(ref);
-  const d = stored.definition;
-  return { ref, modelId: d.id, modelName: d.name, modelType: normalizeModelType(d.type ?? "") };
+  const d = await (definitions ?? definitionRepository(kernel)).requireSummary(ref);
+  return { ref, modelId: d.id, modelName: d.name, modelType: normalizeModelType(d.type) };
 }
 
 export { dataRepository } from "../../../kernel/models/service.js";

@@ -280,64 +280,72 @@ export const LIFETIME_PATTERN = /^(ephemeral|infinite|job|workflow|\d+(mo|y|h|m|
 
 // ---- Wire schemas ----
 
-export const DataHandleSchema = z.object({
-  name: z.string(),
-  specName: z.string(),
-  kind: z.enum(["resource", "file"]),
-  dataId: z.string(),
-  version: z.number().int().positive(),
-  size: z.number().int().nonnegative(),
-  tags: z.record(z.string(), z.string()),
-  metadata: z.object({
-    contentType: z.string(),
-    lifetime: z.string(),
-    garbageCollection: z.union([z.number().int().positive(), z.string()]),
-    streaming: z.boolean().optional(),
+/** Built on first use: constructing zod schemas is start-up time most commands never need. */
+function buildWireSchemas() {
+  const DataHandleSchema = z.object({
+    name: z.string(),
+    specName: z.string(),
+    kind: z.enum(["resource", "file"]),
+    dataId: z.string(),
+    version: z.number().int().positive(),
+    size: z.number().int().nonnegative(),
     tags: z.record(z.string(), z.string()),
-    ownerDefinition: z.object({ ownerType: z.string(), ownerRef: z.string() }),
-    lifecycle: z.enum(["active", "deleted"]).optional(),
-  }),
-  attributes: z.record(z.string(), z.unknown()).optional(),
-});
+    metadata: z.object({
+      contentType: z.string(),
+      lifetime: z.string(),
+      garbageCollection: z.union([z.number().int().positive(), z.string()]),
+      streaming: z.boolean().optional(),
+      tags: z.record(z.string(), z.string()),
+      ownerDefinition: z.object({ ownerType: z.string(), ownerRef: z.string() }),
+      lifecycle: z.enum(["active", "deleted"]).optional(),
+    }),
+    attributes: z.record(z.string(), z.unknown()).optional(),
+  });
 
-export const CheckResultSchema = z.object({
-  pass: z.boolean(),
-  errors: z.array(z.string()).optional(),
-});
+  const CheckResultSchema = z.object({
+    pass: z.boolean(),
+    errors: z.array(z.string()).optional(),
+  });
 
-/** A model type's declared shape with its zod schemas turned into JSON Schema. */
-export const ModelTypeDescriptionSchema = z.object({
-  type: z.string(),
-  version: z.string().regex(CALVER_PATTERN),
-  globalArguments: z.record(z.string(), z.unknown()).optional(),
-  resources: z.record(z.string(), z.object({
-    description: z.string().optional(),
-    schema: z.record(z.string(), z.unknown()),
-    lifetime: z.string().regex(LIFETIME_PATTERN),
-    garbageCollection: z.union([z.number().int().positive(), z.string()]),
-    tags: z.record(z.string(), z.string()).optional(),
-    sensitiveOutput: z.boolean().optional(),
-    vaultName: z.string().optional(),
-  })).optional(),
-  files: z.record(z.string(), z.object({
-    description: z.string().optional(),
-    contentType: z.string(),
-    lifetime: z.string().regex(LIFETIME_PATTERN),
-    garbageCollection: z.union([z.number().int().positive(), z.string()]),
-    streaming: z.boolean().optional(),
-    tags: z.record(z.string(), z.string()).optional(),
-  })).optional(),
-  methods: z.record(z.string(), z.object({
-    description: z.string(),
-    kind: z.enum(["create", "read", "update", "delete", "list", "action"]).optional(),
-    rollbackOnFailure: z.boolean().optional(),
-    arguments: z.record(z.string(), z.unknown()),
-  })),
-  checks: z.record(z.string(), z.object({
-    description: z.string(),
-    labels: z.array(z.string()).optional(),
-    appliesTo: z.array(z.string()).optional(),
-  })).optional(),
-  reports: z.array(z.string()).optional(),
-});
-export type ModelTypeDescription = z.infer<typeof ModelTypeDescriptionSchema>;
+  /** A model type's declared shape with its zod schemas turned into JSON Schema. */
+  const ModelTypeDescriptionSchema = z.object({
+    type: z.string(),
+    version: z.string().regex(CALVER_PATTERN),
+    globalArguments: z.record(z.string(), z.unknown()).optional(),
+    resources: z.record(z.string(), z.object({
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()),
+      lifetime: z.string().regex(LIFETIME_PATTERN),
+      garbageCollection: z.union([z.number().int().positive(), z.string()]),
+      tags: z.record(z.string(), z.string()).optional(),
+      sensitiveOutput: z.boolean().optional(),
+      vaultName: z.string().optional(),
+    })).optional(),
+    files: z.record(z.string(), z.object({
+      description: z.string().optional(),
+      contentType: z.string(),
+      lifetime: z.string().regex(LIFETIME_PATTERN),
+      garbageCollection: z.union([z.number().int().positive(), z.string()]),
+      streaming: z.boolean().optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+    })).optional(),
+    methods: z.record(z.string(), z.object({
+      description: z.string(),
+      kind: z.enum(["create", "read", "update", "delete", "list", "action"]).optional(),
+      rollbackOnFailure: z.boolean().optional(),
+      arguments: z.record(z.string(), z.unknown()),
+    })),
+    checks: z.record(z.string(), z.object({
+      description: z.string(),
+      labels: z.array(z.string()).optional(),
+      appliesTo: z.array(z.string()).optional(),
+    })).optional(),
+    reports: z.array(z.string()).optional(),
+  });
+  return { DataHandleSchema, CheckResultSchema, ModelTypeDescriptionSchema };
+}
+
+let wire: ReturnType<typeof buildWireSchemas> | undefined;
+export const wireSchemas = () => (wire ??= buildWireSchemas());
+
+export type ModelTypeDescription = z.infer<ReturnType<typeof wireSchemas>["ModelTypeDescriptionSchema"]>;

@@ -125,3 +125,51 @@ test("a file changed within the timestamp granularity is not trusted by its sign
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test("requireSummary answers id, name and type from the index without parsing; a changed, broken or duplicated file is read as require does", async () => {
+  const f = await fixture(5);
+  try {
+    await f.open().summaries();
+    f.parsed.length = 0;
+    const m2 = await f.open().requireSummary("m2");
+    assert.deepEqual({ name: m2.name, type: m2.type, tags: m2.tags }, { name: "m2", type: TYPE, tags: { n: "2" } });
+    assert.equal((await f.open().requireSummary(m2.id)).name, "m2");
+    assert.deepEqual(f.parsed, [], "unchanged files are not parsed");
+
+    // Rewritten by another program: read again, and the new content wins.
+    const id = randomUUID();
+    await writeFile(f.file("m2"), yaml("m2", id, { team: "y" }));
+    const rewritten = await f.open().requireSummary("m2");
+    assert.deepEqual({ id: rewritten.id, tags: rewritten.tags }, { id, tags: { team: "y" } });
+    assert.deepEqual(f.parsed, ["command/shell/m2.yaml"]);
+
+    // A file broken since it was indexed is reported as require reports it.
+    await f.open().summaries();
+    await writeFile(f.file("m3"), "name: m3\nid: [unclosed\n");
+    await assert.rejects(f.open().requireSummary("m3"), (e: { code?: string }) => e.code === "definition_invalid");
+
+    // Two files claiming one name: the same conflict as require.
+    await writeFile(f.file("copy"), yaml("m4"));
+    await f.open().summaries();
+    await assert.rejects(f.open().requireSummary("m4"), (e: { code?: string }) => e.code === "conflict");
+    await assert.rejects(f.open().requireSummary("nobody"), (e: { code?: string }) => e.code === "model_not_found");
+  } finally {
+    await rm(f.root, { recursive: true, force: true });
+  }
+});
+
+test("requireSummary reads a file indexed before it had settled once, then trusts it", async () => {
+  const f = await fixture(2);
+  try {
+    // Indexed by a process whose clock says the files changed just now: not trusted yet.
+    await new DefinitionRepository({ modelsDir: f.modelsDir, autoDir: join(f.root, ".swamp", "auto-definitions"), indexPath: f.indexPath }).summaries();
+    f.parsed.length = 0;
+    assert.equal((await f.open().requireSummary("m1")).name, "m1");
+    assert.deepEqual(f.parsed, ["command/shell/m1.yaml"]);
+    f.parsed.length = 0;
+    assert.equal((await f.open().requireSummary("m1")).name, "m1");
+    assert.deepEqual(f.parsed, [], "settled now: served from the index");
+  } finally {
+    await rm(f.root, { recursive: true, force: true });
+  }
+});

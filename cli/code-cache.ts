@@ -1,0 +1,124 @@
+/**
+ * Runs the CLI bundle (one CommonJS file) with V8's code cache. Node 20 has no compile cache
+ * for modules (`module.enableCompileCache` is 22+), and compiling the bundle is most of a
+ * short command's CPU; a `vm.Script` can take and produce cached data. The cache is only a
+ * saving: any failure to read, verify or write it leaves the command exactly as it was.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Script } from "node:vm";
+
+export interface BundleRun {
+  /** The CommonJS bundle. */
+  file: string;
+  /** A hash of the bundle's bytes: V8 checks only the source length, so the file name must change with the content. */
+  hash: string;
+  /** Which command runs (`data-get`): each has its own cache, holding the functions it ran. */
+  scope: string;
+  /** Where cached code lives (`$SWAMP_HOME/cache/code`), or null to run without a cache. */
+  cacheDir: string | null;
+  /** ESM resolution for `import.meta.resolve` in the bundle (the bin's own: same node_modules). */
+  resolve: (specifier: string) => string;
+  /** `import()` for the bundle (see kernel/runtime/import-module.ts): the bin's own. */
+  importModule: (specifier: string) => Promise<unknown>;
+}
+
+/** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as two of them). */
+const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport"];
+
+const PREFIX = "cli-";
+const DIGEST_BYTES = 20;
+/** Caches kept per build: one per command a user runs, with room for typos. */
+const MAX_FILES = 64;
+
+/**
+ * The cached data's file name. V8 refuses data made by another V8 or under other flags, so
+ * both are in the name: processes run with different flags keep separate caches instead of
+ * replacing each other's on every run.
+ */
+export function cacheFileName(hash: string, scope: string): string {
+  const flags = createHash("sha1").update(`${process.execArgv.join(" ")}\n${process.env.NODE_OPTIONS ?? ""}`).digest("hex").slice(0, 8);
+  return `${PREFIX}${hash}-${scope}-v8-${process.versions.v8}-${flags}-${process.arch}.bin`;
+}
+
+/** The cache scope of a command line: its leading command words (`model method run x` → `model-method`). */
+export function cacheScope(argv: readonly string[]): string {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (words.length === 2 || !/^[a-z][a-z-]{0,23}$/.test(a)) break;
+    words.push(a);
+  }
+  return words.length > 0 ? words.join("-") : "main";
+}
+
+const digest = (data: Buffer): Buffer => createHash("sha1").update(data).digest();
+
+/**
+ * The cached data in `file` if its checksum holds, else undefined. V8 release builds do not
+ * checksum cached data themselves, and bytes from a torn write or another program must never
+ * reach it.
+ */
+export function readCache(file: string): Buffer | undefined {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (raw.length <= DIGEST_BYTES) return undefined;
+  const data = raw.subarray(DIGEST_BYTES);
+  return digest(data).equals(raw.subarray(0, DIGEST_BYTES)) ? data : undefined;
+}
+
+/**
+ * Writes cached data whole or not at all (temp file, then rename), and drops other builds'
+ * caches. Nothing is written once this build has MAX_FILES caches.
+ */
+export function writeCache(dir: string, hash: string, name: string, data: Buffer): void {
+  const ours = `${PREFIX}${hash}-`;
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const existing = readdirSync(dir);
+    for (const other of existing) {
+      if (other.startsWith(PREFIX) && !other.startsWith(ours) && other.endsWith(".bin")) rmSync(join(dir, other), { force: true });
+    }
+    if (existing.filter((f) => f.startsWith(ours)).length >= MAX_FILES) return;
+    writeFileSync(tmp, Buffer.concat([digest(data), data]));
+    renameSync(tmp, join(dir, name));
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the folder itself is unusable
+    }
+  }
+}
+
+export function runBundle(run: BundleRun): void {
+  const source = readFileSync(run.file, "utf8");
+  const name = cacheFileName(run.hash, run.scope);
+  const cached = run.cacheDir ? readCache(join(run.cacheDir, name)) : undefined;
+  // The wrapper stays on the first line so stack traces keep the bundle's line numbers.
+  const script = new Script(`(function (${PARAMS.join(", ")}) {${source}\n})`, {
+    filename: run.file,
+    ...(cached ? { cachedData: cached } : {}),
+  });
+  const { cacheDir } = run;
+  if (cacheDir && (!cached || script.cachedDataRejected)) {
+    // At exit the functions this command ran are compiled too, so they are cached with the rest.
+    process.once("exit", () => {
+      try {
+        writeCache(cacheDir, run.hash, name, script.createCachedData());
+      } catch {
+        // no cache this time
+      }
+    });
+  }
+  const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+  const module = { exports: {} };
+  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule);
+}

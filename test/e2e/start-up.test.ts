@@ -1,0 +1,69 @@
+/**
+ * Start-up: the CLI bundle's compiled code is kept in `$SWAMP_HOME/cache/code` so later
+ * processes skip compiling it; a missing, corrupt or unwritable cache only costs that saving.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseJson, swamp, withRepo } from "../helpers/cli.js";
+import { snapshotTree } from "../helpers/tree.js";
+
+test("compiled code is cached under $SWAMP_HOME/cache and never in the repo; a corrupt or unwritable cache changes nothing", async () => {
+  await withRepo(async (repo) => {
+    const home = join(repo, "..", "home");
+    const env = { SWAMP_HOME: home };
+    const run = (args: string[], e: Record<string, string> = env) => swamp([...args, "--repo-dir", repo], { env: e });
+    const repoBefore = await snapshotTree(repo);
+
+    const created = await run(["model", "create", "command/shell", "m"]);
+    assert.equal(created.code, 0, created.stderr);
+    const cacheDir = join(home, "cache", "code");
+    const files = await readdir(cacheDir);
+    assert.equal(files.length, 1, `one cache file: ${files.join(", ")}`);
+    assert.match(files[0]!, /-model-create-/);
+    const cacheFile = join(cacheDir, files[0]!);
+    const written = await readFile(cacheFile);
+    assert.ok(written.length > 1000, "the cache holds compiled code");
+
+    // A warm start uses its cache as it is (no rewrite) and behaves the same; another command
+    // gets a cache of its own.
+    const again = await run(["model", "create", "command/shell", "m2", "--json"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(parseJson(again.stdout).name, "m2");
+    assert.deepEqual(await readFile(cacheFile), written);
+    assert.deepEqual(await readdir(cacheDir), files);
+    const ran = await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /^hi$/m);
+    assert.equal((await readdir(cacheDir)).length, 2);
+    // Other node flags (V8 refuses cached data made under different ones): a cache of their own.
+    const flagged = await run(["model", "create", "command/shell", "m4"], { ...env, NODE_OPTIONS: "--max-semi-space-size=32" });
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.equal((await readdir(cacheDir)).length, 3);
+    assert.deepEqual(await readFile(cacheFile), written);
+
+    // Only the model and its data were added to the repo: no cache file in it.
+    const repoAfter = await snapshotTree(repo);
+    const added = Object.keys(repoAfter).filter((p) => !(p in repoBefore));
+    assert.deepEqual(added.filter((p) => !/^(models|\.swamp)\//.test(p)), []);
+
+    // Corrupt bytes of the same length are refused and replaced.
+    await writeFile(cacheFile, Buffer.alloc(written.length, 7));
+    const third = await run(["model", "create", "command/shell", "m3", "--json"]);
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal(parseJson(third.stdout).name, "m3");
+    assert.equal(third.stderr, "");
+    assert.notDeepEqual(await readFile(cacheFile), Buffer.alloc(written.length, 7));
+
+    // A cache folder that cannot be made (a file stands in its way) is silently skipped.
+    const blocked = join(repo, "..", "blocked-home");
+    await mkdir(blocked);
+    await writeFile(join(blocked, "cache"), "not a folder");
+    const listed = await run(["data", "list", "m", "--json"], { SWAMP_HOME: blocked });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stderr, "");
+    assert.ok(parseJson(listed.stdout));
+    assert.equal(await readFile(join(blocked, "cache"), "utf8"), "not a folder");
+  });
+});

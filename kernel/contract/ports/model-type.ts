@@ -87,6 +87,12 @@ export interface MethodLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /**
+   * Optional: several lines of a command's output at once, `text` being the lines joined by
+   * "\n" — the same as `info` (stdout) or `warn` (stderr) for each line, without a call per
+   * line. Callers fall back to per-line calls when a logger has none.
+   */
+  output?(text: string, stream: "stdout" | "stderr"): void;
 }
 
 export interface WriteOverrides {

@@ -4,12 +4,12 @@
  * (kernel/runtime/shutdown.ts): a running method is stopped and recorded first, held locks are
  * released, and the exit code is 130 or 143.
  */
-import { Cli, type CommandClass } from "clipanion";
+import { Cli } from "clipanion";
 import { ExitCode, UsageError } from "../kernel/contract/errors.js";
 import { releaseHeldLocks } from "../kernel/runtime/locks.js";
 import { installShutdownHandlers, registerCleanup, shutdownExitCode } from "../kernel/runtime/shutdown.js";
 import { renderError } from "./output.js";
-import { routesFor } from "./routes.js";
+import { commandWords, findRoute, routesFor } from "./routes.js";
 import { VERSION } from "./version.js";
 
 /** `swamp model @<type> method run …` is spelled type-first; clipanion sees `model method run @<type> …`. */
@@ -20,51 +20,63 @@ export function rewriteDirectTypeArgv(argv: string[]): string[] {
   return argv;
 }
 
-/** `swamp data` (a group, not a command): list the group's commands instead of failing obscurely. */
-function commandGroupListing(argv: string[], commands: CommandClass<any>[]): string | null {
-  const words: string[] = [];
+/** `-h`/`--help` before any `--`. */
+function asksForHelp(argv: readonly string[]): boolean {
   for (const a of argv) {
-    if (a.startsWith("-")) break;
-    words.push(a);
+    if (a === "--") return false;
+    if (a === "-h" || a === "--help") return true;
   }
-  if (words.length === 0) return null;
-  const rows: Array<[string, string]> = [];
-  for (const c of new Set(commands)) {
-    const path = c.paths?.[0];
-    if (path && path.length > words.length && words.every((w, i) => path[i] === w)) {
-      rows.push([`swamp ${path.join(" ")}`, c.usage?.description ?? ""]);
-    }
-  }
-  if (rows.length === 0) return null;
-  rows.sort(([a], [b]) => a.localeCompare(b));
-  const width = Math.max(...rows.map(([p]) => p.length));
-  return `Usage: swamp ${words.join(" ")} <command>\n\nCommands:\n${rows.map(([p, d]) => `  ${p.padEnd(width)}  ${d}`).join("\n")}\n`;
+  return false;
+}
+
+/**
+ * Help, a bare group (`swamp data`) and unknown commands are answered from the route table
+ * (cli/help.ts, cli/suggest.ts), which normal runs never load.
+ */
+async function answerWithoutCommand(argv: string[], words: string[], streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, json: boolean): Promise<number> {
+  const help = asksForHelp(argv);
+  const stray = words.length === 0 && !help ? argv.find((a) => a.startsWith("-") && !["--json", "--version", "-v"].includes(a)) : undefined;
+  if (stray !== undefined) return renderError(new UsageError(`unknown option '${stray}' (see 'swamp --help')`), streams, { json, verbose: false });
+  const { helpFor } = await import("./help.js");
+  const answer = await helpFor(words, VERSION);
+  if ("error" in answer) return renderError(new UsageError(answer.error), streams, { json, verbose: false });
+  streams.stdout.write(answer.text);
+  return help ? ExitCode.ok : ExitCode.usage;
 }
 
 export async function runCli(rawArgv: string[]): Promise<number> {
   const argv = rewriteDirectTypeArgv(rawArgv);
   const streams = { stdout: process.stdout, stderr: process.stderr };
   const json = argv.includes("--json");
+  if (argv[0] === "__complete") {
+    const { completeCommand } = await import("./completion.js");
+    return completeCommand(argv.slice(1), process.stdout, process.env);
+  }
+  const words = commandWords(argv);
+  const found = findRoute(words);
+  if (!found || asksForHelp(argv)) return answerWithoutCommand(argv, words, streams, json);
   const enableColors = !!process.stdout.isTTY && !process.env.NO_COLOR;
   const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false, enableColors });
   const modules = await Promise.all(routesFor(argv).map((r) => r.load()));
   for (const command of new Set(modules.map((m) => m.default))) cli.register(command);
-  if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
-    process.stdout.write(cli.usage(null));
-    return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
-  }
   const context = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
   let command;
   try {
     command = cli.process(argv, context);
   } catch (err) {
-    const group = commandGroupListing(argv, modules.map((m) => m.default));
-    if (group) {
-      process.stdout.write(group);
-      return argv.includes("--help") || argv.includes("-h") ? ExitCode.ok : ExitCode.usage;
+    // `swamp workflow history` alone: the alias is also a group's name, so list the group.
+    if (found.path !== found.route.path && found.path.length === words.length) {
+      const { groupHelp } = await import("./help.js");
+      const group = groupHelp(words);
+      if (group) {
+        process.stdout.write(group);
+        return ExitCode.usage;
+      }
     }
-    const message = err instanceof Error ? err.message.trim().split("\n")[0] ?? "" : String(err);
-    return renderError(new UsageError(`${message} (see 'swamp --help')`), streams, { json, verbose: false });
+    const reason = err instanceof Error ? (err.message.trim().split("\n")[0] ?? "") : String(err);
+    const { commandUsageMessage } = await import("./suggest.js");
+    const target = (await found.route.load()).default;
+    return renderError(new UsageError(commandUsageMessage(argv, found.path, target, reason)), streams, { json, verbose: false });
   }
   installShutdownHandlers();
   registerCleanup(releaseHeldLocks);

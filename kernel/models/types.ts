@@ -11,6 +11,7 @@ import { SwampError } from "../contract/errors.js";
 import type { ModelTypePlugin } from "../contract/ports/model-type.js";
 import type { PluginRegistry } from "../runtime/registry.js";
 import { normalizeModelType } from "../data/names.js";
+import { nearestTypes, quotedChoices } from "../runtime/suggest.js";
 
 export interface JsonSchema {
   type?: string;
@@ -266,9 +267,11 @@ export async function loadModelType(registry: PluginRegistry, type: string): Pro
     (normalized.startsWith("@") ? registry.get("model", normalized.slice(1)) : registry.get("model", `@${normalized}`));
   if (!entry) {
     const hint = registry.unresolvedHint("model", normalized);
-    const available = registry.list("model").map((e) => e.type).join(", ") || "none";
-    throw new SwampError("unknown_model_type", `Unknown model type: ${type}. Available types: ${available}${hint ? `. ${hint}` : ""}`, {
-      details: { type, ...(hint ? { hint } : {}) },
+    const types = registry.list("model").map((e) => e.type);
+    const near = nearestTypes(type, types);
+    const didYouMean = near.length > 0 ? ` Did you mean ${quotedChoices(near)}?` : "";
+    throw new SwampError("unknown_model_type", `Unknown model type: ${type}.${didYouMean} Available types: ${types.join(", ") || "none"}${hint ? `. ${hint}` : ""}`, {
+      details: { type, ...(near.length > 0 ? { suggestions: near } : {}), ...(hint ? { hint } : {}) },
     });
   }
   return registry.load("model", entry.type);

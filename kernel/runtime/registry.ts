@@ -6,6 +6,7 @@
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { typeNameProblem, type PluginEntry, type PluginImplementations, type PluginKind } from "../contract/plugin.js";
 import { validatePluginExport } from "./plugin-validation.js";
+import { nearestTypes, quotedChoices } from "./suggest.js";
 
 export class PluginRegistry {
   private readonly entries = new Map<PluginKind, Map<string, PluginEntry>>();
@@ -117,8 +118,10 @@ function describeSource(entry: PluginEntry): string {
 
 export function unknownType(kind: PluginKind, type: string, available: readonly PluginEntry[], hint?: string): SwampError {
   const code = kind === "datastore" ? ErrorCode.datastoreUnknownType : ErrorCode.notFound;
-  const names = available.map((e) => e.type).join(", ") || "none";
-  return new SwampError(code, `Unknown ${kind} type: "${type}". Available types: ${names}${hint ? `. ${hint}` : ""}`, {
-    details: { kind, type, available: available.map((e) => e.type), ...(hint ? { hint } : {}) },
+  const types = available.map((e) => e.type);
+  const near = nearestTypes(type, types);
+  const didYouMean = near.length > 0 ? ` Did you mean ${quotedChoices(near)}?` : "";
+  return new SwampError(code, `Unknown ${kind} type: "${type}".${didYouMean} Available types: ${types.join(", ") || "none"}${hint ? `. ${hint}` : ""}`, {
+    details: { kind, type, available: types, ...(near.length > 0 ? { suggestions: near } : {}), ...(hint ? { hint } : {}) },
   });
 }

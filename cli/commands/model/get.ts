@@ -6,7 +6,13 @@ import { SwampCommand } from "../../base.js";
 
 export default class ModelGetCommand extends SwampCommand {
   static override paths = [["model", "get"]];
-  static override usage = Command.Usage({ description: "Show a model definition" });
+  static override usage = Command.Usage({
+    description: "Show a model definition",
+    examples: [
+      ["By name", "swamp model get hello-world"],
+      ["As JSON", "swamp model get hello-world --json"],
+    ],
+  });
 
   ref = Option.String({ name: "model_id_or_name" });
 

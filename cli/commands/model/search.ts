@@ -5,7 +5,13 @@ import { table } from "../../output.js";
 
 export default class ModelSearchCommand extends SwampCommand {
   static override paths = [["model", "search"], ["model", "list"]];
-  static override usage = Command.Usage({ description: "List model definitions in models/, optionally filtered" });
+  static override usage = Command.Usage({
+    description: "List model definitions in models/, optionally filtered",
+    examples: [
+      ["Every model", "swamp model search"],
+      ["Models whose name, type or tags mention shell", "swamp model search shell"],
+    ],
+  });
 
   query = Option.String({ required: false, name: "query" });
 

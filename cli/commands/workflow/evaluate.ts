@@ -13,6 +13,10 @@ export default class WorkflowEvaluateCommand extends SwampCommand {
     details:
       "Expressions that cannot be evaluated yet (env, vault, run, data written by earlier steps) stay as written; a " +
       "failing expression stays as written with a warning. forEach steps whose list is known are expanded.",
+    examples: [
+      ["One workflow, with an input", "swamp workflow evaluate nightly --input env=prod"],
+      ["Every workflow", "swamp workflow evaluate --all"],
+    ],
   });
 
   ref = Option.String({ name: "workflow_id_or_name", required: false });

@@ -16,6 +16,10 @@ export default class DatastoreLockStatusCommand extends SwampCommand {
   static override paths = [["datastore", "lock", "status"]];
   static override usage = Command.Usage({
     description: "Show who holds the datastore's global lock and any per-model locks",
+    examples: [
+      ["Who holds the locks", "swamp datastore lock status"],
+      ["As JSON, for a script", "swamp datastore lock status --json"],
+    ],
   });
 
   async run(): Promise<void> {

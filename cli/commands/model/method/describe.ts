@@ -6,7 +6,12 @@ import { SwampCommand } from "../../../base.js";
 
 export default class ModelMethodDescribeCommand extends SwampCommand {
   static override paths = [["model", "method", "describe"]];
-  static override usage = Command.Usage({ description: "Show a method's arguments and the data it produces" });
+  static override usage = Command.Usage({
+    description: "Show a method's arguments and the data it produces",
+    examples: [
+      ["The execute method of a shell model", "swamp model method describe hello-world execute"],
+    ],
+  });
 
   ref = Option.String({ name: "model_id_or_name" });
   method = Option.String({ name: "method" });

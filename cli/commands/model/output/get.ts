@@ -5,7 +5,13 @@ import { SwampCommand } from "../../../base.js";
 
 export default class ModelOutputGetCommand extends SwampCommand {
   static override paths = [["model", "output", "get"]];
-  static override usage = Command.Usage({ description: "Show one method run (by id, id prefix, or the latest run of a model)" });
+  static override usage = Command.Usage({
+    description: "Show one method run (by id, id prefix, or the latest run of a model)",
+    examples: [
+      ["The latest run of a model", "swamp model output get hello-world"],
+      ["One run by id prefix, as JSON", "swamp model output get 7c9e --json"],
+    ],
+  });
 
   ref = Option.String({ name: "output_id_or_model_name" });
 

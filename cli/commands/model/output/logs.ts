@@ -7,7 +7,13 @@ import { SwampCommand } from "../../../base.js";
 
 export default class ModelOutputLogsCommand extends SwampCommand {
   static override paths = [["model", "output", "logs"]];
-  static override usage = Command.Usage({ description: "Print the log of a method run" });
+  static override usage = Command.Usage({
+    description: "Print the log of a method run",
+    examples: [
+      ["The whole log", "swamp model output logs 7c9e"],
+      ["The last 20 lines", "swamp model output logs 7c9e --tail 20"],
+    ],
+  });
 
   ref = Option.String({ name: "output_id" });
   tail = Option.String("--tail", { description: "Only the last N lines" });

@@ -5,7 +5,13 @@ import { table } from "../../../output.js";
 
 export default class ModelOutputSearchCommand extends SwampCommand {
   static override paths = [["model", "output", "search"]];
-  static override usage = Command.Usage({ description: "List method runs, newest first" });
+  static override usage = Command.Usage({
+    description: "List method runs, newest first",
+    examples: [
+      ["Every run", "swamp model output search"],
+      ["Runs of one model", "swamp model output search hello-world"],
+    ],
+  });
 
   query = Option.String({ required: false, name: "query" });
 

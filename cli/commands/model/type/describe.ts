@@ -4,7 +4,12 @@ import { SwampCommand } from "../../../base.js";
 
 export default class ModelTypeDescribeCommand extends SwampCommand {
   static override paths = [["model", "type", "describe"], ["model", "type", "get"]];
-  static override usage = Command.Usage({ description: "Show a model type's arguments, methods and data outputs" });
+  static override usage = Command.Usage({
+    description: "Show a model type's arguments, methods and data outputs",
+    examples: [
+      ["The shell type", "swamp model type describe command/shell"],
+    ],
+  });
 
   type = Option.String({ name: "type" });
 

@@ -4,7 +4,13 @@ import { SwampCommand } from "../../../base.js";
 
 export default class ModelTypeSearchCommand extends SwampCommand {
   static override paths = [["model", "type", "search"], ["model", "type", "list"]];
-  static override usage = Command.Usage({ description: "List the model types this repo can use" });
+  static override usage = Command.Usage({
+    description: "List the model types this repo can use",
+    examples: [
+      ["Every type", "swamp model type search"],
+      ["Types matching shell", "swamp model type search shell"],
+    ],
+  });
 
   query = Option.String({ required: false, name: "query" });
 

@@ -13,9 +13,10 @@ import { anyExtensionDirectory, EXTENSION_KINDS } from "../plugins/discover.js";
 import type { TypeRef } from "../plugins/registry/type-refs.js";
 import { shutdownExtensions } from "../plugins/lifecycle.js";
 import { builtinRegistry } from "./builtins.js";
+import { noColour, paint } from "./colour.js";
 import { extensionWorkflowDirs } from "./extension-workflows.js";
 import { renderError, writeJson } from "./output.js";
-import { createProgress, type ProgressReporter } from "./progress.js";
+import type { ProgressReporter } from "./progress.js";
 
 export abstract class SwampCommand extends Command {
   json = Option.Boolean("--json", false, { description: "Print one JSON document instead of text" });
@@ -31,6 +32,7 @@ export abstract class SwampCommand extends Command {
   abstract run(): Promise<number | void>;
 
   async execute(): Promise<number> {
+    if (this.json) noColour();
     try {
       return (await this.run()) ?? 0;
     } catch (err) {
@@ -43,9 +45,16 @@ export abstract class SwampCommand extends Command {
     }
   }
 
-  /** The command's progress line on stderr (cli/progress.ts): drawn only on a terminal, never under --json. */
-  progress(): ProgressReporter {
-    return (this.progressLine ??= createProgress(this.context.stderr, { json: this.json }));
+  /**
+   * The command's progress line on stderr (cli/progress.ts): drawn only on a terminal, never
+   * under --json. Loaded on first use, so commands that report no progress never load it.
+   */
+  async progress(): Promise<ProgressReporter> {
+    if (!this.progressLine) {
+      const { createProgress } = await import("./progress.js");
+      this.progressLine ??= createProgress(this.context.stderr, { json: this.json });
+    }
+    return this.progressLine;
   }
 
   resolvedRepoDir(): string {
@@ -66,8 +75,14 @@ export abstract class SwampCommand extends Command {
         // Most repos have no extensions: a few stats decide that without loading the host.
         if (await anyExtensionDirectory(repoDir, marker, env)) {
           const { registerExtensions } = await import("../plugins/extensions.js");
-          const outcome = await registerExtensions(registry, { repoDir, marker, env });
-          for (const warning of outcome.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+          const progress = await this.progress();
+          const onBundleProgress = (done: number, total: number) => {
+            if (done === 0) progress.start("Bundling extensions", total, "sources");
+            else progress.update(done, { total });
+          };
+          const outcome = await registerExtensions(registry, { repoDir, marker, env }, { onBundleProgress });
+          progress.clear();
+          for (const warning of outcome.warnings) this.context.stderr.write(`${paint(this.context.stderr, "warn", "warning:")} ${warning}\n`);
         }
         await this.autoResolve(repoDir, marker, env, registry);
       },
@@ -102,7 +117,7 @@ export abstract class SwampCommand extends Command {
     // Nothing missing (the usual case): the registry client and installer are never loaded.
     if (missingTypes(registry, refs).length === 0) return;
     const { autoResolve } = await import("../plugins/registry/auto-resolve.js");
-    const progress = this.progress();
+    const progress = await this.progress();
     const installed = await autoResolve(registry, { repoDir, marker, env, progress, onProgress: (line) => progress.start(line) }, refs, (line) => {
       progress.clear();
       if (!this.json) this.context.stderr.write(`${line}\n`);

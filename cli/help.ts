@@ -5,6 +5,7 @@
  */
 import { Cli, type CommandClass } from "clipanion";
 import { findRoute, NOUNS, ROUTES, type Route } from "./routes.js";
+import { table as renderTable } from "./table.js";
 
 /** What a value looks like, for options whose name does not say it well enough. */
 const VALUE_NAMES: Record<string, string> = {
@@ -78,9 +79,9 @@ export function commandSpec(command: CommandClass<any>): CommandSpec {
   };
 }
 
-function table(rows: ReadonlyArray<readonly [string, string]>, indent = "  "): string {
-  const width = Math.max(0, ...rows.map(([a]) => a.length));
-  return rows.map(([a, b]) => (b ? `${indent}${a.padEnd(width)}  ${b}` : `${indent}${a}`).trimEnd()).join("\n");
+/** Two aligned columns; help is never cut to the terminal's width (it is read, not scanned). */
+function table(rows: ReadonlyArray<readonly [string, string]>): string {
+  return renderTable(rows, { indent: "  ", fit: false });
 }
 
 export function topLevelHelp(version: string): string {

@@ -1,6 +1,7 @@
 /**
  * The inputs of a run command (`model method run`, `workflow run`, `workflow evaluate`):
- * `--input-file` (a YAML mapping) overlaid by the `--input` values (kernel/models/input-parsing.ts).
+ * `--input-file` (a YAML mapping; `-` reads stdin) overlaid by the `--input` values
+ * (kernel/models/input-parsing.ts; `key=@-` also reads stdin).
  */
 import { parse } from "yaml";
 import { UsageError } from "../kernel/contract/errors.js";

@@ -1,9 +1,11 @@
 /**
  * Rendering shared by every command: JSON documents on stdout, errors as one line (or one JSON
- * document) on stderr, and small text helpers (aligned tables, human sizes and ages).
+ * document) on stderr, and small text helpers (human sizes and ages). Tables: cli/table.ts;
+ * colour: cli/colour.ts.
  */
 import { errorCode, errorMessage, exitCodeFor, ErrorCode, SwampError } from "../kernel/contract/errors.js";
 import { fsWriteError } from "../kernel/runtime/fs-errors.js";
+import { paint } from "./colour.js";
 
 export interface Streams {
   stdout: NodeJS.WritableStream;
@@ -27,7 +29,7 @@ export function renderError(thrown: unknown, streams: Streams, opts: { json: boo
     if (opts.verbose || !known) body.stack = err instanceof Error ? err.stack : undefined;
     writeJson(streams.stderr, { error: body });
   } else {
-    streams.stderr.write(`Error: ${opts.verbose ? errorMessage(err) : message}\n`);
+    streams.stderr.write(`${paint(streams.stderr, "fail", "Error:")} ${opts.verbose ? errorMessage(err) : message}\n`);
     if (opts.verbose && err instanceof Error && err.stack) streams.stderr.write(`${err.stack}\n`);
     else if (!known) streams.stderr.write("(run with --verbose for the stack trace)\n");
   }
@@ -59,20 +61,4 @@ export function formatAge(fromIso: string, now = Date.now()): string {
   if (s < 3600) return `${Math.round(s / 60)}m ago`;
   if (s < 86400) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
-}
-
-/** Left-aligned columns separated by two spaces; the last column is not padded. */
-export function table(rows: readonly (readonly string[])[], indent = ""): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "))
-    .join("\n");
-}
-
-export const useColor = (stream: NodeJS.WritableStream): boolean =>
-  !!(stream as NodeJS.WriteStream).isTTY && !process.env.NO_COLOR;
-
-export function paint(stream: NodeJS.WritableStream, code: number, text: string): string {
-  return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
 }

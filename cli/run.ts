@@ -11,6 +11,7 @@ import { installShutdownHandlers, registerCleanup, shutdownExitCode } from "../k
 import { renderError } from "./output.js";
 import { commandWords, findRoute, routesFor } from "./routes.js";
 import { VERSION } from "./version.js";
+import { colourEnabled } from "./colour.js";
 
 /** `swamp model @<type> method run …` is spelled type-first; clipanion sees `model method run @<type> …`. */
 export function rewriteDirectTypeArgv(argv: string[]): string[] {
@@ -55,7 +56,7 @@ export async function runCli(rawArgv: string[]): Promise<number> {
   const words = commandWords(argv);
   const found = findRoute(words);
   if (!found || asksForHelp(argv)) return answerWithoutCommand(argv, words, streams, json);
-  const enableColors = !!process.stdout.isTTY && !process.env.NO_COLOR;
+  const enableColors = colourEnabled(process.stdout);
   const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false, enableColors });
   const modules = await Promise.all(routesFor(argv).map((r) => r.load()));
   for (const command of new Set(modules.map((m) => m.default))) cli.register(command);

@@ -4,8 +4,9 @@
  * How an import resolves (the same spellings swamp's reference runtime accepts):
  * - a bare name in the nearest `deno.json(c)` `imports` or `package.json` `imports` /
  *   `dependencies` (see compat/import-map.ts) is replaced by its target first;
- * - `npm:zod@<any>`, `zod`, `zod/*` and `swamp-sdk` become virtual modules that re-export
- *   what the worker provides through a global, so the extension shares the host's zod;
+ * - `npm:zod@<any>`, `zod`, `zod/*` and the sdk (`@swamp-ts/sdk`, `swamp-sdk`) become virtual
+ *   modules that re-export what the worker provides through a global, so the extension
+ *   shares the host's zod;
  * - `jsr:@std/path@1`, `jsr:@std/fs@1`, `@std/path`, `@std/fs` (and subpaths) are swamp's own
  *   implementations (compat/std), inlined; any other `jsr:` or an `https:` import is an error;
  * - `npm:<pkg>@<ver>[/sub]` is installed into the repo's dependency cache (npm-cache.ts)
@@ -22,7 +23,7 @@ import type { Message, Plugin, PluginBuild } from "esbuild";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { HOST_GLOBAL } from "./worker/protocol.js";
+import { HOST_GLOBAL, isSdkSpecifier } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
 import { loadImportMaps, type ImportMaps } from "./compat/import-map.js";
 import { ensureInstalled, lookupCached, NpmInstallError, parseNpmSpecifier, type NpmRequest } from "./npm-cache.js";
@@ -38,7 +39,7 @@ const exportNames = new Map<string, Promise<string[]>>();
 function namesOf(spec: string): Promise<string[]> {
   let names = exportNames.get(spec);
   if (!names) {
-    const load = spec === "swamp-sdk" ? import("../sdk/index.js") : import(spec);
+    const load = isSdkSpecifier(spec) ? import("../sdk/index.js") : import(spec);
     names = load.then((mod: Record<string, unknown>) => Object.keys(mod).filter((k) => IDENTIFIER.test(k)).sort());
     exportNames.set(spec, names);
   }
@@ -161,7 +162,7 @@ function swampPlugin(repoDir: string, state: BuildState): Plugin {
         try {
           return { contents: await virtualModule(args.path), loader: "js", resolveDir: repoDir };
         } catch {
-          return { errors: [{ text: `"${args.path}" is not provided by swamp (supported: zod, zod/v4, zod/v4/core, zod/mini, swamp-sdk)` }] };
+          return { errors: [{ text: `"${args.path}" is not provided by swamp (supported: zod, zod/v4, zod/v4/core, zod/mini, @swamp-ts/sdk)` }] };
         }
       });
     },
@@ -238,7 +239,12 @@ async function buildOne(entry: string, repoDir: string, maps: ImportMaps, instal
  * The npm packages every entry imports are collected first and the missing ones installed
  * together.
  */
-export async function bundleExtensions(entries: readonly string[], repoDir: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<BundleOutcome[]> {
+export async function bundleExtensions(
+  entries: readonly string[],
+  repoDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  hooks: { onBuilt?: () => void } = {},
+): Promise<BundleOutcome[]> {
   type Prepared = { entry: string; maps: ImportMaps; requests: NpmRequest[] } | { entry: string; error: string };
   const prepared = await Promise.all(
     entries.map(async (entry): Promise<Prepared> => {
@@ -260,7 +266,11 @@ export async function bundleExtensions(entries: readonly string[], repoDir: stri
     installError = err instanceof NpmInstallError ? err.message : `could not install npm packages: ${(err as Error).message}`;
   }
   return Promise.all(
-    prepared.map((p) => ("maps" in p ? buildOne(p.entry, repoDir, p.maps, installError, p.requests) : Promise.resolve<BundleOutcome>({ ok: false, message: p.error, inputs: [p.entry] }))),
+    prepared.map(async (p) => {
+      const outcome = "maps" in p ? await buildOne(p.entry, repoDir, p.maps, installError, p.requests) : { ok: false as const, message: p.error, inputs: [p.entry] };
+      hooks.onBuilt?.();
+      return outcome;
+    }),
   );
 }
 

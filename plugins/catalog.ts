@@ -53,6 +53,28 @@ export interface ReconcileOptions {
   force?: boolean;
   /** Only these kinds (default all). */
   kinds?: readonly PluginKind[];
+  /** Sources bundled so far of those being rebuilt, all kinds together (a progress line). */
+  onBundleProgress?(done: number, total: number): void;
+}
+
+/** Counts rebuilt sources across kinds reconciled in parallel. */
+interface BundleTally {
+  add(n: number): void;
+  built(): void;
+}
+
+function bundleTally(report: (done: number, total: number) => void): BundleTally {
+  let done = 0;
+  let total = 0;
+  return {
+    add(n) {
+      total += n;
+      report(done, total);
+    },
+    built() {
+      report(++done, total);
+    },
+  };
 }
 
 function describeError(err: unknown): string {
@@ -79,15 +101,17 @@ interface Stale {
 }
 
 /** Builds and describes the stale sources of one kind, updating the manifest in place. */
-async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest, stale: Stale[], changes: ManifestChanges): Promise<void> {
+async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest, stale: Stale[], changes: ManifestChanges, tally?: BundleTally): Promise<void> {
   const { bundleExtensions } = await import("./bundle.js");
   const salt = builderIdentity();
   const built: Array<{ entry: ManifestEntry; previous: ManifestEntry | undefined }> = [];
   // One call for the whole batch: the npm packages they import are installed together.
+  tally?.add(stale.length);
   const outcomes = await bundleExtensions(
     stale.map((s) => s.source),
     ctx.repoDir,
     ctx.env,
+    tally ? { onBuilt: () => tally.built() } : {},
   );
   await Promise.all(
     stale.map(async ({ source, entryInput, text }, i) => {
@@ -166,7 +190,7 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
   });
 }
 
-async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: ReconcileOptions): Promise<KindCatalog> {
+async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: ReconcileOptions, tally?: BundleTally): Promise<KindCatalog> {
   const dir = extensionDirFor(kind, ctx.repoDir, ctx.marker, ctx.env);
   const sourceDirs = ctx.sourceDirs?.[kind] ?? [];
   // The repo's own files first, so a local type wins over a source mount's.
@@ -237,7 +261,7 @@ async function reconcileKind(ctx: CatalogContext, kind: PluginKind, options: Rec
     }
     stale.push({ source, entryInput: input, text });
   }
-  if (stale.length > 0) await rebuild(ctx, kind, manifest, stale, changes);
+  if (stale.length > 0) await rebuild(ctx, kind, manifest, stale, changes, tally);
   if (hasChanges(changes)) await saveManifest(ctx.repoDir, manifest, changes).catch(() => {});
   const entries = files.map((f) => manifest.entries[f]).filter((e): e is ManifestEntry => e !== undefined);
   return { kind, dir, sourceDirs, entries };
@@ -250,10 +274,11 @@ export async function reconcile(ctx: CatalogContext, options: ReconcileOptions =
     const { resolveSourceDirs } = await import("./registry/sources.js");
     ctx = { ...ctx, sourceDirs: (await resolveSourceDirs(ctx.repoDir, ctx.marker, ctx.env)).dirs };
   }
+  const tally = options.onBundleProgress ? bundleTally(options.onBundleProgress) : undefined;
   return Promise.all(
     kinds.map(async (kind) => {
       try {
-        return await reconcileKind(ctx, kind, options);
+        return await reconcileKind(ctx, kind, options, tally);
       } catch (err) {
         return { kind, dir: extensionDirFor(kind, ctx.repoDir, ctx.marker, ctx.env), sourceDirs: ctx.sourceDirs?.[kind] ?? [], entries: [], loaderError: describeError(err) };
       }

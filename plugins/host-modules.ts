@@ -1,40 +1,39 @@
 /**
  * Where swamp itself is installed, and the modules it provides to extensions instead of
  * letting them bundle their own copy: zod (every `npm:zod@…`, `zod`, `zod/…` spelling) and the
- * sdk (`swamp-sdk`). One zod per worker means an extension's schemas are the same zod the
- * worker turns into JSON Schema.
+ * sdk (`@swamp-ts/sdk`, or `swamp-sdk` as it was first called). One zod per worker means an
+ * extension's schemas are the same zod the worker turns into JSON Schema.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SDK_SPECIFIER } from "./worker/protocol.js";
+import { isSdkSpecifier, SDK_SPECIFIER } from "./worker/protocol.js";
 
 let root: string | undefined;
 
-/** The directory of swamp's own package.json (dist/ and node_modules/ are below it). */
-export function swampRoot(): string {
-  if (root) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
+/**
+ * The directory of the nearest package.json at or above `dir`: the package a file belongs to,
+ * by Node's own rule, whatever the package is called (a clone, a global or a local install).
+ */
+export function packageRootOf(dir: string): string {
   for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "swamp") return (root = dir);
-      } catch {
-        // keep walking
-      }
-    }
+    if (existsSync(join(dir, "package.json"))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot locate swamp's installation directory");
+    if (parent === dir) throw new Error("cannot locate swamp's installation directory (no package.json above its files)");
     dir = parent;
   }
 }
 
+/** The directory of swamp's own package.json (dist/ and node_modules/ are below it). */
+export function swampRoot(): string {
+  return (root ??= packageRootOf(dirname(fileURLToPath(import.meta.url))));
+}
+
 const ZOD = /^(?:npm:\/?)?zod(?:@[^/]*)?(\/.*)?$/;
 
-/** The host-module specifier an import maps to (`zod`, `zod/v4/core`, `swamp-sdk`), or null. */
+/** The host-module specifier an import maps to (`zod`, `zod/v4/core`, `@swamp-ts/sdk`), or null. */
 export function hostModuleFor(specifier: string): string | null {
-  if (specifier === SDK_SPECIFIER || specifier === `npm:${SDK_SPECIFIER}`) return SDK_SPECIFIER;
+  if (isSdkSpecifier(specifier.replace(/^npm:/, ""))) return SDK_SPECIFIER;
   const m = ZOD.exec(specifier);
   if (!m) return null;
   const sub = m[1] ?? "";
@@ -53,10 +52,15 @@ export function packageDirOf(url: string): string | null {
   return m?.[1] ?? null;
 }
 
-/** Version string of a package installed for swamp (for the bundler's cache key). */
+/**
+ * Version string of a package as swamp resolves it (for the bundler's cache key): found by
+ * Node's resolution, so a dependency npm hoisted above swamp's own node_modules counts too.
+ */
 export function installedVersion(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(join(swampRoot(), "node_modules", pkg, "package.json"), "utf8")) as { version?: string }).version ?? "?";
+    const dir = packageDirOf(import.meta.resolve(pkg));
+    if (!dir) return "?";
+    return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string }).version ?? "?";
   } catch {
     return "?";
   }

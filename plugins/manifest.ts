@@ -26,7 +26,7 @@ export interface ManifestEntry {
   fingerprint: string | null;
   inputs: InputRecord[];
   bundlePath: string | null;
-  /** Host-provided modules the bundle imports (zod, zod subpaths, swamp-sdk). */
+  /** Host-provided modules the bundle imports (zod, zod subpaths, the sdk). */
   hostModules: string[];
   descriptor: ExtensionDescriptor | null;
   /** The type the last good build declared (kept while the source is broken). */

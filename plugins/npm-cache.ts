@@ -18,6 +18,7 @@ import { spawn } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { retry, TryAgain } from "../kernel/contract/retry.js";
 import { atomicWriteFile } from "../kernel/runtime/atomic-write.js";
 import { SWAMP_DIR } from "../kernel/runtime/paths.js";
 import { swampRoot } from "./host-modules.js";
@@ -115,26 +116,34 @@ export async function lookupCached(repoDir: string, request: NpmRequest): Promis
 async function withInstallLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, ".install.lock");
   const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      const handle = await open(lock, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
-      let alive = true;
+  await retry(
+    async () => {
       try {
-        if (Number.isInteger(holder) && holder > 0) process.kill(holder, 0);
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === "EPERM";
+        const handle = await open(lock, "wx");
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const holder = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
+        let alive = true;
+        try {
+          if (Number.isInteger(holder) && holder > 0) process.kill(holder, 0);
+        } catch (e) {
+          alive = (e as NodeJS.ErrnoException).code === "EPERM";
+        }
+        if (alive) throw new TryAgain();
+        await unlink(lock).catch(() => {});
+        throw new TryAgain(undefined, { delayMs: 0 });
       }
-      if (!alive) await unlink(lock).catch(() => {});
-      else if (Date.now() > deadline) throw new NpmInstallError(`another swamp process has been installing npm packages into ${dir} for too long (lock ${lock})`);
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+    },
+    {
+      baseMs: 100,
+      factor: 1,
+      jitter: "none",
+      remainingMs: () => deadline - Date.now(),
+      giveUp: () => new NpmInstallError(`another swamp process has been installing npm packages into ${dir} for too long (lock ${lock})`),
+    },
+  );
   try {
     return await fn();
   } finally {

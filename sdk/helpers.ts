@@ -21,7 +21,8 @@ import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { LockTimeoutError, SwampError } from "../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../kernel/contract/ports/datastore.js";
-import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../kernel/contract/lock-keys.js";
+import { DEFAULT_LOCK_TTL_MS, isLockStale, runWithLock } from "../kernel/contract/lock-keys.js";
+import { retry, TryAgain } from "../kernel/contract/retry.js";
 import { secretKeyProblem } from "../kernel/contract/ports/vault.js";
 import { shortName } from "../kernel/contract/untrusted.js";
 
@@ -104,10 +105,6 @@ export interface PollingLockOptions extends LockOptions {
   heartbeatIntervalMs?: number;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * A DistributedLock over a `LockStore`:
  * - `acquire()` tries `create`; while someone else holds the lock it retries with exponential
@@ -166,23 +163,30 @@ export function createPollingLock(store: LockStore, options: PollingLockOptions 
       if (held) throw new SwampError("lock_already_held", `${name} is already held by this lock instance`);
       const started = Date.now();
       let takeovers = 0;
-      for (let attempt = 0; ; attempt++) {
-        const info = createLockInfo({ ttlMs });
-        if (await store.create(info)) {
-          held = info;
-          startHeartbeat();
-          return;
-        }
-        const current = await store.read();
-        // A stale lock is removed by its nonce (none for a legacy body) and the create retried at
-        // once, a few times at most: a lock that keeps coming back is waited for with backoff.
-        if (current && stale(current) && (await store.remove(current.nonce)) && takeovers++ < 3) continue;
-        const remaining = started + maxWaitMs - Date.now();
-        if (remaining <= 0) {
-          throw new LockTimeoutError(name, current ? { holder: current.holder, pid: current.pid, hostname: current.hostname } : null, Date.now() - started);
-        }
-        await sleep(lockBackoffMs(attempt, retryIntervalMs, MAX_LOCK_BACKOFF_MS, remaining));
-      }
+      await retry(
+        async () => {
+          const info = createLockInfo({ ttlMs });
+          if (await store.create(info)) {
+            held = info;
+            startHeartbeat();
+            return;
+          }
+          const current = await store.read();
+          // A stale lock is removed by its nonce (none for a legacy body) and the create retried at
+          // once, a few times at most: a lock that keeps coming back is waited for with backoff.
+          const takenOver = current && stale(current) && (await store.remove(current.nonce)) && takeovers++ < 3;
+          throw new TryAgain(current, takenOver ? { delayMs: 0 } : {});
+        },
+        {
+          baseMs: retryIntervalMs,
+          maxMs: MAX_LOCK_BACKOFF_MS,
+          remainingMs: () => started + maxWaitMs - Date.now(),
+          giveUp: (last) => {
+            const current = (last as TryAgain).reason as LockInfo | null;
+            return new LockTimeoutError(name, current ? { holder: current.holder, pid: current.pid, hostname: current.hostname } : null, Date.now() - started);
+          },
+        },
+      );
     },
     async release() {
       stopHeartbeat();

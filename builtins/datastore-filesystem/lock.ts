@@ -26,7 +26,8 @@ import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contra
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { safeJoin } from "../../kernel/runtime/safe-path.js";
 import { holderGoneOn, lockUserName, lockWaitMs } from "../../kernel/runtime/locks.js";
-import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../../kernel/contract/lock-keys.js";
+import { DEFAULT_LOCK_TTL_MS, isLockStale, runWithLock } from "../../kernel/contract/lock-keys.js";
+import { retry, sleep, TryAgain } from "../../kernel/contract/retry.js";
 
 export { DEFAULT_LOCK_TTL_MS };
 /** The global (structural) lock key; same value as the contract's GLOBAL_LOCK_KEY. */
@@ -68,10 +69,6 @@ interface LockSnapshot {
 
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === "object" && err !== null && (err as NodeJS.ErrnoException).code === code;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /** Parses a lock body; anything that is not a lock document gives null. */
@@ -182,69 +179,68 @@ export class FileLock implements DistributedLock {
     const deadline = start + this.maxWaitMs;
     const nonce = randomUUID();
     const user = lockUserName();
-    let backoffStep = 0;
     let immediateTakeovers = 0;
-    let triedAtDeadline = false;
     let waitReported = false;
 
-    for (;;) {
-      // Deadline first, always: no path through this loop may skip it. One attempt is allowed
-      // once the budget is spent (so a zero budget still tries once and a holder releasing
-      // during the last sleep is noticed), then we give up.
-      const t = performance.now();
-      if (t >= deadline) {
-        if (triedAtDeadline) throw await this.timeoutError(t - start);
-        triedAtDeadline = true;
-      }
+    // The retry loop bounds every path by the deadline: one attempt may start once the budget is
+    // spent (so a zero budget still tries once and a holder releasing during the last sleep is
+    // noticed), then it gives up.
+    await retry(
+      async () => {
+        const info: LockInfo = {
+          holder: `${user}@${this.hostname}`,
+          hostname: this.hostname,
+          pid: process.pid,
+          acquiredAt: new Date(this.now()).toISOString(),
+          ttlMs: this.ttlMs,
+          nonce,
+        };
+        const created = await atomicCreateFile(this.lockPath, JSON.stringify(info, null, 2), { durable: false });
+        if (created) {
+          this.nonce = nonce;
+          this.info = info;
+          this.held = true;
+          this.releasing = false;
+          this.scheduleHeartbeat();
+          return;
+        }
 
-      const info: LockInfo = {
-        holder: `${user}@${this.hostname}`,
-        hostname: this.hostname,
-        pid: process.pid,
-        acquiredAt: new Date(this.now()).toISOString(),
-        ttlMs: this.ttlMs,
-        nonce,
-      };
-      const created = await atomicCreateFile(this.lockPath, JSON.stringify(info, null, 2), { durable: false });
-      if (created) {
-        this.nonce = nonce;
-        this.info = info;
-        this.held = true;
-        this.releasing = false;
-        this.scheduleHeartbeat();
-        return;
-      }
-
-      // Contended: look at the current holder.
-      let snapshot: LockSnapshot | null | "unreadable";
-      try {
-        snapshot = await readSnapshot(this.lockPath);
-      } catch {
-        snapshot = "unreadable"; // e.g. permissions, or a directory in the way: busy, back off
-      }
-      if (snapshot === null) continue; // vanished between create and read: retry at once (deadline checked)
-
-      if (!waitReported) {
-        waitReported = true;
+        // Contended: look at the current holder.
+        let snapshot: LockSnapshot | null | "unreadable";
         try {
-          this.onWait?.({ lockPath: this.lockPath, holder: snapshot === "unreadable" ? null : snapshot.info });
+          snapshot = await readSnapshot(this.lockPath);
         } catch {
-          // a logging callback must not break locking
+          snapshot = "unreadable"; // e.g. permissions, or a directory in the way: busy, back off
         }
-      }
+        if (snapshot === null) throw new TryAgain(undefined, { delayMs: 0 }); // vanished between create and read: at once
 
-      if (snapshot !== "unreadable" && this.isStale(snapshot) && immediateTakeovers < MAX_IMMEDIATE_TAKEOVERS) {
-        const judged = snapshot;
-        const outcome = await this.takeAndDelete((taken) => sameLockVersion(judged, taken));
-        if (outcome !== "changed") {
-          immediateTakeovers++;
-          continue; // deleted (or already gone): try to create at once; deadline re-checked at the top
+        if (!waitReported) {
+          waitReported = true;
+          try {
+            this.onWait?.({ lockPath: this.lockPath, holder: snapshot === "unreadable" ? null : snapshot.info });
+          } catch {
+            // a logging callback must not break locking
+          }
         }
-      }
-      immediateTakeovers = 0;
 
-      await sleep(lockBackoffMs(backoffStep++, this.retryIntervalMs, MAX_LOCK_BACKOFF_MS, deadline - performance.now()));
-    }
+        if (snapshot !== "unreadable" && this.isStale(snapshot) && immediateTakeovers < MAX_IMMEDIATE_TAKEOVERS) {
+          const judged = snapshot;
+          const outcome = await this.takeAndDelete((taken) => sameLockVersion(judged, taken));
+          if (outcome !== "changed") {
+            immediateTakeovers++;
+            throw new TryAgain(undefined, { delayMs: 0 }); // deleted (or already gone): try to create at once
+          }
+        }
+        immediateTakeovers = 0;
+        throw new TryAgain();
+      },
+      {
+        baseMs: this.retryIntervalMs,
+        maxMs: MAX_LOCK_BACKOFF_MS,
+        remainingMs: () => deadline - performance.now(),
+        giveUp: () => this.timeoutError(performance.now() - start),
+      },
+    );
   }
 
   private async timeoutError(elapsedMs: number): Promise<LockTimeoutError> {

@@ -20,18 +20,31 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { retry } from "../../kernel/contract/retry.js";
 import type { ResolvedS3Config } from "./config.js";
 import { isNotFound, isNotModified, isPreconditionFailure, isRetryable, s3Failure } from "./errors.js";
 
 type SdkModule = typeof import("@aws-sdk/client-s3");
 
 let sdkPromise: Promise<SdkModule> | undefined;
-/** Loads @aws-sdk/client-s3 once per process. */
+/**
+ * Loads @aws-sdk/client-s3 once per process. It is an optional dependency (only S3 needs it):
+ * when it is not installed, every S3 operation fails with one line saying what to install.
+ */
 export function loadSdk(): Promise<SdkModule> {
   // The SDK warns on every process about its future Node requirement; swamp supports Node 20
   // and the warning would only clutter command output. An explicit setting is respected.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  sdkPromise ??= import("@aws-sdk/client-s3");
+  sdkPromise ??= import("@aws-sdk/client-s3").catch((err: unknown) => {
+    sdkPromise = undefined;
+    if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" || !String((err as Error).message).includes("@aws-sdk/client-s3")) throw err;
+    throw new SwampError(
+      ErrorCode.s3SdkMissing,
+      "The S3 datastore needs the AWS SDK, which is not installed: run 'npm install -g @aws-sdk/client-s3' " +
+        "(or 'npm install @aws-sdk/client-s3' where swamp is installed)",
+    );
+  });
   return sdkPromise;
 }
 
@@ -88,21 +101,6 @@ function abortError(signal: AbortSignal): Error {
   const err = new Error("The operation was aborted");
   err.name = "AbortError";
   return err;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Reads a stream fully (bounded by `limit` bytes when given). */
@@ -211,28 +209,18 @@ export class S3Transport {
    * signal that fires on the caller's abort or on the deadline.
    */
   async request<T>(operation: string, signal: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    let lastError: unknown;
-    for (let n = 0; n < MAX_ATTEMPTS; n++) {
-      if (signal?.aborted) throw abortError(signal);
+    const once = async (): Promise<T> => {
       const deadline = AbortSignal.timeout(this.config.requestTimeoutMs);
-      const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
       try {
-        return await attempt(combined);
+        return await attempt(signal ? AbortSignal.any([signal, deadline]) : deadline);
       } catch (err) {
-        if (signal?.aborted) throw abortError(signal);
-        let failure = err;
-        if (deadline.aborted) {
-          const timeout = new Error(`request timed out after ${this.config.requestTimeoutMs}ms`);
-          timeout.name = "TimeoutError";
-          failure = timeout;
-        }
-        lastError = failure;
-        if (!isRetryable(failure) || n === MAX_ATTEMPTS - 1) break;
-        const base = BASE_DELAY_MS * 3 ** n;
-        await sleep(base * (0.75 + Math.random() * 0.5), signal);
+        if (!deadline.aborted || signal?.aborted) throw err;
+        const timeout = new Error(`request timed out after ${this.config.requestTimeoutMs}ms`);
+        timeout.name = "TimeoutError";
+        throw timeout;
       }
-    }
-    throw lastError;
+    };
+    return retry(once, { attempts: MAX_ATTEMPTS, baseMs: BASE_DELAY_MS, factor: 3, retryable: isRetryable, ...(signal ? { signal } : {}) });
   }
 
   private fail(operation: string, err: unknown): Error {

@@ -24,6 +24,7 @@ import { createReadStream } from "node:fs";
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import type { IndexEntry, RootDoc } from "./manifest.js";
 
@@ -324,34 +325,37 @@ export async function withCacheMutex<T>(dir: string, signal: AbortSignal | undef
   await mkdir(dir, { recursive: true });
   const path = join(dir, "lock");
   const token = `${process.pid}:${hostname()}:${randomBytes(6).toString("hex")}`;
-  let delay = 20;
-  for (;;) {
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
-    if (await atomicCreateFile(path, token, { durable: false })) break;
-    try {
-      const [body, st] = await Promise.all([readFile(path, "utf8"), stat(path)]);
+  const atOnce = new TryAgain(undefined, { delayMs: 0 });
+  await retry(
+    async () => {
+      if (await atomicCreateFile(path, token, { durable: false })) return;
+      let body: string;
+      let mtimeMs: number;
+      try {
+        const [text, st] = await Promise.all([readFile(path, "utf8"), stat(path)]);
+        body = text;
+        mtimeMs = st.mtimeMs;
+      } catch {
+        throw atOnce;
+      }
       const [pid, host] = body.split(":");
       const dead = host === hostname() && pid !== undefined && /^\d+$/.test(pid) && !processAlive(Number(pid));
-      if (dead || Date.now() - st.mtimeMs > MUTEX_STALE_MS) {
-        // Take the stale file aside, then make sure it is the one we judged: a holder that
-        // arrived in between gets its lock linked back.
-        const aside = `${path}.stale-${randomBytes(4).toString("hex")}`;
-        try {
-          await rename(path, aside);
-        } catch {
-          continue;
-        }
-        const taken = await readFile(aside, "utf8").catch(() => body);
-        if (taken !== body) await link(aside, path).catch(() => {});
-        await unlink(aside).catch(() => {});
-        continue;
+      if (!dead && Date.now() - mtimeMs <= MUTEX_STALE_MS) throw new TryAgain();
+      // Take the stale file aside, then make sure it is the one we judged: a holder that
+      // arrived in between gets its lock linked back.
+      const aside = `${path}.stale-${randomBytes(4).toString("hex")}`;
+      try {
+        await rename(path, aside);
+      } catch {
+        throw atOnce;
       }
-    } catch {
-      continue;
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(500, delay * 2);
-  }
+      const taken = await readFile(aside, "utf8").catch(() => body);
+      if (taken !== body) await link(aside, path).catch(() => {});
+      await unlink(aside).catch(() => {});
+      throw atOnce;
+    },
+    { baseMs: 20, maxMs: 500, jitter: "none", ...(signal ? { signal } : {}) },
+  );
   const touch = setInterval(() => {
     void open(path, "r+")
       .then(async (h) => {

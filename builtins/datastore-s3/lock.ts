@@ -18,9 +18,10 @@
  *   release    delete only while the object is still ours (If-Match on our ETag; or nonce
  *              and ETag re-checked). Sets `releasing` first and waits for an in-flight
  *              heartbeat, so a heartbeat can never recreate a released lock.
- *   waiting    every loop checks its deadline at the top; exponential backoff with jitter,
- *              clamped to the deadline and to the moment the current lease would expire;
- *              timeout = LockTimeoutError (exit 75) naming the holder.
+ *   waiting    the shared retry loop (kernel/contract/retry.ts): exponential backoff with
+ *              jitter, clamped to the deadline and to the moment the current lease would
+ *              expire; one attempt may start once the wait is spent, then LockTimeoutError
+ *              (exit 75) naming the holder.
  */
 import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
@@ -29,7 +30,8 @@ import { LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { lockUserName, lockWaitMs } from "../../kernel/runtime/locks.js";
 import { PreconditionFailedError, type S3Transport } from "./client.js";
-import { DEFAULT_LOCK_TTL_MS, isLockStale, lockBackoffMs, runWithLock } from "../../kernel/contract/lock-keys.js";
+import { DEFAULT_LOCK_TTL_MS, isLockStale, runWithLock } from "../../kernel/contract/lock-keys.js";
+import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import { holderGoneOn } from "../../kernel/runtime/locks.js";
 
 export { DEFAULT_LOCK_TTL_MS };
@@ -51,10 +53,6 @@ interface Observed {
   ageMs: number;
   /** When it was last written, on our clock: now minus its age. */
   modifiedAtMs: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /** Validates a lock key: relative, forward slashes, no `.`/`..` segments. */
@@ -142,52 +140,50 @@ export class S3Lock implements DistributedLock {
   async acquire(): Promise<void> {
     if (this.held) throw new SwampError("lock_already_held", `Lock "${this.lockKey}" is already held by this instance`);
     const started = performance.now();
-    let attempt = 0;
     let waited = false;
     let last: Observed | null = null;
-    for (;;) {
-      // The deadline is checked first, so no path through the loop (stale takeover, a lock
-      // that vanished) can spin past it.
-      const elapsed = performance.now() - started;
-      if (elapsed >= this.maxWaitMs) {
-        const holder = last?.info ?? (await this.inspect().catch(() => null));
-        throw new LockTimeoutError(this.lockKey, holder ? { holder: holder.holder, pid: holder.pid, hostname: holder.hostname } : null, elapsed);
-      }
-      const nonce = randomUUID();
-      try {
-        const { etag } = await this.transport.put(this.objectKey, this.body(nonce), { ifNoneMatch: "*", contentType: "application/json" });
-        this.nonce = nonce;
-        this.etag = etag;
-        this.held = true;
-        this.lost = false;
-        this.releasing = false;
-        this.startHeartbeat();
-        return;
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-      }
+    // The retry loop bounds every path (stale takeover, a lock that vanished) by the deadline.
+    await retry(
+      async () => {
+        const nonce = randomUUID();
+        try {
+          const { etag } = await this.transport.put(this.objectKey, this.body(nonce), { ifNoneMatch: "*", contentType: "application/json" });
+          this.nonce = nonce;
+          this.etag = etag;
+          this.held = true;
+          this.lost = false;
+          this.releasing = false;
+          this.startHeartbeat();
+          return;
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+        }
 
-      last = await this.observe();
-      if (last === null) {
-        // Released between our put and our read: try again at once (bounded by the deadline).
-        await sleep(10 + Math.random() * 40);
-        continue;
-      }
-      const ttl = last.info && last.info.ttlMs > 0 ? last.info.ttlMs : DEFAULT_LOCK_TTL_MS;
-      if (isLockStale(last.info, { modifiedAt: last.modifiedAtMs, fallbackTtlMs: DEFAULT_LOCK_TTL_MS, holderGone: holderGoneOn(osHostname()) })) {
-        await this.takeOver(last);
-        const remaining = this.maxWaitMs - (performance.now() - started);
-        await sleep(Math.min(200 + Math.random() * 300, Math.max(0, remaining)));
-        continue;
-      }
-      if (!waited) {
-        waited = true;
-        this.onWait?.({ lockKey: this.lockKey, holder: last.info });
-      }
-      const remaining = this.maxWaitMs - (performance.now() - started);
-      const untilStale = ttl - last.ageMs + 250;
-      await sleep(lockBackoffMs(attempt++, this.retryIntervalMs, MAX_BACKOFF_MS, Math.min(remaining, Math.max(50, untilStale))));
-    }
+        last = await this.observe();
+        // Released between our put and our read: try again almost at once.
+        if (last === null) throw new TryAgain(undefined, { delayMs: 10 + Math.random() * 40 });
+        const ttl = last.info && last.info.ttlMs > 0 ? last.info.ttlMs : DEFAULT_LOCK_TTL_MS;
+        if (isLockStale(last.info, { modifiedAt: last.modifiedAtMs, fallbackTtlMs: DEFAULT_LOCK_TTL_MS, holderGone: holderGoneOn(osHostname()) })) {
+          await this.takeOver(last);
+          throw new TryAgain(undefined, { delayMs: 200 + Math.random() * 300 });
+        }
+        if (!waited) {
+          waited = true;
+          this.onWait?.({ lockKey: this.lockKey, holder: last.info });
+        }
+        // Never sleep much past the moment the holder's lock turns stale.
+        throw new TryAgain(undefined, { atMostMs: Math.max(50, ttl - last.ageMs + 250) });
+      },
+      {
+        baseMs: this.retryIntervalMs,
+        maxMs: MAX_BACKOFF_MS,
+        remainingMs: () => this.maxWaitMs - (performance.now() - started),
+        giveUp: async () => {
+          const holder = (last as Observed | null)?.info ?? (await this.inspect().catch(() => null));
+          return new LockTimeoutError(this.lockKey, holder ? { holder: holder.holder, pid: holder.pid, hostname: holder.hostname } : null, performance.now() - started);
+        },
+      },
+    );
   }
 
   /** Deletes a lock we judged stale, only if it is still exactly the object we judged. */

@@ -23,9 +23,11 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
+import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import type { DatastoreSyncOptions, DatastoreSyncService, SyncCapabilities, SyncContext } from "../../kernel/contract/ports/datastore.js";
 import { normalizeModelType } from "../../kernel/data/names.js";
 import { DEFAULT_DATASTORE_SUBDIRS } from "../../kernel/runtime/paths.js";
+import { settleLimited } from "../../kernel/runtime/pool.js";
 import { PreconditionFailedError, type S3Transport } from "./client.js";
 import {
   announce,
@@ -68,7 +70,11 @@ export const FULL_WALK_THRESHOLD = 1000;
 const COMMIT_BATCH = 500;
 /** Files up to this size are read into memory (hash and upload the same bytes). */
 const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
-const MAX_CAS_ATTEMPTS = 25;
+/**
+ * A compare-and-swap that lost re-reads and merges, then tries again: at once after the first
+ * conflict, then after a fully jittered wait growing from 40 ms to 1 s.
+ */
+const CAS_RETRY = { attempts: 25, baseMs: 40, maxMs: 1000, jitter: "full" } as const;
 const SHARD_FETCH_CONCURRENCY = 16;
 
 export interface SyncReport {
@@ -116,29 +122,6 @@ function check(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` over `items` with at most `limit` in flight; collects failures instead of stopping. */
-async function pool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, fn: (item: T) => Promise<void>): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      if (signal?.aborted) {
-        errors.push(abortReason(signal));
-        return;
-      }
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return errors;
-}
 
 function summarize(verb: string, errors: unknown[]): Error {
   const abort = errors.find((e) => (e as { name?: string })?.name === "AbortError" || (e as { code?: string })?.code === "sync_timeout");
@@ -170,6 +153,8 @@ export class S3SyncService implements DatastoreSyncService {
   private readonly session = new Set<string>();
   private sessionBulk = false;
   private report: SyncReport = newReport();
+  /** The running pull's or push's progress callback (one runs at a time). */
+  private onProgress: DatastoreSyncOptions["onProgress"];
 
   constructor(
     private readonly transport: S3Transport,
@@ -226,10 +211,20 @@ export class S3SyncService implements DatastoreSyncService {
     return marks.bulk || marks.paths.size > 0;
   }
 
+  /** Runs `op` with the caller's progress callback in place. */
+  private async reporting<T>(options: DatastoreSyncOptions, op: () => Promise<T>): Promise<T> {
+    this.onProgress = options.onProgress;
+    try {
+      return await op();
+    } finally {
+      this.onProgress = undefined;
+    }
+  }
+
   // ------------------------------------------------------------------ pull
 
   async pullChanged(options: DatastoreSyncOptions = {}): Promise<number> {
-    return this.exclusive(options.signal, () => this.pull(options.signal, options.context));
+    return this.exclusive(options.signal, () => this.reporting(options, () => this.pull(options.signal, options.context)));
   }
 
   private shardsForModels(context: SyncContext | undefined): string[] | null {
@@ -244,23 +239,26 @@ export class S3SyncService implements DatastoreSyncService {
     const pending = await this.dirty.peek();
     for (const p of this.session) pending.paths.add(p);
     const scoped = this.shardsForModels(context);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      check(signal);
-      const known = state.appliedRootEtag ?? state.rootEtag;
-      const got = await this.transport.get(this.key(ROOT_KEY), { signal, ...(known ? { ifNoneMatch: known } : {}) });
-      if (got === "not-modified") {
-        if (known === state.appliedRootEtag) return 0;
-        if (!state.root) return 0;
-        return this.applyRoot(state, state.root, state.rootEtag, scoped, pending.paths, signal, new Map());
-      }
-      if (got === null) {
-        const healed = await this.heal(signal);
-        if (healed === "retry") continue;
-        return this.applyRoot(state, healed.root, healed.etag, scoped, pending.paths, signal, healed.docs);
-      }
-      return this.applyRoot(state, parseRoot(got.body.toString("utf8")), got.etag, scoped, pending.paths, signal, new Map());
-    }
-    throw new SwampError("sync_failed", "The remote index kept changing while it was being rebuilt; retry the sync");
+    return retry(
+      async () => {
+        check(signal);
+        const known = state.appliedRootEtag ?? state.rootEtag;
+        const got = await this.transport.get(this.key(ROOT_KEY), { signal, ...(known ? { ifNoneMatch: known } : {}) });
+        if (got === "not-modified") {
+          if (known === state.appliedRootEtag) return 0;
+          if (!state.root) return 0;
+          return this.applyRoot(state, state.root, state.rootEtag, scoped, pending.paths, signal, new Map());
+        }
+        if (got === null) {
+          // A missing root is rebuilt from the shards; another writer rebuilding it meanwhile means read again.
+          const healed = await this.heal(signal);
+          if (healed === "retry") throw new TryAgain(undefined, { delayMs: 0 });
+          return this.applyRoot(state, healed.root, healed.etag, scoped, pending.paths, signal, healed.docs);
+        }
+        return this.applyRoot(state, parseRoot(got.body.toString("utf8")), got.etag, scoped, pending.paths, signal, new Map());
+      },
+      { attempts: 3, baseMs: 0, giveUp: () => new SwampError("sync_failed", "The remote index kept changing while it was being rebuilt; retry the sync") },
+    );
   }
 
   private async applyRoot(
@@ -283,7 +281,7 @@ export class S3SyncService implements DatastoreSyncService {
     }
     const replicas = new Map<string, Replica>();
     const unusable = new Set<string>();
-    const fetchErrors = await pool(toFetch, SHARD_FETCH_CONCURRENCY, signal, async (id) => {
+    const fetchErrors = await settleLimited(toFetch, { limit: SHARD_FETCH_CONCURRENCY, signal }, async (id) => {
       const rep = await this.store.readReplica(id);
       const pre = prefetched.get(id);
       if (pre) {
@@ -328,9 +326,13 @@ export class S3SyncService implements DatastoreSyncService {
     }
 
     const failures: unknown[] = [];
+    const onProgress = this.onProgress;
+    let downloaded = 0;
+    if (downloads.length > 0) onProgress?.(0, downloads.length);
     failures.push(
-      ...(await pool(downloads, this.transport.config.pullConcurrency, signal, async ({ rel, entry, rep }) => {
+      ...(await settleLimited(downloads, { limit: this.transport.config.pullConcurrency, signal }, async ({ rel, entry, rep }) => {
         await this.download(rel, entry, rep, signal);
+        onProgress?.(++downloaded, downloads.length);
       })),
     );
     const touchedDirs = new Set<string>();
@@ -475,7 +477,7 @@ export class S3SyncService implements DatastoreSyncService {
     const docs = new Map<string, { doc: ShardDoc; etag: string | null }>();
     const shardObjects = listed.filter((o) => o.key.slice(prefixLen).startsWith(shardPrefix));
     if (shardObjects.length > 0) {
-      const errors = await pool(shardObjects, SHARD_FETCH_CONCURRENCY, signal, async (o) => {
+      const errors = await settleLimited(shardObjects, { limit: SHARD_FETCH_CONCURRENCY, signal }, async (o) => {
         const id = o.key.slice(prefixLen + shardPrefix.length).replace(/\.json$/, "");
         if (!/^[0-9a-f]{2}$/.test(id)) return;
         const got = await this.transport.get(o.key, { signal });
@@ -500,7 +502,7 @@ export class S3SyncService implements DatastoreSyncService {
       }
       if (docs.size === 0) return { root, etag: null, docs };
       try {
-        const errors = await pool([...docs.entries()], SHARD_FETCH_CONCURRENCY, signal, async ([id, entry]) => {
+        const errors = await settleLimited([...docs.entries()], { limit: SHARD_FETCH_CONCURRENCY, signal }, async ([id, entry]) => {
           const { etag } = await this.transport.put(this.key(shardKey(id)), Buffer.from(JSON.stringify(entry.doc)), { signal, ifNoneMatch: "*", contentType: "application/json" });
           entry.etag = etag;
         });
@@ -528,7 +530,7 @@ export class S3SyncService implements DatastoreSyncService {
   // ------------------------------------------------------------------ push
 
   async pushChanged(options: DatastoreSyncOptions = {}): Promise<number> {
-    return this.exclusive(options.signal, () => this.push(options.signal));
+    return this.exclusive(options.signal, () => this.reporting(options, () => this.push(options.signal)));
   }
 
   private async *walk(rel: string): AsyncGenerator<string> {
@@ -695,6 +697,9 @@ export class S3SyncService implements DatastoreSyncService {
     }
     if (current.length > 0) batches.push(current);
     let committed = 0;
+    const onProgress = this.onProgress;
+    let sent = 0;
+    if (all.length > 0) onProgress?.(0, all.length);
     const failures: unknown[] = [];
     for (const batch of batches) {
       check(signal);
@@ -710,12 +715,9 @@ export class S3SyncService implements DatastoreSyncService {
           items = items.filter((c) => !blocked.includes(c));
         }
         failures.push(
-          ...(await pool(items, this.transport.config.pushConcurrency, signal, async (c) => {
-            if (c.kind === "del") {
-              ok.push(c);
-              return;
-            }
-            if (await this.upload(c, signal, conflicts)) ok.push(c);
+          ...(await settleLimited(items, { limit: this.transport.config.pushConcurrency, signal }, async (c) => {
+            if (c.kind === "del" || (await this.upload(c, signal, conflicts))) ok.push(c);
+            onProgress?.(++sent, all.length);
           })),
         );
         if (failures.length > 0) break;
@@ -741,14 +743,10 @@ export class S3SyncService implements DatastoreSyncService {
 
     if (failures.length > 0) throw summarize("push", failures);
     // Objects of committed tombstones: removed last, best effort (orphans are harmless).
-    await pool(
-      all.filter((c) => c.kind === "del" && this.report.deleted.includes(c.rel)),
-      this.transport.config.pushConcurrency,
-      signal,
-      async (c) => {
-        await this.transport.delete(this.key(c.rel), { signal }).catch(() => {});
-      },
-    );
+    const removed = all.filter((c) => c.kind === "del" && this.report.deleted.includes(c.rel));
+    await settleLimited(removed, { limit: this.transport.config.pushConcurrency, signal }, async (c) => {
+      await this.transport.delete(this.key(c.rel), { signal }).catch(() => {});
+    });
     await this.dirty.commit(conflicts);
     for (const p of sessionTaken) this.session.delete(p);
     if (marks.bulk || this.sessionBulk) this.sessionBulk = false;
@@ -806,7 +804,7 @@ export class S3SyncService implements DatastoreSyncService {
       byShard.set(c.id, list);
     }
     const results = new Map<string, CasResult>();
-    const errors = await pool([...byShard.keys()], 8, signal, async (id) => {
+    const errors = await settleLimited([...byShard.keys()], { limit: 8, signal }, async (id) => {
       results.set(id, await this.casShard(id, byShard.get(id) ?? [], await rep(id), signal));
     });
     if (errors.length > 0) throw summarize("update the index for", errors);
@@ -866,72 +864,76 @@ export class S3SyncService implements DatastoreSyncService {
     let base: ShardDoc = { ...emptyShard(id), seq: replica.seq, entries: replica.entries };
     let etag = replica.etag;
     let merged = false;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      check(signal);
-      const next = this.applyChanges(base, changes, Date.now());
-      try {
-        const put = await this.transport.put(this.key(shardKey(id)), Buffer.from(JSON.stringify(next)), {
-          signal,
-          contentType: "application/json",
-          ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
-        });
-        return { doc: next, etag: put.etag, merged };
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-      }
-      merged = true;
-      const got = await this.transport.get(this.key(shardKey(id)), { signal });
-      if (got === null || got === "not-modified") {
-        base = { ...emptyShard(id), seq: base.seq };
-        etag = null;
-      } else {
-        base = parseShard(got.body.toString("utf8"), id);
-        etag = got.etag;
-      }
-      if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
-    }
-    throw new SwampError("sync_failed", `Index shard ${id} kept changing under concurrent writers; retry the push`);
+    return retry(
+      async (attempt) => {
+        check(signal);
+        const next = this.applyChanges(base, changes, Date.now());
+        try {
+          const put = await this.transport.put(this.key(shardKey(id)), Buffer.from(JSON.stringify(next)), {
+            signal,
+            contentType: "application/json",
+            ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
+          });
+          return { doc: next, etag: put.etag, merged };
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+        }
+        merged = true;
+        const got = await this.transport.get(this.key(shardKey(id)), { signal });
+        if (got === null || got === "not-modified") {
+          base = { ...emptyShard(id), seq: base.seq };
+          etag = null;
+        } else {
+          base = parseShard(got.body.toString("utf8"), id);
+          etag = got.etag;
+        }
+        throw new TryAgain(undefined, attempt === 0 ? { delayMs: 0 } : {});
+      },
+      { ...CAS_RETRY, giveUp: () => new SwampError("sync_failed", `Index shard ${id} kept changing under concurrent writers; retry the push`) },
+    );
   }
 
   private async casRoot(state: SyncState, announcements: Record<string, number>, signal: AbortSignal | undefined): Promise<{ doc: RootDoc; etag: string; firstTry: boolean }> {
     let base: RootDoc = state.root ? { ...state.root, shards: { ...state.root.shards } } : emptyRoot();
     let etag = state.rootEtag;
     let firstTry = true;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      check(signal);
-      const next: RootDoc = { ...base, shards: { ...base.shards } };
-      const rose = announce(next, announcements);
-      if (!rose && etag !== null) return { doc: base, etag, firstTry: false };
-      next.gen = gen();
-      next.updatedAt = new Date().toISOString();
-      try {
-        const put = await this.transport.put(this.key(ROOT_KEY), Buffer.from(JSON.stringify(next)), {
-          signal,
-          contentType: "application/json",
-          ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
-        });
-        return { doc: next, etag: put.etag, firstTry };
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-      }
-      firstTry = false;
-      const got = await this.transport.get(this.key(ROOT_KEY), { signal });
-      if (got === null || got === "not-modified") {
-        // The root vanished: rebuild it from the shards before announcing ours.
-        const healed = await this.heal(signal);
-        if (healed !== "retry" && healed.etag !== null) {
-          base = healed.root;
-          etag = healed.etag;
-        } else {
-          base = healed === "retry" ? emptyRoot() : healed.root;
-          etag = null;
+    return retry(
+      async (attempt) => {
+        check(signal);
+        const next: RootDoc = { ...base, shards: { ...base.shards } };
+        const rose = announce(next, announcements);
+        if (!rose && etag !== null) return { doc: base, etag, firstTry: false };
+        next.gen = gen();
+        next.updatedAt = new Date().toISOString();
+        try {
+          const put = await this.transport.put(this.key(ROOT_KEY), Buffer.from(JSON.stringify(next)), {
+            signal,
+            contentType: "application/json",
+            ...(etag ? { ifMatch: etag } : { ifNoneMatch: "*" as const }),
+          });
+          return { doc: next, etag: put.etag, firstTry };
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
         }
-      } else {
-        base = parseRoot(got.body.toString("utf8"));
-        etag = got.etag;
-      }
-      if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
-    }
-    throw new SwampError("sync_failed", "The index root kept changing under concurrent writers; retry the push");
+        firstTry = false;
+        const got = await this.transport.get(this.key(ROOT_KEY), { signal });
+        if (got === null || got === "not-modified") {
+          // The root vanished: rebuild it from the shards before announcing ours.
+          const healed = await this.heal(signal);
+          if (healed !== "retry" && healed.etag !== null) {
+            base = healed.root;
+            etag = healed.etag;
+          } else {
+            base = healed === "retry" ? emptyRoot() : healed.root;
+            etag = null;
+          }
+        } else {
+          base = parseRoot(got.body.toString("utf8"));
+          etag = got.etag;
+        }
+        throw new TryAgain(undefined, attempt === 0 ? { delayMs: 0 } : {});
+      },
+      { ...CAS_RETRY, giveUp: () => new SwampError("sync_failed", "The index root kept changing under concurrent writers; retry the push") },
+    );
   }
 }

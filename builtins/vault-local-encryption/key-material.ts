@@ -14,6 +14,7 @@ import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
+import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import { atomicCreateFile } from "../../kernel/runtime/atomic-write.js";
 
 export const KeyErrorCode = {
@@ -39,28 +40,32 @@ export function resolveFrom(base: string, path: string): string {
   return isAbsolute(expanded) ? expanded : resolve(base, expanded);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === "ENOENT";
 }
 
 /** Reads a key file; an empty file is retried for up to ~1 s (a creator may be mid-write). */
 async function readKeyFile(path: string, vault: string): Promise<Buffer | null> {
-  for (let attempt = 0; ; attempt++) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw new SwampError(KeyErrorCode.keyInvalid, `Cannot read the key file of vault '${vault}' (${path}): ${(err as Error).message}`);
-    }
-    if (bytes.length > 0) return bytes;
-    if (attempt >= 20) {
-      throw new SwampError(KeyErrorCode.keyInvalid, `The key file of vault '${vault}' (${path}) is empty`);
-    }
-    await sleep(50);
-  }
+  return retry(
+    async () => {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(path);
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw new SwampError(KeyErrorCode.keyInvalid, `Cannot read the key file of vault '${vault}' (${path}): ${(err as Error).message}`);
+      }
+      if (bytes.length > 0) return bytes;
+      throw new TryAgain();
+    },
+    {
+      attempts: 21,
+      baseMs: 50,
+      factor: 1,
+      jitter: "none",
+      giveUp: () => new SwampError(KeyErrorCode.keyInvalid, `The key file of vault '${vault}' (${path}) is empty`),
+    },
+  );
 }
 
 /** Two concatenated UUID v4 strings: 72 characters. */

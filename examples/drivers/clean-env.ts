@@ -20,7 +20,7 @@
  */
 import { z } from "npm:zod@4";
 import { spawn } from "node:child_process";
-import { defineDriver, type DriverOutput, type ExecutionCallbacks, type ExecutionRequest, type ExecutionResult } from "swamp-sdk";
+import { defineDriver, type DriverOutput, type ExecutionCallbacks, type ExecutionRequest, type ExecutionResult } from "@swamp-ts/sdk";
 
 const TYPE = "@examples/clean-env";
 

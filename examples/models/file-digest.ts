@@ -18,7 +18,7 @@ import { z } from "npm:zod@4";
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { defineModel } from "swamp-sdk";
+import { defineModel } from "@swamp-ts/sdk";
 
 const Algorithm = z.enum(["sha256", "sha512", "sha1"]);
 

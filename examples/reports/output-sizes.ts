@@ -19,7 +19,7 @@
  *
  * Install: copy this file to `extensions/reports/output-sizes.ts`.
  */
-import { defineReport, type DataHandle } from "swamp-sdk";
+import { defineReport, type DataHandle } from "@swamp-ts/sdk";
 
 function humanSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

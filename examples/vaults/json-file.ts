@@ -22,7 +22,7 @@
 import { z } from "npm:zod@4";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { assertSecretKey, defineVault, secretNotFoundError, type VaultProvider } from "swamp-sdk";
+import { assertSecretKey, defineVault, secretNotFoundError, type VaultProvider } from "@swamp-ts/sdk";
 
 const ConfigSchema = z.object({
   directory: z.string().min(1).default(".secrets").describe("Where the vault's JSON file lives (relative to the repository)"),

@@ -86,6 +86,8 @@ export const ErrorCode = {
   workflowReadOnly: "workflow_read_only",
   /** A read/update method on a model whose every declared resource carries a deletion marker. */
   resourceDeleted: "resource_deleted",
+  /** The S3 datastore is used but its optional dependency, @aws-sdk/client-s3, is not installed. */
+  s3SdkMissing: "s3_sdk_missing",
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

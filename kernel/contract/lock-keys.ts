@@ -59,15 +59,6 @@ export function isLockStale(info: LockInfo | null, options: StalenessOptions = {
   return info !== null && (options.holderGone?.(info) ?? false);
 }
 
-/**
- * The one backoff of every lock wait: exponential from `baseMs`, capped at `maxMs`, with ±25 %
- * jitter, and never past `remainingMs` (the caller's deadline).
- */
-export function lockBackoffMs(attempt: number, baseMs: number, maxMs: number, remainingMs: number): number {
-  const base = Math.min(baseMs * 2 ** Math.min(attempt, 20), Math.max(maxMs, baseMs));
-  return Math.max(0, Math.min(base * (0.75 + Math.random() * 0.5), remainingMs));
-}
-
 /** `DistributedLock.withLock` for any lock: acquire, run, release even when `fn` throws. */
 export async function runWithLock<T>(lock: Pick<DistributedLock, "acquire" | "release">, fn: () => Promise<T>): Promise<T> {
   await lock.acquire();

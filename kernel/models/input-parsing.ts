@@ -1,11 +1,11 @@
 /**
  * `--input` / `--global-arg` values: `key=value` pairs where dotted keys nest, a `:json` suffix
  * parses the value as JSON, and a value starting with `@` is read from a file (except scoped
- * identifiers like `@acme/vpc`, and `\@` for a literal `@`). A single value starting with `{`
- * is a whole JSON object. Everything else stays a string; schemas coerce later.
+ * identifiers like `@acme/vpc`, and `\@` for a literal `@`; `@-` reads stdin). A single value
+ * starting with `{` is a whole JSON object. Everything else stays a string; schemas coerce later.
  */
 import { homedir } from "node:os";
-import { ErrorCode, errorCode, SwampError } from "../contract/errors.js";
+import { SwampError } from "../contract/errors.js";
 import { readInputFileSync } from "../runtime/user-input.js";
 
 const SCOPED_IDENTIFIER = /^@[A-Za-z][\w-]*\/[A-Za-z0-9][\w/-]*$/;
@@ -34,7 +34,8 @@ function readValue(key: string, raw: string): unknown {
     try {
       return readInputFileSync(file, `Input file for "${key}" (${file})`);
     } catch (err) {
-      if (errorCode(err) === ErrorCode.inputTooLarge) throw err;
+      // Too large, or stdin (`@-`) already read: said as is, not as a missing file.
+      if (err instanceof SwampError) throw err;
       throw invalid(
         `Input file not found for key "${key}": ${file}. Values starting with @ are read as file paths; use \\@ for a literal @ or :json suffix to bypass`,
       );

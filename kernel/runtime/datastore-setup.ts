@@ -79,7 +79,7 @@ async function removeLeftoverTemps(dest: string, names: ReadonlySet<string>): Pr
  * a kill at any point leaves each destination file either absent, old, or complete, and the
  * temp files such a kill leaves behind are removed by the next run.
  */
-export async function copyTree(src: string, dest: string, stats: CopyStats): Promise<void> {
+export async function copyTree(src: string, dest: string, stats: CopyStats, onFile?: () => void): Promise<void> {
   await mkdir(dest, { recursive: true });
   const entries = await readdir(src, { withFileTypes: true });
   for (const entry of entries) {
@@ -88,7 +88,7 @@ export async function copyTree(src: string, dest: string, stats: CopyStats): Pro
     const to = join(dest, entry.name);
     try {
       if (entry.isDirectory()) {
-        await copyTree(from, to, stats);
+        await copyTree(from, to, stats, onFile);
       } else if (entry.isSymbolicLink()) {
         const target = await readlink(from);
         if ((await readlinkOrNull(to)) !== target) {
@@ -100,11 +100,13 @@ export async function copyTree(src: string, dest: string, stats: CopyStats): Pro
           });
         }
         stats.files++;
+        onFile?.();
       } else if (entry.isFile()) {
         const done = await sameBytes(from, to).catch(() => false);
         if (!done) await copyFileAtomically(from, to);
         stats.files++;
         stats.bytes += (await lstat(to)).size;
+        onFile?.();
       }
     } catch (err) {
       stats.errors.push(`${from}: ${errorMessage(fsWriteError(err, to))}`);
@@ -146,8 +148,16 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Copies each datastore-tier directory from `sourceBase` to `destBase` and verifies counts. */
-export async function migrateDirectories(sourceBase: string, destBase: string, directories: readonly string[]): Promise<MigrationResult> {
+/**
+ * Copies each datastore-tier directory from `sourceBase` to `destBase` and verifies counts.
+ * `onProgress` hears the running count of files copied (a progress line on a terminal).
+ */
+export async function migrateDirectories(
+  sourceBase: string,
+  destBase: string,
+  directories: readonly string[],
+  onProgress?: (filesCopied: number) => void,
+): Promise<MigrationResult> {
   const result: MigrationResult = { filesCopied: 0, bytesCopied: 0, directoriesMigrated: [], errors: [] };
   if (resolve(sourceBase) === resolve(destBase)) return result;
   for (const dir of directories) {
@@ -159,7 +169,8 @@ export async function migrateDirectories(sourceBase: string, destBase: string, d
       continue;
     }
     const stats: CopyStats = { files: 0, bytes: 0, errors: [] };
-    await copyTree(from, to, stats);
+    const before = result.filesCopied;
+    await copyTree(from, to, stats, onProgress && (() => onProgress(before + stats.files)));
     result.filesCopied += stats.files;
     result.bytesCopied += stats.bytes;
     result.errors.push(...stats.errors);

@@ -13,8 +13,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname, userInfo } from "node:os";
 import { ErrorCode, LockTimeoutError, SwampError } from "../contract/errors.js";
-import { GLOBAL_LOCK_KEY, isLockStale, lockBackoffMs, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
+import { GLOBAL_LOCK_KEY, isLockStale, MODEL_LOCK_PREFIX, modelLockKey, parseModelLockKey } from "../contract/lock-keys.js";
 import type { DatastoreProvider, DistributedLock, LockInfo } from "../contract/ports/datastore.js";
+import { retry, TryAgain } from "../contract/retry.js";
 import type { Env } from "./env-path.js";
 
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
@@ -113,7 +114,6 @@ export interface ModelLockState extends ModelRef {
   info: LockInfo | null;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Upper bound of one step of the kernel's lock waits. */
 const MAX_POLL_MS = 1_000;
 
@@ -245,28 +245,36 @@ export class LockManager {
 
   private async waitForGlobalLock(started: number): Promise<void> {
     const lock = this.globalLock();
-    for (let attempt = 0; ; attempt++) {
+    await this.waitUntilFree(started, async () => {
       const info = await lock.inspect();
       // A stale global lock (a crashed structural command) does not block model writes; it is
       // left in place for the next structural command, whose acquire() takes it over.
       if (!info || this.heldByAncestor(info) || isStale(info)) return;
-      await this.pause(GLOBAL_LOCK_KEY, info, started, attempt);
-    }
+      throw new TryAgain({ key: GLOBAL_LOCK_KEY, info });
+    });
   }
 
   private async drainModelLocks(started: number): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    await this.waitUntilFree(started, async () => {
       const live = (await this.listModelLocks()).filter((s) => s.info && !isStale(s.info) && !this.heldByAncestor(s.info));
       const first = live[0];
-      if (!first) return;
-      await this.pause(first.lockKey, first.info, started, attempt);
-    }
+      if (first) throw new TryAgain({ key: first.lockKey, info: first.info });
+    });
   }
 
-  /** One step of a wait: throws at the deadline (naming the holder), else sleeps with backoff. */
-  private async pause(key: string, info: LockInfo | null, started: number, attempt: number): Promise<void> {
-    const remaining = started + this.maxWaitMs - Date.now();
-    if (remaining <= 0) throw this.deadlineError(key, info, started);
-    await sleep(lockBackoffMs(attempt, this.pollMs, MAX_POLL_MS, remaining));
+  /**
+   * Polls `check` (which throws TryAgain naming the lock in the way) with backoff until it
+   * passes; at the deadline, a LockTimeoutError names the last holder seen.
+   */
+  private async waitUntilFree(started: number, check: () => Promise<void>): Promise<void> {
+    await retry(check, {
+      baseMs: this.pollMs,
+      maxMs: MAX_POLL_MS,
+      remainingMs: () => started + this.maxWaitMs - Date.now(),
+      giveUp: (last) => {
+        const { key, info } = (last as TryAgain).reason as { key: string; info: LockInfo | null };
+        return this.deadlineError(key, info, started);
+      },
+    });
   }
 }

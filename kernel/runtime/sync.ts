@@ -182,6 +182,11 @@ function modelDirsOf(paths: readonly string[]): Array<{ type: string; id: string
 /** One remote datastore's sync, shared by the lock manager and the markDirty hook of a kernel. */
 export class DatastoreSync {
   private caps: SyncCapabilities | undefined;
+  /**
+   * Files moved so far by the running pull or push, for a command that draws a progress line;
+   * while set, the 30-second "still pulling" lines are left out (the line says more).
+   */
+  onTransfer: ((direction: SyncDirection, done: number, total: number) => void) | undefined;
 
   constructor(
     readonly service: DatastoreSyncService,
@@ -222,7 +227,13 @@ export class DatastoreSync {
   }
 
   private progress(): ((m: string) => void) | undefined {
-    return process.stderr.isTTY ? (m) => this.log(m) : undefined;
+    return process.stderr.isTTY && !this.onTransfer ? (m) => this.log(m) : undefined;
+  }
+
+  /** The service's per-file callback for one direction, when a command listens. */
+  private transferred(direction: SyncDirection): { onProgress?: (done: number, total: number) => void } {
+    const listener = this.onTransfer;
+    return listener ? { onProgress: (done, total) => listener(direction, done, total) } : {};
   }
 
   /** Pulls (scoped to `models` when the service supports it), bounded; invalidates the data index. */
@@ -233,7 +244,7 @@ export class DatastoreSync {
       { label: this.config.label, direction: "pull", timeoutMs, ...(progress ? { onProgress: progress } : {}) },
       (signal) =>
         Promise.resolve(
-          this.service.pullChanged({ signal, ...(scoped ? { context: { models: models.map((m) => ({ modelType: m.modelType, modelId: m.modelId })) } } : {}) }),
+          this.service.pullChanged({ signal, ...this.transferred("pull"), ...(scoped ? { context: { models: models.map((m) => ({ modelType: m.modelType, modelId: m.modelId })) } } : {}) }),
         ),
     );
     const report = (this.service as ReportingService).lastReport?.();
@@ -271,7 +282,7 @@ export class DatastoreSync {
     const progress = this.progress();
     const files = await runBoundedSync(
       { label: this.config.label, direction: "push", timeoutMs, ...(progress ? { onProgress: progress } : {}) },
-      (signal) => Promise.resolve(this.service.pushChanged({ signal })),
+      (signal) => Promise.resolve(this.service.pushChanged({ signal, ...this.transferred("push") })),
     );
     const warnings = (this.service as ReportingService).lastReport?.()?.warnings ?? [];
     for (const w of warnings) this.log(`warning: ${w}`);

@@ -6,6 +6,9 @@
  * with the usage exit code (2).
  *
  * The cap is 10 MiB; `SWAMP_INPUT_MAX_BYTES` sets another (a positive whole number of bytes).
+ *
+ * The path `-` means stdin. stdin can be read once per process: a second reader (`--input-file -`
+ * with `--input key=@-`) is a usage error rather than an empty value.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ErrorCode, ExitCode, SwampError, UsageError } from "../contract/errors.js";
@@ -37,13 +40,40 @@ function tooLarge(what: string, max: number, size?: number): SwampError {
 
 const CHUNK = 64 * 1024;
 
+/** The path that means stdin. */
+export const STDIN_PATH = "-";
+
+let stdinReader: string | undefined;
+
+/** Claims stdin for `what`; throws when something else already read it. */
+function claimStdin(what: string): void {
+  if (stdinReader !== undefined) {
+    throw new UsageError(`${what} cannot come from stdin: stdin is read once, and ${stdinReader} already uses it`);
+  }
+  stdinReader = what;
+}
+
+/** readSync on a descriptor that may be non-blocking (a pipe Node has opened): waits for bytes. */
+function readBlocking(fd: number, buffer: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, buffer, 0, buffer.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
 /**
  * Reads a user's file as UTF-8, refusing one over the cap before reading it. A pipe or device
  * has no size to check up front: it is read until it ends or passes the cap. Synchronous, as
  * command-line values are parsed synchronously; the input is small by then.
  */
 export function readInputFileSync(path: string, what: string, max = inputMaxBytes()): string {
-  const fd = openSync(path, "r");
+  const stdin = path === STDIN_PATH;
+  if (stdin) claimStdin(what);
+  const fd = stdin ? 0 : openSync(path, "r");
   try {
     const info = fstatSync(fd);
     if (info.isFile() && info.size > max) throw tooLarge(what, max, info.size);
@@ -51,7 +81,7 @@ export function readInputFileSync(path: string, what: string, max = inputMaxByte
     let total = 0;
     for (;;) {
       const buffer = Buffer.alloc(CHUNK);
-      const bytesRead = readSync(fd, buffer, 0, CHUNK, null);
+      const bytesRead = readBlocking(fd, buffer);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > max) throw tooLarge(what, max);
@@ -59,17 +89,19 @@ export function readInputFileSync(path: string, what: string, max = inputMaxByte
     }
     return Buffer.concat(chunks).toString("utf8");
   } finally {
-    closeSync(fd);
+    if (!stdin) closeSync(fd);
   }
 }
 
-/** `readInputFileSync` for async callers. */
+/** `readInputFileSync` for async callers; `-` reads process.stdin as a stream. */
 export async function readInputFile(path: string, what: string, max = inputMaxBytes()): Promise<string> {
+  if (path === STDIN_PATH) return readInputStream(process.stdin, what, max);
   return readInputFileSync(path, what, max);
 }
 
 /** Everything on a stream (stdin) as UTF-8, abandoned as soon as it passes the cap. */
 export async function readInputStream(stream: NodeJS.ReadableStream, what: string, max = inputMaxBytes()): Promise<string> {
+  if (stream === process.stdin) claimStdin(what);
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {

@@ -54,6 +54,16 @@ export interface WorkflowRunOptions extends CheckFlags, ReportFlags {
   initiatedBy?: string;
   /** Progress, in order (already redacted). */
   onEvent?(event: WorkflowEvent): void;
+  /** Counts after every change: steps settled of those known so far, and the steps running now. */
+  onProgress?(progress: WorkflowProgress): void;
+}
+
+export interface WorkflowProgress {
+  completed: number;
+  /** Grows when a forEach job expands. */
+  total: number;
+  /** `job.step` names, in the order they started. */
+  running: string[];
 }
 
 export type WorkflowEvent =
@@ -215,6 +225,17 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
     log.info(`Workflow ${workflow.name} run ${runId} started`);
     emit({ type: "started", run: { ...progressOf(run) }, path });
 
+    const reportProgress = () => {
+      if (!options.onProgress) return;
+      const { completed, total } = progressOf(run).stepProgress!;
+      const running = run.jobs
+        .flatMap((j) => j.steps.filter((s) => s.status === "running").map((s) => ({ name: `${j.jobName}.${s.stepName}`, at: s.startedAt ?? "" })))
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+        .map((s) => s.name);
+      options.onProgress({ completed, total, running });
+    };
+    reportProgress();
+
     const jobRun = (name: string): JobRun => run.jobs.find((j) => j.jobName === name) as JobRun;
     const stepRun = (job: string, step: string): StepRun | undefined => jobRun(job).steps.find((s) => s.stepName === step);
     const now = () => new Date().toISOString();
@@ -264,6 +285,7 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
           break;
         }
       }
+      reportProgress();
       void save();
     };
 

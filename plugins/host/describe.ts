@@ -11,7 +11,7 @@ import { displayPath } from "../catalog.js";
 import { hostModuleUrl } from "../host-modules.js";
 import { isolationBeforeType } from "../isolation.js";
 import type { ManifestEntry } from "../manifest.js";
-import { CEL_SPECIFIER, SDK_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
+import { CEL_SPECIFIER, isSdkSpecifier, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import { classifyWorkerEnd } from "./transport.js";
 import { hostLimits, type HostLimits } from "./limits.js";
 import type { Piscina } from "piscina";
@@ -20,7 +20,7 @@ import type { Piscina } from "piscina";
 export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
   const hostModules: Record<string, string> = { zod: hostModuleUrl("zod") };
   if (entry.kind === "model") hostModules[CEL_SPECIFIER] = hostModuleUrl(CEL_SPECIFIER);
-  for (const spec of entry.hostModules) hostModules[spec] = spec === SDK_SPECIFIER ? SDK_SPECIFIER : hostModuleUrl(spec);
+  for (const spec of entry.hostModules) hostModules[spec] = isSdkSpecifier(spec) ? spec : hostModuleUrl(spec);
   return {
     kind: entry.kind,
     source: displayPath(repoDir, entry.source),

@@ -16,6 +16,7 @@ import { hostname } from "node:os";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { SwampError } from "../../kernel/contract/errors.js";
+import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { extensionDirFor } from "../discover.js";
 
@@ -165,29 +166,33 @@ async function stale(lockPath: string): Promise<boolean> {
 }
 
 async function acquire(lockPath: string): Promise<void> {
-  for (let attempt = 0; attempt < LOCK_TRIES; attempt++) {
-    try {
-      const handle = await open(lockPath, "wx");
-      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-      await handle.close();
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") {
-        await mkdir(dirname(lockPath), { recursive: true });
-        continue;
+  const busy = () =>
+    new SwampError(LockfileErrorCode.busy, `Another swamp process is writing the lockfile (${lockPath}); try again when it finishes`, {
+      details: { lock: lockPath },
+    });
+  await retry(
+    async () => {
+      try {
+        const handle = await open(lockPath, "wx");
+        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
+        await handle.close();
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") {
+          await mkdir(dirname(lockPath), { recursive: true });
+          throw new TryAgain(err, { delayMs: 0 });
+        }
+        if (code !== "EEXIST") throw err;
+        if (await stale(lockPath)) {
+          await unlink(lockPath).catch(() => {});
+          throw new TryAgain(err, { delayMs: 0 });
+        }
+        throw new TryAgain(err);
       }
-      if (code !== "EEXIST") throw err;
-      if (await stale(lockPath)) {
-        await unlink(lockPath).catch(() => {});
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
-    }
-  }
-  throw new SwampError(LockfileErrorCode.busy, `Another swamp process is writing the lockfile (${lockPath}); try again when it finishes`, {
-    details: { lock: lockPath },
-  });
+    },
+    { attempts: LOCK_TRIES, baseMs: LOCK_WAIT_MS, factor: 1, jitter: "none", giveUp: busy },
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
-import { CEL_SPECIFIER, EXPORT_NAMES, HOST_GLOBAL, SDK_SPECIFIER, type InstanceInit } from "./protocol.js";
+import { CEL_SPECIFIER, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
   modules: Record<string, unknown>;
@@ -36,7 +36,7 @@ export async function installHostModules(specs: Record<string, string>): Promise
   const host = hostGlobal();
   for (const [spec, url] of Object.entries(specs)) {
     if (host.modules[spec]) continue;
-    host.modules[spec] = spec === SDK_SPECIFIER ? await import("../../sdk/index.js") : OWN_ZOD.has(spec) ? zod : await import(url);
+    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : OWN_ZOD.has(spec) ? zod : await import(url);
   }
 }
 

@@ -17,7 +17,7 @@ export interface InstanceInit {
   fingerprint: string;
   /**
    * Modules the host provides instead of bundling them (so an extension and the host share
-   * one zod): specifier (`zod`, `zod/v4/core`, …) → file URL to import. `swamp-sdk` maps to
+   * one zod): specifier (`zod`, `zod/v4/core`, …) → file URL to import. `@swamp-ts/sdk` (or `swamp-sdk`) maps to
    * the worker's own copy of the kernel contract.
    */
   hostModules: Record<string, string>;
@@ -33,8 +33,14 @@ export const HOST_GLOBAL = "__swampHost";
 /** The CEL engine, provided to model workers for `context.createCelEnvironment()`. */
 export const CEL_SPECIFIER = "@marcbachmann/cel-js";
 
-/** Specifier under which the sdk is provided. */
-export const SDK_SPECIFIER = "swamp-sdk";
+/** Specifier under which the sdk is provided (its npm name). */
+export const SDK_SPECIFIER = "@swamp-ts/sdk";
+/** The sdk's earlier, unscoped name: extensions (and cached bundles) written against it keep loading. */
+export const LEGACY_SDK_SPECIFIER = "swamp-sdk";
+
+export function isSdkSpecifier(spec: string): boolean {
+  return spec === SDK_SPECIFIER || spec === LEGACY_SDK_SPECIFIER;
+}
 
 /** Export names per kind; a model file exports `model` (new type) or `extension` (adds to one). */
 export const EXPORT_NAMES: Record<PluginKind, readonly string[]> = {

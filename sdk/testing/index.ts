@@ -1,5 +1,5 @@
 /**
- * Test helpers for extension authors (`swamp-sdk/testing`): conformance suites for every
+ * Test helpers for extension authors (`@swamp-ts/sdk/testing`): conformance suites for every
  * extension kind, in-memory fakes of what the host hands an extension, and `importExtension`
  * to load an extension file (with its `npm:` imports) into a test process.
  *

@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the conformance suites (not exported from `swamp-sdk/testing`).
+ * Helpers shared by the conformance suites (not exported from `@swamp-ts/sdk/testing`).
  */
 import { AssertionError } from "node:assert";
 

@@ -4,7 +4,8 @@
  *
  * swamp extensions use Deno-style specifiers (`import { z } from "npm:zod@4"`) that Node cannot
  * import as they are. This bundles the file with esbuild as swamp does — every `npm:zod@…`
- * spelling and `zod` become the zod this package uses, `swamp-sdk` becomes this sdk, other
+ * spelling and `zod` become the zod this package uses, `@swamp-ts/sdk` (or its earlier name
+ * `swamp-sdk`) becomes this sdk, other
  * `npm:<pkg>@<version>` imports are resolved from your node_modules and inlined, local imports
  * are inlined — writes the bundle to a temporary file and imports it.
  *
@@ -37,9 +38,11 @@ function formatMessages(messages: EsbuildMessage[]): string {
     .join("\n");
 }
 
+const SDK = /^(?:npm:)?(?:@swamp-ts\/sdk|swamp-sdk)(\/testing)?$/;
+
 function hostUrl(specifier: string): string | null {
-  if (specifier === "swamp-sdk" || specifier === "npm:swamp-sdk") return new URL("../index.js", import.meta.url).href;
-  if (specifier === "swamp-sdk/testing" || specifier === "npm:swamp-sdk/testing") return new URL("./index.js", import.meta.url).href;
+  const sdk = SDK.exec(specifier);
+  if (sdk) return new URL(sdk[1] ? "./index.js" : "../index.js", import.meta.url).href;
   const m = ZOD.exec(specifier);
   if (!m) return null;
   return import.meta.resolve(`zod${m[1] ?? ""}`);
@@ -51,7 +54,8 @@ export async function importExtension<T = Record<string, unknown>>(file: string 
   let esbuild: typeof import("esbuild");
   try {
     esbuild = await import("esbuild");
-  } catch {
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
     throw new Error("importExtension needs esbuild to bundle the extension: install it (npm install -D esbuild)");
   }
   let code: Uint8Array;
@@ -71,7 +75,7 @@ export async function importExtension<T = Record<string, unknown>>(file: string 
         {
           name: "swamp-sdk-extension",
           setup(build) {
-            build.onResolve({ filter: /^(?:npm:|zod$|zod\/|swamp-sdk(?:$|\/))/ }, async (args) => {
+            build.onResolve({ filter: /^(?:npm:|zod$|zod\/|swamp-sdk(?:$|\/)|@swamp-ts\/sdk(?:$|\/))/ }, async (args) => {
               const host = hostUrl(args.path);
               if (host) return { path: host, external: true };
               const m = NPM.exec(args.path);

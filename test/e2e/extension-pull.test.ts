@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
-import { cleanEnv, parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
+import { parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
+import { CTRL_C, ERASE_LINE, runInTerminal, type Cue } from "../helpers/pty.js";
 import { startVerdaccio, type Verdaccio } from "../helpers/verdaccio.js";
 import { ECHO_DRIVER, FS_STORE, FS_STORE_LIB, GREETER_ID, GREETER_MODEL, greeterDefinition, MEMORY_VAULT, SUMMARY_REPORT } from "../plugins/fixtures.js";
 import { integrityOf, RegistryClient } from "../../plugins/registry/client.js";
@@ -539,30 +539,12 @@ test("driver, report and `vault create` types from a trusted collective are pull
   assert.deepEqual(Object.keys(await lockfile(vaultRepo)), ["@test/memory-vault"]);
 });
 
-const ERASE = "\r\x1b[2K";
+const ERASE = ERASE_LINE;
 
-/** Runs swamp in a real pseudo-terminal (util-linux `script`); `interrupt` types Ctrl-C once `when` shows up. */
+/** swamp in a real pseudo-terminal, in `repo` with this file's environment; Ctrl-C once `interruptWhen` shows. */
 function inTerminal(repo: string, args: string[], opts: { extra?: Record<string, string | undefined>; interruptWhen?: RegExp } = {}): Promise<{ code: number; output: string }> {
-  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  const command = [process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: repo, env: cleanEnv({ ...env(opts.extra), COLUMNS: "100" }), stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    let interrupted = false;
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      output += d;
-      if (opts.interruptWhen && !interrupted && opts.interruptWhen.test(output)) {
-        interrupted = true;
-        child.stdin.write("\x03");
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, output });
-    });
-  });
+  const cues: Cue[] = opts.interruptWhen ? [[opts.interruptWhen, CTRL_C]] : [];
+  return runInTerminal([process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo], cues, { cwd: repo, env: env(opts.extra), columns: 100 });
 }
 
 /** A registry in front of Verdaccio whose tarballs send half their bytes and then stall. */

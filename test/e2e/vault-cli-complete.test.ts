@@ -8,11 +8,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { cleanEnv, parseJson, SWAMP_BIN, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+import { parseJson, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+import { inTerminalShell, swampCommand } from "../helpers/pty.js";
 import { snapshotTree } from "../helpers/tree.js";
 
 function oneLine(stderr: string): string {
@@ -403,32 +403,9 @@ test("vault migrate: every secret, annotation and refresh hook moves; same id an
   });
 });
 
-/**
- * Runs swamp in a real pseudo-terminal (util-linux `script`), typing each reply once its
- * prompt has appeared; resolves to everything the terminal showed.
- */
-function inTerminal(args: string[], replies: Array<[prompt: string, reply: string]>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-    const cmd = [process.execPath, SWAMP_BIN, ...args].map(quote).join(" ");
-    const child = spawn("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let next = 0;
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      const pending = replies[next];
-      if (pending && out.includes(pending[0])) {
-        next++;
-        child.stdin.write(`${pending[1]}\r`);
-      }
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
+/** Runs swamp in a real pseudo-terminal, typing each reply (and Enter) once its prompt has appeared. */
+async function inTerminal(args: string[], replies: Array<[prompt: string, reply: string]>): Promise<string> {
+  return (await inTerminalShell(swampCommand(args), replies.map(([prompt, reply]) => [prompt, `${reply}\r`]))).output;
 }
 
 test("in a real terminal: put prompts without echo, create asks for the name", async () => {

@@ -26,7 +26,8 @@ export interface RunOptions {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("SWAMP_")) env[k] = v;
+    // Colour is decided by these; tests that want them set them explicitly.
+    if (v !== undefined && !k.startsWith("SWAMP_") && k !== "NO_COLOR" && k !== "FORCE_COLOR") env[k] = v;
   }
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];

@@ -178,7 +178,7 @@ test("listing and describing types never loads extension code", async () => {
   }
 });
 
-test("imports: zod subpaths and swamp-sdk come from the host, installed packages are bundled, a jsr: package other than @std is a build error", async () => {
+test("imports: zod subpaths and the sdk under its earlier name swamp-sdk come from the host, installed packages are bundled, a jsr: package other than @std is a build error", async () => {
   const t = await tempRepo({
     "extensions/models/imports.ts": IMPORTS_MODEL,
     "extensions/models/jsr.ts": GREETER_MODEL.replace('import { z } from "npm:zod@4";', 'import { z } from "npm:zod@4";\nimport { equal } from "jsr:@std/assert@1";\nconsole.log(equal);'),
@@ -188,7 +188,7 @@ test("imports: zod subpaths and swamp-sdk come from the host, installed packages
     const entries = outcome.catalogs.find((c) => c.kind === "model")?.entries ?? [];
     const imports = entries.find((e) => e.source.endsWith("imports.ts"));
     assert.equal(imports?.state, "Indexed", imports?.lastError ?? "");
-    assert.deepEqual(imports?.hostModules, ["swamp-sdk", "zod/v4", "zod/v4/core"]);
+    assert.deepEqual(imports?.hostModules, ["@swamp-ts/sdk", "zod/v4", "zod/v4/core"]);
     const bundle = await readFile(imports?.bundlePath ?? "", "utf8");
     assert.ok(!bundle.includes("class ZodError"), "zod is not inlined");
     const jsr = entries.find((e) => e.source.endsWith("jsr.ts"));

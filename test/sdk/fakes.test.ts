@@ -211,7 +211,7 @@ test("report context defaults", () => {
   assert.deepEqual(ctx.redactSensitiveArgs?.({ a: 1 }, "method"), { a: 1 });
 });
 
-test("importExtension bundles npm: specifiers, swamp-sdk and local imports, and evaluates afresh each time", async () => {
+test("importExtension bundles npm: specifiers, the sdk and local imports, and evaluates afresh each time", async () => {
   const dir = await mkdtemp(join(tmpdir(), "swamp-sdk-import-"));
   try {
     await writeFile(join(dir, "lib.ts"), "export let loads = 0;\nexport function bump(): number { return ++loads; }\n");
@@ -220,7 +220,7 @@ test("importExtension bundles npm: specifiers, swamp-sdk and local imports, and 
       [
         'import { z } from "npm:zod@4";',
         'import * as zc from "npm:zod@4.1.0/v4/core";',
-        'import { defineReport, SwampError } from "swamp-sdk";',
+        'import { defineReport, SwampError } from "@swamp-ts/sdk";',
         'import { bump } from "./lib.ts";',
         "export const loaded = bump();",
         "export const schema = z.object({ a: z.string() });",

@@ -2,8 +2,10 @@ import { Command, Option } from "clipanion";
 import { errorMessage, SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { DataRepository } from "../../../kernel/data/repository.js";
 import { SwampCommand } from "../../base.js";
-import { checkNoConflict, confirm, dataRepository, parseCount, pick, plural, requireDataName, resolveModel } from "./shared.js";
+import { confirm, willAsk, type ConfirmOptions } from "../../prompt.js";
+import { checkNoConflict, dataRepository, parseCount, pick, plural, requireDataName, resolveModel } from "./shared.js";
 import type { ResolvedModel } from "./shared.js";
+import { warningLine } from "../../colour.js";
 
 interface BatchItem {
   name: string;
@@ -85,8 +87,15 @@ export default class DataDeleteCommand extends SwampCommand {
     return this.runSingle(ref, name, version);
   }
 
-  private get interactive(): boolean {
-    return !this.json && !this.yes && !this.force;
+  private get asking(): ConfirmOptions {
+    return { json: this.json, yes: this.yes || this.force, destructive: true, what: "delete data" };
+  }
+
+  /** Asks `question` when the command asks at all; prints the declined result. */
+  private async declined(question: string): Promise<boolean> {
+    if (!willAsk(this.context, this.asking) || (await confirm(this.context, question, this.asking))) return false;
+    this.emit({ cancelled: true }, () => "Delete cancelled.");
+    return true;
   }
 
   private async runSingle(ref: string, name: string, version: number | undefined): Promise<number> {
@@ -105,16 +114,11 @@ export default class DataDeleteCommand extends SwampCommand {
         details: { name, version },
       });
     }
-    if (this.interactive) {
-      const question =
-        version !== undefined
-          ? `About to delete version ${version} of "${name}" from ${model.modelName}. Proceed?`
-          : `About to delete ${existing.length} version(s) of "${name}" from ${model.modelName}. Proceed?`;
-      if (!(await confirm(this.context, question, "delete data"))) {
-        this.context.stdout.write("Delete cancelled.\n");
-        return 0;
-      }
-    }
+    const question =
+      version !== undefined
+        ? `About to delete version ${version} of "${name}" from ${model.modelName}. Proceed?`
+        : `About to delete ${existing.length} version(s) of "${name}" from ${model.modelName}. Proceed?`;
+    if (await this.declined(question)) return 0;
 
     const result = await kernel.locks.withModelLocks([{ modelType: model.modelType, modelId: model.modelId }], () =>
       repo.delete(model.modelType, model.modelId, name, version, { modelName: model.modelName }),
@@ -160,13 +164,7 @@ export default class DataDeleteCommand extends SwampCommand {
       return 0;
     }
 
-    if (this.interactive) {
-      const question = `About to delete ${planned.length} data artifact(s) (${plannedVersions} version(s)) ${scope}. Proceed?`;
-      if (!(await confirm(this.context, question, "delete data"))) {
-        this.context.stdout.write("Delete cancelled.\n");
-        return 0;
-      }
-    }
+    if (await this.declined(`About to delete ${planned.length} data artifact(s) (${plannedVersions} version(s)) ${scope}. Proceed?`)) return 0;
 
     const failed: Array<{ dataName: string; error: string }> = [];
     const deleted: string[] = [];
@@ -184,7 +182,7 @@ export default class DataDeleteCommand extends SwampCommand {
     });
     const out = { ...base, totalDeleted: deleted.length, totalVersionsDeleted: versionsDeleted, failed, dryRun: false, dataNames: deleted };
     this.emit(out, () => `Deleted ${deleted.length} data artifact(s) (${versionsDeleted} version(s)) from ${model.modelName} (${model.modelType})`);
-    if (!this.json) for (const f of failed) this.context.stderr.write(`Warning: could not delete ${f.dataName}: ${f.error}\n`);
+    if (!this.json) for (const f of failed) this.context.stderr.write(warningLine(this.context.stderr, `could not delete ${f.dataName}: ${f.error}`));
     return failed.length > 0 ? 1 : 0;
   }
 }

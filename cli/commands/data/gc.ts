@@ -2,26 +2,9 @@ import { Command, Option } from "clipanion";
 import type { GcPlanOptions, GcResult } from "../../../builtins/gc/index.js";
 import { RunStore } from "../../../kernel/workflows/runs.js";
 import { SwampCommand } from "../../base.js";
-import { confirm, dataRepository } from "./shared.js";
-
-/** `\r[gc] 12/40 data items` on a TTY stderr, at most ten times a second; nothing otherwise. */
-function progressReporter(stderr: NodeJS.WritableStream): { onProgress?(done: number, total: number): void; finish(): void } {
-  if (!(stderr as NodeJS.WriteStream).isTTY) return { finish() {} };
-  let last = 0;
-  let shown = false;
-  return {
-    onProgress(done, total) {
-      const now = Date.now();
-      if (done < total && now - last < 100) return;
-      last = now;
-      shown = true;
-      stderr.write(`\r[gc] ${done}/${total} data items`);
-    },
-    finish() {
-      if (shown) stderr.write("\r\u001b[K");
-    },
-  };
-}
+import { confirm, willAsk, type ConfirmOptions } from "../../prompt.js";
+import { dataRepository } from "./shared.js";
+import { warningLine } from "../../colour.js";
 
 export default class DataGcCommand extends SwampCommand {
   static override paths = [["data", "gc"]];
@@ -54,7 +37,7 @@ export default class DataGcCommand extends SwampCommand {
       workflowRunExists: (workflowId, runId) => runs.exists(workflowId, runId),
     };
     const flushWarnings = () => {
-      if (this.verbose && !this.json) for (const w of new Set(warnings)) this.context.stderr.write(`Warning: ${w}\n`);
+      if (this.verbose && !this.json) for (const w of new Set(warnings)) this.context.stderr.write(warningLine(this.context.stderr, w));
       warnings.length = 0;
     };
 
@@ -70,27 +53,32 @@ export default class DataGcCommand extends SwampCommand {
       return 0;
     }
 
-    if (!this.json && !this.yes && !this.force) {
+    const asking: ConfirmOptions = { json: this.json, yes: this.yes || this.force, destructive: true, what: "run garbage collection" };
+    if (willAsk(this.context, asking)) {
       const preview = await planGc(repo, planOptions);
       flushWarnings();
-      if (isEmpty(preview)) {
+      // Under --json (asked on a terminal) an empty plan goes on to print the empty result.
+      if (isEmpty(preview) && !this.json) {
         this.context.stdout.write("Nothing to clean up.\n");
         return 0;
       }
-      const lines = [`GC preview: ${preview.expired.length} expired data items`];
-      if (preview.pruned.length > 0) {
-        const models = new Set(preview.pruned.map((p) => `${p.type}/${p.modelId}`)).size;
-        const versions = preview.pruned.reduce((n, p) => n + p.versions.length, 0);
-        lines.push(`version gc: ${models} models with ${versions} excess versions`);
-      }
-      this.context.stdout.write(`${lines.join("\n")}\n`);
-      if (!(await confirm(this.context, "Proceed with garbage collection?", "run garbage collection"))) {
-        this.context.stdout.write("GC cancelled.\n");
-        return 0;
+      if (!isEmpty(preview)) {
+        const lines = [`GC preview: ${preview.expired.length} expired data items`];
+        if (preview.pruned.length > 0) {
+          const models = new Set(preview.pruned.map((p) => `${p.type}/${p.modelId}`)).size;
+          const versions = preview.pruned.reduce((n, p) => n + p.versions.length, 0);
+          lines.push(`version gc: ${models} models with ${versions} excess versions`);
+        }
+        // The preview is for the person asked: under --json stdout holds only the JSON.
+        (this.json ? this.context.stderr : this.context.stdout).write(`${lines.join("\n")}\n`);
+        if (!(await confirm(this.context, "Proceed with garbage collection?", asking))) {
+          this.emit({ cancelled: true }, () => "GC cancelled.");
+          return 0;
+        }
       }
     }
 
-    const progress = progressReporter(this.context.stderr);
+    const progress = await this.progress();
     let empty = false;
     let result: GcResult;
     try {
@@ -99,10 +87,11 @@ export default class DataGcCommand extends SwampCommand {
         const plan = await planGc(repo, planOptions);
         empty = isEmpty(plan);
         if (empty) return gcResultOf(plan, false);
-        return applyGc(repo, plan, progress.onProgress ? { onProgress: progress.onProgress } : {});
+        progress.start("Collecting garbage", plan.expired.length + plan.pruned.length, "data items");
+        return applyGc(repo, plan, { onProgress: (done, total) => progress.update(done, { total }) });
       });
     } finally {
-      progress.finish();
+      progress.clear();
     }
     flushWarnings();
     this.emit(result, () =>
@@ -111,7 +100,7 @@ export default class DataGcCommand extends SwampCommand {
         : `GC complete: deleted ${result.dataEntriesExpired} expired items, ${result.versionsDeleted} excess versions reclaimed (${result.bytesReclaimed} bytes)`,
     );
     if (result.errors && result.errors.length > 0) {
-      if (!this.json) for (const e of result.errors) this.context.stderr.write(`Warning: ${e}\n`);
+      if (!this.json) for (const e of result.errors) this.context.stderr.write(warningLine(this.context.stderr, e));
       return 1;
     }
     return 0;

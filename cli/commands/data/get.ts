@@ -13,6 +13,7 @@ import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes } from "../../output.js";
 import { checkNoConflict, dataRepository, parseCount, pick, repoRelative, requireDataName, resolveModel } from "./shared.js";
+import { warningLine } from "../../colour.js";
 
 function headerLines(meta: DataMetadata, model: ModelIdentity, contentPath: string): string[] {
   const lines = [
@@ -80,7 +81,7 @@ export default class DataGetCommand extends SwampCommand {
     const integrity = await integrityWarning(meta, raw ?? abs);
     if (integrity) {
       out.integrityWarning = integrity;
-      this.context.stderr.write(`Warning: ${integrity}\n`);
+      this.context.stderr.write(warningLine(this.context.stderr, integrity));
     }
     if (this.reveal && out.content !== undefined) out.content = await revealVaultReferences(kernel, out.content, "cli:data get --reveal");
 
@@ -156,7 +157,7 @@ export default class DataGetCommand extends SwampCommand {
       await put(decoder.end());
       await put(tail.length > 0 && tail[tail.length - 1] !== 0x0a ? "\n" : "");
     }
-    if (warning) this.context.stderr.write(`Warning: ${warning}\n`);
+    if (warning) this.context.stderr.write(warningLine(this.context.stderr, warning));
   }
 
   private async fromModel(kernel: Kernel, version: number | undefined): Promise<{ model: ModelIdentity; meta: DataMetadata }> {

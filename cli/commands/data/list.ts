@@ -3,8 +3,9 @@ import { UsageError } from "../../../kernel/contract/errors.js";
 import { compareGroupTypes, dataListJson } from "../../../kernel/data/json.js";
 import type { ListItemJson } from "../../../kernel/data/json.js";
 import { SwampCommand } from "../../base.js";
-import { formatBytes, table } from "../../output.js";
-import { checkNoConflict, dataRepository, day, fitToTerminal, pick, resolveModel } from "./shared.js";
+import { formatBytes } from "../../output.js";
+import { table } from "../../table.js";
+import { checkNoConflict, dataRepository, day, pick, resolveModel } from "./shared.js";
 
 export default class DataListCommand extends SwampCommand {
   static override paths = [["data", "list"]];
@@ -55,9 +56,9 @@ export default class DataListCommand extends SwampCommand {
           item.size !== undefined ? formatBytes(item.size) : "-",
           day(item.createdAt),
         ]);
-        lines.push(table(rows, "  "), "");
+        lines.push(table(rows, { indent: "  ", flex: 0 }), "");
       }
-      return fitToTerminal(this.context.stdout, lines.join("\n").replace(/\n+$/, ""));
+      return lines.join("\n").replace(/\n+$/, "");
     });
   }
 
@@ -105,10 +106,10 @@ export default class DataListCommand extends SwampCommand {
           item.jobName !== undefined ? `${item.jobName}.${item.stepName}` : "(workflow)",
           item.size !== undefined ? formatBytes(item.size) : "-",
         ]);
-        lines.push(table(rows, "  "), "");
+        lines.push(table(rows, { indent: "  ", flex: 0 }), "");
       }
       for (const m of missing) lines.push(`missing: ${String(m.name)} v${String(m.version)} (garbage-collected or deleted)`);
-      return fitToTerminal(this.context.stdout, lines.join("\n").replace(/\n+$/, ""));
+      return lines.join("\n").replace(/\n+$/, "");
     });
   }
 }

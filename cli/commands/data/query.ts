@@ -4,7 +4,9 @@ import { dataQueryJson, queryData } from "../../../kernel/data/mod.js";
 import type { DataRepository, QueryOptions, QueryOutcome } from "../../../kernel/data/mod.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes, renderError } from "../../output.js";
-import { askLine, dataRepository, fitToTerminal, headedTable, parseCount } from "./shared.js";
+import { table } from "../../table.js";
+import { askLine } from "../../prompt.js";
+import { dataRepository, parseCount } from "./shared.js";
 
 const DEFAULT_LIMIT = 100;
 
@@ -25,12 +27,12 @@ function renderProjection(results: unknown[]): string {
     const width = results.reduce<number>((w, r) => (Array.isArray(r) ? Math.max(w, r.length) : w), 0);
     const header = Array.from({ length: width }, (_, i) => String(i + 1));
     const rows = results.map((r) => header.map((_, i) => (Array.isArray(r) ? cell(r[i]) : "")));
-    return headedTable(header, rows);
+    return table(rows, { header, rule: true });
   }
   if (first !== null && typeof first === "object") {
     const keys = Object.keys(first as Record<string, unknown>);
     const rows = results.map((r) => keys.map((k) => (r !== null && typeof r === "object" ? cell((r as Record<string, unknown>)[k]) : "")));
-    return headedTable(keys, rows);
+    return table(rows, { header: keys, rule: true });
   }
   return results.map((r) => (r !== null && typeof r === "object" ? JSON.stringify(r, null, 2) : cell(r))).join("\n");
 }
@@ -43,8 +45,8 @@ function renderOutcome(outcome: QueryOutcome, selecting: boolean, stdout: NodeJS
     return outcome.limited ? `${body}\n\n${footer}` : body;
   }
   const rows = outcome.records.map((r) => [r.name, r.modelName, r.specName, r.dataType, String(r.version), formatBytes(r.size)]);
-  const body = headedTable(["name", "modelName", "specName", "dataType", "version", "size"], rows);
-  return `${fitToTerminal(stdout, body)}\n\n${footer}`;
+  const body = table(rows, { header: ["name", "modelName", "specName", "dataType", "version", "size"], rule: true, stream: stdout, flex: 0 });
+  return `${body}\n\n${footer}`;
 }
 
 export default class DataQueryCommand extends SwampCommand {

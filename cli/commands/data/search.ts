@@ -5,7 +5,8 @@ import { definitionRepository } from "../../../kernel/models/service.js";
 import type { DefinitionRepository } from "../../../kernel/models/repository.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes } from "../../output.js";
-import { dataRepository, day, fitToTerminal, headedTable, parseCount, resolveModel } from "./shared.js";
+import { table } from "../../table.js";
+import { dataRepository, day, parseCount, resolveModel } from "./shared.js";
 
 /** Model id → definition name; one index lookup per id, one full listing after the first miss. */
 async function modelNames(definitions: DefinitionRepository, ids: Iterable<string>): Promise<Map<string, string>> {
@@ -106,11 +107,11 @@ export default class DataSearchCommand extends SwampCommand {
         formatBytes(r.size),
         day(r.createdAt),
       ]);
-      const body = headedTable(["NAME", "VERSION", "TYPE", "MODEL", "CONTENT TYPE", "SIZE", "CREATED"], rows);
+      const body = table(rows, { header: ["NAME", "VERSION", "TYPE", "MODEL", "CONTENT TYPE", "SIZE", "CREATED"], rule: true, stream: this.context.stdout, flex: 0 });
       const footer = out.limited
         ? `Showing ${results.length} of ${out.total} results (limit reached; use --limit to see more)`
         : `${out.total} result(s)`;
-      return `${fitToTerminal(this.context.stdout, body)}\n\n${footer}`;
+      return `${body}\n\n${footer}`;
     });
   }
 }

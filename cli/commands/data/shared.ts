@@ -1,9 +1,8 @@
 /**
  * Helpers shared by the `swamp data …` commands (not a command itself): model resolution, the
- * data repository of a kernel, argument checks, confirmation prompts and text layout.
+ * data repository of a kernel, argument checks and small text helpers.
  */
 import { relative } from "node:path";
-import { createInterface } from "node:readline";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 // Direct module imports (not the barrel) keep the query engine (CEL) out of commands that do not query.
 import type { ModelIdentity } from "../../../kernel/data/json.js";
@@ -60,73 +59,9 @@ export function checkNoConflict(positional: string | undefined, flag: string | u
   }
 }
 
-export interface ConfirmContext {
-  stdin: NodeJS.ReadableStream;
-  stderr: NodeJS.WritableStream;
-}
-
-/**
- * Asks a yes/no question on the terminal. Refuses (UsageError) when stdin is not a TTY, so a
- * script never hangs waiting for an answer; `--yes` is the way to run non-interactively.
- */
-export async function confirm(ctx: ConfirmContext, question: string, what: string): Promise<boolean> {
-  const stdin = ctx.stdin as NodeJS.ReadStream;
-  if (!stdin.isTTY) {
-    throw new UsageError(`Refusing to ${what} without confirmation: stdin is not a terminal. Pass --yes (-y) to proceed non-interactively.`);
-  }
-  const rl = createInterface({ input: stdin, output: ctx.stderr, terminal: true });
-  try {
-    const answer = await new Promise<string | null>((resolve) => {
-      rl.once("close", () => resolve(null));
-      rl.question(`${question} [y/N] `, resolve);
-    });
-    return answer !== null && /^\s*y(es)?\s*$/i.test(answer);
-  } finally {
-    rl.close();
-  }
-}
-
-/** Reads one line from a terminal (interactive `data query`). Null on end of input. */
-export async function askLine(ctx: ConfirmContext, prompt: string): Promise<string | null> {
-  const rl = createInterface({ input: ctx.stdin as NodeJS.ReadStream, output: ctx.stderr, terminal: true });
-  try {
-    return await new Promise<string | null>((resolve) => {
-      rl.once("close", () => resolve(null));
-      rl.question(prompt, resolve);
-    });
-  } finally {
-    rl.close();
-  }
-}
-
 /** `2026-04-07T18:02:58.146Z` → `2026-04-07`. */
 export function day(iso: string): string {
   return iso.slice(0, 10);
-}
-
-/** Cuts each line to the terminal width (only when stdout is a TTY), ending cut lines with `…`. */
-export function fitToTerminal(stdout: NodeJS.WritableStream, text: string): string {
-  const tty = stdout as NodeJS.WriteStream;
-  const width = tty.isTTY ? tty.columns : undefined;
-  if (!width || width < 10) return text;
-  return text
-    .split("\n")
-    .map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
-    .join("\n");
-}
-
-/** A table with a header row, a rule under it and columns separated by two spaces. */
-export function headedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [header, ...rows];
-  const widths = header.map(() => 0);
-  for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  return [line(header), rule, ...rows.map(line)].join("\n");
 }
 
 export function plural(n: number, one: string, many: string): string {

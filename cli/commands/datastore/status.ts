@@ -1,6 +1,6 @@
 import { Command } from "clipanion";
 import { SwampCommand } from "../../base.js";
-import { paint } from "../../output.js";
+import { paint } from "../../colour.js";
 
 export default class DatastoreStatusCommand extends SwampCommand {
   static override paths = [["datastore", "status"]];
@@ -25,7 +25,7 @@ export default class DatastoreStatusCommand extends SwampCommand {
     if (ds.cachePath) result.cachePath = ds.cachePath;
     this.emit(result, () => {
       const out = this.context.stdout;
-      const dot = health.healthy ? paint(out, 32, "●") : paint(out, 31, "●");
+      const dot = health.healthy ? paint(out, "ok", "●") : paint(out, "fail", "●");
       const lines = [`Type:    ${ds.type}${ds.source === "default" ? " (default)" : ""}`];
       if (ds.type === "filesystem") lines.push(`Path:    ${ds.datastorePath}`);
       if (ds.cachePath) lines.push(`Cache:   ${ds.cachePath}`);

@@ -1,10 +1,11 @@
 import { Command, Option } from "clipanion";
 import { ErrorCode, errorCode, errorMessage, SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { createKernel, type Kernel } from "../../../kernel/runtime/kernel.js";
-import { attachSync, datastoreSync, parseSyncTimeoutFlag, SyncingLockManager } from "../../../kernel/runtime/sync.js";
+import { attachSync, datastoreSync, parseSyncTimeoutFlag, SyncingLockManager, type DatastoreSync } from "../../../kernel/runtime/sync.js";
 import { ensureS3Registered } from "../../../builtins/datastore-s3/register.js";
 import { builtinRegistry } from "../../builtins.js";
 import { SwampCommand } from "../../base.js";
+import type { ProgressReporter } from "../../progress.js";
 
 /**
  * The command's kernel with the syncing lock manager installed. Falls back to a registry that
@@ -23,6 +24,15 @@ export async function syncingKernel(command: SwampCommand): Promise<Kernel> {
     });
     return attachSync(kernel);
   }
+}
+
+/** Draws the files each pull and push moves; the line goes once a direction's last file moved (warnings follow on a clean line). */
+export function showTransfers(sync: DatastoreSync, progress: ProgressReporter): void {
+  sync.onTransfer = (direction, done, total) => {
+    if (done === 0) progress.start(direction === "pull" ? `Pulling from ${sync.config.label}` : `Pushing to ${sync.config.label}`, total, "files");
+    else if (done < total) progress.update(done, { total });
+    else progress.clear();
+  };
 }
 
 export default class DatastoreSyncCommand extends SwampCommand {
@@ -57,6 +67,8 @@ export default class DatastoreSyncCommand extends SwampCommand {
       );
     }
     const mode = this.pull ? "pull" : this.push ? "push" : "sync";
+    const progress = await this.progress();
+    showTransfers(sync, progress);
     const out: { mode: string; filesPulled?: number; filesPushed?: number; errors: string[]; warnings?: string[] } = { mode, errors: [] };
     const warnings: string[] = [];
     // Nothing waiting locally: the push would do nothing, so neither it nor the global lock
@@ -86,6 +98,7 @@ export default class DatastoreSyncCommand extends SwampCommand {
     if (mode === "pull" || idle) await body();
     else if (kernel.locks instanceof SyncingLockManager) await kernel.locks.withGlobalLockNoSync(body);
     else await kernel.locks.withGlobalLock(body);
+    progress.clear();
     if (warnings.length > 0) out.warnings = warnings;
     this.emit(out, () => {
       const lines: string[] = [];

@@ -6,7 +6,8 @@ import { displayPath } from "../../../plugins/catalog.js";
 import { registerExtensions } from "../../../plugins/extensions.js";
 import { SwampCommand } from "../../base.js";
 import { builtinRegistry } from "../../builtins.js";
-import { paint, table } from "../../output.js";
+import { paint } from "../../colour.js";
+import { table } from "../../table.js";
 
 const REGISTRIES: readonly PluginKind[] = ["model", "vault", "datastore", "driver", "report"];
 
@@ -65,14 +66,14 @@ export default class DoctorExtensionsCommand extends SwampCommand {
     };
     this.emit(report, () => {
       const out = this.context.stdout;
-      const mark = (ok: boolean) => (ok ? paint(out, 32, "✓") : paint(out, 31, "✗"));
-      const lines = [`Extensions: ${report.overallStatus === "pass" ? paint(out, 32, "pass") : paint(out, 31, "fail")}`, ""];
+      const mark = (ok: boolean) => (ok ? paint(out, "ok", "✓") : paint(out, "fail", "✗"));
+      const lines = [`Extensions: ${report.overallStatus === "pass" ? paint(out, "ok", "pass") : paint(out, "fail", "fail")}`, ""];
       for (const kind of REGISTRIES) {
         const r = registries[kind];
         lines.push(`  ${mark(r?.status === "pass")} ${kind}`);
       }
       if (sources.length) {
-        lines.push("", table(sources.map((s) => [s.state, s.kind, displayPath(repoDir, s.sourcePath)]), "  "));
+        lines.push("", table(sources.map((s) => [s.state, s.kind, displayPath(repoDir, s.sourcePath)]), { indent: "  " }));
       }
       for (const s of sources.filter((x) => x.lastError)) lines.push("", `${displayPath(repoDir, s.sourcePath)}:`, `  ${String(s.lastError).split("\n").join("\n  ")}`);
       for (const [kind, message] of Object.entries(report.loaderErrors)) lines.push("", `${kind}: ${message}`);

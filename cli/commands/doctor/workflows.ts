@@ -1,6 +1,6 @@
 import { Command } from "clipanion";
 import { SwampCommand } from "../../base.js";
-import { paint } from "../../output.js";
+import { paint } from "../../colour.js";
 import { readOnlyWorkflowRepository } from "../workflow/shared.js";
 
 export interface DoctorWorkflowsReport {
@@ -32,9 +32,9 @@ export default class DoctorWorkflowsCommand extends SwampCommand {
     };
     this.emit(report, () => {
       const out = this.context.stdout;
-      const lines = [`Workflows: ${report.overallStatus === "pass" ? paint(out, 32, "pass") : paint(out, 31, "fail")} (${report.totalPassed} loaded, ${report.totalFailed} broken)`];
+      const lines = [`Workflows: ${report.overallStatus === "pass" ? paint(out, "ok", "pass") : paint(out, "fail", "fail")} (${report.totalPassed} loaded, ${report.totalFailed} broken)`];
       for (const r of rows) {
-        lines.push(`  ${r.status === "pass" ? paint(out, 32, "✓") : paint(out, 31, "✗")} ${r.file}${r.line ? `:${r.line}` : ""}${r.name ? ` (${r.name})` : ""}`);
+        lines.push(`  ${r.status === "pass" ? paint(out, "ok", "✓") : paint(out, "fail", "✗")} ${r.file}${r.line ? `:${r.line}` : ""}${r.name ? ` (${r.name})` : ""}`);
         if (r.error) for (const l of r.error.split("\n")) lines.push(`      ${l}`);
       }
       return lines.join("\n");

@@ -7,7 +7,7 @@ import { RegistryErrorCode } from "../../../plugins/registry/errors.js";
 import { infoFromPackument } from "../../../plugins/registry/listing.js";
 import { parseExtensionRef, toNpmName } from "../../../plugins/registry/names.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 export default class ExtensionInfoCommand extends SwampCommand {
   static override paths = [["extension", "info"]];

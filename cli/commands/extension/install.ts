@@ -32,7 +32,7 @@ export default class ExtensionInstallCommand extends SwampCommand {
     }
     // Pinned entries are restored as they are; their dependencies are entries of their own.
     if (missing.length > 0) {
-      const progress = this.progress();
+      const progress = await this.progress();
       await installExtensions({ repoDir, marker, env: process.env, force: true, progress, onProgress: (line) => progress.start(line), skipDependencies: true }, missing);
       progress.clear();
     }

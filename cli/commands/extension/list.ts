@@ -6,7 +6,7 @@ import { isolationFor, isolationPolicy } from "../../../plugins/isolation.js";
 import { lockfilePath, readLockfile } from "../../../plugins/registry/lockfile.js";
 import { resolveSourceDirs } from "../../../plugins/registry/sources.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 export interface ExtensionRow {
   kind: string;
@@ -80,10 +80,10 @@ export default class ExtensionListCommand extends SwampCommand {
         lines.push(
           "",
           "Loaded by this repo:",
-          table([
-            ["KIND", "TYPE", "STATE", "ISOLATION", "SOURCE"],
-            ...rows.map((r) => [r.kind, r.type ?? "?", r.state, r.isolation, displayPath(repoDir, r.source)]),
-          ]),
+          table(
+            rows.map((r) => [r.kind, r.type ?? "?", r.state, r.isolation, displayPath(repoDir, r.source)]),
+            { header: ["KIND", "TYPE", "STATE", "ISOLATION", "SOURCE"] },
+          ),
         );
       }
       for (const r of rows.filter((x) => x.lastError)) lines.push(`${displayPath(repoDir, r.source)}: ${r.lastError}`);

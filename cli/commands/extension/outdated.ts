@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { readMarker } from "../../../kernel/runtime/marker.js";
 import { checkUpdates } from "../../../plugins/registry/install.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 export default class ExtensionOutdatedCommand extends SwampCommand {
   static override paths = [["extension", "outdated"]];
@@ -21,7 +21,10 @@ export default class ExtensionOutdatedCommand extends SwampCommand {
     this.emit({ extensions: rows, hasUpdateAvailable }, () =>
       rows.length === 0
         ? "All pulled extensions are up to date."
-        : table([["NAME", "INSTALLED", "LATEST"], ...rows.map((r) => [r.name, r.installedVersion, r.status === "failed" ? `? (${r.error.message})` : r.latestVersion])]),
+        : table(
+            rows.map((r) => [r.name, r.installedVersion, r.status === "failed" ? `? (${r.error.message})` : r.latestVersion]),
+            { header: ["NAME", "INSTALLED", "LATEST"] },
+          ),
     );
     return hasUpdateAvailable ? 1 : 0;
   }

@@ -29,7 +29,7 @@ export default class ExtensionPullCommand extends SwampCommand {
     const ref = parseExtensionRef(this.ref);
     const repoDir = resolve(this.resolvedRepoDir());
     const marker = await readMarker(repoDir);
-    const progress = this.progress();
+    const progress = await this.progress();
     const installed = await installExtension(
       {
         repoDir,
@@ -60,8 +60,8 @@ export default class ExtensionPullCommand extends SwampCommand {
   }
 
   private async askOverwrite(paths: string[]): Promise<boolean> {
-    this.progress().clear();
+    (await this.progress()).clear();
     this.context.stderr.write(`Already pulled, will be replaced:\n${paths.map((p) => `  ${p}`).join("\n")}\n`);
-    return confirm("Overwrite existing files?", { json: false, yes: false });
+    return confirm(this.context, "Overwrite existing files?", { json: false, yes: false });
   }
 }

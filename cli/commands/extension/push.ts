@@ -10,7 +10,8 @@ import { checkSafety, collectFiles, readManifest, type Manifest } from "../../..
 import { extensionCollective } from "../../../plugins/registry/names.js";
 import { packExtension, publishDocument } from "../../../plugins/registry/pack.js";
 import { SwampCommand } from "../../base.js";
-import { formatBytes, table } from "../../output.js";
+import { formatBytes } from "../../output.js";
+import { table } from "../../table.js";
 import { confirm } from "../../prompt.js";
 
 /** The manifest as published: `--release-notes` replaces its notes; `--version-suffix epoch` its MICRO. */
@@ -84,7 +85,7 @@ export default class ExtensionPushCommand extends SwampCommand {
       [
         `${packed.name}@${packed.version}  (npm ${packed.npmName}@${packed.npmVersion})`,
         `Registry: ${target.url}`,
-        table(packed.files.map((f) => [formatBytes(f.size), f.path]), "  "),
+        table(packed.files.map((f) => [formatBytes(f.size), f.path]), { indent: "  " }),
         `${packed.files.length} files, archive ${formatBytes(packed.tarball.length)} (unpacked ${formatBytes(packed.unpackedSize)})`,
       ].join("\n");
 
@@ -103,11 +104,11 @@ export default class ExtensionPushCommand extends SwampCommand {
       );
     }
     if (!this.json && !this.yes) this.context.stdout.write(`${describe()}\n`);
-    if (!(await confirm(`Publish ${packed.name}@${packed.version} to ${target.url}?`, { json: this.json, yes: this.yes }))) {
+    if (!(await confirm(this.context, `Publish ${packed.name}@${packed.version} to ${target.url}?`, { json: this.json, yes: this.yes }))) {
       this.emit({ status: "cancelled" }, () => "Cancelled.");
       return 0;
     }
-    const progress = this.progress();
+    const progress = await this.progress();
     progress.start(`Publishing ${packed.name}@${packed.version} (${formatBytes(packed.tarball.length)})`);
     await client.publish(packed.npmName, packed.npmVersion, publishDocument(packed, target.url));
     progress.clear();

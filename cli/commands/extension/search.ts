@@ -6,7 +6,7 @@ import { resolveRegistry } from "../../../plugins/registry/config.js";
 import { EXTENSION_KEYWORD, type ExtensionSummary, summaryFromSearch } from "../../../plugins/registry/listing.js";
 import { extensionCollective } from "../../../plugins/registry/names.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 const CONTENT_TYPES = ["models", "workflows", "vaults", "datastores", "drivers", "reports"] as const;
 const SORTS = ["relevance", "new", "updated", "name"] as const;
@@ -87,7 +87,10 @@ export default class ExtensionSearchCommand extends SwampCommand {
     const extensions = matching.slice((page - 1) * perPage, page * perPage);
     this.emit({ query: this.query ?? null, registry: target.url, extensions, meta: { total: matching.length, page, perPage } }, () => {
       if (extensions.length === 0) return `No extensions found${this.query ? ` for "${this.query}"` : ""} in ${target.url}.`;
-      return table([["NAME", "VERSION", "DESCRIPTION"], ...extensions.map((e) => [e.name, e.latestVersion ?? "?", e.description.split("\n")[0] ?? ""])]);
+      return table(
+        extensions.map((e) => [e.name, e.latestVersion ?? "?", e.description.split("\n")[0] ?? ""]),
+        { header: ["NAME", "VERSION", "DESCRIPTION"], flex: 2 },
+      );
     });
     return 0;
   }

@@ -4,7 +4,7 @@ import { readMarker } from "../../../kernel/runtime/marker.js";
 import { checkUpdates, installExtension } from "../../../plugins/registry/install.js";
 import { parseExtensionRef } from "../../../plugins/registry/names.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 type Row = Awaited<ReturnType<typeof checkUpdates>>[number] | { name: string; status: "updated"; previousVersion: string; newVersion: string };
 
@@ -36,7 +36,7 @@ export default class ExtensionUpdateCommand extends SwampCommand {
         rows.push(s);
         continue;
       }
-      const progress = this.progress();
+      const progress = await this.progress();
       progress.start(`Updating ${s.name} ${s.installedVersion} → ${s.latestVersion}`);
       await installExtension({ ...ctx, force: true, progress, onProgress: (line) => progress.start(line) }, { name: s.name, version: s.latestVersion });
       progress.clear();

@@ -38,7 +38,7 @@ export default class ModelDeleteCommand extends SwampCommand {
     if (live.length && !this.force) {
       throw new SwampError("has_data", `Model '${d.name}' has ${live.length} associated data artifact(s). Delete the data first, or use --force to delete all.`);
     }
-    if (!(await confirm(`Delete model ${d.name} (${type})${live.length ? ` and ${live.length} data artifact(s)` : ""}?`, { json: this.json, yes: this.yes }))) {
+    if (!(await confirm(this.context, `Delete model ${d.name} (${type})${live.length ? ` and ${live.length} data artifact(s)` : ""}?`, { json: this.json, yes: this.yes, destructive: true, what: "delete the model" }))) {
       this.emit({ cancelled: true }, () => "Delete cancelled.");
       return 0;
     }

@@ -1,7 +1,8 @@
 import { Command, Option } from "clipanion";
 import { definitionRepository } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
+import { warningLine } from "../../colour.js";
 
 export default class ModelSearchCommand extends SwampCommand {
   static override paths = [["model", "search"], ["model", "list"]];
@@ -23,7 +24,7 @@ export default class ModelSearchCommand extends SwampCommand {
     const results = definitions
       .map((s) => ({ id: s.id, name: s.name, type: s.type }))
       .filter((r) => !q || r.name.toLowerCase().includes(q) || r.type.toLowerCase().includes(q) || r.id.startsWith(q));
-    for (const b of broken) this.context.stderr.write(`Warning: skipping a broken definition file: ${b.error}\n`);
+    for (const b of broken) this.context.stderr.write(warningLine(this.context.stderr, `skipping a broken definition file: ${b.error}`));
     this.emit({ query: this.query ?? "", results }, () =>
       results.length === 0 ? "No models found." : table(results.map((r) => [r.name, r.type, r.id])),
     );

@@ -4,7 +4,7 @@ import { outputRepository } from "../../../kernel/models/service.js";
 import { applyRunGc, DEFAULT_RUN_RETENTION, planRunGc, runGcResultOf, type RunGcPlan } from "../../../kernel/workflows/run-gc.js";
 import { SwampCommand } from "../../base.js";
 import { formatBytes } from "../../output.js";
-import { confirm } from "../data/shared.js";
+import { confirm, willAsk, type ConfirmOptions } from "../../prompt.js";
 import { openRuns } from "../workflow/runs-shared.js";
 
 const isEmpty = (plan: RunGcPlan): boolean => plan.runs.length === 0 && plan.outputs.length === 0;
@@ -42,16 +42,20 @@ export default class RunGcCommand extends SwampCommand {
       this.emit(runGcResultOf(plan, true), () => (isEmpty(plan) ? "Nothing to clean up." : `Run GC dry run: ${describe(plan, "would delete")}`));
       return;
     }
-    if (!this.json && !this.yes && !this.force) {
+    const asking: ConfirmOptions = { json: this.json, yes: this.yes || this.force, destructive: true, what: "delete workflow runs and method outputs" };
+    if (willAsk(this.context, asking)) {
       const preview = await planRunGc(store, outputs, cutoff);
-      if (isEmpty(preview)) {
+      if (isEmpty(preview) && !this.json) {
         this.context.stdout.write("Nothing to clean up.\n");
         return;
       }
-      this.context.stdout.write(`Run GC preview: ${describe(preview, "will delete")}\n`);
-      if (!(await confirm(this.context, "Proceed?", "delete workflow runs and method outputs"))) {
-        this.context.stdout.write("Run GC cancelled.\n");
-        return;
+      if (!isEmpty(preview)) {
+        // Under --json stdout holds only the JSON.
+        (this.json ? this.context.stderr : this.context.stdout).write(`Run GC preview: ${describe(preview, "will delete")}\n`);
+        if (!(await confirm(this.context, "Proceed?", asking))) {
+          this.emit({ cancelled: true }, () => "Run GC cancelled.");
+          return;
+        }
       }
     }
     let empty = false;

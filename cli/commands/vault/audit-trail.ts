@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import { UsageError } from "../../../kernel/contract/errors.js";
 import { AUDIT_ACTIONS, readAuditTrail, type VaultAuditAction } from "../../../kernel/vaults/audit.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 
 const DAY_MS = 86_400_000;
 const MAX_WINDOW_DAYS = 365;

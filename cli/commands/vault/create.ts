@@ -6,7 +6,8 @@ import { RENAMED_VAULT_TYPES, vaultNameProblem } from "../../../kernel/vaults/co
 import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { buildProvider, validateVaultConfig } from "../../../kernel/vaults/service.js";
 import { SwampCommand } from "../../base.js";
-import { askLine, openVaults, parseConfigFlag } from "./shared.js";
+import { askLine } from "../../prompt.js";
+import { openVaults, parseConfigFlag } from "./shared.js";
 
 
 export default class VaultCreateCommand extends SwampCommand {
@@ -60,6 +61,6 @@ export default class VaultCreateCommand extends SwampCommand {
     if (this.json || !stdin.isTTY) {
       throw new UsageError(`Vault name is required in non-interactive mode. Usage: swamp vault create ${this.type} <name>`);
     }
-    return (await askLine("Vault name: ", stdin, this.context.stderr)).trim();
+    return ((await askLine(this.context, "Vault name: ")) ?? "").trim();
   }
 }

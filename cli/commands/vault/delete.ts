@@ -26,7 +26,7 @@ export default class VaultDeleteCommand extends SwampCommand {
     if (!exists && !this.force) {
       throw new SwampError(VaultErrorCode.secretNotFound, `Secret '${this.key}' not found in vault '${this.vault}'`, { details: { vault: this.vault, key: this.key } });
     }
-    if (exists && !(await confirm(`Delete secret '${this.key}' from vault '${this.vault}'?`, { json: this.json, yes: this.yes || this.force }))) {
+    if (exists && !(await confirm(this.context, `Delete secret '${this.key}' from vault '${this.vault}'?`, { json: this.json, yes: this.yes || this.force, destructive: true, what: "delete the secret" }))) {
       this.emit({ cancelled: true }, () => "Cancelled.");
       return 0;
     }

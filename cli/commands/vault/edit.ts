@@ -12,7 +12,8 @@ import { validateVaultConfig, type VaultService } from "../../../kernel/vaults/s
 import { SwampCommand } from "../../base.js";
 import { editInEditor } from "../../editor.js";
 import { findVault } from "./get.js";
-import { askLine, openVaults } from "./shared.js";
+import { askLine } from "../../prompt.js";
+import { openVaults } from "./shared.js";
 
 /** Tried in this order when $EDITOR is not set (the GUI editors told to wait for the file to close). */
 const FALLBACK_EDITORS = ["code --wait", "zed --wait", "nvim", "vim", "nano", "emacs"];
@@ -88,7 +89,7 @@ export default class VaultEditCommand extends SwampCommand {
     const list = await vaults.configs.list();
     if (list.length === 0) throw new SwampError(VaultErrorCode.vaultNotFound, "No vaults are configured. Create one with: swamp vault create <type> <name>");
     list.forEach((v, i) => this.context.stderr.write(`  ${i + 1}) ${v.config.name} (${v.config.type})\n`));
-    const answer = (await askLine("Vault to edit (number or name): ", stdin, this.context.stderr)).trim();
+    const answer = ((await askLine(this.context, "Vault to edit (number or name): ")) ?? "").trim();
     const n = Number(answer);
     return Number.isInteger(n) && n >= 1 && n <= list.length ? list[n - 1]!.config.name : answer;
   }

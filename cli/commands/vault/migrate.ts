@@ -49,7 +49,7 @@ export default class VaultMigrateCommand extends SwampCommand {
         return 0;
       }
       if (!this.json) this.context.stderr.write(`${describe()}\n`);
-      if (!(await confirm(`Migrate vault '${name}' to '${preview.targetType}'?`, { json: this.json, yes: this.yes || this.force }))) {
+      if (!(await confirm(this.context, `Migrate vault '${name}' to '${preview.targetType}'?`, { json: this.json, yes: this.yes || this.force }))) {
         this.emit({ cancelled: true }, () => "Cancelled.");
         return 0;
       }

@@ -2,12 +2,12 @@ import { Command, Option } from "clipanion";
 import { resolve } from "node:path";
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { VaultRefreshHook } from "../../../kernel/contract/ports/vault.js";
-import { readInputFile } from "../../../kernel/runtime/user-input.js";
+import { readInputFile, STDIN_PATH } from "../../../kernel/runtime/user-input.js";
 import { assertSecretKeyValid, VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { parseDuration, runRefreshCommand } from "../../../kernel/vaults/refresh.js";
 import { SwampCommand } from "../../base.js";
-import { confirm } from "../../prompt.js";
-import { Caller, openVaults, parseLabels, readAllStdin, readHidden, requireNonEmpty, stripSingleTrailingNewline, warnFor } from "./shared.js";
+import { askHidden, confirm } from "../../prompt.js";
+import { Caller, openVaults, parseLabels, readAllStdin, requireNonEmpty, stripSingleTrailingNewline, warnFor } from "./shared.js";
 
 export const ARGV_VALUE_WARNING =
   "The secret was given on the command line, where other users can see it in the process list and shell history keeps it. Prefer stdin, --value-file or the prompt.";
@@ -40,7 +40,7 @@ export default class VaultPutCommand extends SwampCommand {
   yes = Option.Boolean("-y,--yes", false, { description: "Answer yes to questions (overwrite an existing secret)" });
   force = Option.Boolean("-f,--force", false, { description: "Overwrite an existing secret without asking" });
   valueFromArg = Option.Boolean("--value-from-arg", false, { description: "Accept the value from the command line (visible to other users)" });
-  valueFile = Option.String("--value-file", { description: "Read the value from this file" });
+  valueFile = Option.String("--value-file", { description: "Read the value from this file (- for stdin)" });
   refreshFrom = Option.String("--refresh-from", { description: "Command whose stdout refreshes the value (needs --refresh-ttl)" });
   refreshTtl = Option.String("--refresh-ttl", { description: "How long a refreshed value is used, e.g. 30m, 12h, 7d (needs --refresh-from)" });
   clearRefresh = Option.Boolean("--clear-refresh", false, { description: "Remove the secret's refresh hook" });
@@ -89,7 +89,7 @@ export default class VaultPutCommand extends SwampCommand {
           { details: { vault: vaultName, key } },
         );
       }
-      if (!(await confirm(`Secret '${key}' already exists in vault '${vaultName}'. Overwrite?`, { json: false, yes: false }))) {
+      if (!(await confirm(this.context, `Secret '${key}' already exists in vault '${vaultName}'. Overwrite?`, { json: false, yes: false }))) {
         this.emit({ cancelled: true }, () => "Cancelled.");
         return 0;
       }
@@ -99,11 +99,11 @@ export default class VaultPutCommand extends SwampCommand {
     if (argvValue !== undefined) {
       value = requireNonEmpty(argvValue, "the command line");
     } else if (this.valueFile !== undefined) {
-      value = requireNonEmpty(stripSingleTrailingNewline(await readValueFile(resolve(this.valueFile))), "--value-file");
+      value = requireNonEmpty(stripSingleTrailingNewline(await readValueFile(this.valueFile === STDIN_PATH ? STDIN_PATH : resolve(this.valueFile))), "--value-file");
     } else if (hook) {
       value = await runRefreshCommand(hook.command, kernel.repoDir);
     } else if (stdin.isTTY) {
-      value = requireNonEmpty(await readHidden(`Enter value for ${key}: `, stdin, this.context.stderr), "the prompt");
+      value = requireNonEmpty(await askHidden(this.context, `Enter value for ${key}: `), "the prompt");
     } else {
       value = requireNonEmpty(stripSingleTrailingNewline(await readAllStdin(stdin)), "stdin");
     }

@@ -25,7 +25,7 @@ export default class VaultReadSecretCommand extends SwampCommand {
     const stdout = this.context.stdout as NodeJS.WriteStream;
     const onTerminal = !this.json && stdout.isTTY === true;
     const question = `This will reveal the secret '${this.key}' from vault '${open.stored.config.name}'. Continue?`;
-    if (onTerminal && !(await confirm(question, { json: false, yes: this.yes || this.force }))) {
+    if (onTerminal && !(await confirm(this.context, question, { json: false, yes: this.yes || this.force }))) {
       this.context.stderr.write("Cancelled.\n");
       return;
     }

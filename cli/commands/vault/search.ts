@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 import { openVaults } from "./shared.js";
 
 export default class VaultSearchCommand extends SwampCommand {

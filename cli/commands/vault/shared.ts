@@ -1,13 +1,14 @@
 /**
  * Helpers of the `swamp vault …` commands: the vault service of the repo, the audit trail's
- * caller names, warnings, `--label` parsing, reading a secret value from stdin or a hidden
- * terminal prompt (or a line from the terminal), and the value checks `put` applies.
+ * caller names, warnings, `--label` parsing, reading a secret value from stdin, and the value
+ * checks `put` applies (prompts: cli/prompt.ts).
  */
 import { SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { readInputStream } from "../../../kernel/runtime/user-input.js";
 import { vaultService, type VaultService } from "../../../kernel/vaults/service.js";
 import type { SwampCommand } from "../../base.js";
+import { warningLine } from "../../colour.js";
 
 /** The `callerContext` each command records in the audit trail (extensions.md §8). */
 export const Caller = {
@@ -22,7 +23,7 @@ export const Caller = {
 /** A warning on stderr: `{"warning": …}` under --json, else `Warning: …`. */
 export function warnFor(cmd: SwampCommand): (message: string) => void {
   const stderr = cmd.context.stderr;
-  return (message) => void stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : `Warning: ${message}\n`);
+  return (message) => void stderr.write(cmd.json ? `${JSON.stringify({ warning: message })}\n` : warningLine(stderr, message));
 }
 
 export async function openVaults(cmd: SwampCommand): Promise<{ kernel: Kernel; vaults: VaultService }> {
@@ -55,47 +56,6 @@ export function stripSingleTrailingNewline(text: string): string {
   const body = text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
   if (body === text) return text;
   return body.includes("\n") ? text : body;
-}
-
-/** Reads a line typed in the terminal (echoed). */
-export async function askLine(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
-  const { createInterface } = await import("node:readline/promises");
-  const rl = createInterface({ input: stdin, output: stderr });
-  try {
-    return await rl.question(prompt);
-  } finally {
-    rl.close();
-  }
-}
-
-/** Reads a line from the terminal without echoing it. */
-export function readHidden(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Echo goes off before the prompt shows, so nothing typed after it is ever echoed.
-    const wasRaw = stdin.isRaw;
-    stdin.setRawMode(true);
-    stderr.write(prompt);
-    stdin.setEncoding("utf8");
-    let value = "";
-    const done = (error: Error | null) => {
-      stdin.removeListener("data", onData);
-      stdin.setRawMode(wasRaw);
-      stdin.pause();
-      stderr.write("\n");
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === "\r" || ch === "\n" || ch === "\u0004") return done(null);
-        if (ch === "\u0003") return done(new SwampError("cancelled", "Cancelled"));
-        if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    stdin.on("data", onData);
-    stdin.resume();
-  });
 }
 
 export function requireNonEmpty(value: string, source: string): string {

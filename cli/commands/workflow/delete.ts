@@ -36,7 +36,7 @@ export default class WorkflowDeleteCommand extends SwampCommand {
       );
     }
     const shown = repo.displayPath(path);
-    if (!(await confirm(`Delete workflow ${workflow.name} (${shown}) and ${runs.length} run record(s)?`, { json: this.json, yes: this.yes }))) {
+    if (!(await confirm(this.context, `Delete workflow ${workflow.name} (${shown}) and ${runs.length} run record(s)?`, { json: this.json, yes: this.yes, destructive: true, what: "delete the workflow" }))) {
       this.emit({ cancelled: true }, () => "Deletion cancelled.");
       return 0;
     }

@@ -5,6 +5,7 @@ import { workflowRepository } from "../../../kernel/workflows/service.js";
 import { displayPath } from "../../../kernel/models/service.js";
 import { SwampCommand } from "../../base.js";
 import { collectInputs } from "../../inputs.js";
+import { warningLine } from "../../colour.js";
 
 export default class WorkflowEvaluateCommand extends SwampCommand {
   static override paths = [["workflow", "evaluate"]];
@@ -22,7 +23,7 @@ export default class WorkflowEvaluateCommand extends SwampCommand {
   ref = Option.String({ name: "workflow_id_or_name", required: false });
   all = Option.Boolean("--all", false, { description: "Evaluate every workflow" });
   input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
-  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs, - for stdin (--input wins)" });
 
   async run(): Promise<void> {
     if (!this.ref && !this.all) throw new UsageError("Name a workflow, or use --all to evaluate every workflow");
@@ -34,7 +35,7 @@ export default class WorkflowEvaluateCommand extends SwampCommand {
     const results: EvaluatedWorkflow[] = [];
     for (const s of stored) {
       const result = await evaluateWorkflowFile(kernel, s, inputs);
-      for (const w of result.warnings) this.context.stderr.write(`Warning: Could not evaluate expression "${w.expression}": ${w.error}\n`);
+      for (const w of result.warnings) this.context.stderr.write(warningLine(this.context.stderr, `Could not evaluate expression "${w.expression}": ${w.error}`));
       results.push(result);
     }
     const item = (r: EvaluatedWorkflow) => ({

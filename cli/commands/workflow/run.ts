@@ -2,12 +2,12 @@ import { Command, Option } from "clipanion";
 import { userInfo } from "node:os";
 import { parseTags } from "../../../kernel/models/input-parsing.js";
 import { lazyVaultStore } from "../../../kernel/vaults/lazy.js";
-import { executeWorkflow, formatDuration, type WorkflowEvent } from "../../../kernel/workflows/execute.js";
+import { executeWorkflow, formatDuration, type WorkflowEvent, type WorkflowProgress } from "../../../kernel/workflows/execute.js";
 import { runView } from "../../../kernel/workflows/run-view.js";
 import { displayPath } from "../../../kernel/models/service.js";
 import { MethodRunningCommand } from "../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../inputs.js";
-import { paint } from "../../output.js";
+import { paint, warningLine } from "../../colour.js";
 
 function whoAmI(): string | undefined {
   try {
@@ -34,7 +34,7 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
 
   ref = Option.String({ name: "workflow_id_or_name" });
   input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
-  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs, - for stdin (--input wins)" });
   tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to the run and every datum it writes; repeatable" });
   timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });
 
@@ -47,6 +47,19 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
     const err = this.context.stderr;
     const initiatedBy = whoAmI();
     const started = Date.now();
+    // Steps done and running on one line of stderr (a terminal only); event lines go above it.
+    const progress = await this.progress();
+    let name: string | undefined;
+    const onEvent = (event: WorkflowEvent) => {
+      if (event.type === "started") name = event.run.workflowName;
+      progress.above(() => this.showEvent(event));
+    };
+    let begun = false;
+    const onProgress = (p: WorkflowProgress) => {
+      if (!begun) progress.start(`Workflow ${name ?? this.ref}`, p.total, "steps");
+      begun = true;
+      progress.update(p.completed, { total: p.total, detail: p.running.length > 0 ? `running ${p.running.join(", ")}` : "" });
+    };
 
     const { run, path } = await executeWorkflow(kernel, {
       ref: this.ref,
@@ -54,17 +67,18 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
       tags,
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(initiatedBy ? { initiatedBy } : {}),
-      vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
+      vaults: lazyVaultStore(kernel, { warn: (message) => progress.above(() => err.write(warningLine(err, message))) }),
       ...this.runFilters(),
-      ...(this.json ? {} : { onEvent: (event: WorkflowEvent) => this.showEvent(event) }),
+      ...(this.json ? {} : { onEvent, onProgress }),
     });
+    progress.clear();
 
     const view = runView(run, displayPath(kernel, path));
     const took = formatDuration(view.duration ?? Date.now() - started);
     this.emit(view, () => {
-      if (run.status === "succeeded") return `${paint(out, 32, "Completed")} workflow ${run.workflowName} succeeded in ${took}\nData: swamp data list --workflow ${run.workflowName} --run ${run.id}`;
-      if (run.status === "cancelled") return `${paint(out, 33, "Cancelled")} workflow ${run.workflowName} after ${took}: ${run.tags.cancel_reason ?? "aborted"}`;
-      const lines = [`${paint(out, 31, "Failed")} workflow ${run.workflowName} in ${took}`];
+      if (run.status === "succeeded") return `${paint(out, "ok", "Completed")} workflow ${run.workflowName} succeeded in ${took}\nData: swamp data list --workflow ${run.workflowName} --run ${run.id}`;
+      if (run.status === "cancelled") return `${paint(out, "warn", "Cancelled")} workflow ${run.workflowName} after ${took}: ${run.tags.cancel_reason ?? "aborted"}`;
+      const lines = [`${paint(out, "fail", "Failed")} workflow ${run.workflowName} in ${took}`];
       if (run.failedStep) lines.push(`  ${run.failedStep}: ${run.failureReason ?? "failed"}`);
       else if (run.failureReason) lines.push(`  ${run.failureReason}`);
       return lines.join("\n");
@@ -81,26 +95,26 @@ export default class WorkflowRunCommand extends MethodRunningCommand {
         write(`Running workflow ${event.run.workflowName} (run ${event.run.id})`);
         break;
       case "job_started":
-        write(`${paint(out, 36, "▸")} job ${event.job}`);
+        write(`${paint(out, "active", "▸")} job ${event.job}`);
         break;
       case "job_skipped":
-        write(`${paint(out, 90, "-")} job ${event.job} skipped (dependency)`);
+        write(`${paint(out, "dim", "-")} job ${event.job} skipped (dependency)`);
         break;
       case "job_completed":
-        write(`${event.status === "succeeded" ? paint(out, 32, "✓") : paint(out, 31, "✗")} job ${event.job} ${event.status}`);
+        write(`${event.status === "succeeded" ? paint(out, "ok", "✓") : paint(out, "fail", "✗")} job ${event.job} ${event.status}`);
         break;
       case "step_started":
-        write(`  ${paint(out, 36, "▸")} ${event.job}.${event.step.stepName}`);
+        write(`  ${paint(out, "active", "▸")} ${event.job}.${event.step.stepName}`);
         break;
       case "step_skipped":
-        write(`  ${paint(out, 90, "-")} ${event.job}.${event.step.stepName} skipped (${event.step.skipReason ?? "dependency"})`);
+        write(`  ${paint(out, "dim", "-")} ${event.job}.${event.step.stepName} skipped (${event.step.skipReason ?? "dependency"})`);
         break;
       case "step_completed": {
         const s = event.step;
         const took = s.startedAt && s.completedAt ? ` ${formatDuration(Date.parse(s.completedAt) - Date.parse(s.startedAt))}` : "";
-        if (s.status === "succeeded") write(`  ${paint(out, 32, "✓")} ${event.job}.${s.stepName}${took}`);
-        else if (s.status === "skipped") write(`  ${paint(out, 90, "-")} ${event.job}.${s.stepName} skipped (${s.skipReason ?? "dependency"})`);
-        else write(`  ${paint(out, 31, "✗")} ${event.job}.${s.stepName}${took}: ${s.error ?? "failed"}${s.allowedFailure ? " (failure allowed)" : ""}`);
+        if (s.status === "succeeded") write(`  ${paint(out, "ok", "✓")} ${event.job}.${s.stepName}${took}`);
+        else if (s.status === "skipped") write(`  ${paint(out, "dim", "-")} ${event.job}.${s.stepName} skipped (${s.skipReason ?? "dependency"})`);
+        else write(`  ${paint(out, "fail", "✗")} ${event.job}.${s.stepName}${took}: ${s.error ?? "failed"}${s.allowedFailure ? " (failure allowed)" : ""}`);
         break;
       }
       case "step_output":

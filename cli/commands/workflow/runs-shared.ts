@@ -8,7 +8,9 @@ import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { RunStore, type RunRef } from "../../../kernel/workflows/runs.js";
 import type { RunRecord, RunSummary } from "../../../kernel/workflows/types.js";
 import type { SwampCommand } from "../../base.js";
-import { formatAge, table } from "../../output.js";
+import { formatAge } from "../../output.js";
+import { paintStatus } from "../../colour.js";
+import { table } from "../../table.js";
 
 export async function openRuns(cmd: SwampCommand): Promise<{ kernel: Kernel; store: RunStore }> {
   const kernel = await cmd.kernel();
@@ -93,7 +95,6 @@ export function formatDuration(ms: number | undefined): string {
 }
 
 export function summaryTable(results: readonly RunSummary[]): string {
-  const rows = [["RUN ID", "WORKFLOW", "STATUS", "STARTED", "DURATION"]];
-  for (const r of results) rows.push([r.runId, r.workflowName, r.status, r.startedAt ? formatAge(r.startedAt) : "-", formatDuration(r.duration)]);
-  return table(rows);
+  const rows = results.map((r) => [r.runId, r.workflowName, paintStatus(process.stdout, r.status), r.startedAt ? formatAge(r.startedAt) : "-", formatDuration(r.duration)]);
+  return table(rows, { header: ["RUN ID", "WORKFLOW", "STATUS", "STARTED", "DURATION"] });
 }

@@ -1,8 +1,9 @@
 import { Command, Option } from "clipanion";
 import { originText } from "../../../kernel/workflows/types.js";
 import { SwampCommand } from "../../base.js";
-import { table } from "../../output.js";
+import { table } from "../../table.js";
 import { readOnlyWorkflowRepository } from "./shared.js";
+import { warningLine } from "../../colour.js";
 
 export default class WorkflowSearchCommand extends SwampCommand {
   static override paths = [["workflow", "search"], ["workflow", "list"]];
@@ -30,16 +31,20 @@ export default class WorkflowSearchCommand extends SwampCommand {
       .filter((r) => !q || r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q) || (r.description ?? "").toLowerCase().includes(q))
       .sort((a, b) => a.name.localeCompare(b.name));
     for (const b of broken) {
-      this.context.stderr.write(
-        `Warning: skipping broken workflow ${b.name ?? b.path}: ${b.error}. Run 'swamp doctor workflows --json' to see all errors. File: ${repo.location(b)}\n`,
-      );
+      this.context.stderr.write(warningLine(this.context.stderr, `skipping broken workflow ${b.name ?? b.path}: ${b.error}. Run 'swamp doctor workflows --json' to see all errors. File: ${repo.location(b)}`));
     }
     this.emit({ query: this.query ?? "", results }, () =>
       results.length === 0
         ? "No workflows found."
         : results.some((r) => r.origin)
-          ? table([["NAME", "JOBS", "DESCRIPTION", "FROM"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? "", r.origin ? originText(r.origin) : "(this repo)"])])
-          : table([["NAME", "JOBS", "DESCRIPTION"], ...results.map((r) => [r.name, String(r.jobCount), r.description ?? ""])]),
+          ? table(
+              results.map((r) => [r.name, String(r.jobCount), r.description ?? "", r.origin ? originText(r.origin) : "(this repo)"]),
+              { header: ["NAME", "JOBS", "DESCRIPTION", "FROM"], flex: 2 },
+            )
+          : table(
+              results.map((r) => [r.name, String(r.jobCount), r.description ?? ""]),
+              { header: ["NAME", "JOBS", "DESCRIPTION"], flex: 2 },
+            ),
     );
   }
 }

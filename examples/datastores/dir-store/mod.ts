@@ -3,7 +3,7 @@
  * `<repo>/.dir-store`, or any absolute path, e.g. a shared mount) with a working lock.
  *
  * The lock is one JSON file per lock key, created with an exclusive open (`wx`), so two
- * processes can never both create it. `createPollingLock` from swamp-sdk adds everything else a
+ * processes can never both create it. `createPollingLock` from @swamp-ts/sdk adds everything else a
  * DistributedLock needs: retry with a backoff clamped to `maxWaitMs`, a `LockTimeoutError`
  * naming the holder, a heartbeat that keeps `acquiredAt` fresh, takeover of locks whose TTL
  * ran out (or whose holder process is dead on this host), nonce-fenced release and
@@ -23,7 +23,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } f
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createPollingLock, defineDatastore, GLOBAL_LOCK_KEY, type DatastoreHealthResult, type LockInfo, type LockStore } from "swamp-sdk";
+import { createPollingLock, defineDatastore, GLOBAL_LOCK_KEY, type DatastoreHealthResult, type LockInfo, type LockStore } from "@swamp-ts/sdk";
 
 const TYPE = "@examples/dir-store";
 

@@ -67,6 +67,11 @@ export interface DatastoreSyncOptions {
   context?: SyncContext;
   namespace?: string;
   metadataOnly?: boolean;
+  /**
+   * Files moved so far of those this pull or push moves (a progress line on a terminal).
+   * In-process services only: it is not passed to extension workers.
+   */
+  onProgress?(done: number, total: number): void;
 }
 
 export interface SyncCapabilities {

@@ -81,7 +81,8 @@ function providerSummary(id: ExtensionIdentity, value: unknown): ProviderSummary
 /** Strips the (uncloneable) signal from sync options; it travels as a cancel message instead. */
 function splitSignal(options: DatastoreSyncOptions | undefined): { options: Record<string, unknown> | null; signal?: AbortSignal } {
   if (!options) return { options: null };
-  const { signal, ...rest } = options;
+  // A progress callback cannot cross to a worker; the host's own line covers the wait.
+  const { signal, onProgress: _progress, ...rest } = options;
   return { options: rest, ...(signal ? { signal } : {}) };
 }
 

@@ -105,6 +105,25 @@ describe("s3 sync between two repos", () => {
     assert.equal(large.pullCounts, small.pullCounts, "pull cost independent of bucket size");
   });
 
+  test("pull and push report files moved of those to move, through DatastoreSync.onTransfer", async () => {
+    const { a, b } = await pair();
+    const seen: string[] = [];
+    a.sync.onTransfer = (direction, done, total) => seen.push(`${direction} ${done}/${total}`);
+    b.sync.onTransfer = (direction, done, total) => seen.push(`${direction} ${done}/${total}`);
+    await mkdir(join(a.cache, "files", "batch"), { recursive: true });
+    await service(a).markDirty({ relPath: "files/batch" });
+    for (let i = 0; i < 3; i++) await writeFile(join(a.cache, "files", "batch", `f${i}.txt`), String(i));
+    assert.equal((await a.sync.push()).files, 3);
+    assert.deepEqual(seen, ["push 0/3", "push 1/3", "push 2/3", "push 3/3"]);
+    seen.length = 0;
+    assert.equal((await b.sync.pull()).files, 3);
+    assert.deepEqual(seen, ["pull 0/3", "pull 1/3", "pull 2/3", "pull 3/3"]);
+    seen.length = 0;
+    await b.sync.pull();
+    await a.sync.push();
+    assert.deepEqual(seen, [], "nothing to move, nothing reported");
+  });
+
   test("a one-version write reads the index replicas of its own shards, not of the whole bucket", async () => {
     const { a } = await pair();
     for (let i = 0; i < 30; i++) {

@@ -1,9 +1,9 @@
 /**
- * The one staleness rule and the one backoff every lock wait uses.
+ * The one staleness rule every lock uses (lock waits back off through kernel/contract/retry.ts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isLockStale, lastSignOfLife, lockBackoffMs } from "../../../kernel/contract/lock-keys.js";
+import { isLockStale, lastSignOfLife } from "../../../kernel/contract/lock-keys.js";
 import type { LockInfo } from "../../../kernel/contract/ports/datastore.js";
 
 const NOW = Date.parse("2026-06-01T12:00:00.000Z");
@@ -41,15 +41,4 @@ test("unreadable bodies fall back to the modification time and the default TTL; 
 test("a provably gone holder is stale at once; a live one is asked only when its TTL has not run out", () => {
   assert.equal(isLockStale(info(NOW), { now: NOW, modifiedAt: NOW, holderGone: () => true }), true);
   assert.equal(isLockStale(info(NOW), { now: NOW, modifiedAt: NOW, holderGone: () => false }), false);
-});
-
-test("backoff grows, is capped, jittered within ±25 %, and never passes the deadline", () => {
-  for (let i = 0; i < 50; i++) {
-    const first = lockBackoffMs(0, 100, 1000, 10_000);
-    assert.ok(first >= 75 && first <= 125, String(first));
-    const capped = lockBackoffMs(30, 100, 1000, 10_000);
-    assert.ok(capped >= 750 && capped <= 1250, String(capped));
-    assert.ok(lockBackoffMs(5, 100, 1000, 40) <= 40);
-    assert.equal(lockBackoffMs(5, 100, 1000, -5), 0);
-  }
 });

@@ -39,6 +39,7 @@ export default class DatastoreSetupFilesystemCommand extends SwampCommand {
     const sourceBase = kernel.paths.datastoreBase;
     // Everything, including creating the target, happens under the global lock: a setup that
     // cannot get the lock changes nothing.
+    const progress = await this.progress();
     const result = await kernel.locks.withGlobalLock(async () => {
       await mkdir(target, { recursive: true });
       const plugin = await kernel.registry.load("datastore", "filesystem");
@@ -48,7 +49,11 @@ export default class DatastoreSetupFilesystemCommand extends SwampCommand {
       for (const dir of directories) await mkdir(resolve(target, dir), { recursive: true });
       const migration = this.skipMigration
         ? { filesCopied: 0, bytesCopied: 0, directoriesMigrated: [], errors: [] }
-        : await setup.migrateDirectories(sourceBase, target, kernel.datastore.directories);
+        : await setup.migrateDirectories(sourceBase, target, kernel.datastore.directories, (files) => {
+            if (files === 1) progress.start(`Copying the datastore to ${target}`, undefined, "files");
+            progress.update(files);
+          });
+      progress.clear();
       if (migration.errors.length === 0) {
         const marker = await readMarker(kernel.repoDir);
         marker.datastore = { type: "filesystem", path: collapseHome(target, process.env), directories };

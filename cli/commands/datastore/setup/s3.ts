@@ -9,7 +9,7 @@ import { pathAnchors, requireDatastorePath } from "../../../../kernel/runtime/pa
 import { readMarker, writeMarker } from "../../../../kernel/runtime/marker.js";
 import { DatastoreSync, parseSyncTimeoutFlag, syncTimeoutMs, SyncingLockManager } from "../../../../kernel/runtime/sync.js";
 import { SwampCommand } from "../../../base.js";
-import { syncingKernel } from "../sync.js";
+import { showTransfers, syncingKernel } from "../sync.js";
 
 interface CopyResult {
   files: number;
@@ -30,7 +30,7 @@ async function sha256(path: string): Promise<string> {
  * hidden temp file and a rename. Hidden files (indexes, temp files) are local and skipped; old
  * `latest` symlinks become text files.
  */
-async function copyForMigration(src: string, dest: string, rel: string, out: CopyResult): Promise<void> {
+async function copyForMigration(src: string, dest: string, rel: string, out: CopyResult, onFile?: () => void): Promise<void> {
   let entries;
   try {
     entries = await readdir(src, { withFileTypes: true });
@@ -45,7 +45,7 @@ async function copyForMigration(src: string, dest: string, rel: string, out: Cop
     const childRel = `${rel}/${e.name}`;
     try {
       if (e.isDirectory()) {
-        await copyForMigration(from, to, childRel, out);
+        await copyForMigration(from, to, childRel, out, onFile);
         continue;
       }
       let content: string | null = null;
@@ -75,6 +75,7 @@ async function copyForMigration(src: string, dest: string, rel: string, out: Cop
       out.files++;
       out.bytes += (await lstat(to)).size;
       out.copied.push(childRel);
+      onFile?.();
     } catch (err) {
       out.errors.push(`${childRel}: ${errorMessage(err)}`);
     }
@@ -106,6 +107,8 @@ export default class DatastoreSetupS3Command extends SwampCommand {
 
   async run(): Promise<number> {
     const { S3ConfigSchema, createS3Provider } = await import("../../../../builtins/datastore-s3/index.js");
+    // Before the health check, which would report a missing (optional) AWS SDK as an unreachable bucket.
+    await (await import("../../../../builtins/datastore-s3/client.js")).loadSdk();
     const raw: Record<string, unknown> = { bucket: this.bucket };
     if (this.prefix !== undefined && this.prefix.replace(/^\/+|\/+$/g, "") !== "") raw.prefix = this.prefix.replace(/^\/+|\/+$/g, "");
     if (this.region !== undefined) raw.region = this.region;
@@ -132,6 +135,8 @@ export default class DatastoreSetupS3Command extends SwampCommand {
     const label = `s3://${config.bucket}${config.prefix ? `/${config.prefix}` : ""}`;
     const directories = kernel.datastore.directories;
     const sync = new DatastoreSync(service, { label, cachePath, repoDir: kernel.repoDir, timeoutMs, directories });
+    const progress = await this.progress();
+    showTransfers(sync, progress);
     const sourceBase = kernel.paths.datastoreBase;
     const migrate = !this.skipMigration && resolve(sourceBase) !== resolve(cachePath);
 
@@ -165,9 +170,14 @@ export default class DatastoreSetupS3Command extends SwampCommand {
       }
       if (!migrate) return;
       const copied: string[] = [];
+      let files = 0;
+      const onFile = () => {
+        if (++files === 1) progress.start(`Copying local data into the cache of ${label}`, undefined, "files");
+        progress.update(files);
+      };
       for (const dir of directories) {
         const stats: CopyResult = { files: 0, bytes: 0, copied: [], errors: [] };
-        await copyForMigration(join(sourceBase, dir), join(cachePath, dir), dir, stats);
+        await copyForMigration(join(sourceBase, dir), join(cachePath, dir), dir, stats, onFile);
         result.filesCopied += stats.files;
         result.bytesCopied += stats.bytes;
         result.errors.push(...stats.errors);
@@ -176,6 +186,7 @@ export default class DatastoreSetupS3Command extends SwampCommand {
         if (stats.errors.length === 0) result.directoriesMigrated.push(dir);
         await service.markDirty({ relPath: dir });
       }
+      progress.clear();
       await sync.invalidateDataIndex(copied);
       if (result.errors.length > 0) return;
       try {

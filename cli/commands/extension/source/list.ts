@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { readMarker } from "../../../../kernel/runtime/marker.js";
 import { readSources, resolvedKinds, resolveSource } from "../../../../plugins/registry/sources.js";
 import { SwampCommand } from "../../../base.js";
-import { table } from "../../../output.js";
+import { table } from "../../../table.js";
 
 export default class ExtensionSourceListCommand extends SwampCommand {
   static override paths = [["extension", "source", "list"], ["extension", "source", "ls"]];
@@ -28,10 +28,10 @@ export default class ExtensionSourceListCommand extends SwampCommand {
     }
     this.emit({ sources: rows }, () => {
       if (rows.length === 0) return "No extension sources configured.";
-      return table([
-        ["PATH", "STATUS", "KINDS", "ONLY"],
-        ...rows.map((r) => [r.path, r.status, (r.resolvedKinds ?? []).join(",") || "-", (r.only ?? []).join(",") || "-"]),
-      ]);
+      return table(
+        rows.map((r) => [r.path, r.status, (r.resolvedKinds ?? []).join(",") || "-", (r.only ?? []).join(",") || "-"]),
+        { header: ["PATH", "STATUS", "KINDS", "ONLY"] },
+      );
     });
     return 0;
   }

@@ -6,11 +6,13 @@ import { lazyVaultStore } from "../../../../kernel/vaults/lazy.js";
 import { MethodRunningCommand } from "../../../run-filters.js";
 import { collectInputs, parseTimeout } from "../../../inputs.js";
 import { LiveOutput } from "../../../live-output.js";
-import { formatBytes, paint, table } from "../../../output.js";
+import { formatBytes } from "../../../output.js";
+import { paint, warningLine } from "../../../colour.js";
+import { table } from "../../../table.js";
 
 /** Reports that were skipped without failing the run (a required report nobody provides). */
 function writeReportWarnings(view: RunView, stream: NodeJS.WritableStream): void {
-  for (const r of Object.values(view.reports)) if (r.warning) stream.write(`Warning: ${r.warning}\n`);
+  for (const r of Object.values(view.reports)) if (r.warning) stream.write(warningLine(stream, r.warning));
 }
 
 export default class ModelMethodRunCommand extends MethodRunningCommand {
@@ -32,7 +34,7 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
   second = Option.String({ name: "method" });
   third = Option.String({ required: false, name: "name" });
   input = Option.Array("--input,--arg", [], { description: "key=value (dots nest, key:json=<json>, @file); repeatable" });
-  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs (--input wins)" });
+  inputFile = Option.String("--input-file", { description: "YAML mapping of inputs, - for stdin (--input wins)" });
   tag = Option.Array("--tag", [], { description: "KEY=VALUE tag added to every data artifact; repeatable" });
   driver = Option.String("--driver", { description: "Execution driver (raw, docker, …) for this run" });
   timeout = Option.String("--timeout", { description: "Cancel the run after this long (30s, 5m, 1h)" });
@@ -68,14 +70,14 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
         ...(this.timeout ? { timeoutMs: parseTimeout(this.timeout) } : {}),
         ...this.runFilters(),
         // Vaults load only if the run uses one (vault.get, a sensitive output, a vault reference in data).
-        vaults: lazyVaultStore(kernel, { warn: (message) => err.write(`Warning: ${message}\n`) }),
+        vaults: lazyVaultStore(kernel, { warn: (message) => err.write(warningLine(err, message)) }),
         ...(live ? { onOutput: live.line } : {}),
       });
     } catch (e) {
       live?.flush();
       if (e instanceof MethodRunError && !this.json) {
         writeReportWarnings(e.view, err);
-        err.write(`${paint(err, 31, "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
+        err.write(`${paint(err, "fail", "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
       }
       throw e instanceof MethodRunError ? new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } }) : e;
     }
@@ -83,8 +85,8 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
     if (!this.json) writeReportWarnings(view, err);
     this.emit(view, () => {
       const shown = view.dataArtifacts.filter((a) => a.name !== "log" && !a.name.startsWith("report-"));
-      const lines = [`${paint(out, 32, "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];
-      if (shown.length) lines.push(table(shown.map((a) => [a.name, `v${a.version}`, a.kind, a.attributes ? formatBytes(JSON.stringify(a.attributes).length) : ""]), "  "));
+      const lines = [`${paint(out, "ok", "Completed")} ${view.methodName} on ${view.modelName} succeeded in ${Date.now() - start}ms`];
+      if (shown.length) lines.push(table(shown.map((a) => [a.name, `v${a.version}`, a.kind, a.attributes ? formatBytes(JSON.stringify(a.attributes).length) : ""]), { indent: "  " }));
       return lines.join("\n");
     });
     return 0;

@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 import { SwampError } from "../../../../kernel/contract/errors.js";
 import { displayPath, outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
+import { paintStatus } from "../../../colour.js";
 
 export default class ModelOutputGetCommand extends SwampCommand {
   static override paths = [["model", "output", "get"]];
@@ -24,7 +25,7 @@ export default class ModelOutputGetCommand extends SwampCommand {
     const record = modelName !== "" ? { ...shown, modelName } : shown;
     this.emit(record, () =>
       [
-        `Run ${record.id}: ${record.methodName} on ${modelName || record.definitionId} (${record.type}) ${record.status}${record.durationMs !== undefined ? ` in ${record.durationMs}ms` : ""}`,
+        `Run ${record.id}: ${record.methodName} on ${modelName || record.definitionId} (${record.type}) ${paintStatus(this.context.stdout, record.status)}${record.durationMs !== undefined ? ` in ${record.durationMs}ms` : ""}`,
         `Started: ${record.startedAt}`,
         ...(record.error ? [`Error: ${record.error.message}`] : []),
         ...record.artifacts.dataArtifacts.map((a) => `  ${a.name} v${a.version}`),

@@ -1,7 +1,8 @@
 import { Command, Option } from "clipanion";
 import { outputRepository } from "../../../../kernel/models/service.js";
 import { SwampCommand } from "../../../base.js";
-import { table } from "../../../output.js";
+import { paintStatus } from "../../../colour.js";
+import { table } from "../../../table.js";
 
 export default class ModelOutputSearchCommand extends SwampCommand {
   static override paths = [["model", "output", "search"]];
@@ -34,7 +35,7 @@ export default class ModelOutputSearchCommand extends SwampCommand {
     this.emit({ query: this.query ?? "", results }, () =>
       results.length === 0
         ? "No runs found."
-        : table(results.map((r) => [r.id.slice(0, 8), r.modelName ?? r.definitionId, r.methodName, r.status, r.durationMs !== undefined ? `${r.durationMs}ms` : "-", r.startedAt])),
+        : table(results.map((r) => [r.id.slice(0, 8), r.modelName ?? r.definitionId, r.methodName, paintStatus(this.context.stdout, r.status), r.durationMs !== undefined ? `${r.durationMs}ms` : "-", r.startedAt])),
     );
   }
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { SwampCommand } from "../../../base.js";
-import { table } from "../../../output.js";
+import { table } from "../../../table.js";
 
 export default class VaultTypeSearchCommand extends SwampCommand {
   static override paths = [["vault", "type", "search"], ["vault", "type", "list"]];

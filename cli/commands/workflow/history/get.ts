@@ -4,6 +4,7 @@ import { runView } from "../../../../kernel/workflows/run-view.js";
 import { SwampCommand } from "../../../base.js";
 import { formatDuration } from "../runs-shared.js";
 import { displayPath, openRuns, resolveRunArg } from "../runs-shared.js";
+import { paintStatus } from "../../../colour.js";
 
 export default class WorkflowHistoryGetCommand extends SwampCommand {
   static override paths = [
@@ -28,9 +29,10 @@ export default class WorkflowHistoryGetCommand extends SwampCommand {
       (ref) => new SwampError(ErrorCode.workflowRunNotFound, `No workflow run or workflow found: ${ref}`, { details: { ref } }),
     );
     const view = runView(run, displayPath(kernel, store.recordPath(run.workflowId, run.id)));
+    const out = this.context.stdout;
     this.emit(view, () => {
       const lines = [
-        `Run ${run.id} of ${run.workflowName}: ${run.status}${view.duration !== undefined ? ` in ${formatDuration(view.duration)}` : ""}`,
+        `Run ${run.id} of ${run.workflowName}: ${paintStatus(out, run.status)}${view.duration !== undefined ? ` in ${formatDuration(view.duration)}` : ""}`,
         `Started: ${run.startedAt ?? "-"}`,
       ];
       if (run.completedAt) lines.push(`Completed: ${run.completedAt}`);
@@ -38,10 +40,10 @@ export default class WorkflowHistoryGetCommand extends SwampCommand {
       const reasons = Object.entries(run.tags).filter(([k]) => k.endsWith("_reason"));
       for (const [k, v] of reasons) lines.push(`${k}: ${v}`);
       for (const job of view.jobs) {
-        lines.push(`  ${job.name}: ${job.status}`);
+        lines.push(`  ${job.name}: ${paintStatus(out, job.status)}`);
         for (const step of job.steps) {
           const data = step.dataArtifacts.map((a) => `${a.name}@v${a.version}`).join(", ");
-          lines.push(`    ${step.name}: ${step.status}${step.error ? ` — ${step.error}` : ""}${data ? ` [${data}]` : ""}`);
+          lines.push(`    ${step.name}: ${paintStatus(out, step.status)}${step.error ? ` — ${step.error}` : ""}${data ? ` [${data}]` : ""}`);
         }
       }
       lines.push(`Path: ${view.path}`);

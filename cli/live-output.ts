@@ -24,7 +24,7 @@ export class LiveOutput {
     private readonly maxBytes = LIVE_BATCH_BYTES,
   ) {}
 
-  /** Queues one line (without its newline) for `stream`. */
+  /** Queues one line, or several joined by "\n" (without the last newline), for `stream`. */
   readonly line = (text: string, stream: "stdout" | "stderr"): void => {
     if (stream !== this.stream) {
       this.flush();

@@ -3,9 +3,10 @@
  * stores what happened as the `result` resource and the `log` file.
  *
  * Output handling (bounded memory whatever the command prints):
- * - stdout and stderr are read line by line; each line is redacted (`context.redact`) and
- *   passed to `context.logger.info` (stdout) / `context.logger.warn` (stderr) as it arrives,
- *   so the host can stream it live.
+ * - stdout and stderr are read as blocks of whole lines; each line is redacted
+ *   (`context.redact`) and passed on as it arrives, so the host can stream it live: a block at
+ *   a time to `context.logger.output` when the logger has it, else line by line to
+ *   `context.logger.info` (stdout) / `context.logger.warn` (stderr).
  * - The `log` file is `[stdout]\n<stdout>` and/or `[stderr]\n<stderr>` joined by "\n" (a section
  *   only when its text is non-empty). stdout lines are appended to the writer as they arrive;
  *   stderr lines wait in a spool (memory, then a temp file) and are appended at the end.
@@ -23,8 +24,9 @@
 import * as z from "zod";
 import { stat } from "node:fs/promises";
 import { SwampError } from "../../kernel/contract/errors.js";
-import type { DataHandle, MethodContext, MethodResult, ModelTypePlugin } from "../../kernel/contract/index.js";
-import { CappedText, LineSplitter, runProcess } from "../../kernel/runtime/child-process.js";
+import type { DataHandle, MethodContext, MethodLogger, MethodResult, ModelTypePlugin } from "../../kernel/contract/index.js";
+import { CappedText, LineBlockSplitter, runProcess } from "../../kernel/runtime/child-process.js";
+import { redactLines } from "../../kernel/runtime/redact.js";
 import { JoinedLineWriter, LogSection, WriteWindow } from "./lines.js";
 import { LineSpool } from "./spool.js";
 
@@ -63,7 +65,9 @@ export type ShellResult = z.infer<typeof ResultSchema>;
 
 async function execute(rawArgs: Record<string, unknown>, context: MethodContext): Promise<MethodResult> {
   const args = ExecuteArgumentsSchema.parse(rawArgs);
-  const redact = context.redact ? (text: string) => context.redact!(text) : (text: string) => text;
+  const redactOne = context.redact ? (text: string) => context.redact!(text) : (text: string) => text;
+  const redact = context.redact ? (block: string) => redactLines({ redact: redactOne }, block) : redactOne;
+  const output = outputOf(context.logger);
   const env: NodeJS.ProcessEnv = { ...process.env, ...args.env, ...context.secretEnv };
 
   const writer = context.createFileWriter("log", "log");
@@ -73,29 +77,27 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
   const stdout = new CappedText(CAPTURE_CAP_BYTES);
   const stderr = new CappedText(CAPTURE_CAP_BYTES);
   const stderrSpool = new LineSpool();
-  const stdoutLines = new LineSplitter();
+  // Output is handled as blocks of whole lines (one per pipe read), never line by line: a
+  // command printing millions of lines costs a call per chunk in every sink.
+  const stdoutLines = new LineBlockSplitter();
   // A failed log write stops the command (its output could not be kept).
   const stop = new AbortController();
   const logWrites = new WriteWindow(() => stop.abort());
-  const stderrLines = new LineSplitter();
+  const stderrLines = new LineBlockSplitter();
 
-  const onStdout = async (lines: string[]) => {
-    if (lines.length === 0) return;
-    const clean = lines.map(redact);
-    for (const line of clean) {
-      context.logger.info(line);
-      stdout.add(line);
-    }
-    await logWrites.add(log.push(stdoutSection.feed(clean)));
+  const onStdout = async (block: string | null) => {
+    if (block === null) return;
+    const clean = redact(block);
+    output(clean, "stdout");
+    stdout.add(clean);
+    await logWrites.add(log.push(stdoutSection.feed([clean])));
   };
-  const onStderr = async (lines: string[]) => {
-    if (lines.length === 0) return;
-    const clean = lines.map(redact);
-    for (const line of clean) {
-      context.logger.warn(line);
-      stderr.add(line);
-    }
-    await stderrSpool.add(clean);
+  const onStderr = async (block: string | null) => {
+    if (block === null) return;
+    const clean = redact(block);
+    output(clean, "stderr");
+    stderr.add(clean);
+    await stderrSpool.add([clean]);
   };
 
   const executedAt = new Date().toISOString();
@@ -168,6 +170,14 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
     await stderrSpool.dispose();
     if (!succeeded) await writer.abort?.().catch(() => {});
   }
+}
+
+/** The logger's `output` for blocks of lines, or its `info`/`warn` per line when it has none. */
+function outputOf(logger: MethodLogger): (block: string, stream: "stdout" | "stderr") => void {
+  if (logger.output) return (block, stream) => logger.output!(block, stream);
+  return (block, stream) => {
+    for (const line of block.split("\n")) (stream === "stdout" ? logger.info(line) : logger.warn(line));
+  };
 }
 
 async function spawnFailureMessage(error: Error | undefined, workingDir: string | undefined): Promise<string> {

@@ -11,10 +11,7 @@ export const WireErrorSchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
   stack: z.string().optional(),
 });
-export type WireError = z.infer<typeof WireErrorSchema>;
-
-/** Version of the message shapes below; the worker reports it in its `ready` message. */
-export const WIRE_PROTOCOL_VERSION = 1;
+export { toWireError, WIRE_PROTOCOL_VERSION, type WireError } from "./wire-error.js";
 
 /**
  * Host → worker: call `method` on the object behind `handle` (0 is the module itself).
@@ -215,17 +212,3 @@ export type ResponseMessage = z.infer<typeof ResponseMessageSchema>;
 export type EventMessage = z.infer<typeof EventMessageSchema>;
 export type ReadyMessage = z.infer<typeof ReadyMessageSchema>;
 export type DescribedMessage = z.infer<typeof DescribedMessageSchema>;
-
-/** Turns anything thrown into a wire error; keeps a `code` when the thrower set one. */
-export function toWireError(err: unknown, fallbackCode = "extension_error"): WireError {
-  if (err && typeof err === "object") {
-    const e = err as { code?: unknown; message?: unknown; details?: unknown; stack?: unknown };
-    return {
-      code: typeof e.code === "string" ? e.code : fallbackCode,
-      message: typeof e.message === "string" ? e.message : String(err),
-      ...(e.details && typeof e.details === "object" ? { details: e.details as Record<string, unknown> } : {}),
-      ...(typeof e.stack === "string" ? { stack: e.stack } : {}),
-    };
-  }
-  return { code: fallbackCode, message: String(err) };
-}

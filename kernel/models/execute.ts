@@ -56,8 +56,8 @@ export interface RunOptions extends CheckFlags, ReportFlags {
   driver?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Live output of the method (already redacted). */
-  onOutput?(line: string, stream: "stdout" | "stderr"): void;
+  /** Live output of the method (already redacted): one line, or several joined by "\n". */
+  onOutput?(text: string, stream: "stdout" | "stderr"): void;
   /** Resolves `vault.get` (default: `vaults`). */
   vault?: VaultAccess;
   /**

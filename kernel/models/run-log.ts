@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import type { MethodLogger } from "../contract/ports/model-type.js";
 import type { Env } from "../runtime/env-path.js";
 import { fsWriteError } from "../runtime/fs-errors.js";
-import type { Redactor } from "../runtime/redact.js";
+import { redactLines, type Redactor } from "../runtime/redact.js";
 
 export const DEFAULT_RUN_LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const RUN_LOG_MAX_ENV = "SWAMP_RUN_LOG_MAX_BYTES";
@@ -27,8 +27,8 @@ export function runLogMaxBytes(env: Env): number {
 
 export interface RunLogOptions {
   maxBytes: number;
-  /** Live output of the method (already redacted); not capped. */
-  onOutput?(line: string, stream: "stdout" | "stderr"): void;
+  /** Live output of the method (already redacted; one line or several joined by "\n"); not capped. */
+  onOutput?(text: string, stream: "stdout" | "stderr"): void;
   /** Called once when the file cannot be written (the error is already mapped). */
   onFailure?(err: unknown): void;
 }
@@ -131,6 +131,19 @@ export class RunLog implements MethodLogger {
   private write(line: string, stream: "stdout" | "stderr", level: string): void {
     const text = this.redactor.redact(line);
     this.append(level, text);
+    this.options.onOutput?.(text, stream);
+  }
+
+  /**
+   * Lines joined by "\n", as if each were logged alone: each line is redacted on its own and
+   * timestamped in the file (until the cap); live output gets the block in one call.
+   */
+  output(block: string, stream: "stdout" | "stderr"): void {
+    const text = redactLines(this.redactor, block);
+    if (this.failure === null && !this.capped) {
+      const level = stream === "stdout" ? "INFO" : "WARN";
+      for (const line of text.split("\n")) this.append(level, line);
+    }
     this.options.onOutput?.(text, stream);
   }
 

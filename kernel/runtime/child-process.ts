@@ -232,6 +232,48 @@ export class LineSplitter {
   }
 }
 
+/**
+ * Like LineSplitter, but yields the complete lines of what arrived as one block (the lines
+ * joined by "\n"), or null when no line is complete yet: a consumer that only passes lines on
+ * pays per chunk, not per line. `block.split("\n")` gives exactly the lines LineSplitter yields.
+ */
+export class LineBlockSplitter {
+  private readonly decoder = new StringDecoder("utf8");
+  private partial = "";
+  private readonly maxLineChars: number;
+
+  constructor(options: { maxLineChars?: number } = {}) {
+    this.maxLineChars = options.maxLineChars ?? MAX_LINE_CHARS;
+  }
+
+  push(chunk: Buffer | string): string | null {
+    const text = this.partial + (typeof chunk === "string" ? chunk : this.decoder.write(chunk));
+    const nl = text.lastIndexOf("\n");
+    let block: string | null = null;
+    if (nl >= 0) {
+      block = text.slice(0, nl);
+      this.partial = text.slice(nl + 1);
+    } else this.partial = text;
+    if (this.partial.length > this.maxLineChars) {
+      block = block === null ? this.partial : `${block}\n${this.partial}`;
+      this.partial = "";
+    }
+    return block === null ? null : dropCRs(block);
+  }
+
+  /** The last line when the output did not end with "\n". */
+  end(): string | null {
+    const rest = this.partial + this.decoder.end();
+    this.partial = "";
+    return rest.length === 0 ? null : dropCRs(rest);
+  }
+}
+
+/** dropCR for every line of a block. */
+function dropCRs(block: string): string {
+  return block.includes("\r") ? block.replace(/\r(?=\n|$)/g, "") : block;
+}
+
 function dropCR(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
 }

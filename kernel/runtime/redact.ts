@@ -67,3 +67,14 @@ export class Redactor {
     return walk(value) as T;
   }
 }
+
+/**
+ * Redacts lines joined by "\n" exactly as redacting each line alone would: a block in which
+ * nothing matches is returned as it is (one scan); otherwise line by line, so a multi-line
+ * secret is redacted the way line-by-line output always saw it.
+ */
+export function redactLines(redactor: Pick<Redactor, "redact">, block: string): string {
+  const once = redactor.redact(block);
+  if (once === block || !block.includes("\n")) return once;
+  return block.split("\n").map((line) => redactor.redact(line)).join("\n");
+}

@@ -400,9 +400,11 @@ export async function executeWorkflow(kernel: Kernel, options: WorkflowRunOption
           ...(options.vaults ? { vaults: options.vaults } : {}),
           ...flagsOf(options),
           workflow: stepContext,
-          onOutput: (line, stream) => {
-            log[stream === "stdout" ? "info" : "warn"](`[${step.job}.${step.name}] ${line}`);
-            emit({ type: "step_output", job: step.job, step: step.name, line, stream });
+          onOutput: (text, stream) => {
+            for (const line of text.split("\n")) {
+              log[stream === "stdout" ? "info" : "warn"](`[${step.job}.${step.name}] ${line}`);
+              emit({ type: "step_output", job: step.job, step: step.name, line, stream });
+            }
           },
         });
       } catch (err) {

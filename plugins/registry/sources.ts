@@ -17,7 +17,6 @@
  * kinds. A path that does not exist is a warning when extensions load, never a failure of the
  * command.
  */
-import fg from "fast-glob";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { parse, parseDocument, stringify } from "yaml";
@@ -187,6 +186,8 @@ export async function expandSourcePath(raw: string, repoDir: string, env: Env): 
   const first = segments.findIndex((s) => GLOB.test(s));
   const root = segments.slice(0, first).join(sep) || sep;
   const pattern = segments.slice(first).join("/");
+  // fast-glob is loaded only when needed: every command that registers extensions reads this file.
+  const { default: fg } = await import("fast-glob");
   const found = await fg(pattern, { cwd: root, onlyDirectories: true, absolute: true, dot: false, followSymbolicLinks: true, suppressErrors: true });
   return found.map((p) => resolve(p)).sort();
 }
@@ -250,6 +251,7 @@ export async function detectWorkflowDirs(dir: string, only: readonly SourceKind[
   for (const candidate of [...named, join(dir, "workflows"), join(dir, "extensions", "workflows")]) {
     if (await isDirectory(candidate)) return [candidate];
   }
+  const { default: fg } = await import("fast-glob");
   const files = await fg("**/*.{yaml,yml}", { cwd: dir, absolute: true, deep: 4, dot: false, ignore: SKIPPED_DIRS, suppressErrors: true });
   for (const file of files.sort()) {
     const size = await stat(file).then((st) => st.size, () => Infinity);

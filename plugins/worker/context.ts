@@ -4,17 +4,17 @@
  * data, reading resources, running the method in-process for a driver) becomes a `request`
  * message; logging becomes `event` messages. The host services them for the call in flight.
  */
-import {
-  modelTypeString,
-  type CelEnvironment,
-  type CheckContext,
-  type ContextReads,
-  type DataHandle,
-  type DataItem,
-  type DataWriter,
-  type DefinitionItem,
-  type MethodContext,
-  type WriteOverrides,
+import { modelTypeString } from "../../kernel/contract/ports/model-type-names.js";
+import type {
+  CelEnvironment,
+  CheckContext,
+  ContextReads,
+  DataHandle,
+  DataItem,
+  DataWriter,
+  DefinitionItem,
+  MethodContext,
+  WriteOverrides,
 } from "../../kernel/contract/ports/model-type.js";
 import type { ContextReadMethod } from "../../kernel/contract/wire.js";
 import { newCelEnvironment, type EnvironmentClass } from "../../kernel/expressions/cel-environment.js";

@@ -4,7 +4,7 @@
  * Zod schemas become JSON Schema here, with the zod instance the host provided.
  */
 import type { PluginKind } from "../../kernel/contract/plugin.js";
-import { CALVER_PATTERN, LIFETIME_PATTERN } from "../../kernel/contract/ports/model-type.js";
+import { CALVER_PATTERN, LIFETIME_PATTERN } from "../../kernel/contract/ports/model-type-names.js";
 import type { ExtensionDescriptor, ModelDescriptor, ModelMethodDescriptor } from "./protocol.js";
 
 type Json = Record<string, unknown>;

@@ -10,7 +10,8 @@
  * details, stack); the extension's own `code` is kept.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { toWireError, WIRE_PROTOCOL_VERSION, type CallMessage, type WireError } from "../../kernel/contract/wire.js";
+import type { CallMessage } from "../../kernel/contract/wire.js";
+import { toWireError, WIRE_PROTOCOL_VERSION, type WireError } from "../../kernel/contract/wire-error.js";
 import { checkContext, driverCallbacks, formatLogMessage, makeLogger, methodContext, type CallScope, type ContextInit } from "./context.js";
 import { describeExport, validateExport } from "./describe.js";
 import { loadBundle } from "./load.js";

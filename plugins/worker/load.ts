@@ -2,10 +2,12 @@
  * Loading an extension bundle inside a worker (or sandbox process): provide the host modules
  * through the global the bundle reads, import the bundle, find its export.
  */
+import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
-import { EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
+import { CEL_SPECIFIER, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
   modules: Record<string, unknown>;
@@ -21,13 +23,33 @@ function hostGlobal(): HostGlobal {
   return host;
 }
 
+/**
+ * Specifiers served by the zod built into the worker itself (`zod` and `zod/v4` export the same
+ * namespace): importing zod from node_modules would resolve and compile about a hundred files
+ * in every worker. Deeper paths (`zod/v4/core`, …) are imported from the URL the host names;
+ * zod keeps its registry on globalThis and checks instances by trait, so the copies agree.
+ */
+const OWN_ZOD = new Set(["zod", "zod/v4"]);
+
 /** Imports every host module the bundle needs (and zod, which describing needs) once per worker. */
 export async function installHostModules(specs: Record<string, string>): Promise<void> {
   const host = hostGlobal();
   for (const [spec, url] of Object.entries(specs)) {
     if (host.modules[spec]) continue;
-    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : await import(url);
+    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : OWN_ZOD.has(spec) ? zod : await import(url);
   }
+}
+
+/**
+ * The host modules minus the CEL engine when the bundle never calls `createCelEnvironment`
+ * (most do not): loading cel-js is a good part of a worker's start. A bundle holds all of an
+ * extension's code, so one that builds an environment names the method.
+ */
+async function withoutUnusedCel(init: InstanceInit): Promise<Record<string, string>> {
+  const { [CEL_SPECIFIER]: cel, ...rest } = init.hostModules;
+  if (cel === undefined || hostGlobal().modules[CEL_SPECIFIER]) return init.hostModules;
+  const code = await readFile(init.bundlePath, "utf8").catch(() => null);
+  return code === null || code.includes("createCelEnvironment") ? init.hostModules : rest;
 }
 
 export interface LoadedExtension {
@@ -47,7 +69,7 @@ let loads = 0;
  * instance): an instance never inherits module state from an earlier one.
  */
 export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
-  await installHostModules(init.hostModules);
+  await installHostModules(await withoutUnusedCel(init));
   // Extensions written for swamp are Deno programs; some read `Deno.env` at module scope.
   installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;

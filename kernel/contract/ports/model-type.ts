@@ -3,7 +3,10 @@
  * a method runs with. Builtins (`command/shell`) and `export const model` extensions share it.
  */
 import * as z from "zod";
-import { SwampError } from "../errors.js";
+import { CALVER_PATTERN, LIFETIME_PATTERN, type ModelTypeRef } from "./model-type-names.js";
+
+// Plain values (no zod), apart so an extension worker can use them without building schemas.
+export { CALVER_PATTERN, LIFETIME_PATTERN, modelTypeString, type ModelTypeRef } from "./model-type-names.js";
 
 /** `ephemeral | infinite | job | workflow | <n><mo|y|h|m|d|w>` */
 export type Lifetime = string;
@@ -87,6 +90,12 @@ export interface MethodLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /**
+   * Optional: several lines of a command's output at once, `text` being the lines joined by
+   * "\n" — the same as `info` (stdout) or `warn` (stderr) for each line, without a call per
+   * line. Callers fall back to per-line calls when a logger has none.
+   */
+  output?(text: string, stream: "stdout" | "stderr"): void;
 }
 
 export interface WriteOverrides {
@@ -120,17 +129,7 @@ export interface DataItem {
  * A model type as methods pass it: the type string, or an object carrying it (`normalized`
  * or `raw`, as swamp's ModelType has).
  */
-export type ModelTypeRef = string | { normalized?: string; raw?: string; toString(): string };
 
-/** The type string of a ModelTypeRef; anything else fails with `validation_failed`. */
-export function modelTypeString(type: ModelTypeRef): string {
-  if (typeof type === "string") return type;
-  if (type && typeof type === "object") {
-    if (typeof type.normalized === "string") return type.normalized;
-    if (typeof type.raw === "string") return type.raw;
-  }
-  throw new SwampError("validation_failed", `Model type must be a string, got ${typeof type}`);
-}
 
 /**
  * The read side of the repository's versioned data, as methods see it. `modelId` may be a
@@ -275,8 +274,6 @@ export interface ModelTypePlugin {
   reports?: string[];
 }
 
-export const CALVER_PATTERN = /^\d{4}\.\d{2}\.\d{2}\.\d+$/;
-export const LIFETIME_PATTERN = /^(ephemeral|infinite|job|workflow|\d+(mo|y|h|m|d|w))$/;
 
 // ---- Wire schemas ----
 

@@ -419,3 +419,23 @@ test("50 MB of stderr runs in bounded memory too", { timeout: 120000 }, () => {
   const growthMb = (r.rssPeak - r.rssBefore) / 1024;
   assert.ok(growthMb < 150, `peak RSS grew by ${growthMb.toFixed(1)} MB`);
 });
+
+test("a logger with output() gets whole blocks of lines; content and per-line redaction unchanged", async () => {
+  const redact = (text: string) => text.replaceAll("s3cr3t", "***");
+  const ctx = newContext({ redact });
+  const blocks: Array<[string, string]> = [];
+  Object.assign(ctx.logger, { output: (text: string, stream: string) => blocks.push([text, stream]) });
+  const method = model.methods["execute"]!;
+  await method.execute({ run: "seq 1 20000; echo 's3cr3t\r'; printf 'e1\\ne2 s3cr3t\\n' >&2; printf tail" }, ctx);
+  const expected = [...Array.from({ length: 20000 }, (_, i) => String(i + 1)), "***", "tail"];
+  const out = blocks.filter(([, s]) => s === "stdout").map(([t]) => t);
+  assert.deepEqual(out.join("\n").split("\n"), expected);
+  assert.ok(out.length < 1000, `${out.length} calls for ${expected.length} lines`);
+  assert.deepEqual(blocks.filter(([, s]) => s === "stderr").map(([t]) => t).join("\n"), "e1\ne2 ***");
+  assert.deepEqual(ctx.lines("info"), [], "no per-line calls when output() exists");
+  const data = resultData(ctx);
+  assert.equal(data.stdout, expected.join("\n"));
+  assert.equal(data.stderr, "e1\ne2 ***");
+  assert.equal(logContent(ctx), `[stdout]\n${expected.join("\n")}\n[stderr]\ne1\ne2 ***`);
+  ctx.cleanup();
+});

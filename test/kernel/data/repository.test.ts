@@ -77,6 +77,13 @@ test("streaming writer: writeLine appends, hashes incrementally, invisible until
     await assert.rejects(() => w.finalize(), /DataWriter "log" has already been finalized/);
     await assert.rejects(() => w.writeAll(new Uint8Array(1)), /DataWriter "log" has already been finalized/);
     await assert.rejects(() => t.repo.createWriter(fileSpec("log")).finalize(), /DataWriter "log" has not been used — nothing to finalize/);
+    // Multi-byte text: size and checksum count bytes, not characters.
+    const text = `ünïcødé ✓ 𝄞 ${"é".repeat(70_000)}`;
+    const u = t.repo.createWriter(fileSpec("utf8"));
+    await u.writeLine(text);
+    const utf8 = await u.finalize();
+    assert.equal(utf8.size, Buffer.byteLength(`${text}\n`));
+    assert.equal((await t.repo.get(MODEL_TYPE, MODEL_ID, "utf8"))?.checksum, sha(`${text}\n`));
   } finally {
     await t.cleanup();
   }

@@ -79,3 +79,30 @@ test("run log: lines reach the file by the next turn of the event loop, before c
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("run log output(): a block of lines is timestamped line by line, live output gets it in one call, redaction as per line", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "swamp-runlog-"));
+  try {
+    const path = join(dir, "run.log");
+    const live: Array<[string, string]> = [];
+    const redactor = new Redactor();
+    redactor.register("s3cr3t");
+    redactor.register("two\nlines");
+    const log = new RunLog(path, redactor, { maxBytes: 10_000, onOutput: (text, stream) => live.push([text, stream]) });
+    log.output("one\ntwo s3cr3t\nthree", "stdout");
+    log.output("two\nlines", "stderr");
+    log.output("", "stdout");
+    await log.close();
+    const entries = (await readFile(path, "utf8")).split("\n").slice(0, -1).map((l) => l.replace(/^\S+ /, ""));
+    // A multi-line secret is redacted line by line, as when each line is logged alone ("two" is
+    // too short to be one of its registered lines).
+    assert.deepEqual(entries, ["INFO one", "INFO two ***", "INFO three", "WARN two", "WARN ***", "INFO "]);
+    assert.deepEqual(live, [
+      ["one\ntwo ***\nthree", "stdout"],
+      ["two\n***", "stderr"],
+      ["", "stdout"],
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

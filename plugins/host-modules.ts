@@ -4,6 +4,7 @@
  * sdk (`@swamp-ts/sdk`, or `swamp-sdk` as it was first called). One zod per worker means an
  * extension's schemas are the same zod the worker turns into JSON Schema.
  */
+import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,15 +54,19 @@ export function packageDirOf(url: string): string | null {
 }
 
 /**
- * Version string of a package as swamp resolves it (for the bundler's cache key): found by
- * Node's resolution, so a dependency npm hoisted above swamp's own node_modules counts too.
+ * Version string of a package as swamp resolves it (for the bundler's cache key): looked up
+ * along Node's node_modules search path, so a dependency npm hoisted above swamp's own
+ * node_modules counts too. It reads the package.json only: nothing is resolved or loaded.
  */
 export function installedVersion(pkg: string): string {
-  try {
-    const dir = packageDirOf(import.meta.resolve(pkg));
-    if (!dir) return "?";
-    return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string }).version ?? "?";
-  } catch {
-    return "?";
+  for (const dir of createRequire(import.meta.url).resolve.paths(pkg) ?? []) {
+    const manifest = join(dir, pkg, "package.json");
+    if (!existsSync(manifest)) continue;
+    try {
+      return (JSON.parse(readFileSync(manifest, "utf8")) as { version?: string }).version ?? "?";
+    } catch {
+      return "?";
+    }
   }
+  return "?";
 }

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo, type RunResult } from "../helpers/cli.js";
+import { shellDefinition } from "../helpers/definitions.js";
 
 /** Exponential backtracking for a backtracking engine: 2^38 ways to split the a's. */
 const EVIL_INPUT = `${"a".repeat(38)}!`;
@@ -19,19 +20,7 @@ const TEN_MILLION = `${THOUSAND}.map(x, ${THOUSAND}.map(y, [0,1,2,3,4,5,6,7,8,9]
 
 async function writeShellModel(repo: string, name: string, run: string): Promise<void> {
   await mkdir(join(repo, "models", "command", "shell"), { recursive: true });
-  const yaml = [
-    "type: command/shell",
-    "id: 6d1f0c4e-5a7b-4c8d-9e0f-1a2b3c4d5e6f",
-    `name: ${name}`,
-    "version: 1",
-    "tags: {}",
-    "globalArguments: {}",
-    "methods:",
-    "  execute:",
-    "    arguments:",
-    `      run: ${JSON.stringify(run)}`,
-    "",
-  ].join("\n");
+  const yaml = shellDefinition({ id: "6d1f0c4e-5a7b-4c8d-9e0f-1a2b3c4d5e6f", name, run: JSON.stringify(run) });
   await writeFile(join(repo, "models", "command", "shell", `${name}.yaml`), yaml);
 }
 

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { parseJson, swamp, withTempDir, type RunResult } from "../helpers/cli.js";
+import { shellDefinition } from "../helpers/definitions.js";
 
 const SECRET = "hunter2-very-secret-value";
 const ROWS = 20_000;
@@ -34,21 +35,7 @@ test("method output: every line in order in every sink; a secret split across ch
     ].join("; ");
     await writeFile(
       join(models, "split.yaml"),
-      [
-        "type: command/shell",
-        "id: a1b2c3d4-0000-4000-8000-000000000001",
-        "name: split",
-        "version: 1",
-        "tags: {}",
-        "globalArguments: {}",
-        "methods:",
-        "  execute:",
-        "    arguments:",
-        `      run: ${JSON.stringify(run)}`,
-        "      env:",
-        `        S: "\${{ vault.get('dev', 'token') }}"`,
-        "",
-      ].join("\n"),
+      shellDefinition({ id: "a1b2c3d4-0000-4000-8000-000000000001", name: "split", run: JSON.stringify(run), env: { S: `"\${{ vault.get('dev', 'token') }}"` } }),
     );
     const rows = Array.from({ length: ROWS }, (_, i) => `row ${i}`);
 

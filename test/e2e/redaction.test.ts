@@ -10,6 +10,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { parse } from "yaml";
 import { parseJson, swamp, withTempDir, type RunResult } from "../helpers/cli.js";
+import { shellDefinition } from "../helpers/definitions.js";
 
 const SECRETS: Record<string, string> = {
   s1: "stdout",
@@ -52,21 +53,12 @@ test("secrets equal to JSON keys or JSON syntax: runs succeed, stored JSON parse
       // The secret reaches the command as an env var; it is printed alone and inside JSON-looking text.
       await writeFile(
         join(models, `${key}.yaml`),
-        [
-          "type: command/shell",
-          `id: a1b2c3d4-0000-4000-8000-00000000000${n}`,
-          `name: m-${key}`,
-          "version: 1",
-          "tags: {}",
-          "globalArguments: {}",
-          "methods:",
-          "  execute:",
-          "    arguments:",
-          `      run: printf 'hello %s\\n{"v":"%s"}\\n' "$S" "$S"`,
-          "      env:",
-          `        S: "\${{ vault.get('dev', '${key}') }}"`,
-          "",
-        ].join("\n"),
+        shellDefinition({
+          id: `a1b2c3d4-0000-4000-8000-00000000000${n}`,
+          name: `m-${key}`,
+          run: `printf 'hello %s\\n{"v":"%s"}\\n' "$S" "$S"`,
+          env: { S: `"\${{ vault.get('dev', '${key}') }}"` },
+        }),
       );
     }
 

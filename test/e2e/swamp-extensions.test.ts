@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { S3Client, GetObjectCommand } from "@aws-sdk/client-s3";
 import { parseJson, swamp, withTempDir, type RunResult } from "../helpers/cli.js";
 import { startS3Server, type S3TestServer } from "../helpers/s3-server.js";
+import { shellDefinition } from "../helpers/definitions.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../test/e2e/fixtures/swamp-extensions/", import.meta.url));
 
@@ -199,21 +200,12 @@ test("an @swamp/1password vault extension (Deno.Command + Deno.env) is created, 
     await mkdir(join(repo.dir, "models", "command", "shell"), { recursive: true });
     await writeFile(
       join(repo.dir, "models", "command", "shell", "uses-secret.yaml"),
-      [
-        "type: command/shell",
-        "id: 5a1e0000-0000-4000-8000-000000000001",
-        "name: uses-secret",
-        "version: 1",
-        "tags: {}",
-        "globalArguments: {}",
-        "methods:",
-        "  execute:",
-        "    arguments:",
-        `      run: 'if [ "$DB" = "s3cret-value" ]; then echo matched; else echo "mismatch"; fi'`,
-        "      env:",
-        `        DB: "\${{ vault.get('team', 'db-password') }}"`,
-        "",
-      ].join("\n"),
+      shellDefinition({
+        id: "5a1e0000-0000-4000-8000-000000000001",
+        name: "uses-secret",
+        run: `'if [ "$DB" = "s3cret-value" ]; then echo matched; else echo "mismatch"; fi'`,
+        env: { DB: `"\${{ vault.get('team', 'db-password') }}"` },
+      }),
     );
     const run = await repo.json(["model", "method", "run", "uses-secret", "execute"]);
     assert.equal(run.status, "succeeded");

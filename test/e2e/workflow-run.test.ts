@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { cleanEnv, parseJson, SWAMP_BIN, swamp, type RunResult } from "../helpers/cli.js";
 import { alive } from "../helpers/processes.js";
+import { shellDefinition } from "../helpers/definitions.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,20 +31,7 @@ const cli = (args: string[], options: { input?: string; env?: Record<string, str
 const uuid = (n: number) => `0f0e0d0c-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 function definition(n: number, name: string, run: string, extra: string[] = []): string {
-  return [
-    "type: command/shell",
-    `id: ${uuid(n)}`,
-    `name: ${name}`,
-    "version: 1",
-    "tags: {}",
-    "globalArguments: {}",
-    ...extra,
-    "methods:",
-    "  execute:",
-    "    arguments:",
-    `      run: ${JSON.stringify(run)}`,
-    "",
-  ].join("\n");
+  return shellDefinition({ id: uuid(n), name, run: JSON.stringify(run), extra });
 }
 
 async function readRun(workflowId: string, runId: string): Promise<{ record: any; log: string }> {

@@ -3,7 +3,7 @@
  * document) on stderr, and small text helpers (human sizes and ages). Tables: cli/table.ts;
  * colour: cli/colour.ts.
  */
-import { errorCode, errorMessage, exitCodeFor, ErrorCode, SwampError } from "../kernel/contract/errors.js";
+import { errorCode, errorMessage, exitCodeFor, ErrorCode, oneLine, SwampError } from "../kernel/contract/errors.js";
 import { fsWriteError } from "../kernel/runtime/fs-errors.js";
 import { paint } from "./colour.js";
 
@@ -34,16 +34,6 @@ export function renderError(thrown: unknown, streams: Streams, opts: { json: boo
     else if (!known) streams.stderr.write("(run with --verbose for the stack trace)\n");
   }
   return exitCodeFor(err);
-}
-
-/**
- * A message as one line: the lines after the first (a list of problems, a hint) are joined
- * onto it, so nothing is lost under the one-line contract.
- */
-export function oneLine(message: string): string {
-  const [head = "", ...rest] = message.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  if (rest.length === 0) return head;
-  return `${head}${head.endsWith(":") ? " " : " — "}${rest.join("; ")}`;
 }
 
 export function formatBytes(n: number): string {

@@ -172,3 +172,13 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * A message as one line: the lines after the first (a list of problems, a hint) are joined
+ * onto it, so nothing is lost under the one-line contract.
+ */
+export function oneLine(message: string): string {
+  const [head = "", ...rest] = message.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  if (rest.length === 0) return head;
+  return `${head}${head.endsWith(":") ? " " : " — "}${rest.join("; ")}`;
+}

@@ -24,15 +24,6 @@ export const VaultErrorCode = {
   migrateFailed: "vault_migrate_failed",
 } as const;
 
-/** One line: newlines (and the blank lines around them) become " — ". */
-export function flattenMessage(message: string): string {
-  return message
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .join(" — ");
-}
-
 /** Throws `vault_invalid_key` when `key` breaks the key rules every vault shares (length included). */
 export function assertSecretKeyValid(vault: string, key: string): void {
   const problem = secretKeyProblem(key);

@@ -7,7 +7,7 @@
  * the target (keys it already held are left alone). The source backend is never wiped.
  */
 import { unlink } from "node:fs/promises";
-import { errorMessage, SwampError, UsageError } from "../contract/errors.js";
+import { errorMessage, oneLine, SwampError, UsageError } from "../contract/errors.js";
 import {
   supportsAnnotations,
   supportsRefreshHooks,
@@ -15,7 +15,7 @@ import {
   type VaultPlugin,
   type VaultProvider,
 } from "../contract/ports/vault.js";
-import { flattenMessage, VaultErrorCode } from "./errors.js";
+import { VaultErrorCode } from "./errors.js";
 import { buildProvider, validateVaultConfig, type OpenVault, type VaultService } from "./service.js";
 
 export interface MigrationPlan {
@@ -64,7 +64,7 @@ export async function runMigration(
       copied.push(key);
       await vaults.audit
         .record({ action: "put", vaultName: name, vaultType: target.plugin.type, secretKey: key, callerContext: caller })
-        .catch((err: unknown) => warnings.push(`Could not write the vault audit trail: ${flattenMessage(errorMessage(err))}`));
+        .catch((err: unknown) => warnings.push(`Could not write the vault audit trail: ${oneLine(errorMessage(err))}`));
       const annotation = await vaults.annotation(source, key);
       if (annotation) {
         if (supportsAnnotations(target.provider)) await target.provider.putAnnotation!(key, annotation);
@@ -82,7 +82,7 @@ export async function runMigration(
     await removeCopies(target.provider, copied.filter((k) => !heldBefore.has(k)));
     throw new SwampError(
       VaultErrorCode.migrateFailed,
-      `Migrating vault '${name}' to '${target.plugin.type}' failed: ${flattenMessage(errorMessage(err))}. The vault is unchanged (still '${source.stored.config.type}')`,
+      `Migrating vault '${name}' to '${target.plugin.type}' failed: ${oneLine(errorMessage(err))}. The vault is unchanged (still '${source.stored.config.type}')`,
       { details: { vault: name, from: source.stored.config.type, to: target.plugin.type } },
     );
   }
@@ -90,7 +90,7 @@ export async function runMigration(
     try {
       await unlink(source.stored.path);
     } catch (err) {
-      warnings.push(`Could not remove the old config ${source.stored.path} (${flattenMessage(errorMessage(err))}); remove it by hand`);
+      warnings.push(`Could not remove the old config ${source.stored.path} (${oneLine(errorMessage(err))}); remove it by hand`);
     }
   }
   vaults.configs.reload();

@@ -7,7 +7,7 @@
  * Nothing is read until a vault is asked for: constructing the service costs nothing.
  */
 import { isAbsolute, resolve } from "node:path";
-import { errorCode, errorMessage, SwampError } from "../contract/errors.js";
+import { errorCode, errorMessage, oneLine, SwampError } from "../contract/errors.js";
 import {
   REQUIRED_VAULT_PROVIDER_METHODS,
   supportsAnnotations,
@@ -24,7 +24,7 @@ import type { PluginRegistry } from "../runtime/registry.js";
 import { VaultAuditLog, type VaultAuditAction } from "./audit.js";
 import { VaultConfigRepository, type StoredVault } from "./config.js";
 import { shortName } from "../contract/untrusted.js";
-import { assertSecretKeyValid, flattenMessage, VaultErrorCode, vaultNotFound } from "./errors.js";
+import { assertSecretKeyValid, VaultErrorCode, vaultNotFound } from "./errors.js";
 import { isStale, runRefreshCommand } from "./refresh.js";
 
 /** The audit trail's caller for a value a refresh hook stored. */
@@ -96,7 +96,7 @@ export function validateVaultConfig(plugin: VaultPlugin, vaultName: string, conf
   const field = issue?.path?.map(String).join(".");
   throw new SwampError(
     VaultErrorCode.configInvalid,
-    `Invalid config for vault type '${plugin.type}' (vault '${vaultName}'): ${field ? `${field}: ` : ""}${flattenMessage(issue?.message ?? "invalid value")}`,
+    `Invalid config for vault type '${plugin.type}' (vault '${vaultName}'): ${field ? `${field}: ` : ""}${oneLine(issue?.message ?? "invalid value")}`,
     { details: { vault: vaultName, type: plugin.type, ...(field ? { field } : {}) } },
   );
 }
@@ -108,7 +108,7 @@ export async function buildProvider(plugin: VaultPlugin, vaultName: string, conf
     provider = await plugin.createProvider(vaultName, config, { repoDir });
   } catch (err) {
     if (errorCode(err)) throw err;
-    throw new SwampError(VaultErrorCode.providerInvalid, `createProvider for vault type '${plugin.type}' (vault '${vaultName}') failed: ${flattenMessage(errorMessage(err))}`);
+    throw new SwampError(VaultErrorCode.providerInvalid, `createProvider for vault type '${plugin.type}' (vault '${vaultName}') failed: ${oneLine(errorMessage(err))}`);
   }
   const missing = REQUIRED_VAULT_PROVIDER_METHODS.filter((m) => typeof (provider as unknown as Record<string, unknown> | null)?.[m] !== "function");
   if (missing.length) {
@@ -194,7 +194,7 @@ export class VaultService implements VaultStore {
     try {
       value = await runRefreshCommand(hook.command, this.o.repoDir);
     } catch (err) {
-      this.o.warn?.(`The refresh hook of secret '${key}' in vault '${open.stored.config.name}' failed (${flattenMessage(errorMessage(err))}); using the stored value`);
+      this.o.warn?.(`The refresh hook of secret '${key}' in vault '${open.stored.config.name}' failed (${oneLine(errorMessage(err))}); using the stored value`);
       return null;
     }
     await this.call(open, "put", key, () => provider.put(key, value));
@@ -328,7 +328,7 @@ export class VaultService implements VaultStore {
       return await fn();
     } catch (err) {
       const code = errorCode(err);
-      const message = flattenMessage(errorMessage(err));
+      const message = oneLine(errorMessage(err));
       if (code && err instanceof SwampError) {
         if (message === err.message) throw err;
         throw new SwampError(code, message, { details: err.details });
@@ -345,7 +345,7 @@ export class VaultService implements VaultStore {
     try {
       await this.audit.record({ action, vaultName: open.stored.config.name, vaultType: open.stored.config.type, secretKey: key, callerContext: caller });
     } catch (err) {
-      this.o.warn?.(`Could not write the vault audit trail: ${flattenMessage(errorMessage(err))}`);
+      this.o.warn?.(`Could not write the vault audit trail: ${oneLine(errorMessage(err))}`);
     }
   }
 }

@@ -2,12 +2,12 @@ import { Command, Option } from "clipanion";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parse } from "yaml";
-import { errorCode, errorMessage, SwampError, UsageError } from "../../../kernel/contract/errors.js";
+import { errorCode, errorMessage, oneLine, SwampError, UsageError } from "../../../kernel/contract/errors.js";
 import { VaultConfigSchema } from "../../../kernel/contract/ports/vault.js";
 import type { Kernel } from "../../../kernel/runtime/kernel.js";
 import { atomicWriteFile } from "../../../kernel/runtime/atomic-write.js";
 import type { StoredVault } from "../../../kernel/vaults/config.js";
-import { flattenMessage, VaultErrorCode } from "../../../kernel/vaults/errors.js";
+import { VaultErrorCode } from "../../../kernel/vaults/errors.js";
 import { validateVaultConfig, type VaultService } from "../../../kernel/vaults/service.js";
 import { SwampCommand } from "../../base.js";
 import { editInEditor } from "../../editor.js";
@@ -28,7 +28,7 @@ async function checkEdited(kernel: Kernel, found: StoredVault, text: string): Pr
   try {
     raw = parse(text);
   } catch (err) {
-    throw invalid(`Invalid YAML: ${flattenMessage(errorMessage(err)).slice(0, 200)}`);
+    throw invalid(`Invalid YAML: ${oneLine(errorMessage(err)).slice(0, 200)}`);
   }
   const parsed = VaultConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -74,7 +74,7 @@ export default class VaultEditCommand extends SwampCommand {
       }
     } catch (err) {
       // Keep what the user typed: the message says where.
-      throw new SwampError(errorCode(err) ?? VaultErrorCode.configInvalid, `${flattenMessage(errorMessage(err))} (your edit is kept in ${session.file})`);
+      throw new SwampError(errorCode(err) ?? VaultErrorCode.configInvalid, `${oneLine(errorMessage(err))} (your edit is kept in ${session.file})`);
     }
     await session.discard();
     this.emit({ path, editor: session.editor, status: "opened", name: found.config.name, type: found.config.type, changed }, () =>

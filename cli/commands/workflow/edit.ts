@@ -44,7 +44,7 @@ function workflowNamedIn(record: Record<string, unknown>): string {
 export default class WorkflowEditCommand extends SwampCommand {
   static override paths = [["workflow", "edit"]];
   static override usage = Command.Usage({
-    description: "Edit a workflow file (from a file, piped YAML, or in $EDITOR)",
+    description: "Edit a workflow file (from piped YAML, or in $EDITOR)",
     details:
       "The id cannot change. New YAML (a file, `-` or piped stdin) replaces the file after it is validated; a rename moves the file to " +
       "workflow-<new name>.yaml. With `-` alone the document names the workflow it replaces (its id, else its name). " +

@@ -2,13 +2,15 @@
  * Shell completion. `swamp completion <shell>` prints a script; the script calls
  * `swamp __complete -- <words…>` (the words typed after `swamp`, the last one being completed)
  * which prints one candidate per line: command words from the route table, a command's options,
- * and values (model, data and workflow names, model and vault types) read from the repo's
- * indexes and file names, never by parsing definitions.
+ * and values (model, data, workflow and vault names, model and vault types, a model's methods)
+ * read from the repo's indexes, file names and bundle manifest, never by parsing definitions or
+ * opening a vault.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { commandSpec, type CommandSpec } from "./help.js";
 import { commandWords, findRoute, ROUTES, routePaths } from "./routes.js";
+import { rewriteDirectTypeArgv } from "./run.js";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -140,7 +142,48 @@ async function typeNames(repoDir: string, kind: "model" | "vault"): Promise<stri
   return names;
 }
 
-type ValueKind = "model" | "data" | "workflow" | "modelType" | "vaultType" | "shell";
+/** The descriptors of the repo's extension models, as their bundle manifest records them. */
+async function extensionModels(repoDir: string): Promise<{ type?: unknown; methods?: unknown }[]> {
+  const { manifestPath } = await import("../plugins/manifest.js");
+  try {
+    const manifest = JSON.parse(await readFile(manifestPath(repoDir, "model"), "utf8")) as { entries?: Record<string, { descriptor?: unknown }> };
+    return Object.values(manifest.entries ?? {}).flatMap((e) => (e?.descriptor && typeof e.descriptor === "object" ? [e.descriptor] : []));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The methods of a model's type: `ref` is a model name or id, or `@<type>` (the type-first
+ * form). A built-in type's own methods, plus those extensions declare or add for that type.
+ */
+async function methodNames(repoDir: string, ref: string | undefined): Promise<string[]> {
+  if (ref === undefined) return [];
+  const types = ref.startsWith("@") ? [ref.slice(1), ref] : [(await indexedModels(repoDir)).find((m) => m.name === ref || m.id === ref)?.type];
+  const names: string[] = [];
+  const { builtinRegistry } = await import("./builtins.js");
+  const registry = builtinRegistry();
+  for (const type of types) {
+    if (type === undefined) continue;
+    const builtin = registry.get("model", type);
+    if (builtin) names.push(...Object.keys((await builtin.load()).methods));
+    for (const d of await extensionModels(repoDir)) {
+      if (d.type === type && d.methods && typeof d.methods === "object") names.push(...Object.keys(d.methods));
+    }
+  }
+  return names;
+}
+
+/** The repo's vault names, from the vault files as `vault search` lists them; nothing is decrypted. */
+async function vaultNames(repoDir: string): Promise<string[]> {
+  const { readMarker } = await import("../kernel/runtime/marker.js");
+  const { vaultsDirOf } = await import("../kernel/vaults/service.js");
+  const { VaultConfigRepository } = await import("../kernel/vaults/config.js");
+  const marker = await readMarker(repoDir).catch(() => ({}));
+  return (await new VaultConfigRepository(vaultsDirOf({ repoDir, marker })).list()).map((v) => v.config.name);
+}
+
+type ValueKind = "model" | "data" | "workflow" | "vault" | "method" | "modelType" | "vaultType" | "shell";
 
 /** What a positional or option value names, by its name in the command's definition. */
 function valueKind(name: string, path: readonly string[]): ValueKind | undefined {
@@ -159,6 +202,13 @@ function valueKind(name: string, path: readonly string[]): ValueKind | undefined
     case "run_or_workflow":
     case "--workflow":
       return "workflow";
+    case "vault":
+    case "--vault":
+      return "vault";
+    case "name_or_id":
+      return path[0] === "vault" ? "vault" : undefined;
+    case "method":
+      return path[0] === "model" ? "method" : undefined;
     case "type":
       return path[0] === "model" ? "modelType" : path[0] === "vault" ? "vaultType" : undefined;
     case "shell":
@@ -199,9 +249,17 @@ function nextWords(prefix: readonly string[]): string[] {
  */
 export async function complete(words: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const current = words[words.length - 1] ?? "";
-  const before = words.slice(0, -1);
   const repoDir = repoDirOf(words, env);
   const done = (candidates: readonly string[]) => [...new Set(candidates.filter((c) => c.startsWith(current)))].sort();
+
+  // The type-first form `model @<type> method run …`: its words, then as `model method run @<type> …`.
+  const typed = words.slice(0, -1);
+  if (typed[0] === "model" && typed.length === 1 && current.startsWith("@")) return done((await typeNames(repoDir, "model")).map((t) => (t.startsWith("@") ? t : `@${t}`)));
+  if (typed[0] === "model" && typed[1]?.startsWith("@")) {
+    if (typed.length === 2) return done(["method"]);
+    if (typed.length === 3) return done(typed[2] === "method" ? ["run"] : []);
+  }
+  const before = rewriteDirectTypeArgv(typed);
 
   const leading = commandWords(before);
   const found = findRoute(leading);
@@ -221,6 +279,10 @@ export async function complete(words: readonly string[], env: NodeJS.ProcessEnv 
         return dataNames(repoDir, env, args.options.get("--model") ?? args.positionals[0]);
       case "workflow":
         return workflowNames(repoDir);
+      case "vault":
+        return vaultNames(repoDir);
+      case "method":
+        return methodNames(repoDir, args.positionals[0]);
       case "modelType":
         // Types may be typed with a leading `@` (`@command/shell`).
         return (await typeNames(repoDir, "model")).map((t) => (current.startsWith("@") && !t.startsWith("@") ? `@${t}` : t));

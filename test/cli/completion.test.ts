@@ -60,6 +60,55 @@ test("completes model, data and workflow names and model types from the repo's i
   });
 });
 
+/** Vault files as `vault search` reads them (one broken), and an extension bundle manifest: no secret is read. */
+async function addVaultsAndExtensions(repo: string): Promise<void> {
+  const vaults = join(repo, "vaults", "local_encryption");
+  await mkdir(vaults, { recursive: true });
+  for (const [id, name] of [["v1", "dev-secrets"], ["v2", "prod-keys"]]) {
+    await writeFile(join(vaults, `${id}.yaml`), `id: ${id}\nname: ${name}\ntype: local_encryption\nconfig: {}\ncreatedAt: "2026-01-01T00:00:00.000Z"\n`);
+  }
+  await writeFile(join(vaults, "broken.yaml"), "name: [not a vault\n");
+  const model = (type: string, exp: "model" | "extension", methods: string[]) => ({
+    state: "Indexed",
+    lastType: type,
+    descriptor: { kind: "model", export: exp, type, name: type, description: "", methods: Object.fromEntries(methods.map((m) => [m, { description: "", arguments: {} }])) },
+  });
+  await mkdir(join(repo, ".swamp", "model-bundles"), { recursive: true });
+  const entries = { "/src/thing.ts": model("@acme/thing", "model", ["deploy", "destroy"]), "/src/audit.ts": model("command/shell", "extension", ["audit"]) };
+  await writeFile(join(repo, ".swamp", "model-bundles", "manifest.json"), JSON.stringify({ version: 1, kind: "model", builder: "x", entries, skipped: {} }));
+  const index = { entries: [
+    { id: "id-hello", name: "hello-world", type: "command/shell", tags: {}, path: "command/shell/id-hello.yaml", auto: false },
+    { id: "id-thing", name: "thing-one", type: "@acme/thing", tags: {}, path: "@acme/thing/id-thing.yaml", auto: false },
+  ], broken: [] };
+  await writeFile(join(repo, ".swamp", "definitions-index.json"), JSON.stringify(index));
+}
+
+test("completes vault names from the vault files, and method names from the model's type, also type-first", async () => {
+  await withIndexedRepo(async (repo) => {
+    await addVaultsAndExtensions(repo);
+    assert.deepEqual(await complete(["vault", "get", ""], env(repo)), ["dev-secrets", "prod-keys"]);
+    assert.deepEqual(await complete(["vault", "put", "d"], env(repo)), ["dev-secrets"]);
+    assert.deepEqual(await complete(["vault", "list-keys", ""], env(repo)), ["dev-secrets", "prod-keys"]);
+    assert.deepEqual(await complete(["vault", "audit-trail", "--vault", "p"], env(repo)), ["prod-keys"]);
+    assert.deepEqual(await complete(["vault", "create", "local_encryption", ""], env(repo)), [], "a new vault's name is not completed");
+
+    // Built-in methods plus those an extension adds to the type; an extension type's from its manifest.
+    assert.deepEqual(await complete(["model", "method", "run", "hello-world", ""], env(repo)), ["audit", "execute"]);
+    assert.deepEqual(await complete(["model", "method", "describe", "hello-world", "e"], env(repo)), ["execute"]);
+    assert.deepEqual(await complete(["model", "method", "run", "thing-one", "de"], env(repo)), ["deploy", "destroy"]);
+    assert.deepEqual(await complete(["model", "method", "run", "nobody", ""], env(repo)), []);
+
+    // `swamp model @<type> method run <method> <name>`
+    assert.deepEqual(await complete(["model", "@comm"], env(repo)), ["@command/shell"]);
+    assert.deepEqual(await complete(["model", "@command/shell", ""], env(repo)), ["method"]);
+    assert.deepEqual(await complete(["model", "@command/shell", "method", ""], env(repo)), ["run"]);
+    assert.deepEqual(await complete(["model", "@command/shell", "method", "run", ""], env(repo)), ["audit", "execute"]);
+    assert.deepEqual(await complete(["model", "@acme/thing", "method", "run", "d"], env(repo)), ["deploy", "destroy"]);
+    assert.deepEqual(await complete(["model", "@command/shell", "method", "run", "execute", ""], env(repo)), [], "the new model's name");
+    assert.deepEqual(await complete(["model", "@command/shell", "method", "run", "execute", "--input-f"], env(repo)), ["--input-file"]);
+  });
+});
+
 test("completion scripts for bash, zsh and fish call back 'swamp __complete'", async () => {
   for (const shell of ["bash", "zsh", "fish"] as const) assert.match(completionScript(shell), /swamp __complete -- /);
   assert.match(completionScript("bash"), /^complete -o default -F _swamp_complete swamp$/m);

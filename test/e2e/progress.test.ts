@@ -1,11 +1,11 @@
 /**
- * Progress for long work, in a real pseudo-terminal: `data gc` and `workflow run` draw one
- * line on stderr while they work, erase it before their result, and erase it at once on
- * Ctrl-C; piped or `--json` output carries no progress byte.
+ * Progress for long work, in a real pseudo-terminal: `data gc`, `workflow run` and the copy of
+ * `datastore setup filesystem` draw one line on stderr while they work, erase it before their
+ * result, and erase it at once on Ctrl-C; piped or `--json` output carries no progress byte.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateDataTree } from "../../bench/support/data-tree.js";
@@ -116,4 +116,40 @@ test("workflow run: steps done and running on a terminal, erased at the end and 
   assert.ok(stopped.output.lastIndexOf(ERASE_LINE) > stopped.output.lastIndexOf("running main.nap"), JSON.stringify(stopped.output));
   const after = finalScreen(stopped.output);
   assert.ok(!after.some((l) => l.includes("running main.nap")), JSON.stringify(after));
+});
+
+/** Every file under `root`, relative to it. */
+async function filesUnder(root: string): Promise<string[]> {
+  return (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1));
+}
+
+// Last: it moves the repo's datastore.
+test("datastore setup filesystem: the copy shows progress on a terminal and leaves nothing behind; none when piped", async () => {
+  generateDataTree(join(repo, ".swamp", "data"), { type: "bench/setup", models: 2, names: 10, versions: 3 });
+  const moved = (await filesUnder(join(repo, ".swamp", "data"))).sort();
+  const shared = join(dir, "shared");
+
+  const tty = await inTerminal(["datastore", "setup", "filesystem", "--path", shared]);
+  assert.equal(tty.code, 0, tty.output);
+  assert.ok(tty.output.includes(`Copying the datastore to ${shared}`), JSON.stringify(tty.output));
+  const lastDraw = tty.output.lastIndexOf("Copying the datastore");
+  assert.ok(tty.output.indexOf(ERASE_LINE, lastDraw) > lastDraw, "the line is erased");
+  const screen = finalScreen(tty.output);
+  assert.ok(!screen.some((l) => l.includes("Copying")), JSON.stringify(screen));
+  assert.equal(screen.at(-2), `Datastore set to ${shared}`);
+  assert.match(screen.at(-1)!, /^Migrated \d+ file\(s\) \(\d+ bytes\) from /);
+  assert.ok(screen.at(-1)!.endsWith(` from ${join(repo, ".swamp")}`), screen.at(-1));
+  // Every data file moved, none left at the old place, and no temporary or lock file anywhere.
+  assert.deepEqual((await filesUnder(join(shared, "data"))).sort(), moved);
+  assert.deepEqual(await readdir(join(repo, ".swamp", "data")).catch(() => []), []);
+  const leftovers = [...(await filesUnder(shared)), ...(await filesUnder(join(repo, ".swamp")))].filter((f) => /\.tmp|lock/i.test(f));
+  assert.deepEqual(leftovers, []);
+  assert.match(await readFile(join(repo, ".swamp.yaml"), "utf8"), new RegExp(`path: "${shared}"`));
+
+  const again = join(dir, "shared-again");
+  const piped = await swamp(["datastore", "setup", "filesystem", "--path", again, "--repo-dir", repo], { env });
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(piped.stderr, "");
+  assert.doesNotMatch(piped.stdout, PROGRESS_BYTES);
+  assert.deepEqual((await filesUnder(join(again, "data"))).sort(), moved);
 });

@@ -65,6 +65,21 @@ test("workflow files: create, edit, get, search, validate, broken files and doct
     const refused = await swamp(["workflow", "edit", "deploy", "--json", "--repo-dir", repo], { input: WORKFLOW.replace("allowFailure: true", "alowFailure: true") });
     assert.equal(refused.code, 1);
     assert.match(parseJson(refused.stderr).error.message, /^Invalid workflow YAML from stdin: Unknown key 'alowFailure' on step 'deploy-\$\{\{ self.env \}\}'\. Did you mean 'allowFailure'\?/);
+    // `workflow edit -`: the document names the workflow it replaces (its id, else its name); `<workflow> <file|->` too.
+    const stdinEdit = (args: string[], input: string) => swamp(["workflow", "edit", ...args, "--json", "--repo-dir", repo], { input });
+    const byName = await stdinEdit(["-"], WORKFLOW.replace(/^id: .*\n/, "").replace("Ship the service", "Ship it"));
+    assert.equal(byName.code, 0, byName.stderr);
+    assert.deepEqual(parseJson(byName.stdout), { path: "workflows/workflow-deploy.yaml", status: "updated", name: "deploy", id: created.out.id });
+    const byId = await stdinEdit(["-"], WORKFLOW.replace(/^id: .*$/m, `id: ${created.out.id}`));
+    assert.equal(byId.code, 0, byId.stderr);
+    assert.equal(parseJson(byId.stdout).status, "updated");
+    await writeFile(join(repo, "deploy.yaml"), WORKFLOW);
+    const fromFile = await swamp(["workflow", "edit", "deploy", join(repo, "deploy.yaml"), "--json", "--repo-dir", repo]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal(parseJson(fromFile.stdout).status, "unchanged");
+    const unnamed = await stdinEdit(["-"], "jobs: []\n");
+    assert.equal(unnamed.code, 2);
+    assert.match(parseJson(unnamed.stderr).error.message, /no id or name/);
 
     const got = await json("workflow", "get", created.out.id);
     assert.equal(got.code, 0, got.stderr);

@@ -5,7 +5,7 @@
  * starting with `{` is a whole JSON object. Everything else stays a string; schemas coerce later.
  */
 import { homedir } from "node:os";
-import { SwampError } from "../contract/errors.js";
+import { ErrorCode, SwampError } from "../contract/errors.js";
 import { readInputFileSync } from "../runtime/user-input.js";
 
 const SCOPED_IDENTIFIER = /^@[A-Za-z][\w-]*\/[A-Za-z0-9][\w/-]*$/;
@@ -34,8 +34,8 @@ function readValue(key: string, raw: string): unknown {
     try {
       return readInputFileSync(file, `Input file for "${key}" (${file})`);
     } catch (err) {
-      // Too large, or stdin (`@-`) already read: said as is, not as a missing file.
-      if (err instanceof SwampError) throw err;
+      // Too large, unreadable, or stdin (`@-`) already read: said as is; a missing file with the @ hint.
+      if (err instanceof SwampError && err.code !== ErrorCode.notFound) throw err;
       throw invalid(
         `Input file not found for key "${key}": ${file}. Values starting with @ are read as file paths; use \\@ for a literal @ or :json suffix to bypass`,
       );

@@ -71,6 +71,22 @@ function readBlocking(fd: number, buffer: Buffer): number {
  * command-line values are parsed synchronously; the input is small by then.
  */
 export function readInputFileSync(path: string, what: string, max = inputMaxBytes()): string {
+  try {
+    return readWhole(path, what, max);
+  } catch (err) {
+    throw err instanceof SwampError ? err : unreadable(path, what, err);
+  }
+}
+
+/** A file the user named that cannot be read, said as one line (the errno alone names neither). */
+function unreadable(path: string, what: string, err: unknown): SwampError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new SwampError(ErrorCode.notFound, `${what}: no such file: ${path}`);
+  const reason = code === "EISDIR" ? "is a directory" : code === "EACCES" || code === "EPERM" ? "permission denied" : ((err as Error).message ?? String(err));
+  return new UsageError(`${what}: cannot read ${path}: ${reason}`);
+}
+
+function readWhole(path: string, what: string, max: number): string {
   const stdin = path === STDIN_PATH;
   if (stdin) claimStdin(what);
   const fd = stdin ? 0 : openSync(path, "r");

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { generateDataTree } from "../../bench/support/data-tree.js";
 import { parseJson, SWAMP_BIN, swamp } from "../helpers/cli.js";
 import { CTRL_C, ERASE_LINE, finalScreen, runInTerminal } from "../helpers/pty.js";
+import { shellDefinition } from "../helpers/definitions.js";
 
 let dir: string;
 let repo: string;
@@ -23,19 +24,7 @@ const inTerminal = (args: string[], interruptWhen?: RegExp) =>
   runInTerminal([process.execPath, SWAMP_BIN, ...args, "--repo-dir", repo], interruptWhen ? [[interruptWhen, CTRL_C]] : [], { env, columns: 100 });
 
 function shellModel(n: number, name: string, run: string): string {
-  return [
-    "type: command/shell",
-    `id: 0f0e0d0c-0000-4000-8000-00000000070${n}`,
-    `name: ${name}`,
-    "version: 1",
-    "tags: {}",
-    "globalArguments: {}",
-    "methods:",
-    "  execute:",
-    "    arguments:",
-    `      run: ${JSON.stringify(run)}`,
-    "",
-  ].join("\n");
+  return shellDefinition({ id: `0f0e0d0c-0000-4000-8000-00000000070${n}`, name, run: JSON.stringify(run) });
 }
 
 function workflow(n: number, name: string, second: string): string {

@@ -42,14 +42,13 @@ await build({
   external: ["esbuild", "piscina", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
-checkNoDynamicImport(`${outdir}/cli/main.js`);
+checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"]);
 /**
  * A script restored from cached code cannot call import() on Node 20, so every import() left in
- * the bundle (bundled modules become plain calls) must come from kernel/runtime/import-module.ts,
- * or from the docker runner, which is only shipped as text.
+ * the bundle (bundled modules become plain calls) must come from `allowed`: the import-module
+ * helpers, or the docker runner, which is only shipped as text.
  */
-function checkNoDynamicImport(file) {
-  const allowed = ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"];
+function checkNoDynamicImport(file, allowed) {
   const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")));
   const found = [];
   readFileSync(file, "utf8")
@@ -61,7 +60,7 @@ function checkNoDynamicImport(file) {
         if (!allowed.some((a) => source.endsWith(a))) found.push(`${source}: ${line.slice(m.index, m.index + 60)}`);
       }
     });
-  if (found.length > 0) throw new Error(`use importModule() (kernel/runtime/import-module.ts) instead of import() for:\n${found.join("\n")}`);
+  if (found.length > 0) throw new Error(`use importModule() (${allowed[0]}) instead of import() in ${file} for:\n${found.join("\n")}`);
 }
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
@@ -80,9 +79,28 @@ chmodSync(`${outdir}/swamp.js`, 0o755);
 // of their own. They are loaded only by commands that use an extension. zod is bundled in:
 // the worker hands its own copy to the extensions it loads (plugins/worker/load.ts), which
 // costs one file to compile instead of resolving about a hundred in every worker.
+// The worker is built like the CLI: one CommonJS bundle, bin/worker/main.js, run with cached
+// code by a small ESM entry, bin/extension-worker.js (cli/worker-bin.ts). The sandbox process
+// stays one ESM file: its permissions let it read no cache.
+await build({
+  ...common,
+  entryPoints: ["plugins/worker/entry.ts"],
+  outfile: `${outdir}/worker/main.js`,
+  format: "cjs",
+  define: { "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
+});
+checkNoDynamicImport(`${outdir}/worker/main.js`, ["plugins/worker/import-module.ts"]);
+const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
+await build({
+  ...common,
+  entryPoints: ["cli/worker-bin.ts"],
+  outfile: `${outdir}/extension-worker.js`,
+  format: "esm",
+  define: { ...common.define, SWAMP_WORKER_HASH: JSON.stringify(workerHash) },
+});
 await build({
   absWorkingDir: root,
-  entryPoints: { "extension-worker": "plugins/worker/entry.ts", "extension-sandbox": "plugins/worker/sandbox-main.ts" },
+  entryPoints: { "extension-sandbox": "plugins/worker/sandbox-main.ts" },
   outdir,
   bundle: true,
   format: "esm",

@@ -99,16 +99,10 @@ await build({
   define: { ...common.define, SWAMP_WORKER_HASH: JSON.stringify(workerHash) },
 });
 await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: { "extension-sandbox": "plugins/worker/sandbox-main.ts" },
   outdir,
-  bundle: true,
   format: "esm",
-  platform: "node",
-  target: "node20",
-  minifySyntax: true,
-  sourcemap: "linked",
-  logLevel: "warning",
 });
 const retired = `${root}dist/.bin-old-${process.pid}`;
 try {

@@ -4,7 +4,7 @@
  * short command's CPU; a `vm.Script` can take and produce cached data. The cache is only a
  * saving: any failure to read, verify or write it leaves the command exactly as it was.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -81,7 +81,8 @@ export function readCache(file: string): Buffer | undefined {
  */
 export function writeCache(dir: string, hash: string, name: string, data: Buffer): void {
   const ours = `${PREFIX}${hash}-`;
-  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  // Worker threads of one process share its pid.
+  const tmp = join(dir, `.${name}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   try {
     mkdirSync(dir, { recursive: true });
     const existing = readdirSync(dir);

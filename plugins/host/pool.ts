@@ -5,8 +5,9 @@
  * Entry files: the published CLI is an esbuild bundle (dist/bin/swamp.js plus chunks); the
  * extension worker and the sandbox entry are separate esbuild entries next to it
  * (dist/bin/extension-worker.js, dist/bin/extension-sandbox.js, built by scripts/bundle.mjs,
- * zod included: a worker hands its own zod to the extensions it loads). When running from
- * tsc's output (tests), they are dist/plugins/worker/*.js.
+ * zod included: a worker hands its own zod to the extensions it loads; the worker entry runs
+ * its code, dist/bin/worker/main.js, with V8's code cache). When running from tsc's output
+ * (tests), they are dist/plugins/worker/*.js.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";

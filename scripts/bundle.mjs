@@ -4,8 +4,8 @@
 // runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
 // cost more than parsing code a command never runs (modules it does not need stay unevaluated
 // behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
-// Node 20. esbuild and piscina stay external because they load native binaries and worker
-// files at run time; @aws-sdk is loaded only by the S3 datastore.
+// Node 20. esbuild stays external because it loads a native binary at run time; @aws-sdk is
+// loaded only by the S3 datastore. piscina is bundled, with its worker runner beside it.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -39,10 +39,21 @@ await build({
   entryPoints: ["cli/main.ts"],
   outfile: `${outdir}/cli/main.js`,
   format: "cjs",
-  external: ["esbuild", "piscina", "@aws-sdk/*"],
+  external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
 checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"]);
+// piscina, bundled above, starts each worker thread from `worker.js` beside itself: its runner,
+// which then loads our worker entry. Bundled too, as ESM (the package is "type": "module") with
+// the `require` its CommonJS code uses.
+await build({
+  ...common,
+  entryPoints: ["node_modules/piscina/dist/worker.js"],
+  outfile: `${outdir}/cli/worker.js`,
+  format: "esm",
+  external: ["@napi-rs/nice"],
+  banner: { js: 'import { createRequire as __swampCreateRequire } from "node:module"; const require = __swampCreateRequire(import.meta.url);' },
+});
 /**
  * A script restored from cached code cannot call import() on Node 20, so every import() left in
  * the bundle (bundled modules become plain calls) must come from `allowed`: the import-module

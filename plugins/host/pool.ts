@@ -11,7 +11,6 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { importModule } from "../../kernel/runtime/import-module.js";
 import type { Piscina } from "piscina";
 import type { HostLimits } from "./limits.js";
 
@@ -52,7 +51,9 @@ export function configurePool(limits: HostLimits): void {
 export async function workerPool(): Promise<Piscina> {
   if (pool) return pool;
   creating ??= (async () => {
-    const { Piscina: PiscinaClass } = await importModule<typeof import("piscina")>("piscina");
+    // Bundled into the CLI (its worker runner is shipped beside the bundle, see
+    // scripts/bundle.mjs): about a dozen files fewer to find and compile per command.
+    const { Piscina: PiscinaClass } = await import("piscina");
     const limits = limitsInUse;
     const created = new PiscinaClass({
       filename: workerEntry(),

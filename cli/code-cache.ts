@@ -4,7 +4,7 @@
  * short command's CPU; a `vm.Script` can take and produce cached data. The cache is only a
  * saving: any failure to read, verify or write it leaves the command exactly as it was.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -24,6 +24,8 @@ export interface BundleRun {
   resolve: (specifier: string) => string;
   /** `import()` for the bundle (see kernel/runtime/import-module.ts): the bin's own. */
   importModule: (specifier: string) => Promise<unknown>;
+  /** When to write a missing or refused cache (default: at process exit; a worker thread is terminated and never exits). */
+  saveCache?: (save: () => void) => void;
 }
 
 /** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as two of them). */
@@ -79,7 +81,8 @@ export function readCache(file: string): Buffer | undefined {
  */
 export function writeCache(dir: string, hash: string, name: string, data: Buffer): void {
   const ours = `${PREFIX}${hash}-`;
-  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  // Worker threads of one process share its pid.
+  const tmp = join(dir, `.${name}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   try {
     mkdirSync(dir, { recursive: true });
     const existing = readdirSync(dir);
@@ -98,7 +101,8 @@ export function writeCache(dir: string, hash: string, name: string, data: Buffer
   }
 }
 
-export function runBundle(run: BundleRun): void {
+/** Runs the bundle and returns its `module.exports`. */
+export function runBundle(run: BundleRun): unknown {
   const source = readFileSync(run.file, "utf8");
   const name = cacheFileName(run.hash, run.scope);
   const cached = run.cacheDir ? readCache(join(run.cacheDir, name)) : undefined;
@@ -110,15 +114,18 @@ export function runBundle(run: BundleRun): void {
   const { cacheDir } = run;
   if (cacheDir && (!cached || script.cachedDataRejected)) {
     // At exit the functions this command ran are compiled too, so they are cached with the rest.
-    process.once("exit", () => {
+    const save = () => {
       try {
         writeCache(cacheDir, run.hash, name, script.createCachedData());
       } catch {
         // no cache this time
       }
-    });
+    };
+    if (run.saveCache) run.saveCache(save);
+    else process.once("exit", save);
   }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} };
   wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule);
+  return module.exports;
 }

@@ -4,8 +4,8 @@
 // runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
 // cost more than parsing code a command never runs (modules it does not need stay unevaluated
 // behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
-// Node 20. esbuild and piscina stay external because they load native binaries and worker
-// files at run time; @aws-sdk is loaded only by the S3 datastore.
+// Node 20. esbuild stays external because it loads a native binary at run time; @aws-sdk is
+// loaded only by the S3 datastore. piscina is bundled, with its worker runner beside it.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -39,17 +39,27 @@ await build({
   entryPoints: ["cli/main.ts"],
   outfile: `${outdir}/cli/main.js`,
   format: "cjs",
-  external: ["esbuild", "piscina", "@aws-sdk/*"],
+  external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
-checkNoDynamicImport(`${outdir}/cli/main.js`);
+checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"]);
+// piscina, bundled above, starts each worker thread from `worker.js` beside itself: its runner,
+// which then loads our worker entry. Bundled too, as ESM (the package is "type": "module") with
+// the `require` its CommonJS code uses.
+await build({
+  ...common,
+  entryPoints: ["node_modules/piscina/dist/worker.js"],
+  outfile: `${outdir}/cli/worker.js`,
+  format: "esm",
+  external: ["@napi-rs/nice"],
+  banner: { js: 'import { createRequire as __swampCreateRequire } from "node:module"; const require = __swampCreateRequire(import.meta.url);' },
+});
 /**
  * A script restored from cached code cannot call import() on Node 20, so every import() left in
- * the bundle (bundled modules become plain calls) must come from kernel/runtime/import-module.ts,
- * or from the docker runner, which is only shipped as text.
+ * the bundle (bundled modules become plain calls) must come from `allowed`: the import-module
+ * helpers, or the docker runner, which is only shipped as text.
  */
-function checkNoDynamicImport(file) {
-  const allowed = ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"];
+function checkNoDynamicImport(file, allowed) {
   const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")));
   const found = [];
   readFileSync(file, "utf8")
@@ -61,7 +71,7 @@ function checkNoDynamicImport(file) {
         if (!allowed.some((a) => source.endsWith(a))) found.push(`${source}: ${line.slice(m.index, m.index + 60)}`);
       }
     });
-  if (found.length > 0) throw new Error(`use importModule() (kernel/runtime/import-module.ts) instead of import() for:\n${found.join("\n")}`);
+  if (found.length > 0) throw new Error(`use importModule() (${allowed[0]}) instead of import() in ${file} for:\n${found.join("\n")}`);
 }
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
@@ -80,17 +90,30 @@ chmodSync(`${outdir}/swamp.js`, 0o755);
 // of their own. They are loaded only by commands that use an extension. zod is bundled in:
 // the worker hands its own copy to the extensions it loads (plugins/worker/load.ts), which
 // costs one file to compile instead of resolving about a hundred in every worker.
+// The worker is built like the CLI: one CommonJS bundle, bin/worker/main.js, run with cached
+// code by a small ESM entry, bin/extension-worker.js (cli/worker-bin.ts). The sandbox process
+// stays one ESM file: its permissions let it read no cache.
 await build({
-  absWorkingDir: root,
-  entryPoints: { "extension-worker": "plugins/worker/entry.ts", "extension-sandbox": "plugins/worker/sandbox-main.ts" },
-  outdir,
-  bundle: true,
+  ...common,
+  entryPoints: ["plugins/worker/entry.ts"],
+  outfile: `${outdir}/worker/main.js`,
+  format: "cjs",
+  define: { "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
+});
+checkNoDynamicImport(`${outdir}/worker/main.js`, ["plugins/worker/import-module.ts"]);
+const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
+await build({
+  ...common,
+  entryPoints: ["cli/worker-bin.ts"],
+  outfile: `${outdir}/extension-worker.js`,
   format: "esm",
-  platform: "node",
-  target: "node20",
-  minifySyntax: true,
-  sourcemap: "linked",
-  logLevel: "warning",
+  define: { ...common.define, SWAMP_WORKER_HASH: JSON.stringify(workerHash) },
+});
+await build({
+  ...common,
+  entryPoints: { "extension-sandbox": "plugins/worker/sandbox-main.ts" },
+  outdir,
+  format: "esm",
 });
 const retired = `${root}dist/.bin-old-${process.pid}`;
 try {

@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
+import { importModule } from "./import-module.js";
 import { CEL_SPECIFIER, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
@@ -36,7 +37,7 @@ export async function installHostModules(specs: Record<string, string>): Promise
   const host = hostGlobal();
   for (const [spec, url] of Object.entries(specs)) {
     if (host.modules[spec]) continue;
-    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : OWN_ZOD.has(spec) ? zod : await import(url);
+    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : OWN_ZOD.has(spec) ? zod : await importModule(url);
   }
 }
 
@@ -73,7 +74,7 @@ export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
   // Extensions written for swamp are Deno programs; some read `Deno.env` at module scope.
   installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;
-  const mod = (await import(url)) as Record<string, unknown>;
+  const mod = await importModule<Record<string, unknown>>(url);
   for (const name of EXPORT_NAMES[init.kind as PluginKind]) {
     if (mod[name] !== undefined) return { exportName: name, exported: mod[name] };
   }

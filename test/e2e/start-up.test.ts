@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
+import { GREETER_ID, GREETER_MODEL, greeterDefinition, writeSource } from "../plugins/fixtures.js";
 
 test("compiled code is cached under $SWAMP_HOME/cache and never in the repo; a corrupt or unwritable cache changes nothing", async () => {
   await withRepo(async (repo) => {
@@ -65,5 +66,46 @@ test("compiled code is cached under $SWAMP_HOME/cache and never in the repo; a c
     assert.equal(listed.stderr, "");
     assert.ok(parseJson(listed.stdout));
     assert.equal(await readFile(join(blocked, "cache"), "utf8"), "not a folder");
+  });
+});
+
+test("an extension worker's compiled code is cached too; a corrupt or unwritable cache changes nothing", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
+    await writeSource(repo, `models/@test/greeter/${GREETER_ID}.yaml`, greeterDefinition());
+    const home = join(repo, "..", "home");
+    const greet = async (swampHome: string) => {
+      const r = await swamp(["model", "method", "run", "greeter", "greet", "--repo-dir", repo], { env: { SWAMP_HOME: swampHome } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /greeting world/);
+      return r;
+    };
+
+    await greet(home);
+    const workerDir = join(home, "cache", "code", "worker");
+    const files = await readdir(workerDir);
+    assert.equal(files.length, 1, `one worker cache file: ${files.join(", ")}`);
+    const cacheFile = join(workerDir, files[0]!);
+    const written = await readFile(cacheFile);
+    assert.ok(written.length > 1000, "the cache holds compiled code");
+
+    // A warm worker uses the cache as it is (no rewrite).
+    await greet(home);
+    assert.deepEqual(await readFile(cacheFile), written);
+    assert.deepEqual(await readdir(workerDir), files);
+
+    // Corrupt bytes of the same length are refused and replaced.
+    await writeFile(cacheFile, Buffer.alloc(written.length, 7));
+    const third = await greet(home);
+    assert.equal(third.stderr, "");
+    assert.notDeepEqual(await readFile(cacheFile), Buffer.alloc(written.length, 7));
+
+    // A cache folder that cannot be made is silently skipped.
+    const blocked = join(repo, "..", "blocked-home");
+    await mkdir(join(blocked, "cache", "code"), { recursive: true });
+    await writeFile(join(blocked, "cache", "code", "worker"), "not a folder");
+    const fourth = await greet(blocked);
+    assert.equal(fourth.stderr, "");
+    assert.equal(await readFile(join(blocked, "cache", "code", "worker"), "utf8"), "not a folder");
   });
 });

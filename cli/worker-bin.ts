@@ -1,0 +1,47 @@
+/**
+ * The extension worker's entry file (bin/extension-worker.js, piscina's `filename`). Kept tiny
+ * like the bin: it runs the worker bundle (bin/worker/main.js: plugins/worker/entry.ts as one
+ * CommonJS file) with its compiled code cached in `$SWAMP_HOME/cache/code/worker` (see
+ * code-cache.ts), and hands piscina the bundle's task function. Every worker thread would
+ * otherwise compile the bundle (zod included) afresh.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { swampHome } from "../kernel/runtime/datastore-config.js";
+import { runBundle } from "./code-cache.js";
+
+/** The worker bundle's hash, written in by scripts/bundle.mjs. */
+declare const SWAMP_WORKER_HASH: string;
+
+type Task = (task: unknown) => Promise<unknown>;
+
+function cacheDir(): string | null {
+  try {
+    return join(swampHome(process.env), "cache", "code", "worker");
+  } catch {
+    return null; // no home folder: run without a cache
+  }
+}
+
+let save: (() => void) | undefined;
+const bundle = runBundle({
+  file: fileURLToPath(new URL("./worker/main.js", import.meta.url)),
+  hash: SWAMP_WORKER_HASH,
+  scope: "worker",
+  cacheDir: cacheDir(),
+  resolve: (specifier) => import.meta.resolve(specifier),
+  importModule: (specifier) => import(specifier),
+  saveCache: (write) => (save = write),
+}) as { default: Task };
+
+export default async function run(task: unknown): Promise<unknown> {
+  try {
+    return await bundle.default(task);
+  } finally {
+    // After the first task, when the functions it ran are compiled too: piscina terminates a
+    // thread, so there is no exit to wait for.
+    const write = save;
+    save = undefined;
+    write?.();
+  }
+}

@@ -2,7 +2,7 @@
  * Extensions as a user meets them through the real CLI: the seed's quick-start datastore, a
  * working extension datastore holding a model run's data, an extension model type (with a
  * check, a report and a driver from extensions) run by name and by `@type`, listing and
- * doctor, and that commands which use no extension load neither esbuild nor piscina.
+ * doctor, and that commands which use no extension load no esbuild and start no worker thread.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -216,8 +216,20 @@ test("listing types, describing one and --help never load extension code", async
 
 async function importsSeen(repo: string, args: string[], dir: string): Promise<string[]> {
   const log = join(dir, "imports.log");
-  await writeFile(join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function resolve(spec, ctx, next) {\n  if (spec === "esbuild" || spec === "piscina") appendFileSync(${JSON.stringify(log)}, spec + "\\n");\n  return next(spec, ctx);\n}\n`);
-  await writeFile(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(`file://${join(dir, "hooks.mjs")}`)});\n`);
+  await writeFile(join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function resolve(spec, ctx, next) {\n  if (spec === "esbuild") appendFileSync(${JSON.stringify(log)}, spec + "\\n");\n  return next(spec, ctx);\n}\n`);
+  // piscina is bundled into the CLI, so what costs is a worker thread: every one started is logged too.
+  await writeFile(
+    join(dir, "register.mjs"),
+    [
+      `import { appendFileSync } from "node:fs";`,
+      `import { createRequire, register } from "node:module";`,
+      `register(${JSON.stringify(`file://${join(dir, "hooks.mjs")}`)});`,
+      `const threads = createRequire(import.meta.url)("node:worker_threads");`,
+      `const Worker = threads.Worker;`,
+      `threads.Worker = class extends Worker { constructor(...args) { appendFileSync(${JSON.stringify(log)}, "worker thread\\n"); super(...args); } };`,
+      "",
+    ].join("\n"),
+  );
   await rm(log, { force: true });
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", join(dir, "register.mjs"), SWAMP_BIN, ...args, "--repo-dir", repo], { env: cleanEnv(), stdio: "ignore" });
@@ -228,14 +240,16 @@ async function importsSeen(repo: string, args: string[], dir: string): Promise<s
   return existsSync(log) ? (await readFile(log, "utf8")).split("\n").filter(Boolean) : [];
 }
 
-test("commands that use no extension load neither esbuild nor piscina", async () => {
+test("commands that use no extension load no esbuild and start no worker thread", async () => {
   await withRepo(async (repo) => {
     const dir = join(repo, "..", "hooks");
     await mkdir(dir, { recursive: true });
     assert.deepEqual(await importsSeen(repo, ["datastore", "status", "--json"], dir), []);
     await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
-    assert.ok((await importsSeen(repo, ["extension", "list", "--json"], dir)).includes("esbuild"), "a new extension is built (the hook sees imports)");
-    assert.deepEqual(await importsSeen(repo, ["datastore", "status", "--json"], dir), [], "cached extensions cost no esbuild or piscina");
+    const building = await importsSeen(repo, ["extension", "list", "--json"], dir);
+    assert.ok(building.includes("esbuild"), "a new extension is built (the hook sees imports)");
+    assert.ok(building.includes("worker thread"), "and described in a worker (the preload sees threads)");
+    assert.deepEqual(await importsSeen(repo, ["datastore", "status", "--json"], dir), [], "cached extensions cost no esbuild and no worker thread");
     assert.deepEqual(await importsSeen(repo, ["model", "type", "describe", "@test/greeter", "--json"], dir), []);
   });
 });

@@ -123,10 +123,11 @@ export function orderedDefinition(def: Definition): Record<string, unknown> {
   return out;
 }
 
+/** A plain object without an own `__proto__` key (zod and a spread would copy that one differently). */
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
+  return (proto === Object.prototype || proto === null) && !Object.hasOwn(v, "__proto__");
 };
 const optionalText = (v: unknown): boolean => v === undefined || (typeof v === "string" && v.length > 0);
 /** Fields plainDefinition handles; any other key (or an optional block) goes to the zod schema. */
@@ -152,7 +153,7 @@ export function plainDefinition(data: unknown): Definition | undefined {
   if (driverConfig !== undefined && !isPlainObject(driverConfig)) return undefined;
   const methodsOut: Record<string, Record<string, unknown>> = {};
   for (const [methodName, method] of Object.entries(methods)) {
-    if (methodName === "__proto__" || !isPlainObject(method)) return undefined;
+    if (!isPlainObject(method)) return undefined;
     const { arguments: args = {}, ...rest } = method;
     if (!isPlainObject(args)) return undefined;
     methodsOut[methodName] = { arguments: { ...args }, ...rest };

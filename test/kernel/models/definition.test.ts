@@ -47,6 +47,8 @@ test("plainDefinition leaves anything unusual to the zod schema, so errors stay 
     { id: ID, name: "n", globalArguments: [] },
     { id: ID, name: "n", methods: { run: null } },
     { id: ID, name: "n", methods: JSON.parse('{"__proto__": {}}') },
+    { id: ID, name: "n", tags: JSON.parse('{"__proto__": "x"}') },
+    { id: ID, name: "n", globalArguments: JSON.parse('{"__proto__": {}}') },
     { id: ID, name: "n", methods: { run: { arguments: [] } } },
     { id: ID, name: "n", driver: "" },
     { id: ID, name: "n", driverConfig: "x" },

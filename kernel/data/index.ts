@@ -291,13 +291,19 @@ function isJournalOp(value: unknown): value is JournalOp {
   }
 }
 
+/**
+ * Folds the complete lines of `buf`. The lines are decoded together and split as text: a
+ * newline byte never occurs inside a multi-byte character, so this cuts where the bytes do, and
+ * one decode costs far less than one per line in a long journal. Offsets stay in bytes.
+ */
 function foldLines(state: JournalState, buf: Buffer, startOffset: number): void {
+  const end = buf.lastIndexOf(10) + 1;
+  const text = buf.toString("utf8", 0, end);
   let pos = 0;
-  for (;;) {
-    const nl = buf.indexOf(10, pos);
-    if (nl < 0) break;
+  while (pos < text.length) {
+    const nl = text.indexOf("\n", pos);
     if (nl > pos) {
-      const op = parseJournalLine(buf.toString("utf8", pos, nl));
+      const op = parseJournalLine(text.slice(pos, nl));
       if (op) {
         if (op.op === "init") {
           if (startOffset + pos === 0) state.gen = op.gen;
@@ -306,8 +312,8 @@ function foldLines(state: JournalState, buf: Buffer, startOffset: number): void 
     }
     pos = nl + 1;
   }
-  state.offset = startOffset + pos;
-  state.partial = pos < buf.length;
+  state.offset = startOffset + end;
+  state.partial = end < buf.length;
 }
 
 function readRange(fd: number, start: number, end: number): Buffer {

@@ -106,7 +106,7 @@ const built = () => (schemas ??= buildSchemas());
 
 /** The `inputs` block's schema (workflows share it). */
 export const inputsSchema = () => built().InputsSchema;
-const definitionSchema = () => built().DefinitionSchema;
+export const definitionSchema = () => built().DefinitionSchema;
 
 export type Definition = z.infer<ReturnType<typeof definitionSchema>>;
 export type DefinitionInput = z.input<ReturnType<typeof definitionSchema>>;
@@ -123,8 +123,54 @@ export function orderedDefinition(def: Definition): Record<string, unknown> {
   return out;
 }
 
+/** A plain object without an own `__proto__` key (zod and a spread would copy that one differently). */
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return (proto === Object.prototype || proto === null) && !Object.hasOwn(v, "__proto__");
+};
+const optionalText = (v: unknown): boolean => v === undefined || (typeof v === "string" && v.length > 0);
+/** Fields plainDefinition handles; any other key (or an optional block) goes to the zod schema. */
+const PLAIN_FIELDS = new Set(["type", "typeVersion", "id", "name", "version", "tags", "globalArguments", "methods", "driver", "driverConfig"]);
+
+/**
+ * The common definition (no inputs, checks, reports or resources blocks) checked by hand, with
+ * exactly the output the zod schema gives it (defaults, key order, copies); undefined for
+ * anything else, which then goes through zod, so every error is zod's. Building the zod schema
+ * is a noticeable part of a short `model method run`.
+ */
+export function plainDefinition(data: unknown): Definition | undefined {
+  if (!isPlainObject(data)) return undefined;
+  for (const [key, value] of Object.entries(data)) if (!PLAIN_FIELDS.has(key) || value === undefined) return undefined;
+  const { type, typeVersion, id, name, version = 1, tags = {}, globalArguments = {}, methods = {}, driver, driverConfig } = data;
+  if (!optionalText(type) || !optionalText(driver)) return undefined;
+  if (typeVersion !== undefined && (typeof typeVersion !== "string" || !CALVER_PATTERN.test(typeVersion))) return undefined;
+  if (typeof id !== "string" || !UUID_PATTERN.test(id)) return undefined;
+  if (typeof name !== "string" || unsafeNameProblem(name) !== null) return undefined;
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version <= 0) return undefined;
+  if (!isPlainObject(tags) || !Object.values(tags).every((v) => typeof v === "string")) return undefined;
+  if (!isPlainObject(globalArguments) || !isPlainObject(methods)) return undefined;
+  if (driverConfig !== undefined && !isPlainObject(driverConfig)) return undefined;
+  const methodsOut: Record<string, Record<string, unknown>> = {};
+  for (const [methodName, method] of Object.entries(methods)) {
+    if (!isPlainObject(method)) return undefined;
+    const { arguments: args = {}, ...rest } = method;
+    if (!isPlainObject(args)) return undefined;
+    methodsOut[methodName] = { arguments: { ...args }, ...rest };
+  }
+  const out: Record<string, unknown> = {};
+  if (type !== undefined) out.type = type;
+  if (typeVersion !== undefined) out.typeVersion = typeVersion;
+  Object.assign(out, { id, name, version, tags: { ...tags }, globalArguments: { ...globalArguments }, methods: methodsOut });
+  if (driver !== undefined) out.driver = driver;
+  if (driverConfig !== undefined) out.driverConfig = { ...driverConfig };
+  return out as Definition;
+}
+
 /** Validates raw (parsed YAML) data; `where` names the file in errors. */
 export function parseDefinition(data: unknown, where: string): Definition {
+  const plain = plainDefinition(data);
+  if (plain) return plain;
   const result = definitionSchema().safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -77,6 +77,11 @@ export class DefinitionRepository {
   private index: IndexEntry[] | null = null;
   /** Files that failed to load, as last seen. */
   private broken: BrokenEntry[] = [];
+  /**
+   * The last file parsed, kept as a private copy: a run reads its definition twice (to find
+   * the model, then under the model lock), and an unchanged text needs no second parse.
+   */
+  private lastLoaded: { path: string; root: string; text: string; definition: Definition } | null = null;
 
   constructor(private readonly opts: DefinitionRepositoryOptions) {}
 
@@ -224,6 +229,8 @@ export class DefinitionRepository {
       const hint = e.code === "EMFILE" || e.code === "ENFILE" ? " The open-file limit was reached: raise it with 'ulimit -n'." : "";
       throw new SwampError(ErrorCode.internal, `Cannot read definition file ${this.shown(path)}: ${e.message}.${hint}`, { details: { file: path } });
     }
+    const last = this.lastLoaded;
+    if (last && last.path === path && last.root === root && last.text === text) return structuredClone(last.definition);
     let data: unknown;
     try {
       data = parse(text);
@@ -237,8 +244,10 @@ export class DefinitionRepository {
       if (record.type === undefined) record.type = relative(root, dirname(path)).split(/[\\/]/).join("/");
     }
     try {
-      const definition = parseDefinition(data, this.shown(path));
-      return { ...definition, type: normalizeModelType(definition.type ?? "") };
+      const parsed = parseDefinition(data, this.shown(path));
+      const definition = { ...parsed, type: normalizeModelType(parsed.type ?? "") };
+      this.lastLoaded = { path, root, text, definition: structuredClone(definition) };
+      return definition;
     } catch (err) {
       throw new SwampError(ErrorCode.definitionInvalid, (err as Error).message, { details: { file: path } });
     }

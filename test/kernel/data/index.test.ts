@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { DataIndex, parseJournalLine } from "../../../kernel/data/index.js";
+import { DataIndex, parseJournalLine, readJournal } from "../../../kernel/data/index.js";
 import { serializeMetadata } from "../../../kernel/data/metadata.js";
 import { queryData } from "../../../kernel/data/query.js";
 import { DataRepository } from "../../../kernel/data/repository.js";
@@ -222,4 +223,31 @@ test("a repo written without any index files (reference layout) is fully queryab
   } finally {
     await t.cleanup();
   }
+});
+
+test("readJournal: byte offsets across multi-byte names, empty lines, a torn tail, and a tail read", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "swamp-journal-"));
+  const path = join(dir, "journal.jsonl");
+  const put = (name: string, version: number) =>
+    JSON.stringify({ op: "put", id: `id-${version}`, name, version, createdAt: "2026-01-01T00:00:00.000Z", tags: { note: "é✓" }, ownerDefinition: { ownerType: "model-method", ownerRef: "x" } });
+  const head = `${JSON.stringify({ op: "init", gen: "g1" })}\n${put("naïve-ü", 1)}\n\n${put("b", 1)}\n`;
+  const torn = put("b", 2).slice(0, 40);
+  await writeFile(path, head + torn);
+  const state = readJournal(path);
+  assert.ok(state);
+  assert.equal(state.gen, "g1");
+  assert.equal(state.offset, Buffer.byteLength(head));
+  assert.equal(state.partial, true);
+  assert.deepEqual([...state.fold.names.keys()].sort(), ["b", "naïve-ü"]);
+  assert.equal(state.fold.names.get("naïve-ü")?.get(1)?.tags.note, "é✓");
+  assert.equal(state.fold.lines, 2);
+  // The writer finishes its line and appends another: only the tail is read, from the right byte.
+  await writeFile(path, `${head}${put("b", 2)}\n${put("naïve-ü", 2)}\n`);
+  const next = readJournal(path, state);
+  assert.equal(next, state);
+  assert.equal(next?.partial, false);
+  assert.deepEqual([...(next?.fold.names.get("b")?.keys() ?? [])], [1, 2]);
+  assert.deepEqual([...(next?.fold.names.get("naïve-ü")?.keys() ?? [])], [1, 2]);
+  assert.equal(next?.offset, Buffer.byteLength(`${head}${put("b", 2)}\n${put("naïve-ü", 2)}\n`));
+  await rm(dir, { recursive: true, force: true });
 });

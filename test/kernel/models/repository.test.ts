@@ -173,3 +173,22 @@ test("requireSummary reads a file indexed before it had settled once, then trust
     await rm(f.root, { recursive: true, force: true });
   }
 });
+
+test("require twice: an unchanged file gives an equal, independent definition; an edit in between is seen", async () => {
+  const { root, open, file } = await fixture(1);
+  try {
+    const repo = open();
+    const first = await repo.require("m0");
+    first.definition.globalArguments.touched = true;
+    first.definition.tags.n = "changed in memory";
+    const second = await repo.require("m0");
+    assert.deepEqual(second.definition.globalArguments, {});
+    assert.equal(second.definition.tags.n, "0");
+    assert.notEqual(second.definition, first.definition);
+    const text = await readFile(file("m0"), "utf8");
+    await writeFile(file("m0"), text.replace('n: "0"', 'n: "edited"'));
+    assert.equal((await repo.require(second.definition.id)).definition.tags.n, "edited");
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

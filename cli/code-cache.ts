@@ -22,7 +22,7 @@ export interface BundleRun {
   cacheDir: string | null;
   /** ESM resolution for `import.meta.resolve` in the bundle (the bin's own: same node_modules). */
   resolve: (specifier: string) => string;
-  /** `import()` for the bundle (see kernel/runtime/import-module.ts): the bin's own. */
+  /** `import()` for the bundle (see kernel/contract/import-module.ts): the bin's own. */
   importModule: (specifier: string) => Promise<unknown>;
   /** When to write a missing or refused cache (default: at process exit; a worker thread is terminated and never exits). */
   saveCache?: (save: () => void) => void;

@@ -23,7 +23,7 @@ import type { Message, Plugin, PluginBuild } from "esbuild";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { importModule } from "../kernel/runtime/import-module.js";
+import { importModule } from "../kernel/contract/import-module.js";
 import { HOST_GLOBAL, isSdkSpecifier } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
 import { loadImportMaps, type ImportMaps } from "./compat/import-map.js";

@@ -42,7 +42,7 @@ await build({
   external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
-checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/runtime/import-module.ts", "builtins/driver-docker/runner.ts"]);
+checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/contract/import-module.ts", "builtins/driver-docker/runner.ts"]);
 // piscina, bundled above, starts each worker thread from `worker.js` beside itself: its runner,
 // which then loads our worker entry. Bundled too, as ESM (the package is "type": "module") with
 // the `require` its CommonJS code uses.
@@ -100,7 +100,7 @@ await build({
   format: "cjs",
   define: { "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
-checkNoDynamicImport(`${outdir}/worker/main.js`, ["plugins/worker/import-module.ts"]);
+checkNoDynamicImport(`${outdir}/worker/main.js`, ["kernel/contract/import-module.ts"]);
 const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
 await build({
   ...common,

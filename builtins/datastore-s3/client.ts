@@ -23,7 +23,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
 import { retry } from "../../kernel/contract/retry.js";
 import type { ResolvedS3Config } from "./config.js";
-import { importModule } from "../../kernel/runtime/import-module.js";
+import { importModule } from "../../kernel/contract/import-module.js";
 import { isNotFound, isNotModified, isPreconditionFailure, isRetryable, s3Failure } from "./errors.js";
 
 type SdkModule = typeof import("@aws-sdk/client-s3");

@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
-import { importModule } from "./import-module.js";
+import { importModule } from "../../kernel/contract/import-module.js";
 import { CEL_SPECIFIER, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {

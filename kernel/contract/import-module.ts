@@ -1,0 +1,12 @@
+/**
+ * `import()` of a package or file that is not bundled (esbuild, the AWS SDK, an extension's
+ * bundle). The CLI and the extension worker run as cached vm scripts, and on Node 20 a script
+ * restored from cached code cannot call `import()` itself; their entries (cli/bin.ts,
+ * cli/worker-bin.ts) pass in their own as `__swampImport`. Elsewhere (tests, the sandbox entry)
+ * the plain `import()` is used. In the contract so both the host and the worker side may use it.
+ */
+declare const __swampImport: ((specifier: string) => Promise<unknown>) | undefined;
+
+export function importModule<T>(specifier: string): Promise<T> {
+  return (typeof __swampImport === "function" ? __swampImport(specifier) : import(specifier)) as Promise<T>;
+}

@@ -38,6 +38,7 @@ export { DEFAULT_LOCK_TTL_MS };
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
 export const DEFAULT_RETRY_INTERVAL_MS = 250;
 export const MAX_BACKOFF_MS = 4_000;
+const FORCE_RELEASE_ATTEMPTS = 5;
 
 export interface S3LockOptions extends LockOptions {
   /** Called once per acquire() when the lock is found held by someone else. */
@@ -296,10 +297,26 @@ export class S3Lock implements DistributedLock {
     return { ...seen.info, modifiedAt: new Date(seen.modifiedAtMs).toISOString() };
   }
 
+  /**
+   * Breaks the lock while it still carries `expectedNonce`. A live holder's heartbeat rewrites
+   * the object (same nonce, new ETag) and may land between our read and our conditional delete;
+   * that is still the lock we were asked to break, so we judge it again, a few times at most.
+   */
   async forceRelease(expectedNonce: string): Promise<boolean> {
-    const seen = await this.observe();
-    if (seen === null || seen.info?.nonce !== expectedNonce) return false;
-    return this.deleteIfUnchanged(seen.etag, expectedNonce, true);
+    for (let attempt = 0; attempt < FORCE_RELEASE_ATTEMPTS; attempt++) {
+      const seen = await this.observe();
+      if (seen === null || seen.info?.nonce !== expectedNonce) return false;
+      if (await this.deleteIfUnchanged(seen.etag, expectedNonce, true)) {
+        if (this.held && this.nonce === expectedNonce) {
+          // We broke our own lock: stop heartbeating it.
+          this.held = false;
+          this.lost = true;
+          this.stopHeartbeat();
+        }
+        return true;
+      }
+    }
+    return false;
   }
 }
 

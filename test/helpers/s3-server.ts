@@ -257,9 +257,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
           }
         }
       }
-      // A client that gives up mid-request (an SDK timeout) must not keep the lock: s3rver
-      // reads a PUT body inside next(), and that read never ends for a dropped connection.
+      // A client that gives up mid-request (an SDK timeout, a kill -9) must not keep the lock:
+      // s3rver reads a PUT body inside next(), and that read never ends for a dropped
+      // connection. It may have dropped while this request queued, its events already fired.
       const clientGone = new Promise<void>((resolve) => {
+        if (ctx.req.destroyed || ctx.res.destroyed || ctx.req.socket.destroyed) return resolve();
         ctx.req.once("aborted", resolve);
         ctx.res.once("close", () => {
           if (!ctx.res.writableFinished) resolve();

@@ -10,6 +10,8 @@ import { performance } from "node:perf_hooks";
 import { after, afterEach, before, describe, test } from "node:test";
 import { createS3Provider, type S3DatastoreConfig } from "../../../builtins/datastore-s3/index.js";
 import { S3Lock } from "../../../builtins/datastore-s3/lock.js";
+import { S3Transport } from "../../../builtins/datastore-s3/client.js";
+import { resolveS3Config, S3ConfigSchema } from "../../../builtins/datastore-s3/config.js";
 import { ExitCode, exitCodeFor } from "../../../kernel/contract/errors.js";
 import { startS3Server, type S3TestServer } from "../../helpers/s3-server.js";
 
@@ -94,5 +96,33 @@ describe("S3Lock across processes", () => {
     await first.release();
     assert.equal((await second.inspect())?.nonce, secondNonce, "release did not delete the new holder's lock");
     await second.release();
+  });
+
+  test("force release breaks a live holder even when its heartbeat lands between the read and the delete", async () => {
+    const config = server.config({ prefix: "fence-beat" }) as S3DatastoreConfig;
+    const holderLock = createS3Provider(config).createLock("/unused", { lockKey: "b.lock", ttlMs: 60_000 }) as S3Lock;
+    await holderLock.acquire();
+    const nonce = (await holderLock.inspect())?.nonce;
+    assert.ok(nonce);
+    // Before the breaker's first delete, rewrite the lock as a heartbeat does: same holder and
+    // nonce, fresh body, so a new ETag.
+    const transport = new S3Transport(resolveS3Config(S3ConfigSchema.parse(config)));
+    let beats = 0;
+    const heartbeatFirst = Object.create(transport) as S3Transport;
+    heartbeatFirst.delete = async (key, options) => {
+      if (beats++ === 0) {
+        const got = await transport.get(key);
+        assert.ok(got && got !== "not-modified");
+        const body = JSON.parse(got.body.toString("utf8")) as Record<string, unknown>;
+        await transport.put(key, Buffer.from(JSON.stringify({ ...body, acquiredAt: new Date().toISOString() })), { ifMatch: got.etag });
+      }
+      return transport.delete(key, options);
+    };
+    const breaker = new S3Lock(heartbeatFirst, { lockKey: "b.lock" });
+    assert.equal(await breaker.forceRelease(nonce), true, "the same holder's lock, only heartbeated, is still the one asked to break");
+    assert.equal(await breaker.inspect(), null);
+    assert.equal(await breaker.forceRelease(nonce), false, "nothing left to break");
+    await holderLock.release();
+    transport.destroy();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { ErrorCode } from "../../kernel/contract/errors.js";
-import { DescribeResultSchema } from "../../kernel/contract/wire.js";
+import { messageSchemas } from "../../kernel/contract/wire.js";
 import type { CatalogContext } from "../catalog.js";
 import { displayPath } from "../catalog.js";
 import { hostModuleUrl } from "../host-modules.js";
@@ -39,7 +39,7 @@ async function describeInWorker(pool: Piscina, init: InstanceInit, limits: HostL
   try {
     const raw: unknown = await pool.run({ op: "describe", init }, { signal: AbortSignal.timeout(limits.startTimeoutMs) });
     // What the worker returns is untrusted like every message from it.
-    const parsed = DescribeResultSchema.safeParse(raw);
+    const parsed = messageSchemas().DescribeResultSchema.safeParse(raw);
     if (parsed.success) return parsed.data as DescribeResult;
     return { ok: false, error: { code: ErrorCode.extensionCrashed, message: "the worker returned a malformed describe result" } };
   } catch (err) {

@@ -22,7 +22,7 @@ import type {
   MethodResult,
   ModelTypePlugin,
 } from "../../../kernel/contract/ports/model-type.js";
-import { ContextReadArgs, isContextReadMethod, type ContextReadMethod } from "../../../kernel/contract/wire.js";
+import { contextReadSchemas, isContextReadMethod, type ContextReadMethod } from "../../../kernel/contract/wire.js";
 import { jsonSchemaParser, type JsonSchema } from "../../../kernel/models/types.js";
 import { isolationFor } from "../../isolation.js";
 import type { ManifestEntry } from "../../manifest.js";
@@ -82,7 +82,7 @@ function logTo(logger: Logger, level: string, text: string): void {
  * schema first; names are checked by the implementation before any path is built.
  */
 export async function answerContextRead(context: Pick<MethodContext, "dataRepository" | "definitionRepository" | "queryData">, method: ContextReadMethod, raw: unknown[]): Promise<unknown> {
-  const parsed = ContextReadArgs[method].safeParse(raw);
+  const parsed = contextReadSchemas().args[method].safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` (argument ${issue.path.map(String).join(".")})` : "";

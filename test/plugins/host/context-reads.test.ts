@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ContextReadRequestSchema } from "../../../kernel/contract/wire.js";
+import { contextReadSchemas } from "../../../kernel/contract/wire.js";
 import { createContextReads } from "../../../kernel/models/context-reads.js";
 import { DefinitionRepository } from "../../../kernel/models/repository.js";
 import { answerContextRead } from "../../../plugins/host/ports/model.js";
@@ -99,10 +99,10 @@ test("hostile or malformed arguments are refused before any lookup", async () =>
 });
 
 test("the request schema checks each read's arguments by method", () => {
-  const ok = ContextReadRequestSchema.safeParse({ type: "request", id: 1, callId: 2, method: "data.getContent", args: ["a/b", "id", "state", null] });
+  const ok = contextReadSchemas().request.safeParse({ type: "request", id: 1, callId: 2, method: "data.getContent", args: ["a/b", "id", "state", null] });
   assert.equal(ok.success, true);
-  const bad = ContextReadRequestSchema.safeParse({ type: "request", id: 1, callId: 2, method: "data.getContent", args: ["a/b", "id"] });
+  const bad = contextReadSchemas().request.safeParse({ type: "request", id: 1, callId: 2, method: "data.getContent", args: ["a/b", "id"] });
   assert.equal(bad.success, false);
-  const unknown = ContextReadRequestSchema.safeParse({ type: "request", id: 1, callId: 2, method: "data.delete", args: [] });
+  const unknown = contextReadSchemas().request.safeParse({ type: "request", id: 1, callId: 2, method: "data.delete", args: [] });
   assert.equal(unknown.success, false);
 });

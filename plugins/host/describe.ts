@@ -3,6 +3,7 @@
  * in sandbox processes when the kind (or any override) asks for sandbox isolation: a new
  * extension's code never runs with more rights than it will get later.
  */
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { ErrorCode } from "../../kernel/contract/errors.js";
 import { messageSchemas } from "../../kernel/contract/wire.js";
@@ -11,16 +12,34 @@ import { displayPath } from "../catalog.js";
 import { hostModuleUrl } from "../host-modules.js";
 import { isolationBeforeType } from "../isolation.js";
 import type { ManifestEntry } from "../manifest.js";
-import { CEL_SPECIFIER, isSdkSpecifier, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
+import { CEL_SPECIFIER, CEL_USE_MARK, isSdkSpecifier, WORKER_OWN_ZOD, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import { classifyWorkerEnd } from "./transport.js";
 import { hostLimits, type HostLimits } from "./limits.js";
 import type { Piscina } from "piscina";
 
+/** What the worker imports for a host module: a file URL, or the specifier when it serves the module from its own copy. */
+function hostModuleFor(spec: string): string {
+  return isSdkSpecifier(spec) || WORKER_OWN_ZOD.has(spec) ? spec : hostModuleUrl(spec);
+}
+
+/**
+ * True unless the bundle is known not to build a CEL environment: the worker drops the CEL
+ * engine for such a bundle anyway (worker/load.ts), so its URL need not be resolved here.
+ */
+function mayUseCel(bundlePath: string | null): boolean {
+  if (!bundlePath) return true;
+  try {
+    return readFileSync(bundlePath, "utf8").includes(CEL_USE_MARK);
+  } catch {
+    return true;
+  }
+}
+
 /** The init message for an entry: bundle, fingerprint and the host modules it imports. */
 export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
-  const hostModules: Record<string, string> = { zod: hostModuleUrl("zod") };
-  if (entry.kind === "model") hostModules[CEL_SPECIFIER] = hostModuleUrl(CEL_SPECIFIER);
-  for (const spec of entry.hostModules) hostModules[spec] = isSdkSpecifier(spec) ? spec : hostModuleUrl(spec);
+  const hostModules: Record<string, string> = { zod: hostModuleFor("zod") };
+  if (entry.kind === "model" && mayUseCel(entry.bundlePath)) hostModules[CEL_SPECIFIER] = hostModuleUrl(CEL_SPECIFIER);
+  for (const spec of entry.hostModules) hostModules[spec] = hostModuleFor(spec);
   return {
     kind: entry.kind,
     source: displayPath(repoDir, entry.source),

@@ -8,7 +8,7 @@ import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
 import { importModule } from "../../kernel/contract/import-module.js";
-import { CEL_SPECIFIER, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, type InstanceInit } from "./protocol.js";
+import { CEL_SPECIFIER, CEL_USE_MARK, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, WORKER_OWN_ZOD, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
   modules: Record<string, unknown>;
@@ -24,20 +24,19 @@ function hostGlobal(): HostGlobal {
   return host;
 }
 
-/**
- * Specifiers served by the zod built into the worker itself (`zod` and `zod/v4` export the same
- * namespace): importing zod from node_modules would resolve and compile about a hundred files
- * in every worker. Deeper paths (`zod/v4/core`, …) are imported from the URL the host names;
- * zod keeps its registry on globalThis and checks instances by trait, so the copies agree.
+/*
+ * `zod` and `zod/v4` are served by the zod built into the worker (WORKER_OWN_ZOD): importing
+ * zod from node_modules would resolve and compile about a hundred files in every worker.
+ * Deeper paths (`zod/v4/core`, …) are imported from the URL the host names; zod keeps its
+ * registry on globalThis and checks instances by trait, so the copies agree.
  */
-const OWN_ZOD = new Set(["zod", "zod/v4"]);
 
 /** Imports every host module the bundle needs (and zod, which describing needs) once per worker. */
 export async function installHostModules(specs: Record<string, string>): Promise<void> {
   const host = hostGlobal();
   for (const [spec, url] of Object.entries(specs)) {
     if (host.modules[spec]) continue;
-    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : OWN_ZOD.has(spec) ? zod : await importModule(url);
+    host.modules[spec] = isSdkSpecifier(spec) ? await import("../../sdk/index.js") : WORKER_OWN_ZOD.has(spec) ? zod : await importModule(url);
   }
 }
 
@@ -50,7 +49,7 @@ async function withoutUnusedCel(init: InstanceInit): Promise<Record<string, stri
   const { [CEL_SPECIFIER]: cel, ...rest } = init.hostModules;
   if (cel === undefined || hostGlobal().modules[CEL_SPECIFIER]) return init.hostModules;
   const code = await readFile(init.bundlePath, "utf8").catch(() => null);
-  return code === null || code.includes("createCelEnvironment") ? init.hostModules : rest;
+  return code === null || code.includes(CEL_USE_MARK) ? init.hostModules : rest;
 }
 
 export interface LoadedExtension {

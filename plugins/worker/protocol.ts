@@ -18,7 +18,8 @@ export interface InstanceInit {
   /**
    * Modules the host provides instead of bundling them (so an extension and the host share
    * one zod): specifier (`zod`, `zod/v4/core`, …) → file URL to import. `@swamp-ts/sdk` (or `swamp-sdk`) maps to
-   * the worker's own copy of the kernel contract.
+   * the worker's own copy of the kernel contract, and `zod`, `zod/v4` to the worker's own zod
+   * (both given as the specifier itself).
    */
   hostModules: Record<string, string>;
 }
@@ -32,6 +33,15 @@ export const HOST_GLOBAL = "__swampHost";
 
 /** The CEL engine, provided to model workers for `context.createCelEnvironment()`. */
 export const CEL_SPECIFIER = "@marcbachmann/cel-js";
+
+/**
+ * Specifiers served by the zod built into the worker itself (`zod` and `zod/v4` export the same
+ * namespace): the worker never reads their URL, so the host does not resolve one.
+ */
+export const WORKER_OWN_ZOD: ReadonlySet<string> = new Set(["zod", "zod/v4"]);
+
+/** Text by which a bundle that builds a CEL environment is known (a bundle holds all its extension's code). */
+export const CEL_USE_MARK = "createCelEnvironment";
 
 /** Specifier under which the sdk is provided (its npm name). */
 export const SDK_SPECIFIER = "@swamp-ts/sdk";

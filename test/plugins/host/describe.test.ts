@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initFor } from "../../../plugins/host/describe.js";
+import { hostModuleUrl } from "../../../plugins/host-modules.js";
+import type { ManifestEntry } from "../../../plugins/manifest.js";
+import { CEL_SPECIFIER, SDK_SPECIFIER } from "../../../plugins/worker/protocol.js";
+
+test("initFor names a URL only for the host modules the worker imports from a file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "swamp-init-"));
+  try {
+    const plain = join(dir, "plain.mjs");
+    const cel = join(dir, "cel.mjs");
+    writeFileSync(plain, "export const model = { type: '@t/plain' };\n");
+    writeFileSync(cel, "export const model = { type: '@t/cel', run: (context) => context.createCelEnvironment() };\n");
+    const entry = (bundlePath: string | null, hostModules: string[]): ManifestEntry => ({
+      source: join(dir, "x.ts"),
+      kind: "model",
+      state: "Indexed",
+      fingerprint: "f".repeat(64),
+      inputs: [],
+      bundlePath,
+      hostModules,
+      descriptor: null,
+      lastType: null,
+      lastError: null,
+      updatedAt: "2026-01-01T00:00:00.000Z",
+    });
+    // zod and zod/v4 are the worker's own copy, the sdk too: no URL is resolved for them.
+    const init = initFor(dir, entry(plain, ["zod/v4", "zod/v4/core", SDK_SPECIFIER]));
+    assert.deepEqual(init.hostModules, { zod: "zod", "zod/v4": "zod/v4", "zod/v4/core": hostModuleUrl("zod/v4/core"), [SDK_SPECIFIER]: SDK_SPECIFIER });
+    // The CEL engine only for a bundle that may build an environment (or cannot be read).
+    assert.equal(initFor(dir, entry(cel, [])).hostModules[CEL_SPECIFIER], hostModuleUrl(CEL_SPECIFIER));
+    assert.equal(initFor(dir, entry(join(dir, "missing.mjs"), [])).hostModules[CEL_SPECIFIER], hostModuleUrl(CEL_SPECIFIER));
+    assert.equal(initFor(dir, entry(null, [])).hostModules[CEL_SPECIFIER], hostModuleUrl(CEL_SPECIFIER));
+    assert.equal(initFor(dir, { ...entry(plain, []), kind: "vault" }).hostModules[CEL_SPECIFIER], undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -8,14 +8,20 @@
  * worker those are the CLI's, and an extension's output must go through the worker's console
  * routing, never straight into the CLI's stdout.
  */
-import { spawn, spawnSync, type ChildProcess as NodeChild, type StdioOptions } from "node:child_process";
+import type * as ChildProcesses from "node:child_process";
+import type { ChildProcess as NodeChild, StdioOptions } from "node:child_process";
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { denoError } from "./errors.js";
 import { bytes } from "./fs.js";
+
+let childProcesses: typeof ChildProcesses | undefined;
+/** node:child_process, loaded on first use: most extensions never run a command, and every worker would pay for loading it. */
+const processes = (): typeof ChildProcesses => (childProcesses ??= createRequire(import.meta.url)("node:child_process") as typeof ChildProcesses);
 
 export type Stdio = "piped" | "inherit" | "null";
 export type Signal = string;
@@ -302,7 +308,7 @@ export class Command {
   #start(p: Prepared): NodeChild {
     const o = this.#options;
     try {
-      return spawn(p.cmd, p.args, {
+      return processes().spawn(p.cmd, p.args, {
         cwd: p.cwd,
         env: p.env,
         stdio: nodeStdio(p),
@@ -333,9 +339,9 @@ export class Command {
   outputSync(): CommandOutput {
     const p = this.#prepare("piped");
     if (p.stdin === "piped") throw new TypeError("Piped stdin is not supported for this function, use 'Deno.Command.spawn()' instead");
-    let r: ReturnType<typeof spawnSync>;
+    let r: ReturnType<typeof ChildProcesses.spawnSync>;
     try {
-      r = spawnSync(p.cmd, p.args, {
+      r = processes().spawnSync(p.cmd, p.args, {
         cwd: p.cwd,
         env: p.env,
         stdio: nodeStdio(p),

@@ -1,0 +1,55 @@
+/**
+ * An extension's stack traces point at the user's TypeScript (the bundle carries a source
+ * map, and the worker has Node map stacks through it): an error it logs to the console, and
+ * a stack the extension reads itself.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { swamp, withRepo } from "../helpers/cli.js";
+import { writeSource } from "../plugins/fixtures.js";
+
+const THROWER = `import { z } from "npm:zod@4";
+
+type Ctx = { logger: { info(text: string): void } };
+
+export const model = {
+  type: "@test/thrower",
+  version: "2026.01.01.1",
+  globalArguments: z.object({}),
+  methods: {
+    tell: {
+      description: "Logs stacks",
+      arguments: z.object({}),
+      execute: async (_args: unknown, ctx: Ctx) => {
+        const own = new Error("own stack");
+        console.log("read: " + own.stack);
+        console.error(new Error("logged error"));
+        ctx.logger.info("done");
+        return {};
+      },
+    },
+  },
+};
+`;
+
+/** `line:column` of some text in the extension's source, as a mapped stack frame names it. */
+function where(text: string): string {
+  const lines = THROWER.split("\n");
+  const line = lines.findIndex((l) => l.includes(text));
+  return `${line + 1}:${lines[line]!.indexOf(text) + 1}`;
+}
+
+test("extension stack traces name the TypeScript source lines, in logged errors and in stacks read by the extension", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/thrower.ts", THROWER);
+    const created = await swamp(["model", "create", "@test/thrower", "t", "--repo-dir", repo]);
+    assert.equal(created.code, 0, created.stderr);
+
+    const told = await swamp(["model", "method", "run", "t", "tell", "--repo-dir", repo]);
+    assert.equal(told.code, 0, told.stderr);
+    const out = told.stdout + told.stderr;
+    assert.match(out, new RegExp(`read: Error: own stack\\s+at Object\\.execute \\([^)\\n]*thrower\\.ts:${where('new Error("own stack")')}\\)`), out);
+    assert.match(out, new RegExp(`Error: logged error\\s+at Object\\.execute \\([^)\\n]*thrower\\.ts:${where('new Error("logged error")')}\\)`), out);
+    assert.doesNotMatch(out, /thrower-[0-9a-f]+\.mjs/, "no frame left pointing into the bundle");
+  });
+});

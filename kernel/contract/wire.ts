@@ -148,17 +148,35 @@ function buildMessageSchemas() {
     DescribedMessageSchema,
   ]);
 
-  return { WireErrorSchema, CallMessageSchema, ResultMessageSchema, RequestMessageSchema, DisposeMessageSchema, ResponseMessageSchema, EventMessageSchema, CancelMessageSchema, PingMessageSchema, PongMessageSchema, ReadyMessageSchema, CloseMessageSchema, WireMessageSchema, ByeMessageSchema, DescribeResultSchema, DescribedMessageSchema, InboundMessageSchema };
-}
-
-let builtMessageSchemas: ReturnType<typeof buildMessageSchemas> | undefined;
-
-/** The wire message schemas (built once, on first use). */
-export function messageSchemas(): ReturnType<typeof buildMessageSchemas> {
-  return (builtMessageSchemas ??= buildMessageSchemas());
+  return {
+    WireErrorSchema,
+    CallMessageSchema,
+    ResultMessageSchema,
+    RequestMessageSchema,
+    DisposeMessageSchema,
+    ResponseMessageSchema,
+    EventMessageSchema,
+    CancelMessageSchema,
+    PingMessageSchema,
+    PongMessageSchema,
+    ReadyMessageSchema,
+    CloseMessageSchema,
+    WireMessageSchema,
+    ByeMessageSchema,
+    DescribeResultSchema,
+    DescribedMessageSchema,
+    InboundMessageSchema,
+  };
 }
 
 type Schemas = ReturnType<typeof buildMessageSchemas>;
+let builtMessageSchemas: Schemas | undefined;
+
+/** The wire message schemas (built once, on first use). */
+export function messageSchemas(): Schemas {
+  return (builtMessageSchemas ??= buildMessageSchemas());
+}
+
 export type WireMessage = z.infer<Schemas["WireMessageSchema"]>;
 export type InboundMessage = z.infer<Schemas["InboundMessageSchema"]>;
 

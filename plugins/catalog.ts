@@ -18,7 +18,7 @@ import { bundleDir, hasChanges, noChanges, readManifest, saveManifest, type Mani
 import type { IsolationPolicy } from "./isolation.js";
 
 /** Bumped when the bundle format or the virtual modules change. */
-const FORMAT = "swamp-extension-bundle/2";
+const FORMAT = "swamp-extension-bundle/3";
 
 let builderId: string | undefined;
 

@@ -191,6 +191,7 @@ test("imports: zod subpaths and the sdk under its earlier name swamp-sdk come fr
     assert.deepEqual(imports?.hostModules, ["@swamp-ts/sdk", "zod/v4", "zod/v4/core"]);
     const bundle = await readFile(imports?.bundlePath ?? "", "utf8");
     assert.ok(!bundle.includes("class ZodError"), "zod is not inlined");
+    assert.doesNotMatch(bundle, /"ZodBoolean"/, "host-module exports the extension never uses are left out of its bundle");
     const jsr = entries.find((e) => e.source.endsWith("jsr.ts"));
     assert.equal(jsr?.state, "BundleBuildFailed");
     assert.match(jsr?.lastError ?? "", /jsr\.ts:\d+:\d+: "jsr:@std\/assert@1": swamp provides only jsr:@std\/path and jsr:@std\/fs/);

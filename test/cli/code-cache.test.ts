@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBundle, type BundleRun } from "../../cli/code-cache.js";
+import { fileURLToPath } from "node:url";
+import { crc32, crc32Fallback, readCache, runBundle, writeCache, type BundleRun } from "../../cli/code-cache.js";
 
 test("runBundle returns the bundle's exports and writes its cache when the caller says, once", () => {
   const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
@@ -35,5 +36,48 @@ test("runBundle returns the bundle's exports and writes its cache when the calle
     assert.equal(saves.length, 1, "a cache V8 accepted is not written again");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the cache checksum is CRC-32: native and fallback agree with the standard check value", () => {
+  assert.equal(crc32Fallback(Buffer.from("123456789")), 0xcbf43926);
+  assert.equal(crc32(Buffer.from("123456789")), 0xcbf43926);
+  const bytes = Buffer.from(Array.from({ length: 70000 }, (_, i) => (i * 7919) & 0xff));
+  assert.equal(crc32(bytes), crc32Fallback(bytes));
+  assert.equal(crc32Fallback(Buffer.alloc(0)), 0);
+});
+
+test("readCache returns what writeCache wrote, and refuses torn, altered, foreign or empty files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
+  try {
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff));
+    writeCache(dir, "0123456789abcdef", "cli-0123456789abcdef-x.bin", data);
+    const file = join(dir, "cli-0123456789abcdef-x.bin");
+    assert.deepEqual(readCache(file), data);
+    const whole = readFileSync(file);
+    const cases: Array<[string, Buffer]> = [
+      ["torn (cut short)", whole.subarray(0, whole.length - 100)],
+      ["longer than written", Buffer.concat([whole, Buffer.alloc(4)])],
+      ["one byte altered", Buffer.from(whole.map((b, i) => (i === 4000 ? b ^ 1 : b)))],
+      ["foreign bytes", Buffer.alloc(whole.length, 7)],
+      ["header only", whole.subarray(0, 8)],
+      ["empty", Buffer.alloc(0)],
+    ];
+    for (const [what, bytes] of cases) {
+      writeFileSync(file, bytes);
+      assert.equal(readCache(file), undefined, what);
+    }
+    assert.equal(readCache(join(dir, "missing.bin")), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the built bundles are pure ASCII, as the runner reads them as latin1", () => {
+  const bin = fileURLToPath(new URL("../../bin/", import.meta.url));
+  for (const bundle of ["cli/main.js", "worker/main.js"]) {
+    const bytes = readFileSync(join(bin, bundle));
+    assert.ok(bytes.length > 1000);
+    assert.ok(bytes.every((b) => b < 0x80), `${bundle} has non-ASCII bytes`);
   }
 });

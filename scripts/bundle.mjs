@@ -98,8 +98,27 @@ function asciiOnly(file) {
 }
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
+/**
+ * The bins are ES modules (the package is "type": "module"), and the ESM loader makes a module
+ * of every builtin a module imports, which costs more than the builtin itself. Each `node:`
+ * import in a bin is served instead from `process.getBuiltinModule` (Node 20.16+; older
+ * releases import it as before).
+ */
+const builtinsWithoutImport = {
+  name: "builtins-without-import",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : { path: args.path, namespace: "builtin" }));
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, async ({ path }) => {
+      const names = Object.keys(await import(path)).filter((n) => n !== "default" && /^[A-Za-z_$][\w$]*$/.test(n));
+      const spec = JSON.stringify(path);
+      return { contents: `const m = process.getBuiltinModule?.(${spec}) ?? (await import(${spec})).default;\nexport default m;\nexport const { ${names.join(", ")} } = m;\n`, loader: "js" };
+    });
+  },
+};
+
 await build({
   ...common,
+  plugins: [builtinsWithoutImport],
   entryPoints: ["cli/bin.ts"],
   outfile: `${outdir}/swamp.js`,
   format: "esm",
@@ -128,6 +147,7 @@ asciiOnly(`${outdir}/worker/main.js`);
 const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
 await build({
   ...common,
+  plugins: [builtinsWithoutImport],
   entryPoints: ["cli/worker-bin.ts"],
   outfile: `${outdir}/extension-worker.js`,
   format: "esm",

@@ -81,3 +81,12 @@ test("the built bundles are pure ASCII, as the runner reads them as latin1", () 
     assert.ok(bytes.every((b) => b < 0x80), `${bundle} has non-ASCII bytes`);
   }
 });
+
+test("the bins get builtins from process.getBuiltinModule, not through the ESM loader", () => {
+  const bin = fileURLToPath(new URL("../../bin/", import.meta.url));
+  for (const entry of ["swamp.js", "extension-worker.js"]) {
+    const text = readFileSync(join(bin, entry), "utf8");
+    assert.doesNotMatch(text, /(?:from|import)\s*"node:/, `${entry} imports a builtin statically`);
+    assert.match(text, /process\.getBuiltinModule\?\.\("node:vm"\)/);
+  }
+});

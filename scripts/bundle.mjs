@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the `swamp` bin: the CLI (cli/main.ts and everything it imports, dependencies too) as
-// one CommonJS file, bin/cli/main.js, plus a small ESM bin, bin/swamp.js (cli/bin.ts), that
+// one CommonJS file, bin/cli/main.js, plus a small bin, bin/swamp.cjs (cli/bin.ts), that
 // runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
 // cost more than parsing code a command never runs (modules it does not need stay unevaluated
 // behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
@@ -8,7 +8,7 @@
 // loaded only by the S3 datastore. piscina is bundled, with its worker runner beside it.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -99,9 +99,9 @@ function asciiOnly(file) {
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
 /**
- * The bins are ES modules (the package is "type": "module"), and the ESM loader makes a module
- * of every builtin a module imports, which costs more than the builtin itself. Each `node:`
- * import in a bin is served instead from `process.getBuiltinModule` (Node 20.16+; older
+ * The extension worker's entry is an ES module (piscina imports it), and the ESM loader makes a
+ * module of every builtin a module imports, which costs more than the builtin itself. Each
+ * `node:` import in it is served instead from `process.getBuiltinModule` (Node 20.16+; older
  * releases import it as before).
  */
 const builtinsWithoutImport = {
@@ -116,16 +116,22 @@ const builtinsWithoutImport = {
   },
 };
 
+// The bin is CommonJS (.cjs, see cli/bin.ts), with the small ES module that resolves for it.
 await build({
   ...common,
-  plugins: [builtinsWithoutImport],
   entryPoints: ["cli/bin.ts"],
-  outfile: `${outdir}/swamp.js`,
-  format: "esm",
-  banner: { js: "#!/usr/bin/env node" },
-  define: { ...common.define, SWAMP_CLI_HASH: JSON.stringify(cliHash) },
+  outfile: `${outdir}/swamp.cjs`,
+  format: "cjs",
+  banner: { js: '#!/usr/bin/env node\nvar __swampBinUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // Nothing in the bin resolves (plugins/host-modules.ts is in it for swampRoot alone).
+  define: { ...common.define, SWAMP_CLI_HASH: JSON.stringify(cliHash), "import.meta.url": "__swampBinUrl", "import.meta.resolve": "undefined" },
 });
-chmodSync(`${outdir}/swamp.js`, 0o755);
+chmodSync(`${outdir}/swamp.cjs`, 0o755);
+await build({ ...common, entryPoints: ["cli/esm-resolve.ts"], outfile: `${outdir}/esm-resolve.mjs`, format: "esm" });
+// bin/swamp.js, the path a clone's scripts, tests and benches run, is a link to it: Node runs a
+// link's target, so as CommonJS. npm leaves links out of a tarball; the package's bin names
+// swamp.cjs.
+symlinkSync("swamp.cjs", `${outdir}/swamp.js`);
 
 // The extension host's worker and sandbox entries: separate files, because a worker thread
 // (piscina) and a sandbox process (`node --experimental-permission …`) each start from a file

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,11 +82,13 @@ test("the built bundles are pure ASCII, as the runner reads them as latin1", () 
   }
 });
 
-test("the bins get builtins from process.getBuiltinModule, not through the ESM loader", () => {
+test("the bin is CommonJS (no ESM loader at start-up), bin/swamp.js links to it, and the worker entry gets builtins without the ESM loader", () => {
   const bin = fileURLToPath(new URL("../../bin/", import.meta.url));
-  for (const entry of ["swamp.js", "extension-worker.js"]) {
-    const text = readFileSync(join(bin, entry), "utf8");
-    assert.doesNotMatch(text, /(?:from|import)\s*"node:/, `${entry} imports a builtin statically`);
-    assert.match(text, /process\.getBuiltinModule\?\.\("node:vm"\)/);
-  }
+  assert.equal(readlinkSync(join(bin, "swamp.js")), "swamp.cjs");
+  assert.doesNotMatch(readFileSync(join(bin, "swamp.cjs"), "utf8"), /(?:\bfrom\s*"|\bimport\s*")node:/, "the bin is no ES module");
+  const pkg = JSON.parse(readFileSync(join(bin, "..", "..", "package.json"), "utf8")) as { bin: Record<string, string> };
+  assert.deepEqual(pkg.bin, { swamp: "dist/bin/swamp.cjs" });
+  const worker = readFileSync(join(bin, "extension-worker.js"), "utf8");
+  assert.doesNotMatch(worker, /(?:\bfrom\s*"|\bimport\s*")node:/, "the worker entry imports a builtin statically");
+  assert.match(worker, /process\.getBuiltinModule\?\.\("node:vm"\)/);
 });

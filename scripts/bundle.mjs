@@ -31,6 +31,44 @@ const common = {
   logLevel: "warning",
 };
 
+/**
+ * clipanion reads `process.stdin` (and loads node:tty for a colour depth we never use: the CLI
+ * passes `enableColors`) when it loads, and copies every context property on each run. Opening
+ * stdin costs milliseconds and only a few commands read it, so both become getters, and the
+ * context is merged with its getters kept. Each edit must apply exactly once: a clipanion
+ * whose code differs fails the build rather than being left half-edited.
+ */
+const clipanionLazyStdio = {
+  name: "clipanion-lazy-stdio",
+  setup(b) {
+    const edits = {
+      "clipanion/lib/advanced/Cli.js": [
+        ["    stdin: process.stdin,\n", "    get stdin() { return process.stdin; },\n", 1],
+        ["    colorDepth: platform.getDefaultColorDepth(),\n", "    get colorDepth() { return platform.getDefaultColorDepth(); },\n", 1],
+        [
+          "const context = {\n            ...Cli.defaultContext,\n            ...userContext,\n        };",
+          "const context = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(Cli.defaultContext), ...Object.getOwnPropertyDescriptors(userContext ?? {}) });",
+          2,
+        ],
+      ],
+      "clipanion/lib/platform/node.js": [
+        ["var tty = require('tty');\n", "", 1],
+        ["var tty__default = /*#__PURE__*/_interopDefaultLegacy(tty);", "var tty__default = { get default() { return require('tty'); } };", 1],
+      ],
+    };
+    b.onLoad({ filter: /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node)\.js$/ }, ({ path }) => {
+      const key = Object.keys(edits).find((k) => path.replaceAll("\\", "/").endsWith(k));
+      let text = readFileSync(path, "utf8");
+      for (const [from, to, count] of edits[key]) {
+        const found = text.split(from).length - 1;
+        if (found !== count) throw new Error(`${path}: expected ${count} of ${JSON.stringify(from)}, found ${found}`);
+        text = text.replaceAll(from, to);
+      }
+      return { contents: text, loader: "js" };
+    });
+  },
+};
+
 // The bundle sits one folder below the bin (as the chunks did), so paths it builds from its
 // own location (../extension-worker.js) still name the files beside the bin. cli/code-cache.ts
 // passes in what `import.meta` gives an ES module.
@@ -39,6 +77,7 @@ await build({
   entryPoints: ["cli/main.ts"],
   outfile: `${outdir}/cli/main.js`,
   format: "cjs",
+  plugins: [clipanionLazyStdio],
   external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });

@@ -109,3 +109,35 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
     assert.equal(await readFile(join(blocked, "cache", "code", "worker"), "utf8"), "not a folder");
   });
 });
+
+test("a command that reads no input never opens stdin; one that reads it still gets it", async () => {
+  await withRepo(async (repo) => {
+    // Marks the first use of process.stdin on stderr, then hands out the real stream.
+    const preload = join(repo, "..", "stdin-marker.cjs");
+    await writeFile(
+      preload,
+      `const own = Object.getOwnPropertyDescriptor(process, "stdin");
+Object.defineProperty(process, "stdin", { configurable: true, enumerable: own.enumerable, get() {
+  process.stderr.write("[stdin opened]\\n");
+  Object.defineProperty(process, "stdin", own);
+  return process.stdin;
+} });
+`,
+    );
+    const env = { SWAMP_HOME: join(repo, "..", "home"), NODE_OPTIONS: `--require ${preload}` };
+    const run = (args: string[], input?: string) => swamp([...args, "--repo-dir", repo], { env, ...(input === undefined ? {} : { input }) });
+    assert.equal((await run(["model", "create", "command/shell", "m"])).code, 0);
+    assert.equal((await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"])).code, 0);
+    for (const args of [["data", "list", "m"], ["data", "get", "m", "result", "--json"]]) {
+      const r = await run(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /stdin opened/, args.join(" "));
+    }
+    assert.equal((await run(["vault", "create", "local_encryption", "v"])).code, 0);
+    const put = await run(["vault", "put", "v", "k"], "from-stdin");
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(put.stderr, /stdin opened/);
+    const read = await run(["vault", "read-secret", "v", "k"]);
+    assert.equal(read.stdout.trim(), "from-stdin");
+  });
+});

@@ -110,9 +110,10 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
   });
 });
 
-test("a command that reads no input never opens stdin; one that reads it still gets it", async () => {
+test("data get and list open no stdin and load no node:child_process; a command that reads stdin still gets it", async () => {
   await withRepo(async (repo) => {
-    // Marks the first use of process.stdin on stderr, then hands out the real stream.
+    // Marks the first use of process.stdin on stderr, then hands out the real stream; and at
+    // exit, whether node:child_process was loaded.
     const preload = join(repo, "..", "stdin-marker.cjs");
     await writeFile(
       preload,
@@ -122,16 +123,19 @@ Object.defineProperty(process, "stdin", { configurable: true, enumerable: own.en
   Object.defineProperty(process, "stdin", own);
   return process.stdin;
 } });
+process.on("exit", () => { if (process.moduleLoadList.includes("NativeModule child_process")) process.stderr.write("[child_process loaded]\\n"); });
 `,
     );
     const env = { SWAMP_HOME: join(repo, "..", "home"), NODE_OPTIONS: `--require ${preload}` };
     const run = (args: string[], input?: string) => swamp([...args, "--repo-dir", repo], { env, ...(input === undefined ? {} : { input }) });
     assert.equal((await run(["model", "create", "command/shell", "m"])).code, 0);
-    assert.equal((await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"])).code, 0);
+    const ran = await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stderr, /child_process loaded/, "the marker sees a command that spawns");
     for (const args of [["data", "list", "m"], ["data", "get", "m", "result", "--json"]]) {
       const r = await run(args);
       assert.equal(r.code, 0, r.stderr);
-      assert.doesNotMatch(r.stderr, /stdin opened/, args.join(" "));
+      assert.doesNotMatch(r.stderr, /stdin opened|child_process loaded/, args.join(" "));
     }
     assert.equal((await run(["vault", "create", "local_encryption", "v"])).code, 0);
     const put = await run(["vault", "put", "v", "k"], "from-stdin");

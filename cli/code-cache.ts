@@ -31,6 +31,14 @@ export interface BundleRun {
 /** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as two of them). */
 const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport"];
 
+/**
+ * The bundle's wrapper, written into the file by scripts/bundle.mjs: the source read from disk
+ * is then compiled as it is, not first copied into a bigger string. The head stays on the first
+ * line so stack traces keep the bundle's line numbers.
+ */
+export const BUNDLE_HEAD = `(function (${PARAMS.join(", ")}) {`;
+export const BUNDLE_TAIL = "\n})";
+
 const PREFIX = "cli-";
 /** The cache file: the CRC-32 of the data and its length (both uint32 LE), then the data. */
 const HEADER_BYTES = 8;
@@ -135,11 +143,12 @@ export function writeCache(dir: string, hash: string, name: string, data: Buffer
 
 /** Runs the bundle and returns its `module.exports`. */
 export function runBundle(run: BundleRun): unknown {
-  const source = readFileSync(run.file, "latin1");
+  const read = readFileSync(run.file, "latin1");
+  // A bundle built without the wrapper (a test's) is wrapped here.
+  const source = read.startsWith(BUNDLE_HEAD) ? read : `${BUNDLE_HEAD}${read}${BUNDLE_TAIL}`;
   const name = cacheFileName(run.hash, run.scope);
   const cached = run.cacheDir ? readCache(join(run.cacheDir, name)) : undefined;
-  // The wrapper stays on the first line so stack traces keep the bundle's line numbers.
-  const script = new Script(`(function (${PARAMS.join(", ")}) {${source}\n})`, {
+  const script = new Script(source, {
     filename: run.file,
     ...(cached ? { cachedData: cached } : {}),
   });

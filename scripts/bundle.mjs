@@ -10,6 +10,8 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
+// tsc has built dist/ before this runs (npm run build).
+import { BUNDLE_HEAD, BUNDLE_TAIL } from "../dist/cli/code-cache.js";
 
 const root = new URL("..", import.meta.url).pathname;
 // Build beside the live bin and swap it in, so a swamp process started meanwhile never finds
@@ -77,6 +79,8 @@ await build({
   entryPoints: ["cli/main.ts"],
   outfile: `${outdir}/cli/main.js`,
   format: "cjs",
+  banner: { js: BUNDLE_HEAD },
+  footer: { js: BUNDLE_TAIL },
   plugins: [clipanionLazyStdio],
   external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
@@ -185,6 +189,8 @@ await build({
   entryPoints: ["plugins/worker/entry.ts"],
   outfile: `${outdir}/worker/main.js`,
   format: "cjs",
+  banner: { js: BUNDLE_HEAD },
+  footer: { js: BUNDLE_TAIL },
   define: { "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
 checkNoDynamicImport(`${outdir}/worker/main.js`, ["kernel/contract/import-module.ts"]);

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { crc32, crc32Fallback, readCache, runBundle, writeCache, type BundleRun } from "../../cli/code-cache.js";
+import { BUNDLE_HEAD, crc32, crc32Fallback, readCache, runBundle, writeCache, type BundleRun } from "../../cli/code-cache.js";
 
 test("runBundle returns the bundle's exports and writes its cache when the caller says, once", () => {
   const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
@@ -73,12 +73,15 @@ test("readCache returns what writeCache wrote, and refuses torn, altered, foreig
   }
 });
 
-test("the built bundles are pure ASCII, as the runner reads them as latin1", () => {
+test("the built bundles are pure ASCII (the runner reads them as latin1) and carry their wrapper (compiled as read)", () => {
   const bin = fileURLToPath(new URL("../../bin/", import.meta.url));
   for (const bundle of ["cli/main.js", "worker/main.js"]) {
     const bytes = readFileSync(join(bin, bundle));
     assert.ok(bytes.length > 1000);
     assert.ok(bytes.every((b) => b < 0x80), `${bundle} has non-ASCII bytes`);
+    const text = bytes.toString("latin1");
+    assert.ok(text.startsWith(`${BUNDLE_HEAD}\n`), `${bundle} starts with the wrapper`);
+    assert.match(text, /\n}\)\n\/\/# sourceMappingURL=main\.js\.map\n?$/);
   }
 });
 

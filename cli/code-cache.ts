@@ -32,9 +32,9 @@ export interface BundleRun {
 const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport"];
 
 /**
- * The bundle's wrapper, written into the file by scripts/bundle.mjs: the source read from disk
- * is then compiled as it is, not first copied into a bigger string. The head stays on the first
- * line so stack traces keep the bundle's line numbers.
+ * The bundle's wrapper, written into the file by scripts/bundle.mjs (as esbuild's banner and
+ * footer, so its source map counts them): the source read from disk is then compiled as it is,
+ * not first copied into a bigger string.
  */
 export const BUNDLE_HEAD = `(function (${PARAMS.join(", ")}) {`;
 export const BUNDLE_TAIL = "\n})";

@@ -12,7 +12,10 @@
  */
 import { ErrorCode, ExitCode, SwampError } from "../contract/errors.js";
 
-/** How long a stopped child process gets between SIGTERM and SIGKILL (kernel/runtime/child-process.ts). Here, not there, so the start-up path that installs the shutdown handlers loads no node:child_process. */
+/**
+ * How long a stopped child process gets between SIGTERM and SIGKILL (child-process.ts). Kept
+ * here so that installing the shutdown handlers at start-up loads no node:child_process.
+ */
 export const KILL_GRACE_MS = 5000;
 
 /** After the first signal, held work gets this long before cleanups run and the process exits. */

@@ -74,8 +74,8 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
     await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
     await writeSource(repo, `models/@test/greeter/${GREETER_ID}.yaml`, greeterDefinition());
     const home = join(repo, "..", "home");
-    const greet = async (swampHome: string) => {
-      const r = await swamp(["model", "method", "run", "greeter", "greet", "--repo-dir", repo], { env: { SWAMP_HOME: swampHome } });
+    const greet = async (swampHome: string, extraEnv: Record<string, string> = {}) => {
+      const r = await swamp(["model", "method", "run", "greeter", "greet", "--repo-dir", repo], { env: { SWAMP_HOME: swampHome, ...extraEnv } });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /greeting world/);
       return r;
@@ -107,6 +107,12 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
     const fourth = await greet(blocked);
     assert.equal(fourth.stderr, "");
     assert.equal(await readFile(join(blocked, "cache", "code", "worker"), "utf8"), "not a folder");
+
+    // Where Node cannot require an ES module (before 20.19), the bin imports its resolver first.
+    if ((process.features as { require_module?: boolean }).require_module) {
+      const legacy = await greet(home, { NODE_OPTIONS: "--no-experimental-require-module" });
+      assert.equal(legacy.stderr, "");
+    }
   });
 });
 

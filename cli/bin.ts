@@ -1,13 +1,16 @@
 /**
- * The `swamp` bin. Kept tiny: `--version` answers without loading anything else; every other
- * invocation runs the CLI bundle (bin/cli/main.js: cli/main.ts as one CommonJS file, run as a
- * script and never imported) with its compiled code cached in `$SWAMP_HOME/cache/code`
- * (see code-cache.ts).
+ * The `swamp` bin (bin/swamp.cjs). Kept tiny: `--version` answers without loading anything
+ * else; every other invocation runs the CLI bundle (bin/cli/main.js: cli/main.ts as one
+ * CommonJS file, run as a script and never imported) with its compiled code cached in
+ * `$SWAMP_HOME/cache/code` (see code-cache.ts). The bin itself is CommonJS although the package
+ * is "type": "module": Node then runs it without starting the ESM loader, which costs more than
+ * the bin does. scripts/bundle.mjs defines `import.meta.url` for it.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { swampHome } from "../kernel/runtime/datastore-config.js";
 import { cacheScope, runBundle } from "./code-cache.js";
+import type { esmResolve } from "./esm-resolve.js";
 import { guardStdio } from "./stdio.js";
 import { VERSION } from "./version.js";
 
@@ -15,6 +18,7 @@ import { VERSION } from "./version.js";
 declare const SWAMP_CLI_HASH: string;
 
 const argv = process.argv.slice(2);
+const here = dirname(fileURLToPath(import.meta.url));
 
 function cacheDir(): string | null {
   try {
@@ -24,16 +28,27 @@ function cacheDir(): string | null {
   }
 }
 
+function start(resolve: typeof esmResolve): void {
+  runBundle({
+    file: join(here, "cli", "main.js"),
+    hash: SWAMP_CLI_HASH,
+    scope: cacheScope(argv),
+    cacheDir: cacheDir(),
+    resolve,
+    importModule: (specifier) => import(specifier),
+  });
+}
+
 if (argv.length > 0 && argv.every((a) => a === "--version" || a === "-v" || a === "--json")) {
   guardStdio(argv.includes("--json"));
   process.stdout.write(argv.includes("--json") ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : `${VERSION}\n`);
 } else {
-  runBundle({
-    file: fileURLToPath(new URL("./cli/main.js", import.meta.url)),
-    hash: SWAMP_CLI_HASH,
-    scope: cacheScope(argv),
-    cacheDir: cacheDir(),
-    resolve: (specifier) => import.meta.resolve(specifier),
-    importModule: (specifier) => import(specifier),
-  });
+  const resolver = join(here, "esm-resolve.mjs");
+  if ((process.features as { require_module?: boolean }).require_module) {
+    // Node 20.19+ requires an ES module synchronously: loaded on first use only (extensions).
+    let resolve: typeof esmResolve | undefined;
+    start((specifier) => (resolve ??= (require(resolver) as { esmResolve: typeof esmResolve }).esmResolve)(specifier));
+  } else {
+    void import(pathToFileURL(resolver).href).then((m: { esmResolve: typeof esmResolve }) => start(m.esmResolve));
+  }
 }

@@ -60,7 +60,14 @@ export async function runCli(rawArgv: string[]): Promise<number> {
   const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false, enableColors });
   const modules = await Promise.all(routesFor(argv).map((r) => r.load()));
   for (const command of new Set(modules.map((m) => m.default))) cli.register(command);
-  const context = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  // stdin is opened only by a command that reads it (see clipanionLazyStdio in scripts/bundle.mjs).
+  const context = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+  };
   let command;
   try {
     command = cli.process(argv, context);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the `swamp` bin: the CLI (cli/main.ts and everything it imports, dependencies too) as
-// one CommonJS file, bin/cli/main.js, plus a small ESM bin, bin/swamp.js (cli/bin.ts), that
+// one CommonJS file, bin/cli/main.js, plus a small bin, bin/swamp.cjs (cli/bin.ts), that
 // runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
 // cost more than parsing code a command never runs (modules it does not need stay unevaluated
 // behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
@@ -8,8 +8,10 @@
 // loaded only by the S3 datastore. piscina is bundled, with its worker runner beside it.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
+// tsc has built dist/ before this runs (npm run build).
+import { BUNDLE_HEAD, BUNDLE_TAIL } from "../dist/cli/code-cache.js";
 
 const root = new URL("..", import.meta.url).pathname;
 // Build beside the live bin and swap it in, so a swamp process started meanwhile never finds
@@ -31,6 +33,44 @@ const common = {
   logLevel: "warning",
 };
 
+/**
+ * clipanion reads `process.stdin` (and loads node:tty for a colour depth we never use: the CLI
+ * passes `enableColors`) when it loads, and copies every context property on each run. Opening
+ * stdin costs milliseconds and only a few commands read it, so both become getters, and the
+ * context is merged with its getters kept. Each edit must apply exactly once: a clipanion
+ * whose code differs fails the build rather than being left half-edited.
+ */
+const clipanionLazyStdio = {
+  name: "clipanion-lazy-stdio",
+  setup(b) {
+    const edits = {
+      "clipanion/lib/advanced/Cli.js": [
+        ["    stdin: process.stdin,\n", "    get stdin() { return process.stdin; },\n", 1],
+        ["    colorDepth: platform.getDefaultColorDepth(),\n", "    get colorDepth() { return platform.getDefaultColorDepth(); },\n", 1],
+        [
+          "const context = {\n            ...Cli.defaultContext,\n            ...userContext,\n        };",
+          "const context = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(Cli.defaultContext), ...Object.getOwnPropertyDescriptors(userContext ?? {}) });",
+          2,
+        ],
+      ],
+      "clipanion/lib/platform/node.js": [
+        ["var tty = require('tty');\n", "", 1],
+        ["var tty__default = /*#__PURE__*/_interopDefaultLegacy(tty);", "var tty__default = { get default() { return require('tty'); } };", 1],
+      ],
+    };
+    b.onLoad({ filter: /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node)\.js$/ }, ({ path }) => {
+      const key = Object.keys(edits).find((k) => path.replaceAll("\\", "/").endsWith(k));
+      let text = readFileSync(path, "utf8");
+      for (const [from, to, count] of edits[key]) {
+        const found = text.split(from).length - 1;
+        if (found !== count) throw new Error(`${path}: expected ${count} of ${JSON.stringify(from)}, found ${found}`);
+        text = text.replaceAll(from, to);
+      }
+      return { contents: text, loader: "js" };
+    });
+  },
+};
+
 // The bundle sits one folder below the bin (as the chunks did), so paths it builds from its
 // own location (../extension-worker.js) still name the files beside the bin. cli/code-cache.ts
 // passes in what `import.meta` gives an ES module.
@@ -39,10 +79,14 @@ await build({
   entryPoints: ["cli/main.ts"],
   outfile: `${outdir}/cli/main.js`,
   format: "cjs",
+  banner: { js: BUNDLE_HEAD },
+  footer: { js: BUNDLE_TAIL },
+  plugins: [clipanionLazyStdio],
   external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
 checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/contract/import-module.ts", "builtins/driver-docker/runner.ts"]);
+asciiOnly(`${outdir}/cli/main.js`);
 // piscina, bundled above, starts each worker thread from `worker.js` beside itself: its runner,
 // which then loads our worker entry. Bundled too, as ESM (the package is "type": "module") with
 // the `require` its CommonJS code uses.
@@ -73,17 +117,64 @@ function checkNoDynamicImport(file, allowed) {
     });
   if (found.length > 0) throw new Error(`use importModule() (${allowed[0]}) instead of import() in ${file} for:\n${found.join("\n")}`);
 }
+/**
+ * Makes a bundle pure ASCII, so its runner (cli/code-cache.ts) can read it as latin1: about
+ * half the cost of decoding UTF-8, and V8 keeps it as a one-byte string. esbuild already
+ * escapes every string, template and name; what it leaves is the text of regular expression
+ * literals (and raw template text). In a regular expression `\uXXXX` matches the same
+ * character, so those are escaped here; anything else is refused.
+ */
+function asciiOnly(file) {
+  const text = readFileSync(file, "utf8");
+  if (!/[^\x00-\x7f]/.test(text)) return;
+  const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")));
+  const lines = text.split("\n").map((line, lineNumber) =>
+    line.replace(/[^\x00-\x7f]/gu, (ch, column) => {
+      const entry = map.findEntry(lineNumber, column);
+      const original = entry?.originalSource ? readFileSync(new URL(entry.originalSource, `file://${file}`), "utf8").split("\n")[entry.originalLine] ?? "" : "";
+      const inRegExp = original.split(/[`'"]/).some((part) => new RegExp(`/[^/]*${ch}[^/]*/[dgimsuyv]*`, "u").test(part));
+      if (!inRegExp) throw new Error(`${file}: a non-ASCII character (${JSON.stringify(ch)}) outside a regular expression, from ${entry?.originalSource ?? "?"}:${(entry?.originalLine ?? -1) + 1}`);
+      return ch.split("").map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    }),
+  );
+  writeFileSync(file, lines.join("\n"));
+}
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
+/**
+ * The extension worker's entry is an ES module (piscina imports it), and the ESM loader makes a
+ * module of every builtin a module imports, which costs more than the builtin itself. Each
+ * `node:` import in it is served instead from `process.getBuiltinModule` (Node 20.16+; older
+ * releases import it as before).
+ */
+const builtinsWithoutImport = {
+  name: "builtins-without-import",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : { path: args.path, namespace: "builtin" }));
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, async ({ path }) => {
+      const names = Object.keys(await import(path)).filter((n) => n !== "default" && /^[A-Za-z_$][\w$]*$/.test(n));
+      const spec = JSON.stringify(path);
+      return { contents: `const m = process.getBuiltinModule?.(${spec}) ?? (await import(${spec})).default;\nexport default m;\nexport const { ${names.join(", ")} } = m;\n`, loader: "js" };
+    });
+  },
+};
+
+// The bin is CommonJS (.cjs, see cli/bin.ts), with the small ES module that resolves for it.
 await build({
   ...common,
   entryPoints: ["cli/bin.ts"],
-  outfile: `${outdir}/swamp.js`,
-  format: "esm",
-  banner: { js: "#!/usr/bin/env node" },
-  define: { ...common.define, SWAMP_CLI_HASH: JSON.stringify(cliHash) },
+  outfile: `${outdir}/swamp.cjs`,
+  format: "cjs",
+  banner: { js: '#!/usr/bin/env node\nvar __swampBinUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // Nothing in the bin resolves (plugins/host-modules.ts is in it for swampRoot alone).
+  define: { ...common.define, SWAMP_CLI_HASH: JSON.stringify(cliHash), "import.meta.url": "__swampBinUrl", "import.meta.resolve": "undefined" },
 });
-chmodSync(`${outdir}/swamp.js`, 0o755);
+chmodSync(`${outdir}/swamp.cjs`, 0o755);
+await build({ ...common, entryPoints: ["cli/esm-resolve.ts"], outfile: `${outdir}/esm-resolve.mjs`, format: "esm" });
+// bin/swamp.js, the path a clone's scripts, tests and benches run, is a link to it: Node runs a
+// link's target, so as CommonJS. npm leaves links out of a tarball; the package's bin names
+// swamp.cjs.
+symlinkSync("swamp.cjs", `${outdir}/swamp.js`);
 
 // The extension host's worker and sandbox entries: separate files, because a worker thread
 // (piscina) and a sandbox process (`node --experimental-permission …`) each start from a file
@@ -98,12 +189,16 @@ await build({
   entryPoints: ["plugins/worker/entry.ts"],
   outfile: `${outdir}/worker/main.js`,
   format: "cjs",
+  banner: { js: BUNDLE_HEAD },
+  footer: { js: BUNDLE_TAIL },
   define: { "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });
 checkNoDynamicImport(`${outdir}/worker/main.js`, ["kernel/contract/import-module.ts"]);
+asciiOnly(`${outdir}/worker/main.js`);
 const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
 await build({
   ...common,
+  plugins: [builtinsWithoutImport],
   entryPoints: ["cli/worker-bin.ts"],
   outfile: `${outdir}/extension-worker.js`,
   format: "esm",

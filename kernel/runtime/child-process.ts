@@ -15,6 +15,7 @@ import type { ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
+import { KILL_GRACE_MS } from "./shutdown.js";
 
 export interface RunOptions {
   file: string;
@@ -37,7 +38,7 @@ export interface RunOutcome {
   spawnError?: NodeJS.ErrnoException;
 }
 
-export const KILL_GRACE_MS = 5000;
+export { KILL_GRACE_MS };
 export const DRAIN_GRACE_MS = 5000;
 
 export async function runProcess(options: RunOptions): Promise<RunOutcome> {

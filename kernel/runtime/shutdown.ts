@@ -11,7 +11,12 @@
  * Exit codes: 130 for SIGINT, 143 for SIGTERM.
  */
 import { ErrorCode, ExitCode, SwampError } from "../contract/errors.js";
-import { KILL_GRACE_MS } from "./child-process.js";
+
+/**
+ * How long a stopped child process gets between SIGTERM and SIGKILL (child-process.ts). Kept
+ * here so that installing the shutdown handlers at start-up loads no node:child_process.
+ */
+export const KILL_GRACE_MS = 5000;
 
 /** After the first signal, held work gets this long before cleanups run and the process exits. */
 export const SHUTDOWN_HARD_DEADLINE_MS = KILL_GRACE_MS + 5_000;

@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBundle, type BundleRun } from "../../cli/code-cache.js";
+import { fileURLToPath } from "node:url";
+import { BUNDLE_HEAD, crc32, crc32Fallback, readCache, runBundle, writeCache, type BundleRun } from "../../cli/code-cache.js";
 
 test("runBundle returns the bundle's exports and writes its cache when the caller says, once", () => {
   const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
@@ -36,4 +37,61 @@ test("runBundle returns the bundle's exports and writes its cache when the calle
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the cache checksum is CRC-32: native and fallback agree with the standard check value", () => {
+  assert.equal(crc32Fallback(Buffer.from("123456789")), 0xcbf43926);
+  assert.equal(crc32(Buffer.from("123456789")), 0xcbf43926);
+  const bytes = Buffer.from(Array.from({ length: 70000 }, (_, i) => (i * 7919) & 0xff));
+  assert.equal(crc32(bytes), crc32Fallback(bytes));
+  assert.equal(crc32Fallback(Buffer.alloc(0)), 0);
+});
+
+test("readCache returns what writeCache wrote, and refuses torn, altered, foreign or empty files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
+  try {
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff));
+    writeCache(dir, "0123456789abcdef", "cli-0123456789abcdef-x.bin", data);
+    const file = join(dir, "cli-0123456789abcdef-x.bin");
+    assert.deepEqual(readCache(file), data);
+    const whole = readFileSync(file);
+    const cases: Array<[string, Buffer]> = [
+      ["torn (cut short)", whole.subarray(0, whole.length - 100)],
+      ["longer than written", Buffer.concat([whole, Buffer.alloc(4)])],
+      ["one byte altered", Buffer.from(whole.map((b, i) => (i === 4000 ? b ^ 1 : b)))],
+      ["foreign bytes", Buffer.alloc(whole.length, 7)],
+      ["header only", whole.subarray(0, 8)],
+      ["empty", Buffer.alloc(0)],
+    ];
+    for (const [what, bytes] of cases) {
+      writeFileSync(file, bytes);
+      assert.equal(readCache(file), undefined, what);
+    }
+    assert.equal(readCache(join(dir, "missing.bin")), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the built bundles are pure ASCII (the runner reads them as latin1) and carry their wrapper (compiled as read)", () => {
+  const bin = fileURLToPath(new URL("../../bin/", import.meta.url));
+  for (const bundle of ["cli/main.js", "worker/main.js"]) {
+    const bytes = readFileSync(join(bin, bundle));
+    assert.ok(bytes.length > 1000);
+    assert.ok(bytes.every((b) => b < 0x80), `${bundle} has non-ASCII bytes`);
+    const text = bytes.toString("latin1");
+    assert.ok(text.startsWith(`${BUNDLE_HEAD}\n`), `${bundle} starts with the wrapper`);
+    assert.match(text, /\n}\)\n\/\/# sourceMappingURL=main\.js\.map\n?$/);
+  }
+});
+
+test("the bin is CommonJS (no ESM loader at start-up), bin/swamp.js links to it, and the worker entry gets builtins without the ESM loader", () => {
+  const bin = fileURLToPath(new URL("../../bin/", import.meta.url));
+  assert.equal(readlinkSync(join(bin, "swamp.js")), "swamp.cjs");
+  assert.doesNotMatch(readFileSync(join(bin, "swamp.cjs"), "utf8"), /(?:\bfrom\s*"|\bimport\s*")node:/, "the bin is no ES module");
+  const pkg = JSON.parse(readFileSync(join(bin, "..", "..", "package.json"), "utf8")) as { bin: Record<string, string> };
+  assert.deepEqual(pkg.bin, { swamp: "dist/bin/swamp.cjs" });
+  const worker = readFileSync(join(bin, "extension-worker.js"), "utf8");
+  assert.doesNotMatch(worker, /(?:\bfrom\s*"|\bimport\s*")node:/, "the worker entry imports a builtin statically");
+  assert.match(worker, /process\.getBuiltinModule\?\.\("node:vm"\)/);
 });

@@ -38,7 +38,7 @@ interface Packed {
 /** Every bare module specifier the bundled bin loads at run time (node built-ins aside). */
 function externalsOfBin(): Set<string> {
   const dir = join(ROOT, "dist", "bin");
-  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => /\.[cm]?js$/.test(f));
   const found = new Set<string>();
   const pattern = /(?:\bfrom ?|\bimport\(|\brequire\(|import\.meta\.url\)\()"((?:@[\w.-]+\/)?\w[\w.-]*)(?:\/[^"]*)?"/g;
   for (const f of files) {
@@ -90,10 +90,10 @@ test("npm pack + npm i -g from a fresh HOME: only what runs is shipped, and the 
     assert.equal(sdk?.name, "@swamp-ts/sdk");
 
     const cliFiles = cli!.files.map((f) => f.path).sort();
-    for (const must of ["LICENSE", "README.md", "package.json", "dist/bin/swamp.js", "dist/bin/extension-worker.js", "dist/bin/extension-sandbox.js", "dist/plugins/compat/std/path.js", "dist/plugins/compat/std/fs.js"]) {
+    for (const must of ["LICENSE", "README.md", "package.json", "dist/bin/swamp.cjs", "dist/bin/esm-resolve.mjs", "dist/bin/extension-worker.js", "dist/bin/extension-sandbox.js", "dist/plugins/compat/std/path.js", "dist/plugins/compat/std/fs.js"]) {
       assert.ok(cliFiles.includes(must), `the CLI tarball holds ${must}`);
     }
-    const stray = cliFiles.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/bin\/[\w/.-]+\.js|dist\/plugins\/compat\/std\/(path|fs)\.js)$/.test(f));
+    const stray = cliFiles.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/bin\/[\w/.-]+\.[cm]?js|dist\/plugins\/compat\/std\/(path|fs)\.js)$/.test(f));
     assert.deepEqual(stray, [], "the CLI tarball holds only what runs (no tests, benches, sources, maps or CI script)");
 
     const sdkFiles = sdk!.files.map((f) => f.path).sort();

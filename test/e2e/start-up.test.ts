@@ -74,8 +74,8 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
     await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
     await writeSource(repo, `models/@test/greeter/${GREETER_ID}.yaml`, greeterDefinition());
     const home = join(repo, "..", "home");
-    const greet = async (swampHome: string) => {
-      const r = await swamp(["model", "method", "run", "greeter", "greet", "--repo-dir", repo], { env: { SWAMP_HOME: swampHome } });
+    const greet = async (swampHome: string, extraEnv: Record<string, string> = {}) => {
+      const r = await swamp(["model", "method", "run", "greeter", "greet", "--repo-dir", repo], { env: { SWAMP_HOME: swampHome, ...extraEnv } });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /greeting world/);
       return r;
@@ -107,5 +107,47 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
     const fourth = await greet(blocked);
     assert.equal(fourth.stderr, "");
     assert.equal(await readFile(join(blocked, "cache", "code", "worker"), "utf8"), "not a folder");
+
+    // Where Node cannot require an ES module (before 20.19), the bin imports its resolver first.
+    if ((process.features as { require_module?: boolean }).require_module) {
+      const legacy = await greet(home, { NODE_OPTIONS: "--no-experimental-require-module" });
+      assert.equal(legacy.stderr, "");
+    }
+  });
+});
+
+test("data get and list open no stdin and load no node:child_process; a command that reads stdin still gets it", async () => {
+  await withRepo(async (repo) => {
+    // Marks the first use of process.stdin on stderr, then hands out the real stream; and at
+    // exit, whether node:child_process was loaded.
+    const preload = join(repo, "..", "stdin-marker.cjs");
+    await writeFile(
+      preload,
+      `const own = Object.getOwnPropertyDescriptor(process, "stdin");
+Object.defineProperty(process, "stdin", { configurable: true, enumerable: own.enumerable, get() {
+  process.stderr.write("[stdin opened]\\n");
+  Object.defineProperty(process, "stdin", own);
+  return process.stdin;
+} });
+process.on("exit", () => { if (process.moduleLoadList.includes("NativeModule child_process")) process.stderr.write("[child_process loaded]\\n"); });
+`,
+    );
+    const env = { SWAMP_HOME: join(repo, "..", "home"), NODE_OPTIONS: `--require ${preload}` };
+    const run = (args: string[], input?: string) => swamp([...args, "--repo-dir", repo], { env, ...(input === undefined ? {} : { input }) });
+    assert.equal((await run(["model", "create", "command/shell", "m"])).code, 0);
+    const ran = await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stderr, /child_process loaded/, "the marker sees a command that spawns");
+    for (const args of [["data", "list", "m"], ["data", "get", "m", "result", "--json"]]) {
+      const r = await run(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /stdin opened|child_process loaded/, args.join(" "));
+    }
+    assert.equal((await run(["vault", "create", "local_encryption", "v"])).code, 0);
+    const put = await run(["vault", "put", "v", "k"], "from-stdin");
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(put.stderr, /stdin opened/);
+    const read = await run(["vault", "read-secret", "v", "k"]);
+    assert.equal(read.stdout.trim(), "from-stdin");
   });
 });

@@ -205,6 +205,9 @@ async function runEsbuild(entry: string, repoDir: string, state: BuildState) {
     // Node's own conditions: an external package entry must be the file Node would load.
     conditions: ["node"],
     sourcemap: state.mode === "build" ? "inline" : false,
+    // The map's sources are relative to the entry's folder, but the bundle is cached elsewhere:
+    // rooted here, mapped stack frames name the files the user wrote.
+    sourceRoot: `${pathToFileURL(dirname(entry)).href}/`,
     logLevel: "silent",
     nodePaths: [join(swampRoot(), "node_modules")],
     plugins: [swampPlugin(repoDir, state)],

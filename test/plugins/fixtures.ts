@@ -94,6 +94,7 @@ function createLock(root: string, options: { lockKey?: string; ttlMs?: number; r
   const maxWait = options.maxWaitMs ?? 60_000;
   let nonce: string | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let beat: Promise<void> | undefined;
   const read = async () => {
     try {
       return JSON.parse(await readFile(file, "utf8"));
@@ -133,10 +134,17 @@ function createLock(root: string, options: { lockKey?: string; ttlMs?: number; r
         nonce = randomUUID();
         try {
           await put(info(), true);
-          timer = setInterval(async () => {
-            const cur = await read();
-            if (cur && cur.nonce === nonce) await put(info(), false).catch(() => {});
-            else stop();
+          // One beat at a time, and release() waits for it: a beat that read the lock as ours
+          // must not rewrite it after release() removed it.
+          timer = setInterval(() => {
+            if (beat) return;
+            beat = (async () => {
+              const cur = await read();
+              if (cur && cur.nonce === nonce) await put(info(), false).catch(() => {});
+              else stop();
+            })().finally(() => {
+              beat = undefined;
+            });
           }, Math.max(50, Math.floor(ttlMs / 3)));
           return;
         } catch (e) {
@@ -157,6 +165,7 @@ function createLock(root: string, options: { lockKey?: string; ttlMs?: number; r
     },
     async release() {
       stop();
+      await beat;
       if (!nonce) return;
       const cur = await read();
       if (cur && cur.nonce === nonce) await unlink(file).catch(() => {});

@@ -69,11 +69,11 @@ export interface DataRepositoryOptions {
    */
   markDirty?(absPath?: string): Promise<void>;
   /**
-   * Called right before every commit point (writing a version's metadata.yaml); a throw aborts
-   * the write and nothing becomes visible. The kernel checks here that the writer still holds
-   * its lock (fencing).
+   * Called right before every commit point (writing a version's metadata.yaml) with the model
+   * written; a throw aborts the write and nothing becomes visible. The kernel checks here that
+   * the writer still holds its lock (fencing).
    */
-  beforeCommit?(): Promise<void>;
+  beforeCommit?(modelType: string, modelId: string): Promise<void>;
   logger?: DataLogger;
   /** Clock (tests). */
   now?(): Date;
@@ -215,7 +215,7 @@ export class DataRepository {
   readonly dataRoot: string;
   readonly index: DataIndex;
   private readonly dirtyHook: ((absPath?: string) => Promise<void>) | undefined;
-  private readonly beforeCommit: (() => Promise<void>) | undefined;
+  private readonly beforeCommit: ((modelType: string, modelId: string) => Promise<void>) | undefined;
   private readonly logger: DataLogger | undefined;
   private readonly clock: () => Date;
   private readonly foreignCatalog: string | undefined;
@@ -425,7 +425,7 @@ export class DataRepository {
     if (sums.checksum !== undefined) meta.checksum = sums.checksum;
     if (extra.lifecycle === "deleted") meta.lifecycle = "deleted";
     if (extra.renamedTo !== undefined) meta.renamedTo = extra.renamedTo;
-    await this.beforeCommit?.();
+    await this.beforeCommit?.(prepared.type, prepared.modelId);
     // Announce the commit, so the index can find it even if we die before the `put` line.
     try {
       await this.index.append(prepared.type, prepared.modelId, [{ op: "pending", name: prepared.name, version: claim.version }]);

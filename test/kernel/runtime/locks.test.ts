@@ -131,3 +131,46 @@ test("fencing: once a held lock is force-released, the data repository refuses t
   // Outside any lock scope nothing is checked.
   await repo.save(spec("unlocked"), "fine");
 });
+
+test("fencing with two works in one process: a commit checks the lock of the model it writes; a model nobody here locked checks every held lock", async () => {
+  const { DataRepository } = await import("../../../kernel/data/repository.js");
+  const { assertHeld } = await import("../../../kernel/runtime/locks.js");
+  const { modelLockKey } = await import("../../../kernel/contract/lock-keys.js");
+  const dir = fresh();
+  const locks = manager(dir);
+  const repo = new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld });
+  const spec = (modelId: string, name: string) => ({
+    modelType: "command/shell",
+    modelId,
+    name,
+    contentType: "text/plain",
+    lifetime: "infinite",
+    garbageCollection: 10,
+    tags: { type: "resource" },
+    ownerDefinition: { ownerType: "model-method", ownerRef: modelId },
+  });
+  let lostA!: () => void;
+  const aLost = new Promise<void>((r) => (lostA = r));
+  let bDone!: () => void;
+  const bFinished = new Promise<void>((r) => (bDone = r));
+  const workA = locks.withModelLocks([{ modelType: "command/shell", modelId: "a" }], async () => {
+    await repo.save(spec("a", "x"), "1");
+    const lock = locks.lock(modelLockKey("command/shell", "a"));
+    assert.equal(await lock.forceRelease((await lock.inspect())!.nonce!), true);
+    lostA();
+    await bFinished;
+    await assert.rejects(repo.save(spec("a", "x"), "2"), { code: "lock_lost" });
+  });
+  const workB = locks.withModelLocks([{ modelType: "command/shell", modelId: "b" }], async () => {
+    await aLost;
+    // B still holds its own lock: A's loss does not stop B's commits.
+    await repo.save(spec("b", "y"), "1");
+    // A model no work here locked: every held lock is checked, and A's is gone.
+    await assert.rejects(repo.save(spec("c", "z"), "1"), { code: "lock_lost" });
+    bDone();
+  });
+  await Promise.all([workA, workB]);
+  assert.equal((await repo.get("command/shell", "a", "x"))?.version, 1);
+  assert.equal((await repo.get("command/shell", "b", "y"))?.version, 1);
+  assert.equal(await repo.get("command/shell", "c", "z"), null);
+});

@@ -1,13 +1,14 @@
 /**
  * CPU of `swamp data get` and `swamp data list` (a small repo: one model, two items) against
- * `node -e 0`: whole processes, interleaved rounds, medians (BENCH_ROUNDS, default 15).
+ * `node -e 0`: whole processes, interleaved rounds (BENCH_ROUNDS, default 15); ratios of the
+ * trimmed mean CPU (see process-cost.ts), medians printed too.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchBin, benchRow, measure, median } from "./support/process-cost.js";
+import { benchBin, benchRow, measure, median, trimmedMean } from "./support/process-cost.js";
 
 const swampBin = benchBin(fileURLToPath(new URL("../bin/swamp.js", import.meta.url)));
 
@@ -30,10 +31,10 @@ try {
   for (const [, args] of cases) await measure(process.execPath, args); // warm the page cache
   const cpu = cases.map(() => [] as number[]);
   for (let i = 0; i < rounds; i++) for (const [j, [, args]] of cases.entries()) cpu[j]!.push((await measure(process.execPath, args)).cpuMs);
-  const base = median(cpu[0]!);
+  const base = trimmedMean(cpu[0]!);
   for (const [j, [name]] of cases.entries()) {
-    const m = median(cpu[j]!);
-    console.log(`${name.padEnd(26)} CPU median ${m.toFixed(1).padStart(6)} ms   ratio to node -e 0: ${(m / base).toFixed(2)}x`);
+    const m = trimmedMean(cpu[j]!);
+    console.log(`${name.padEnd(26)} CPU trimmed mean ${m.toFixed(1).padStart(6)} ms (median ${median(cpu[j]!).toFixed(0)})   ratio to node -e 0: ${(m / base).toFixed(2)}x`);
     if (j > 0) benchRow(`${name.replace(" m result", "").replace(" m", "")}, CPU`, "node -e 0", `${m.toFixed(0)} ms vs ${base.toFixed(0)} ms`, m / base, "≤ 1.8x");
   }
 } finally {

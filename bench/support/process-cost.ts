@@ -51,6 +51,18 @@ export function measure(file: string, args: string[], options: { env?: NodeJS.Pr
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * The mean of the middle 60% of `xs`. `/usr/bin/time` reports CPU in 10 ms steps, so a median
+ * of ~100 ms processes jumps a whole step (10%) between runs; averaging the middle samples
+ * resolves below a step and still ignores the outliers of a shared machine.
+ */
+export function trimmedMean(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const cut = Math.floor(sorted.length * 0.2);
+  const middle = sorted.slice(cut, sorted.length - cut);
+  return middle.reduce((a, b) => a + b, 0) / middle.length;
+}
+
 /** One summary row for scripts/bench.mjs (and a readable line for people). */
 export function benchRow(row: string, baseline: string, ours: string, ratio: number, goal: string): void {
   console.log(`${row}: ${ours} / ${baseline} = ${ratio.toFixed(2)}x (goal ${goal})`);

@@ -95,6 +95,20 @@ test("releaseHeldLocks gives back every lock taken through a manager", async () 
   await pending;
 });
 
+/** A plain-text version of a command/shell model's data, as a method writes it. */
+function shellVersion(modelId: string, name: string) {
+  return {
+    modelType: "command/shell",
+    modelId,
+    name,
+    contentType: "text/plain",
+    lifetime: "infinite",
+    garbageCollection: 10,
+    tags: { type: "resource" },
+    ownerDefinition: { ownerType: "model-method", ownerRef: modelId },
+  };
+}
+
 test("fencing: once a held lock is force-released, the data repository refuses to commit (lock_lost)", async () => {
   const { DataRepository } = await import("../../../kernel/data/repository.js");
   const { assertHeld } = await import("../../../kernel/runtime/locks.js");
@@ -103,16 +117,7 @@ test("fencing: once a held lock is force-released, the data repository refuses t
   const locks = manager(dir);
   const repo = new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld });
   const ref = { modelType: "command/shell", modelId: "m1" };
-  const spec = (name: string) => ({
-    modelType: ref.modelType,
-    modelId: ref.modelId,
-    name,
-    contentType: "text/plain",
-    lifetime: "infinite",
-    garbageCollection: 10,
-    tags: { type: "resource" },
-    ownerDefinition: { ownerType: "model-method", ownerRef: ref.modelId },
-  });
+  const spec = (name: string) => shellVersion(ref.modelId, name);
   await locks.withModelLocks([ref], async () => {
     await repo.save(spec("before"), "ok");
     const lock = locks.lock(modelLockKey(ref.modelType, ref.modelId));
@@ -139,16 +144,7 @@ test("fencing with two works in one process: a commit checks the lock of the mod
   const dir = fresh();
   const locks = manager(dir);
   const repo = new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld });
-  const spec = (modelId: string, name: string) => ({
-    modelType: "command/shell",
-    modelId,
-    name,
-    contentType: "text/plain",
-    lifetime: "infinite",
-    garbageCollection: 10,
-    tags: { type: "resource" },
-    ownerDefinition: { ownerType: "model-method", ownerRef: modelId },
-  });
+  const spec = shellVersion;
   let lostA!: () => void;
   const aLost = new Promise<void>((r) => (lostA = r));
   let bDone!: () => void;

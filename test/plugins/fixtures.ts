@@ -2,6 +2,7 @@
  * Extension sources used by the extension-host tests, as strings written into temp repos
  * (they import `npm:zod@4` like real extensions, which tsc could not compile in place).
  */
+import { writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
@@ -517,4 +518,16 @@ export async function writeSource(repo: string, relPath: string, text: string): 
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, text);
   return path;
+}
+
+/**
+ * Two tiny model bundles in `dir`: `plain` never builds a CEL environment, `cel` calls
+ * `createCelEnvironment` (what the host and the worker look for before providing the engine).
+ */
+export function writeCelProbeBundles(dir: string): { plain: string; cel: string } {
+  const plain = join(dir, "plain.mjs");
+  const cel = join(dir, "cel.mjs");
+  writeFileSync(plain, "export const model = { type: '@t/plain' };\n");
+  writeFileSync(cel, "export const model = { type: '@t/cel', run: (context) => context.createCelEnvironment() };\n");
+  return { plain, cel };
 }

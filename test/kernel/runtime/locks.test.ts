@@ -95,6 +95,15 @@ test("releaseHeldLocks gives back every lock taken through a manager", async () 
   await pending;
 });
 
+/** A lock manager and a data repository that fences its commits with `assertHeld`, in a fresh folder. */
+async function fencedRepository() {
+  const { DataRepository } = await import("../../../kernel/data/repository.js");
+  const { assertHeld } = await import("../../../kernel/runtime/locks.js");
+  const { modelLockKey } = await import("../../../kernel/contract/lock-keys.js");
+  const dir = fresh();
+  return { locks: manager(dir), repo: new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld }), modelLockKey };
+}
+
 /** A plain-text version of a command/shell model's data, as a method writes it. */
 function shellVersion(modelId: string, name: string) {
   return {
@@ -110,12 +119,7 @@ function shellVersion(modelId: string, name: string) {
 }
 
 test("fencing: once a held lock is force-released, the data repository refuses to commit (lock_lost)", async () => {
-  const { DataRepository } = await import("../../../kernel/data/repository.js");
-  const { assertHeld } = await import("../../../kernel/runtime/locks.js");
-  const { modelLockKey } = await import("../../../kernel/contract/lock-keys.js");
-  const dir = fresh();
-  const locks = manager(dir);
-  const repo = new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld });
+  const { locks, repo, modelLockKey } = await fencedRepository();
   const ref = { modelType: "command/shell", modelId: "m1" };
   const spec = (name: string) => shellVersion(ref.modelId, name);
   await locks.withModelLocks([ref], async () => {
@@ -138,12 +142,7 @@ test("fencing: once a held lock is force-released, the data repository refuses t
 });
 
 test("fencing with two works in one process: a commit checks the lock of the model it writes; a model nobody here locked checks every held lock", async () => {
-  const { DataRepository } = await import("../../../kernel/data/repository.js");
-  const { assertHeld } = await import("../../../kernel/runtime/locks.js");
-  const { modelLockKey } = await import("../../../kernel/contract/lock-keys.js");
-  const dir = fresh();
-  const locks = manager(dir);
-  const repo = new DataRepository({ dataRoot: join(dir, "data"), beforeCommit: assertHeld });
+  const { locks, repo, modelLockKey } = await fencedRepository();
   const spec = shellVersion;
   let lostA!: () => void;
   const aLost = new Promise<void>((r) => (lostA = r));

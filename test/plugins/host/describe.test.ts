@@ -1,20 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initFor } from "../../../plugins/host/describe.js";
 import { hostModuleUrl } from "../../../plugins/host-modules.js";
 import type { ManifestEntry } from "../../../plugins/manifest.js";
 import { CEL_SPECIFIER, SDK_SPECIFIER } from "../../../plugins/worker/protocol.js";
+import { writeCelProbeBundles } from "../fixtures.js";
 
 test("initFor names a URL only for the host modules the worker imports from a file", () => {
   const dir = mkdtempSync(join(tmpdir(), "swamp-init-"));
   try {
-    const plain = join(dir, "plain.mjs");
-    const cel = join(dir, "cel.mjs");
-    writeFileSync(plain, "export const model = { type: '@t/plain' };\n");
-    writeFileSync(cel, "export const model = { type: '@t/cel', run: (context) => context.createCelEnvironment() };\n");
+    const { plain, cel } = writeCelProbeBundles(dir);
     const entry = (bundlePath: string | null, hostModules: string[]): ManifestEntry => ({
       source: join(dir, "x.ts"),
       kind: "model",

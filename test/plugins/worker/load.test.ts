@@ -25,7 +25,8 @@ test("the extension worker and sandbox bundles carry their own zod", () => {
 });
 
 test("the CEL engine is loaded only for a bundle that asks for createCelEnvironment", async () => {
-  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { writeCelProbeBundles } = await import("../fixtures.js");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const { loadBundle } = await import("../../../plugins/worker/load.js");
@@ -33,10 +34,7 @@ test("the CEL engine is loaded only for a bundle that asks for createCelEnvironm
   const { hostModuleUrl } = await import("../../../plugins/host-modules.js");
   const dir = mkdtempSync(join(tmpdir(), "swamp-load-"));
   try {
-    const plain = join(dir, "plain.mjs");
-    const cel = join(dir, "cel.mjs");
-    writeFileSync(plain, "export const model = { type: '@t/plain' };\n");
-    writeFileSync(cel, "export const model = { type: '@t/cel', run: (context) => context.createCelEnvironment() };\n");
+    const { plain, cel } = writeCelProbeBundles(dir);
     const init = (bundlePath: string) => ({
       kind: "model" as const,
       source: bundlePath,

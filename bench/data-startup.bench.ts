@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchBin, benchRow, measure, median, trimmedMean } from "./support/process-cost.js";
+import { benchBin, benchRow, measure, median, startupEnvironmentNote, trimmedMean } from "./support/process-cost.js";
 
 const swampBin = benchBin(fileURLToPath(new URL("../bin/swamp.js", import.meta.url)));
 
@@ -32,6 +32,7 @@ try {
   const cpu = cases.map(() => [] as number[]);
   for (let i = 0; i < rounds; i++) for (const [j, [, args]] of cases.entries()) cpu[j]!.push((await measure(process.execPath, args)).cpuMs);
   const base = trimmedMean(cpu[0]!);
+  startupEnvironmentNote();
   for (const [j, [name]] of cases.entries()) {
     const m = trimmedMean(cpu[j]!);
     console.log(`${name.padEnd(26)} CPU trimmed mean ${m.toFixed(1).padStart(6)} ms (median ${median(cpu[j]!).toFixed(0)})   ratio to node -e 0: ${(m / base).toFixed(2)}x`);

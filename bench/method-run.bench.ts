@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { SWAMP_BIN } from "../test/helpers/cli.js";
 import { GREETER_ID, GREETER_MODEL, greeterDefinition } from "../test/plugins/fixtures.js";
-import { benchBin, benchRow, measure, median, trimmedMean, type Cost } from "./support/process-cost.js";
+import { benchBin, benchRow, measure, median, startupEnvironmentNote, trimmedMean, type Cost } from "./support/process-cost.js";
 
 const bin = benchBin(SWAMP_BIN);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -52,6 +52,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+startupEnvironmentNote();
 const cpu = (j: number) => trimmedMean(samples[j]!.map((c) => c.cpuMs));
 for (const [j, [name]] of cases.entries()) {
   const cpus = samples[j]!.map((c) => c.cpuMs);

@@ -60,7 +60,7 @@ export async function runCli(rawArgv: string[]): Promise<number> {
   const cli = new Cli({ binaryName: "swamp", binaryLabel: "swamp", binaryVersion: VERSION, enableCapture: false, enableColors });
   const modules = await Promise.all(routesFor(argv).map((r) => r.load()));
   for (const command of new Set(modules.map((m) => m.default))) cli.register(command);
-  // stdin is opened only by a command that reads it (see clipanionLazyStdio in scripts/bundle.mjs).
+  // stdin is opened only by a command that reads it (see clipanionEdits in scripts/bundle.mjs).
   const context = {
     stdout: process.stdout,
     stderr: process.stderr,

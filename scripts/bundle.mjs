@@ -34,14 +34,18 @@ const common = {
 };
 
 /**
- * clipanion reads `process.stdin` (and loads node:tty for a colour depth we never use: the CLI
- * passes `enableColors`) when it loads, and copies every context property on each run. Opening
- * stdin costs milliseconds and only a few commands read it, so both become getters, and the
- * context is merged with its getters kept. Each edit must apply exactly once: a clipanion
- * whose code differs fails the build rather than being left half-edited.
+ * Edits to clipanion, for start-up time:
+ * - it reads `process.stdin` (and loads node:tty for a colour depth we never use: the CLI
+ *   passes `enableColors`) when it loads, and copies every context property on each run.
+ *   Opening stdin costs milliseconds and only a few commands read it, so both become getters,
+ *   and the context is merged with its getters kept;
+ * - its parser's `simplifyMachine` is replaced by cli/parser-machine.ts, which builds the same
+ *   machine without a linear scan per transition.
+ * Each edit must apply exactly once: a clipanion whose code differs fails the build rather
+ * than being left half-edited.
  */
-const clipanionLazyStdio = {
-  name: "clipanion-lazy-stdio",
+const clipanionEdits = {
+  name: "clipanion-edits",
   setup(b) {
     const edits = {
       "clipanion/lib/advanced/Cli.js": [
@@ -57,8 +61,15 @@ const clipanionLazyStdio = {
         ["var tty = require('tty');\n", "", 1],
         ["var tty__default = /*#__PURE__*/_interopDefaultLegacy(tty);", "var tty__default = { get default() { return require('tty'); } };", 1],
       ],
+      "clipanion/lib/core.js": [
+        [
+          "function simplifyMachine(input) {\n",
+          `function simplifyMachine(input) {\n    return require(${JSON.stringify(`${root}cli/parser-machine.ts`)}).simplifyMachine(input, constants.NODE_INITIAL);\n}\nfunction upstreamSimplifyMachine(input) {\n`,
+          1,
+        ],
+      ],
     };
-    b.onLoad({ filter: /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node)\.js$/ }, ({ path }) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node|core)\.js$/ }, ({ path }) => {
       const key = Object.keys(edits).find((k) => path.replaceAll("\\", "/").endsWith(k));
       let text = readFileSync(path, "utf8");
       for (const [from, to, count] of edits[key]) {
@@ -81,7 +92,7 @@ await build({
   format: "cjs",
   banner: { js: BUNDLE_HEAD },
   footer: { js: BUNDLE_TAIL },
-  plugins: [clipanionLazyStdio],
+  plugins: [clipanionEdits],
   external: ["esbuild", "@aws-sdk/*"],
   define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
 });

@@ -18,6 +18,7 @@ import type { CelEnvironment, DataHandle, MethodLogger, ModelTypePlugin } from "
 import type { DriverOutput, ExecutionRequest } from "../contract/ports/driver.js";
 import type { DataRepository } from "../data/repository.js";
 import type { VaultAccess } from "../expressions/evaluate.js";
+import { newPlainCelEnvironment } from "../expressions/plain-environment.js";
 import { hideSentinels } from "../expressions/sentinels.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
 import { fsWriteError, isStorageFull } from "../runtime/fs-errors.js";
@@ -327,12 +328,11 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   }
   const timer = options.timeoutMs ? setTimeout(() => controller.abort(new SwampError("cancelled", `Timed out after ${options.timeoutMs}ms`)), options.timeoutMs) : undefined;
 
-  // What a method gets is the plain environment an extension worker gets too (no swamp namespaces).
-  const [{ Environment }, { newCelEnvironment }] = await Promise.all([import("@marcbachmann/cel-js"), import("../expressions/cel-environment.js")]);
   const run = new MethodRun({
     data,
     reads: createContextReads(data, definitions, runScope ?? {}),
-    createCelEnvironment: () => newCelEnvironment(Environment) as unknown as CelEnvironment,
+    // The plain environment an extension worker gets too (no swamp namespaces), loaded on first use.
+    createCelEnvironment: () => newPlainCelEnvironment() as unknown as CelEnvironment,
     plugin,
     definition: evaluated,
     methodName: method,

@@ -7,7 +7,6 @@ import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
 import { mapAsync, mapSync } from "./errors.js";
 
 export type PathLike = string | URL;
@@ -160,7 +159,9 @@ export interface MakeTempOptions {
 
 function tempPath(o: MakeTempOptions = {}): string {
   const dir = o.dir ?? process.env.TMPDIR ?? tmpdir();
-  return join(dir, `${o.prefix ?? ""}${randomBytes(6).toString("hex")}${o.suffix ?? ""}`);
+  // Web Crypto rather than node:crypto, which would load with every extension worker.
+  const random = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
+  return join(dir, `${o.prefix ?? ""}${random}${o.suffix ?? ""}`);
 }
 
 /** Retries a fresh random name while one is taken (as mkstemp does). */

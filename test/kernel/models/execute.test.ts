@@ -45,6 +45,14 @@ const checked: ModelTypePlugin = {
         calls.push("get");
       },
     },
+    describe: {
+      description: "evaluates CEL on the context's environment",
+      arguments: z.object({}),
+      async execute(_args, ctx) {
+        // int + double is an overload of swamp's environment options, not of plain cel-js.
+        calls.push(`cel:${String(ctx.createCelEnvironment().evaluate("1 + 2.5", {}))}`);
+      },
+    },
   },
   checks: {
     "always-fails": { description: "fails", labels: ["slow"], async execute() { calls.push("check:always-fails"); return { pass: false, errors: ["nope"] }; } },
@@ -173,4 +181,12 @@ test("an unknown driver is a clear error and nothing runs", async () => {
   calls.length = 0;
   await assert.rejects(runMethod(kernel, { ref: name, method: "create", inputs: { value: "x" }, driver: "warp" }), /Unknown driver type: "warp"\. Available types: docker, raw, test-pending/);
   assert.ok(!calls.includes("create:x"));
+});
+
+test("an in-process method gets a CEL environment with swamp's options, its engine loaded on first use", async () => {
+  const { kernel } = await setup();
+  const name = await define(kernel);
+  calls.length = 0;
+  await runMethod(kernel, { ref: name, method: "describe" });
+  assert.deepEqual(calls, ["cel:3.5"]);
 });

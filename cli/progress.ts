@@ -14,6 +14,7 @@
  */
 import { shutdownSignal } from "../kernel/runtime/shutdown.js";
 import { formatBytes } from "./output.js";
+import { monotonicMs } from "../kernel/runtime/clock.js";
 
 export interface ProgressReporter {
   /**
@@ -160,5 +161,5 @@ export interface ProgressOptions {
 export function createProgress(stream: NodeJS.WritableStream, options: ProgressOptions): ProgressReporter {
   const tty = stream as NodeJS.WriteStream;
   if (options.json || !tty.isTTY) return NO_PROGRESS;
-  return new TerminalProgress(tty, options.now ?? (() => performance.now()), options.schedule ?? realSchedule, options.signal ?? shutdownSignal);
+  return new TerminalProgress(tty, options.now ?? monotonicMs, options.schedule ?? realSchedule, options.signal ?? shutdownSignal);
 }

@@ -20,7 +20,6 @@ import { randomUUID } from "node:crypto";
 import { link, open, rename, unlink } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { ErrorCode, LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { atomicCreateFile, atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
@@ -28,6 +27,7 @@ import { safeJoin } from "../../kernel/runtime/safe-path.js";
 import { holderGoneOn, lockUserName, lockWaitMs } from "../../kernel/runtime/locks.js";
 import { DEFAULT_LOCK_TTL_MS, isLockStale, runWithLock } from "../../kernel/contract/lock-keys.js";
 import { retry, sleep, TryAgain } from "../../kernel/contract/retry.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export { DEFAULT_LOCK_TTL_MS };
 /** The global (structural) lock key; same value as the contract's GLOBAL_LOCK_KEY. */
@@ -175,7 +175,7 @@ export class FileLock implements DistributedLock {
   }
 
   private async acquireLoop(): Promise<void> {
-    const start = performance.now();
+    const start = monotonicMs();
     const deadline = start + this.maxWaitMs;
     const nonce = randomUUID();
     const user = lockUserName();
@@ -237,8 +237,8 @@ export class FileLock implements DistributedLock {
       {
         baseMs: this.retryIntervalMs,
         maxMs: MAX_LOCK_BACKOFF_MS,
-        remainingMs: () => deadline - performance.now(),
-        giveUp: () => this.timeoutError(performance.now() - start),
+        remainingMs: () => deadline - monotonicMs(),
+        giveUp: () => this.timeoutError(monotonicMs() - start),
       },
     );
   }

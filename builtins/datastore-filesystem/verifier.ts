@@ -5,8 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import type { DatastoreHealthResult, DatastoreVerifier } from "../../kernel/contract/ports/datastore.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export const FILESYSTEM_DATASTORE_TYPE = "filesystem";
 
@@ -18,12 +18,12 @@ export class FilesystemVerifier implements DatastoreVerifier {
   constructor(readonly path: string) {}
 
   async verify(): Promise<DatastoreHealthResult> {
-    const start = performance.now();
+    const start = monotonicMs();
     const path = this.path;
     const result = (healthy: boolean, message: string): DatastoreHealthResult => ({
       healthy,
       message,
-      latencyMs: Math.max(0, performance.now() - start),
+      latencyMs: Math.max(0, monotonicMs() - start),
       datastoreType: FILESYSTEM_DATASTORE_TYPE,
       details: { path },
     });

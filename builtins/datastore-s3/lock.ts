@@ -25,7 +25,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
-import { performance } from "node:perf_hooks";
 import { LockTimeoutError, SwampError } from "../../kernel/contract/errors.js";
 import type { DistributedLock, LockInfo, LockOptions } from "../../kernel/contract/ports/datastore.js";
 import { lockUserName, lockWaitMs } from "../../kernel/runtime/locks.js";
@@ -33,6 +32,7 @@ import { PreconditionFailedError, type S3Transport } from "./client.js";
 import { DEFAULT_LOCK_TTL_MS, isLockStale, runWithLock } from "../../kernel/contract/lock-keys.js";
 import { retry, TryAgain } from "../../kernel/contract/retry.js";
 import { holderGoneOn } from "../../kernel/runtime/locks.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export { DEFAULT_LOCK_TTL_MS };
 export const DEFAULT_LOCK_KEY = ".datastore.lock";
@@ -140,7 +140,7 @@ export class S3Lock implements DistributedLock {
 
   async acquire(): Promise<void> {
     if (this.held) throw new SwampError("lock_already_held", `Lock "${this.lockKey}" is already held by this instance`);
-    const started = performance.now();
+    const started = monotonicMs();
     let waited = false;
     let last: Observed | null = null;
     // The retry loop bounds every path (stale takeover, a lock that vanished) by the deadline.
@@ -178,10 +178,10 @@ export class S3Lock implements DistributedLock {
       {
         baseMs: this.retryIntervalMs,
         maxMs: MAX_BACKOFF_MS,
-        remainingMs: () => this.maxWaitMs - (performance.now() - started),
+        remainingMs: () => this.maxWaitMs - (monotonicMs() - started),
         giveUp: async () => {
           const holder = (last as Observed | null)?.info ?? (await this.inspect().catch(() => null));
-          return new LockTimeoutError(this.lockKey, holder ? { holder: holder.holder, pid: holder.pid, hostname: holder.hostname } : null, performance.now() - started);
+          return new LockTimeoutError(this.lockKey, holder ? { holder: holder.holder, pid: holder.pid, hostname: holder.hostname } : null, monotonicMs() - started);
         },
       },
     );

@@ -2,10 +2,10 @@
  * Health check for `datastore status` and setup: one HeadBucket. Never throws — an
  * unreachable bucket is an unhealthy result whose message says why and what to do.
  */
-import { performance } from "node:perf_hooks";
 import type { DatastoreHealthResult, DatastoreVerifier } from "../../kernel/contract/ports/datastore.js";
 import type { S3Transport } from "./client.js";
 import { S3_DATASTORE_TYPE } from "./config.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export class S3Verifier implements DatastoreVerifier {
   constructor(private readonly transport: S3Transport) {}
@@ -15,13 +15,13 @@ export class S3Verifier implements DatastoreVerifier {
     const details: Record<string, string> = { bucket, region };
     if (prefix) details.prefix = prefix;
     if (endpoint) details.endpoint = endpoint;
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       await this.transport.headBucket();
       return {
         healthy: true,
         message: `S3 bucket '${bucket}' is accessible`,
-        latencyMs: performance.now() - started,
+        latencyMs: monotonicMs() - started,
         datastoreType: S3_DATASTORE_TYPE,
         details,
       };
@@ -29,7 +29,7 @@ export class S3Verifier implements DatastoreVerifier {
       return {
         healthy: false,
         message: err instanceof Error ? err.message : String(err),
-        latencyMs: performance.now() - started,
+        latencyMs: monotonicMs() - started,
         datastoreType: S3_DATASTORE_TYPE,
         details,
       };

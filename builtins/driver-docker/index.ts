@@ -40,6 +40,7 @@ import { CappedText } from "../../kernel/runtime/child-process.js";
 import { runCli } from "./process.js";
 import type { CliOutcome } from "./process.js";
 import { runnerSource } from "./runner.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export const DOCKER_DRIVER_TYPE = "docker";
 export const CONTAINER_CLIS = ["docker", "podman", "nerdctl"] as const;
@@ -135,7 +136,7 @@ class DockerDriver implements ExecutionDriver {
   }
 
   async execute(request: ExecutionRequest, callbacks: ExecutionCallbacks = {}): Promise<ExecutionResult> {
-    const started = performance.now();
+    const started = monotonicMs();
     if (request.bundle) return this.runBundle(request, callbacks, started);
     const run = request.methodArgs["run"];
     if (typeof run === "string" && run.length > 0) return this.runCommand(request, callbacks, started);
@@ -188,7 +189,7 @@ class DockerDriver implements ExecutionDriver {
         callbacks.onLog?.(line, "stderr");
       },
     });
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(monotonicMs() - started);
     const problem = this.outcomeProblem(outcome, timeoutMs, lastStderr);
     if (problem) return { ...failure(problem, started), logs };
     const exitCode = outcome.exitCode as number;
@@ -273,7 +274,7 @@ class DockerDriver implements ExecutionDriver {
         ),
         ...reply.files.map((f) => pending("file", f.specName, f.name, Buffer.from(f.content, "base64"), f)),
       ];
-      return { status: "success", outputs, logs, durationMs: Math.round(performance.now() - started) };
+      return { status: "success", outputs, logs, durationMs: Math.round(monotonicMs() - started) };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -315,7 +316,7 @@ function isCause(line: string): boolean {
 }
 
 function failure(error: string, started: number): ExecutionResult {
-  return { status: "error", error, outputs: [], logs: [], durationMs: Math.round(performance.now() - started) };
+  return { status: "error", error, outputs: [], logs: [], durationMs: Math.round(monotonicMs() - started) };
 }
 
 function pending(

@@ -14,6 +14,7 @@ import type {
   ExecutionRequest,
   ExecutionResult,
 } from "../../kernel/contract/index.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export const RAW_DRIVER_TYPE = "raw";
 
@@ -24,8 +25,8 @@ class RawDriver implements ExecutionDriver {
   readonly type = RAW_DRIVER_TYPE;
 
   async execute(_request: ExecutionRequest, callbacks: ExecutionCallbacks = {}): Promise<ExecutionResult> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
+    const started = monotonicMs();
+    const elapsed = () => Math.round(monotonicMs() - started);
     if (!callbacks.runInProcess) {
       return {
         status: "error",

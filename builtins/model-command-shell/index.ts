@@ -29,6 +29,7 @@ import { CappedText, LineBlockSplitter, runProcess } from "../../kernel/runtime/
 import { redactLines } from "../../kernel/runtime/redact.js";
 import { JoinedLineWriter, LogSection, WriteWindow } from "./lines.js";
 import { LineSpool } from "./spool.js";
+import { monotonicMs } from "../../kernel/runtime/clock.js";
 
 export const COMMAND_SHELL_TYPE = "command/shell";
 export const COMMAND_SHELL_VERSION = "2026.02.09.1";
@@ -101,7 +102,7 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
   };
 
   const executedAt = new Date().toISOString();
-  const started = performance.now();
+  const started = monotonicMs();
   let succeeded = false;
   try {
     const outcome = await runProcess({
@@ -117,7 +118,7 @@ async function execute(rawArgs: Record<string, unknown>, context: MethodContext)
     await onStdout(stdoutLines.end());
     await onStderr(stderrLines.end());
     await logWrites.drain();
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(monotonicMs() - started);
 
     if (outcome.aborted) {
       const err = new SwampError(ShellErrorCode.cancelled, "Command cancelled");

@@ -44,6 +44,7 @@ import { dataRepository, definitionRepository, displayPath, outputRepository } f
 import { createContextReads } from "./context-reads.js";
 import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
+import { monotonicMs } from "../runtime/clock.js";
 
 export interface RunOptions extends CheckFlags, ReportFlags {
   /** Model name or id. */
@@ -308,7 +309,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
   const outputs = outputRepository(kernel);
   const outputId = randomUUID();
   const startedAt = new Date().toISOString();
-  const started = performance.now();
+  const started = monotonicMs();
   const basePath = outputs.basePath(modelType, method, definition.id, startedAt);
   const logFile = `${basePath}.log`;
   await outputs.willWrite(basePath);
@@ -407,7 +408,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     modelType,
     methodName: method,
     status,
-    duration: Math.round(performance.now() - started),
+    duration: Math.round(monotonicMs() - started),
     outputId,
     logFile: displayPath(kernel, logFile),
     driver: driverType,

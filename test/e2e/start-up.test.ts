@@ -116,10 +116,10 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
   });
 });
 
-test("data get and list open no stdin and load no node:child_process; a command that reads stdin still gets it", async () => {
+test("data get and list open no stdin and load no node:child_process; no run loads perf_hooks; a command that reads stdin still gets it", async () => {
   await withRepo(async (repo) => {
     // Marks the first use of process.stdin on stderr, then hands out the real stream; and at
-    // exit, whether node:child_process was loaded.
+    // exit, whether node:child_process and perf_hooks were loaded.
     const preload = join(repo, "..", "stdin-marker.cjs");
     await writeFile(
       preload,
@@ -129,7 +129,10 @@ Object.defineProperty(process, "stdin", { configurable: true, enumerable: own.en
   Object.defineProperty(process, "stdin", own);
   return process.stdin;
 } });
-process.on("exit", () => { if (process.moduleLoadList.includes("NativeModule child_process")) process.stderr.write("[child_process loaded]\\n"); });
+process.on("exit", () => {
+  if (process.moduleLoadList.includes("NativeModule child_process")) process.stderr.write("[child_process loaded]\\n");
+  if (process.moduleLoadList.includes("NativeModule perf_hooks")) process.stderr.write("[perf_hooks loaded]\\n");
+});
 `,
     );
     const env = { SWAMP_HOME: join(repo, "..", "home"), NODE_OPTIONS: `--require ${preload}` };
@@ -138,10 +141,11 @@ process.on("exit", () => { if (process.moduleLoadList.includes("NativeModule chi
     const ran = await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"]);
     assert.equal(ran.code, 0, ran.stderr);
     assert.match(ran.stderr, /child_process loaded/, "the marker sees a command that spawns");
+    assert.doesNotMatch(ran.stderr, /perf_hooks loaded/, "durations come from process.hrtime");
     for (const args of [["data", "list", "m"], ["data", "get", "m", "result", "--json"]]) {
       const r = await run(args);
       assert.equal(r.code, 0, r.stderr);
-      assert.doesNotMatch(r.stderr, /stdin opened|child_process loaded/, args.join(" "));
+      assert.doesNotMatch(r.stderr, /stdin opened|child_process loaded|perf_hooks loaded/, args.join(" "));
     }
     assert.equal((await run(["vault", "create", "local_encryption", "v"])).code, 0);
     const put = await run(["vault", "put", "v", "k"], "from-stdin");

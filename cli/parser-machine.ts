@@ -21,45 +21,77 @@ export interface MachineNode {
 }
 
 export function simplifyMachine(input: { nodes: MachineNode[] }, initialNode: number): void {
+  // Index loops and few allocations: this runs once per process, in the interpreter, where
+  // every for-of and callback allocates.
+  const { nodes } = input;
   const visited = new Set<number>();
   const visit = (node: number): void => {
     if (visited.has(node)) return;
     visited.add(node);
-    const def = input.nodes[node]!;
-    for (const transitions of Object.values(def.statics)) for (const { to } of transitions) visit(to);
-    for (const [, { to }] of def.dynamics) visit(to);
-    for (const { to } of def.shortcuts) visit(to);
+    const def = nodes[node]!;
+    for (const segment in def.statics) {
+      const transitions = def.statics[segment]!;
+      for (let i = 0; i < transitions.length; i++) visit(transitions[i]!.to);
+    }
+    for (let i = 0; i < def.dynamics.length; i++) visit(def.dynamics[i]![1].to);
+    const shortcuts = def.shortcuts;
+    for (let i = 0; i < shortcuts.length; i++) visit(shortcuts[i]!.to);
+    if (shortcuts.length === 0) return;
 
-    const shortcuts = new Set(def.shortcuts.map(({ to }) => to));
-    let known: Map<unknown, Set<number>> | undefined;
-    while (def.shortcuts.length > 0) {
-      const target = input.nodes[def.shortcuts.shift()!.to]!;
-      for (const [segment, transitions] of Object.entries(target.statics)) {
+    // Shortcuts are taken first in, first out, as clipanion does, and followed transitively.
+    const queued = new Set<number>();
+    for (let i = 0; i < shortcuts.length; i++) queued.add(shortcuts[i]!.to);
+    const known = new Known();
+    for (let i = 0; i < def.dynamics.length; i++) known.add(def.dynamics[i]![0], def.dynamics[i]![1].to);
+    for (let s = 0; s < shortcuts.length; s++) {
+      const target = nodes[shortcuts[s]!.to]!;
+      for (const segment of Object.keys(target.statics)) {
+        const transitions = target.statics[segment]!;
         const store = Object.prototype.hasOwnProperty.call(def.statics, segment) ? def.statics[segment]! : (def.statics[segment] = []);
-        for (const transition of transitions) if (!store.some(({ to }) => transition.to === to)) store.push(transition);
+        for (let i = 0; i < transitions.length; i++) if (!leadsTo(store, transitions[i]!.to)) store.push(transitions[i]!);
       }
-      if (!known) {
-        known = new Map();
-        for (const [test, { to }] of def.dynamics) targetsOf(known, test).add(to);
+      for (let i = 0; i < target.dynamics.length; i++) {
+        const [test, transition] = target.dynamics[i]!;
+        if (known.add(test, transition.to)) def.dynamics.push([test, transition]);
       }
-      for (const [test, transition] of target.dynamics) {
-        const targets = targetsOf(known, test);
-        if (targets.has(transition.to)) continue;
-        targets.add(transition.to);
-        def.dynamics.push([test, transition]);
-      }
-      for (const transition of target.shortcuts) {
-        if (shortcuts.has(transition.to)) continue;
-        def.shortcuts.push(transition);
-        shortcuts.add(transition.to);
+      for (let i = 0; i < target.shortcuts.length; i++) {
+        const transition = target.shortcuts[i]!;
+        if (queued.has(transition.to)) continue;
+        queued.add(transition.to);
+        shortcuts.push(transition);
       }
     }
+    shortcuts.length = 0;
   };
   visit(initialNode);
 }
 
-function targetsOf(known: Map<unknown, Set<number>>, test: unknown): Set<number> {
-  let targets = known.get(test);
-  if (!targets) known.set(test, (targets = new Set()));
-  return targets;
+function leadsTo(transitions: MachineTransition[], to: number): boolean {
+  for (let i = 0; i < transitions.length; i++) if (transitions[i]!.to === to) return true;
+  return false;
+}
+
+/**
+ * The (test, target) pairs of one node's dynamic transitions. Nearly every test has one
+ * target, so a test's first target is kept as a number and a set made only for a second.
+ */
+class Known {
+  private readonly targets = new Map<unknown, number | Set<number>>();
+
+  /** Records the pair; false when it was already there. */
+  add(test: unknown, to: number): boolean {
+    const known = this.targets.get(test);
+    if (known === undefined) {
+      this.targets.set(test, to);
+      return true;
+    }
+    if (typeof known === "number") {
+      if (known === to) return false;
+      this.targets.set(test, new Set([known, to]));
+      return true;
+    }
+    if (known.has(to)) return false;
+    known.add(to);
+    return true;
+  }
 }

@@ -51,9 +51,13 @@ test("model delete refuses while data exists, then removes definition, data and 
     const refused = await swamp(["model", "delete", "gone", "--json", "--repo-dir", repo]);
     assert.equal(refused.code, 1);
     assert.match(parseJson(refused.stderr).error.message, /has \d+ associated data artifact\(s\)\. Delete the data first, or use --force/);
-    const noTty = await swamp(["model", "delete", "gone", "--force", "--repo-dir", repo]);
-    assert.equal(noTty.code, 2, "text mode without a terminal asks for --yes");
-    const r = await swamp(["model", "delete", "gone", "--force", "--yes", "--json", "--repo-dir", repo]);
+    // Text mode without a terminal asks for --yes; -f/--force does not ask, as -y does not.
+    await swamp(["model", "create", "command/shell", "asked", "--repo-dir", repo]);
+    assert.equal((await swamp(["model", "delete", "asked", "--repo-dir", repo])).code, 2);
+    const forced = await swamp(["model", "delete", "asked", "--force", "--repo-dir", repo]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal((await swamp(["model", "get", "asked", "--json", "--repo-dir", repo])).code, 1, "deleted");
+    const r = await swamp(["model", "delete", "gone", "--force", "--json", "--repo-dir", repo]);
     assert.equal(r.code, 0, r.stderr);
     const out = parseJson(r.stdout);
     assert.equal(out.deleted.id, created.id);

@@ -16,7 +16,7 @@ export default class ModelDeleteCommand extends SwampCommand {
   });
 
   ref = Option.String({ name: "model_id_or_name" });
-  force = Option.Boolean("-f,--force", false, { description: "Also delete the model's data" });
+  force = Option.Boolean("-f,--force", false, { description: "Also delete the model's data, without asking" });
   yes = Option.Boolean("-y,--yes", false, { description: "Do not ask for confirmation" });
 
   async run(): Promise<number> {
@@ -38,7 +38,7 @@ export default class ModelDeleteCommand extends SwampCommand {
     if (live.length && !this.force) {
       throw new SwampError("has_data", `Model '${d.name}' has ${live.length} associated data artifact(s). Delete the data first, or use --force to delete all.`);
     }
-    if (!(await confirm(this.context, `Delete model ${d.name} (${type})${live.length ? ` and ${live.length} data artifact(s)` : ""}?`, { json: this.json, yes: this.yes, destructive: true, what: "delete the model" }))) {
+    if (!(await confirm(this.context, `Delete model ${d.name} (${type})${live.length ? ` and ${live.length} data artifact(s)` : ""}?`, { json: this.json, yes: this.yes || this.force, destructive: true, what: "delete the model" }))) {
       this.emit({ cancelled: true }, () => "Delete cancelled.");
       return 0;
     }

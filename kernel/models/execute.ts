@@ -111,9 +111,13 @@ export class MethodRunError extends SwampError {
     readonly view: RunView,
     code: string,
     message: string,
+    failure?: unknown,
   ) {
     super(code, message, { details: { outputId: view.outputId, logFile: view.logFile } });
     this.name = "MethodRunError";
+    // The failure's own stack (an extension's included) is what --verbose should show, not
+    // where the run rethrew it. runMethod redacts it with the rest of the error.
+    if (failure instanceof Error && failure.stack) this.stack = failure.stack;
   }
 }
 
@@ -479,7 +483,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
     saveError = err;
   }
 
-  if (failure) throw new MethodRunError(view, view.error?.code ?? ErrorCode.methodExecutionFailed, view.error?.message ?? "Method failed");
+  if (failure) throw new MethodRunError(view, view.error?.code ?? ErrorCode.methodExecutionFailed, view.error?.message ?? "Method failed", failure);
   // The data is committed, but the run's record or log could not be written: say so.
   if (saveError ?? log.failed) throw saveError ?? log.failed;
   const failedReports = reportRuns.filter((r) => !r.success);

@@ -1,7 +1,7 @@
 /**
  * An extension's stack traces point at the user's TypeScript (the bundle carries a source
- * map, and the worker has Node map stacks through it): an error it logs to the console, and
- * a stack the extension reads itself.
+ * map, and the worker has Node map stacks through it): an error it logs to the console, a
+ * stack the extension reads itself, and the stack of an error it throws (with --verbose).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +12,10 @@ import { writeSource } from "../plugins/fixtures.js";
 const THROWER = `import { z } from "npm:zod@4";
 
 type Ctx = { logger: { info(text: string): void } };
+
+function deep(): never {
+  throw new Error("failed on purpose");
+}
 
 export const model = {
   type: "@test/thrower",
@@ -28,6 +32,11 @@ export const model = {
         ctx.logger.info("done");
         return {};
       },
+    },
+    fail: {
+      description: "Throws",
+      arguments: z.object({}),
+      execute: async () => deep(),
     },
   },
 };
@@ -56,5 +65,28 @@ test("extension stack traces name the TypeScript source lines, in logged errors 
     const frames = [...out.matchAll(/\((file:\/\/)?([^()\n]*thrower\.ts):\d+:\d+\)/g)].map((m) => m[2]!);
     assert.ok(frames.length >= 2, out);
     for (const frame of frames) assert.equal(frame, join(repo, "extensions", "models", "thrower.ts"), out);
+  });
+});
+
+test("with --verbose, a method run that an extension's error ends shows the extension's own stack", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/thrower.ts", THROWER);
+    assert.equal((await swamp(["model", "create", "@test/thrower", "t", "--repo-dir", repo])).code, 0);
+    const frame = new RegExp(`Caused in the extension by: Error: failed on purpose\\s+at deep \\([^)\\n]*thrower\\.ts:${where('new Error("failed on purpose")')}\\)`);
+
+    const plain = await swamp(["model", "method", "run", "t", "fail", "--repo-dir", repo]);
+    assert.equal(plain.code, 1);
+    assert.match(plain.stderr, /failed in method fail: failed on purpose/);
+    assert.doesNotMatch(plain.stderr, /Caused in the extension|at deep/, "no stack without --verbose");
+
+    const verbose = await swamp(["model", "method", "run", "t", "fail", "--verbose", "--repo-dir", repo]);
+    assert.equal(verbose.code, 1);
+    assert.match(verbose.stderr, frame, verbose.stderr);
+
+    const json = await swamp(["model", "method", "run", "t", "fail", "--verbose", "--json", "--repo-dir", repo]);
+    assert.equal(json.code, 1);
+    const body = JSON.parse(json.stderr) as { error: { code: string; stack?: string } };
+    assert.equal(body.error.code, "extension_error");
+    assert.match(body.error.stack ?? "", frame);
   });
 });

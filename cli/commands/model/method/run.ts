@@ -79,7 +79,10 @@ export default class ModelMethodRunCommand extends MethodRunningCommand {
         writeReportWarnings(e.view, err);
         err.write(`${paint(err, "fail", "Failed")} ${e.view.methodName} on ${e.view.modelName} after ${e.view.duration}ms\nFull output: ${e.view.logFile}\n`);
       }
-      throw e instanceof MethodRunError ? new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } }) : e;
+      if (!(e instanceof MethodRunError)) throw e;
+      const plain = new SwampError(e.code, e.message, { details: { outputId: e.view.outputId, logFile: e.view.logFile } });
+      if (e.stack) plain.stack = e.stack;
+      throw plain;
     }
     live?.flush();
     if (!this.json) writeReportWarnings(view, err);

@@ -15,7 +15,7 @@ export async function collectInputs(inputFile: string | undefined, input: readon
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--input-file ${inputFile} must hold a YAML mapping`);
     inputs = parsed as Record<string, unknown>;
   }
-  return { ...inputs, ...parseKeyValues(input) };
+  return { ...inputs, ...(await parseKeyValues(input)) };
 }
 
 /** `30`, `30s`, `5m`, `1h` → milliseconds. */

@@ -6,7 +6,7 @@
  */
 import { homedir } from "node:os";
 import { ErrorCode, SwampError } from "../contract/errors.js";
-import { readInputFileSync } from "../runtime/user-input.js";
+import { readInputFile } from "../runtime/user-input.js";
 
 const SCOPED_IDENTIFIER = /^@[A-Za-z][\w-]*\/[A-Za-z0-9][\w/-]*$/;
 
@@ -27,12 +27,16 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   }
 }
 
-function readValue(key: string, raw: string): unknown {
+/**
+ * A value as given, or read from the file it names. Asynchronous so that a value read from
+ * stdin (`@-`) while a person types leaves Ctrl-C working.
+ */
+async function readValue(key: string, raw: string): Promise<unknown> {
   if (raw.startsWith("\\@")) return raw.slice(1);
   if (raw.startsWith("@") && !SCOPED_IDENTIFIER.test(raw)) {
     const file = raw.slice(1).replace(/^~(?=\/)/, homedir());
     try {
-      return readInputFileSync(file, `Input file for "${key}" (${file})`);
+      return await readInputFile(file, `Input file for "${key}" (${file})`);
     } catch (err) {
       // Too large, unreadable, or stdin (`@-`) already read: said as is; a missing file with the @ hint.
       if (err instanceof SwampError && err.code !== ErrorCode.notFound) throw err;
@@ -45,7 +49,7 @@ function readValue(key: string, raw: string): unknown {
 }
 
 /** Parses repeated `key=value` arguments (or one JSON object) into a nested object. */
-export function parseKeyValues(entries: readonly string[], flag = "--input"): Record<string, unknown> {
+export async function parseKeyValues(entries: readonly string[], flag = "--input"): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   if (entries.length === 1 && entries[0]!.trimStart().startsWith("{")) {
     let parsed: unknown;
@@ -72,7 +76,7 @@ export function parseKeyValues(entries: readonly string[], flag = "--input"): Re
         throw invalid(`Invalid JSON for ${flag} "${key}": ${(err as Error).message}`);
       }
     } else {
-      value = readValue(key, raw);
+      value = await readValue(key, raw);
     }
     const path = key.split(".");
     if (path.some((p) => p === "")) throw invalid(`Invalid input key "${key}"`);

@@ -53,24 +53,14 @@ function claimStdin(what: string): void {
   stdinReader = what;
 }
 
-/** readSync on a descriptor that may be non-blocking (a pipe Node has opened): waits for bytes. */
-function readBlocking(fd: number, buffer: Buffer): number {
-  for (;;) {
-    try {
-      return readSync(fd, buffer, 0, buffer.length, null);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-    }
-  }
-}
-
 /**
- * Reads a user's file as UTF-8, refusing one over the cap before reading it. A pipe or device
- * has no size to check up front: it is read until it ends or passes the cap. Synchronous, as
- * command-line values are parsed synchronously; the input is small by then.
+ * Reads a user's file as UTF-8, refusing one over the cap before reading it. A named pipe or
+ * device has no size to check up front: it is read until it ends or passes the cap. Not stdin
+ * (`-`): a synchronous read of stdin would hold off Ctrl-C while a person types, so stdin is
+ * read only by `readInputFile`.
  */
 export function readInputFileSync(path: string, what: string, max = inputMaxBytes()): string {
+  if (path === STDIN_PATH) throw new Error("readInputFileSync cannot read stdin: use readInputFile");
   try {
     return readWhole(path, what, max);
   } catch (err) {
@@ -87,9 +77,7 @@ function unreadable(path: string, what: string, err: unknown): SwampError {
 }
 
 function readWhole(path: string, what: string, max: number): string {
-  const stdin = path === STDIN_PATH;
-  if (stdin) claimStdin(what);
-  const fd = stdin ? 0 : openSync(path, "r");
+  const fd = openSync(path, "r");
   try {
     const info = fstatSync(fd);
     if (info.isFile() && info.size > max) throw tooLarge(what, max, info.size);
@@ -97,7 +85,7 @@ function readWhole(path: string, what: string, max: number): string {
     let total = 0;
     for (;;) {
       const buffer = Buffer.alloc(CHUNK);
-      const bytesRead = readBlocking(fd, buffer);
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > max) throw tooLarge(what, max);
@@ -105,7 +93,7 @@ function readWhole(path: string, what: string, max: number): string {
     }
     return Buffer.concat(chunks).toString("utf8");
   } finally {
-    if (!stdin) closeSync(fd);
+    closeSync(fd);
   }
 }
 

@@ -92,3 +92,46 @@ test("a command that ignores the signal is killed after the grace period", async
   const code = await signalMidRun("SIGTERM", (pidFile, marker) => `trap '' TERM INT; echo $$ > ${pidFile}; sleep 12; echo late > ${marker}`);
   assert.equal(code, 143);
 });
+
+/** CPU ticks (user + system) the process has used so far. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Resolves once the process has used no CPU for a second: it is waiting for something. */
+async function idle(pid: number): Promise<void> {
+  let last = -1;
+  let still = 0;
+  for (let i = 0; i < 150 && still < 5; i++) {
+    await sleep(200);
+    const now = cpuTicks(pid);
+    still = now === last ? still + 1 : 0;
+    last = now;
+  }
+}
+
+test("Ctrl-C while an --input value waits for stdin (key=@-) exits 130 at once and runs nothing", { skip: !existsSync("/proc/self/stat") && "needs /proc" }, async () => {
+  await withRepo(async (repo) => {
+    assert.equal((await swamp(["model", "create", "command/shell", "typed", "--repo-dir", repo])).code, 0);
+    const cli = spawn(process.execPath, [SWAMP_BIN, "model", "method", "run", "typed", "execute", "--input", "run=@-", "--json", "--repo-dir", repo], {
+      env: cleanEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    cli.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => cli.on("exit", (code) => resolve(code)));
+    try {
+      cli.stdin!.write("echo half a line"); // a person typing, stdin still open
+      await idle(cli.pid!);
+      cli.kill("SIGINT");
+      const code = await Promise.race([exited, sleep(10_000).then(() => "still waiting")]);
+      assert.equal(code, 130, stderr);
+    } finally {
+      cli.stdin!.end();
+      cli.kill("SIGKILL");
+    }
+    assert.deepEqual(await yamlFiles(join(repo, ".swamp", "outputs")), [], "no run was recorded");
+  });
+});

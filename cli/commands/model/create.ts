@@ -26,7 +26,7 @@ export default class ModelCreateCommand extends SwampCommand {
     if (problem) throw new SwampError("validation_failed", problem, { details: { name: this.name } });
     const kernel = await this.kernel();
     const plugin = await loadModelType(kernel.registry, this.type);
-    const globals = parseKeyValues(this.globalArgs, "--global-arg");
+    const globals = await parseKeyValues(this.globalArgs, "--global-arg");
     validateGlobalArguments(plugin, globals, { partial: false });
     const repo = definitionRepository(kernel);
     const definition = newDefinition(plugin.type, this.name, plugin.version, globals);

@@ -45,6 +45,7 @@ export function simplifyMachine(input: { nodes: MachineNode[] }, initialNode: nu
     for (let i = 0; i < def.dynamics.length; i++) known.add(def.dynamics[i]![0], def.dynamics[i]![1].to);
     for (let s = 0; s < shortcuts.length; s++) {
       const target = nodes[shortcuts[s]!.to]!;
+      // The keys taken first, as clipanion does: a shortcut back to this node would add to them.
       for (const segment of Object.keys(target.statics)) {
         const transitions = target.statics[segment]!;
         const store = Object.prototype.hasOwnProperty.call(def.statics, segment) ? def.statics[segment]! : (def.statics[segment] = []);

@@ -22,7 +22,7 @@ export interface Cost {
 }
 
 /** CPU in ms from the children line of `times` ("0m0.084s 0m0.018s"), or undefined. */
-export function childrenCpuMs(timesOutput: string): number | undefined {
+function childrenCpuMs(timesOutput: string): number | undefined {
   const children = timesOutput.trim().split("\n")[1] ?? "";
   const parts = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000);
   return parts.length === 2 ? parts[0]! + parts[1]! : undefined;

@@ -4,6 +4,7 @@
  * accepts any YAML the reference may have written.
  */
 import { parse as parseYaml } from "yaml";
+import { isPlainSafe, yamlString } from "../runtime/yaml.js";
 import { invalid } from "./errors.js";
 import { gcPolicyProblem, lifetimeProblem, normalizeLifetime } from "./lifetime.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
@@ -54,27 +55,6 @@ const OWNER_KEY_ORDER = ["ownerType", "ownerRef", "definitionHash", "workflowId"
 
 // ---- emitting ----
 
-const RESERVED_PLAIN = new Set(["true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", ""]);
-const PLAIN_CHARS = /^[A-Za-z0-9_][A-Za-z0-9_\-./@+=:, ]*$/;
-const NUMBER_LIKE = /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?$/;
-const RADIX_LIKE = /^[-+]?0(?:x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$/i;
-const SEXAGESIMAL_LIKE = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
-const DATE_LIKE = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/;
-
-/** True when `s` can be written as a plain YAML scalar and reads back as the same string. */
-export function isPlainSafe(s: string): boolean {
-  if (RESERVED_PLAIN.has(s.toLowerCase())) return false;
-  if (!PLAIN_CHARS.test(s)) return false;
-  if (s.endsWith(" ") || s.endsWith(":") || s.includes(": ") || s.includes(" #") || s.includes(", ")) return false;
-  if (NUMBER_LIKE.test(s) || RADIX_LIKE.test(s) || SEXAGESIMAL_LIKE.test(s) || DATE_LIKE.test(s)) return false;
-  return true;
-}
-
-/** A YAML scalar for a string: plain when unambiguous, else double-quoted (JSON escapes are valid YAML). */
-export function yamlString(s: string): string {
-  return isPlainSafe(s) ? s : JSON.stringify(s);
-}
-
 function yamlValue(value: unknown): string {
   if (typeof value === "string") return yamlString(value);
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
@@ -120,8 +100,6 @@ export function serializeMetadata(meta: DataMetadata): string {
 }
 
 // ---- loading ----
-
-const PLAIN_TOKEN = /^[A-Za-z0-9_][A-Za-z0-9_\-./@+=:, ]*$/;
 
 /**
  * Reads the simple layout we (and the reference) emit without a YAML parser: `key: scalar`
@@ -212,7 +190,7 @@ function scalar(raw: string, isKey: boolean): unknown {
     const n = Number(raw);
     return Number.isSafeInteger(n) ? n : undefined;
   }
-  if (PLAIN_TOKEN.test(raw) && isPlainSafe(raw)) return raw;
+  if (isPlainSafe(raw)) return raw;
   return undefined;
 }
 

@@ -4,9 +4,170 @@
  * then reject the file; emitting with the 1.1 schema quotes every such string, so both
  * programs read back exactly what was written. Our reader (YAML 1.2 core) keeps plain
  * timestamps as strings, so files written either way load here.
+ *
+ * The files a run writes (output records, evaluated definitions) are small trees of plain
+ * data. Those are emitted here directly, in the layout the `yaml` library uses, at a fraction
+ * of its cost; anything else (multi-line strings, which read better as block scalars, shared
+ * or cyclic objects, class instances, numbers whose text YAML 1.1 reads differently) goes
+ * through the library. Objects met twice are written out twice (the library would alias
+ * them); both read back equal.
  */
 import { stringify } from "yaml";
 
 export function toYaml(value: unknown): string {
-  return stringify(value, { version: "1.1", lineWidth: 0 });
+  return plainDataYaml(value) ?? stringify(value, { version: "1.1", lineWidth: 0 });
+}
+
+// ---- scalars ----
+
+const RESERVED_PLAIN = new Set(["true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", ""]);
+const PLAIN_CHARS = /^[A-Za-z0-9_.][A-Za-z0-9_\-./@+=:, ]*$/;
+/** `.inf`, `.nan` (numbers), `...` (end of document). */
+const DOT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|\.\.\.)/;
+const NUMBER_LIKE = /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?$/;
+const RADIX_LIKE = /^[-+]?0(?:x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$/i;
+const SEXAGESIMAL_LIKE = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+const DATE_LIKE = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/;
+
+/** True when `s` can be written as a plain YAML scalar and reads back as the same string under YAML 1.1 and 1.2. */
+export function isPlainSafe(s: string): boolean {
+  if (RESERVED_PLAIN.has(s.toLowerCase())) return false;
+  if (!PLAIN_CHARS.test(s)) return false;
+  if (s.endsWith(" ") || s.endsWith(":") || s.includes(": ") || s.includes(" #") || s.includes(", ")) return false;
+  if (DOT_SPECIAL.test(s) || NUMBER_LIKE.test(s) || RADIX_LIKE.test(s) || SEXAGESIMAL_LIKE.test(s) || DATE_LIKE.test(s)) return false;
+  return true;
+}
+
+/**
+ * Characters JSON leaves raw that a YAML reader must not see raw: C1 controls and DEL are not
+ * printable in YAML, and NEL, LS and PS are line breaks in YAML 1.1 (folded to a space inside
+ * quotes). `\uXXXX` is an escape in both JSON and YAML double-quoted strings.
+ */
+const RAW_IN_JSON = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+/** A YAML scalar for a string: plain when unambiguous, else double-quoted with JSON escapes (all valid in YAML). */
+export function yamlString(s: string): string {
+  return isPlainSafe(s) ? s : quoted(s);
+}
+
+function quoted(s: string): string {
+  return JSON.stringify(s).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Characters a plain value may hold: printable, no tab, no YAML 1.1 line break, no byte-order mark, no lone surrogate. */
+const PRINTABLE = /^[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+$/;
+/** Indicators a plain scalar cannot start with (`-`, `?` and `:` can, when no space follows). */
+const INDICATORS = "[]{},#&*!|>'\"%@`";
+
+/**
+ * True when `s` can be a plain value (not a key) in block context, as the `yaml` library writes
+ * values: besides what isPlainSafe allows, quotes, brackets, `$`, `|`, `, ` and such inside,
+ * which only matter in flow context. Shell commands and `${{ … }}` expressions stay unquoted.
+ */
+function isPlainValue(s: string): boolean {
+  if (isPlainSafe(s)) return true;
+  if (!PRINTABLE.test(s) || s !== s.trim()) return false;
+  const first = s[0] as string;
+  if (INDICATORS.includes(first) || ("-?:".includes(first) && (s.length === 1 || s[1] === " "))) return false;
+  if (s.endsWith(":") || s.includes(": ") || s.includes(" #")) return false;
+  return !(RESERVED_PLAIN.has(s.toLowerCase()) || DOT_SPECIAL.test(s) || NUMBER_LIKE.test(s) || RADIX_LIKE.test(s) || SEXAGESIMAL_LIKE.test(s) || DATE_LIKE.test(s));
+}
+
+/** A number's text when YAML 1.1 and 1.2 both read it back as that number: integers, and decimals with a point. */
+function numberText(n: number): string | undefined {
+  if (!Number.isFinite(n) || Object.is(n, -0)) return undefined;
+  const text = String(n);
+  return /^-?[0-9]+(?:\.[0-9]+)?$/.test(text) ? text : undefined;
+}
+
+// ---- plain data ----
+
+/** Deeper trees go through the library (which handles any depth it can). */
+const MAX_DEPTH = 64;
+
+/** Declines (returns undefined) anything but plain data: see the file's comment. */
+export function plainDataYaml(value: unknown): string | undefined {
+  if (!isCollection(value)) return undefined;
+  const lines: string[] = [];
+  const empty = emptyCollection(value);
+  if (empty !== undefined) return `${empty}\n`;
+  return emitCollection(value, "", lines, new Set()) ? `${lines.join("\n")}\n` : undefined;
+}
+
+function isCollection(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (Array.isArray(value)) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A scalar's text, or undefined when it is not a scalar this emitter writes. */
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === "string") return value.includes("\n") ? undefined : isPlainValue(value) ? value : quoted(value);
+  if (typeof value === "number") return numberText(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (value === null) return "null";
+  return undefined;
+}
+
+function emptyCollection(value: Record<string, unknown> | unknown[]): string | undefined {
+  if (Array.isArray(value)) return value.length === 0 ? "[]" : undefined;
+  for (const key in value) if (value[key] !== undefined) return undefined;
+  return "{}";
+}
+
+/** Appends a non-empty collection's lines at `indent`. `open` holds its ancestors: a cycle is declined. */
+function emitCollection(value: Record<string, unknown> | unknown[], indent: string, lines: string[], open: Set<object>): boolean {
+  if (open.has(value) || open.size >= MAX_DEPTH) return false;
+  open.add(value);
+  const ok = Array.isArray(value) ? emitSequence(value, indent, lines, open) : emitMapping(value, indent, lines, open);
+  open.delete(value);
+  return ok;
+}
+
+function emitMapping(map: Record<string, unknown>, indent: string, lines: string[], open: Set<object>): boolean {
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value === undefined) continue;
+    // YAML limits an implicit key to 1024 characters.
+    if (key.includes("\n") || key.length > 1000) return false;
+    const head = `${indent}${yamlString(key)}:`;
+    if (!isCollection(value)) {
+      const text = scalarText(value);
+      if (text === undefined) return false;
+      lines.push(`${head} ${text}`);
+      continue;
+    }
+    const empty = emptyCollection(value);
+    if (empty !== undefined) {
+      lines.push(`${head} ${empty}`);
+      continue;
+    }
+    lines.push(head);
+    if (!emitCollection(value, `${indent}  `, lines, open)) return false;
+  }
+  return true;
+}
+
+function emitSequence(items: unknown[], indent: string, lines: string[], open: Set<object>): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!isCollection(item)) {
+      const text = scalarText(item);
+      if (text === undefined) return false;
+      lines.push(`${indent}- ${text}`);
+      continue;
+    }
+    const empty = emptyCollection(item);
+    if (empty !== undefined) {
+      lines.push(`${indent}- ${empty}`);
+      continue;
+    }
+    // A collection in a sequence starts on the dash's line: emitted one level in, its first
+    // line's indent becomes the dash.
+    const first = lines.length;
+    if (!emitCollection(item, `${indent}  `, lines, open)) return false;
+    lines[first] = `${indent}- ${(lines[first] as string).slice(indent.length + 2)}`;
+  }
+  return true;
 }

@@ -9,8 +9,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
-import { parse } from "yaml";
-import { toYaml } from "../runtime/yaml.js";
+import { fromYaml, toYaml } from "../runtime/yaml.js";
 import { atomicWriteFile, isTempFile } from "../runtime/atomic-write.js";
 import { safeJoin } from "../runtime/safe-path.js";
 
@@ -171,7 +170,7 @@ export class OutputRepository {
         else if (/\.ya?ml$/.test(e.name) && !isTempFile(e.name)) {
           let record: StoredOutput | string;
           try {
-            record = outputFromYaml(parse(await readFile(p, "utf8")), p, this.root);
+            record = outputFromYaml(fromYaml(await readFile(p, "utf8")), p, this.root);
           } catch (err) {
             record = (err as Error).message.split("\n")[0] ?? "unreadable";
           }

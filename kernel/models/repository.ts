@@ -13,8 +13,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
-import { parse } from "yaml";
-import { toYaml } from "../runtime/yaml.js";
+import { fromYaml, toYaml } from "../runtime/yaml.js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { shortName } from "../contract/untrusted.js";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
@@ -169,7 +168,7 @@ export class DefinitionRepository {
       const text = await readFile(b.path, "utf8").catch(() => "");
       const claimed: unknown[] = [];
       try {
-        const data: unknown = parse(text);
+        const data: unknown = fromYaml(text);
         if (data && typeof data === "object") claimed.push((data as Record<string, unknown>).name, (data as Record<string, unknown>).id);
       } catch {
         for (const m of text.matchAll(/^(?:name|id):[ \t]*["']?([^"'#\s]+)/gm)) claimed.push(m[1]);
@@ -233,7 +232,7 @@ export class DefinitionRepository {
     if (last && last.path === path && last.root === root && last.text === text) return structuredClone(last.definition);
     let data: unknown;
     try {
-      data = parse(text);
+      data = fromYaml(text);
     } catch (err) {
       // The yaml parser's first line is the reason with its position; the rest is a code frame.
       const reason = (err as Error).message.split("\n")[0]!.replace(/:\s*$/, "");

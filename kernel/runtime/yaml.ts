@@ -12,10 +12,21 @@
  * through the library. Objects met twice are written out twice (the library would alias
  * them); both read back equal.
  */
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 
 export function toYaml(value: unknown): string {
   return plainDataYaml(value) ?? stringify(value, { version: "1.1", lineWidth: 0 });
+}
+
+/**
+ * Parses YAML as `parse` from the `yaml` library does (YAML 1.2 core). Files in the layout
+ * toYaml writes for plain data are read directly; anything else (comments, block scalars,
+ * anchors, flow collections, other indentation) goes through the library, which also gives
+ * the errors.
+ */
+export function fromYaml(text: string): unknown {
+  const plain = parsePlainDataYaml(text);
+  return plain === undefined ? parse(text) : plain;
 }
 
 // ---- scalars ----
@@ -44,6 +55,7 @@ export function isPlainSafe(s: string): boolean {
  * quotes). `\uXXXX` is an escape in both JSON and YAML double-quoted strings.
  */
 const RAW_IN_JSON = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+const RAW_CHAR = new RegExp(RAW_IN_JSON.source);
 
 /** A YAML scalar for a string: plain when unambiguous, else double-quoted with JSON escapes (all valid in YAML). */
 export function yamlString(s: string): string {
@@ -170,4 +182,152 @@ function emitSequence(items: unknown[], indent: string, lines: string[], open: S
     lines[first] = `${indent}- ${(lines[first] as string).slice(indent.length + 2)}`;
   }
   return true;
+}
+
+// ---- reading plain data back ----
+
+interface Cursor {
+  lines: string[];
+  at: number;
+}
+
+/**
+ * The value of a document in the layout plainDataYaml writes, or undefined for any other text.
+ * Each scalar is accepted only in a form YAML 1.2 core reads one way: the value is then what
+ * the library would return, and anything in doubt is declined rather than guessed.
+ */
+export function parsePlainDataYaml(text: string): unknown {
+  if (!text.endsWith("\n") || text.includes("\r") || text.includes("\t")) return undefined;
+  const lines = text.slice(0, -1).split("\n");
+  if (lines.length === 1 && (lines[0] === "{}" || lines[0] === "[]")) return lines[0] === "{}" ? {} : [];
+  const cursor: Cursor = { lines, at: 0 };
+  const value = readCollection(cursor, 0);
+  return cursor.at === lines.length ? value : undefined;
+}
+
+function indentOf(line: string): number {
+  let n = 0;
+  while (line.charCodeAt(n) === 32) n++;
+  return n;
+}
+
+/** A mapping or sequence whose lines start at exactly `indent` spaces. */
+function readCollection(cursor: Cursor, indent: number): unknown {
+  const line = cursor.lines[cursor.at];
+  if (line === undefined || indentOf(line) !== indent) return undefined;
+  return line.startsWith("- ", indent) ? readSequence(cursor, indent) : readMapping(cursor, indent);
+}
+
+function readSequence(cursor: Cursor, indent: number): unknown[] | undefined {
+  const items: unknown[] = [];
+  for (;;) {
+    const line = cursor.lines[cursor.at];
+    if (line === undefined || indentOf(line) < indent) return items;
+    // Deeper lines are nested collections (read below) or the continuation of a plain scalar: declined.
+    if (indentOf(line) > indent || !line.startsWith("- ", indent)) return undefined;
+    const item = line.slice(indent + 2);
+    if (startsCollection(item)) {
+      // A collection that starts on the dash's line: read as if the dash were indentation.
+      cursor.lines[cursor.at] = `${" ".repeat(indent + 2)}${item}`;
+      const value = readCollection(cursor, indent + 2);
+      if (value === undefined) return undefined;
+      items.push(value);
+      continue;
+    }
+    const value = scalarValue(item);
+    if (value === undefined) return undefined;
+    items.push(value);
+    cursor.at++;
+  }
+}
+
+/** Whether a sequence item's text opens a nested mapping (`key: …`) or sequence (`- …`) rather than being a scalar. */
+function startsCollection(item: string): boolean {
+  if (item.startsWith("- ")) return true;
+  return splitKey(item) !== undefined;
+}
+
+/** `key: rest` (rest may be empty): the key's text and the rest, or undefined when the line is no mapping entry. */
+function splitKey(line: string): [string, string] | undefined {
+  let end: number;
+  if (line.startsWith('"')) {
+    end = closingQuote(line);
+    if (end < 0) return undefined;
+    end++;
+  } else {
+    end = line.indexOf(":");
+    while (end >= 0 && end + 1 < line.length && line[end + 1] !== " ") end = line.indexOf(":", end + 1);
+    if (end < 0) return undefined;
+  }
+  if (line[end] !== ":") return undefined;
+  if (end + 1 === line.length) return [line.slice(0, end), ""];
+  return line[end + 1] === " " ? [line.slice(0, end), line.slice(end + 2)] : undefined;
+}
+
+function closingQuote(line: string): number {
+  for (let i = 1; i < line.length; i++) {
+    if (line[i] === "\\") i++;
+    else if (line[i] === '"') return i;
+  }
+  return -1;
+}
+
+function readMapping(cursor: Cursor, indent: number): Record<string, unknown> | undefined {
+  const map: Record<string, unknown> = {};
+  for (;;) {
+    const line = cursor.lines[cursor.at];
+    if (line === undefined || indentOf(line) < indent) return map;
+    if (indentOf(line) > indent) return undefined;
+    const entry = splitKey(line.slice(indent));
+    if (!entry) return undefined;
+    const key = keyText(entry[0]);
+    if (key === undefined || key === "__proto__" || Object.hasOwn(map, key)) return undefined;
+    if (entry[1] === "") {
+      // The value is the collection on the following lines, two spaces deeper.
+      cursor.at++;
+      const value = readCollection(cursor, indent + 2);
+      if (value === undefined) return undefined;
+      map[key] = value;
+      continue;
+    }
+    const value = scalarValue(entry[1]);
+    if (value === undefined) return undefined;
+    map[key] = value;
+    cursor.at++;
+  }
+}
+
+function keyText(raw: string): string | undefined {
+  if (raw.startsWith('"')) return quotedText(raw);
+  return isPlainSafe(raw) ? raw : undefined;
+}
+
+/** A double-quoted scalar whose escapes are all JSON's (the rest, like `\x41`, go to the library). */
+function quotedText(raw: string): string | undefined {
+  if (raw.length < 2 || !raw.endsWith('"') || closingQuote(raw) !== raw.length - 1) return undefined;
+  if (RAW_CHAR.test(raw)) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
+const DECIMAL = /^-?(?:0|[1-9][0-9]*)\.[0-9]+$/;
+
+function scalarValue(raw: string): unknown {
+  if (raw === "{}") return {};
+  if (raw === "[]") return [];
+  if (raw.startsWith('"')) return quotedText(raw);
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  if (raw === "null") return null;
+  if (INTEGER.test(raw)) {
+    const n = Number(raw);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  if (DECIMAL.test(raw)) return Number(raw);
+  return isPlainValue(raw) ? raw : undefined;
 }

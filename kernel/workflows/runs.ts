@@ -17,13 +17,12 @@
 import { hostname } from "node:os";
 import { mkdir, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { fromYaml, toYaml } from "../runtime/yaml.js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
 import { atomicWriteFile, isTempFile } from "../runtime/atomic-write.js";
 import type { Kernel } from "../runtime/kernel.js";
 import { isProcessAlive } from "../runtime/locks.js";
 import { safeJoin } from "../runtime/safe-path.js";
-import { toYaml } from "../runtime/yaml.js";
 import { TERMINAL_RUN_STATUSES } from "./types.js";
 import type { JobRun, RunRecord, RunStatus, RunSummary, StepRun } from "./types.js";
 
@@ -128,7 +127,7 @@ const TIME_KEYS = ["startedAt", "completedAt", "heartbeatAt"] as const;
 
 /** A parsed record, checked enough to be listed and rewritten; throws on anything unusable. */
 export function recordFromYaml(text: string): RunRecord {
-  const doc = parseYaml(text) as unknown;
+  const doc = fromYaml(text) as unknown;
   if (!isMap(doc)) throw new Error("not a mapping");
   const id = doc.id;
   const workflowId = doc.workflowId;

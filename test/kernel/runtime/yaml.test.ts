@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { plainDataYaml, toYaml } from "../../../kernel/runtime/yaml.js";
+import { fromYaml, parsePlainDataYaml, plainDataYaml, toYaml } from "../../../kernel/runtime/yaml.js";
 
 const library = (value: unknown): string => stringify(value, { version: "1.1", lineWidth: 0 });
 
@@ -135,4 +135,85 @@ test("whatever the fast path writes reads back the same under YAML 1.1 and 1.2, 
     }
   }
   assert.ok(fast > 1500, `the fast path took ${fast} of 3000 documents`);
+});
+
+/** What the library makes of `text`: its value, or the error it throws. */
+function libraryRead(text: string): { value: unknown } | { error: unknown } {
+  try {
+    return { value: parse(text) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** The fast reader either declines `text` or returns exactly what the library returns. */
+function agreesWithLibrary(text: string): boolean {
+  const fast = parsePlainDataYaml(text);
+  if (fast === undefined) return true;
+  const lib = libraryRead(text);
+  assert.ok("value" in lib, `the fast reader took text the library refuses:\n${text}`);
+  assert.deepEqual(fast, lib.value, text);
+  return false;
+}
+
+test("what the fast path writes is read back directly, as the library reads it", () => {
+  const next = random(7);
+  let read = 0;
+  let written = 0;
+  for (let i = 0; i < 3000; i++) {
+    const doc = next() < 0.5 ? { root: tree(next, 0) } : tree(next, 1);
+    const text = plainDataYaml(doc);
+    if (text === undefined) continue;
+    written++;
+    const fast = parsePlainDataYaml(text);
+    if (fast === undefined) continue;
+    read++;
+    assert.deepEqual(fast, doc, text);
+    assert.deepEqual(parse(text), doc, text);
+  }
+  for (const doc of [outputRecord, evaluatedDefinition]) assert.deepEqual(parsePlainDataYaml(toYaml(doc)), doc);
+  // Declined: the keys the emitter quotes with escapes JSON lacks; everything else is read.
+  assert.ok(read > written * 0.9, `read ${read} of ${written}`);
+});
+
+test("changed text is either declined by the fast reader or read exactly as the library reads it", () => {
+  const next = random(99);
+  const edits = [" ", "  ", "#", " #x", "- ", ":", ": ", '"', "'", "&a ", "*a", "!t ", "|", ">", "\n", "\t", "{", "}", "[", "]", "?", "---\n", "...\n", "~", "0", "-0", "1e3", ".", ",", "\\x41", "\r", "\ufeff", "<<: ", "__proto__: 1\n", "y", "Yes", "2026-01-01", "0x1F", "+1", "007", "\u0085", "\u2028", "\u007f"];
+  let declined = 0;
+  let total = 0;
+  for (let i = 0; i < 4000; i++) {
+    const doc = next() < 0.7 ? { root: tree(next, 0), other: tree(next, 1) } : tree(next, 1);
+    const written = plainDataYaml(doc);
+    if (written === undefined) continue;
+    let text = written;
+    for (let n = 1 + Math.floor(next() * 3); n > 0; n--) {
+      const at = Math.floor(next() * text.length);
+      const kind = next();
+      if (kind < 0.6) text = text.slice(0, at) + edits[Math.floor(next() * edits.length)] + text.slice(at);
+      else if (kind < 0.8) text = text.slice(0, at) + text.slice(at + 1);
+      else {
+        const lines: string[] = text.split("\n");
+        const line = Math.floor(next() * (lines.length - 1));
+        lines.splice(line, 0, lines[line] as string);
+        text = lines.join("\n");
+      }
+    }
+    total++;
+    if (agreesWithLibrary(text)) declined++;
+  }
+  assert.ok(declined < total, "some changed texts are still plain data");
+});
+
+test("hand-written YAML is declined by the fast reader or read exactly as the library reads it", () => {
+  const texts = [
+    "a: 1 # comment\n", "# comment\na: 1\n", "a: &x 1\nb: *x\n", "a: |\n  text\n", "a: >-\n  folded\n  text\n", "a: {b: 1}\n", "a: [1, 2]\n",
+    "a: 2026-01-01\n", "a: Yes\n", "a: ~\n", "a: 1e3\n", "a: 0x1F\n", "a: +1\n", "a: 007\n", "a: -0\n", "a: .5\n", "a: 1.\n", "a: True\n", "a: NULL\n",
+    "a:\n- 1\n- 2\n", "a:\n    b: 1\n", "a:\n  b: 1\n   c: 2\n", "a: b\n  c\n", "- a\n  b\n", "a:\n", "a:\nb: 1\n", "a: 1\na: 2\n", "---\na: 1\n", "a: 1\n...\n",
+    "a: 'single'\n", 'a: "x\\x41"\n', 'a: "tab\there"\n', '"a": 1\n', '"a\\u0041": 1\n', "? a\n: 1\n", "a : 1\n", "a:  1\n", "a: 1 \n", "\ufeffa: 1\n", "a: 1\r\n",
+    "__proto__: 1\n", "<<: {b: 1}\n", "a: !!str 1\n", "a: 9007199254740993\n", "- - 1\n  - 2\n- 3\n", "- a: 1\n  b: 2\n", "-\n", "- \n", "a: b: c\n", "a: x:y\n", "a: https://x.y/z?a=b#c\n",
+    "{}\n", "[]\n", "\n", "", "text\n", "a: 1", "a: [\n", 'a: "unterminated\n',
+  ];
+  for (const text of texts) agreesWithLibrary(text);
+  assert.deepEqual(fromYaml("a: x:y\nb:\n  - 1\n  - c: d\n"), { a: "x:y", b: [1, { c: "d" }] });
+  assert.deepEqual(fromYaml("a: |\n  text\n"), { a: "text\n" });
 });

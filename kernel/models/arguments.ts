@@ -22,22 +22,41 @@ function isZod(schema: unknown): schema is z.ZodType {
   return !!schema && typeof schema === "object" && "_zod" in schema;
 }
 
-/** Declared argument names, or null when the schema accepts any key (none, or a record). */
+/**
+ * A zod object's own shape, read directly: converting the whole schema to JSON Schema only to
+ * list its keys or type a few values costs more than the rest of argument handling.
+ */
+function zodObjectShape(schema: unknown): Record<string, z.ZodType> | undefined {
+  return schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : undefined;
+}
+
+/** Declared argument names, or null when the schema accepts any key (none, a record, or an object with a catchall). */
 export function argumentKeys(schema: unknown): string[] | null {
   if (!schema) return null;
+  const shape = zodObjectShape(schema);
+  if (shape) {
+    const catchall = (schema as z.ZodObject)._zod.def.catchall;
+    return catchall && catchall._zod.def.type !== "never" ? null : Object.keys(shape);
+  }
   const json = toJsonSchema(schema);
   if (json.type !== "object" || !json.properties) return null;
   if (json.additionalProperties && typeof json.additionalProperties === "object") return null;
   return Object.keys(json.properties);
 }
 
+/** The JSON Schema type declared for one argument, if any. */
+function argumentType(schema: unknown, key: string): unknown {
+  const shape = zodObjectShape(schema);
+  if (shape) return Object.hasOwn(shape, key) ? toJsonSchema(shape[key]).type : undefined;
+  const props = toJsonSchema(schema).properties ?? {};
+  return Object.hasOwn(props, key) ? props[key]?.type : undefined;
+}
+
 /** Converts string values to the types the schema declares (numbers, booleans, JSON). */
 export function coerceArguments(schema: unknown, values: Record<string, unknown>): Record<string, unknown> {
-  const props: Record<string, JsonSchema> = schema ? (toJsonSchema(schema).properties ?? {}) : {};
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
-    const prop = props[key];
-    out[key] = containsExpression(value) ? value : coerceValue(value, prop?.type);
+    out[key] = containsExpression(value) || !schema ? value : coerceValue(value, argumentType(schema, key));
   }
   return out;
 }

@@ -42,7 +42,7 @@ import { runReports, selectReports, type ReportFlags, type ReportRun } from "./r
 import type { DefinitionRepository, StoredDefinition } from "./repository.js";
 import { dataRepository, definitionRepository, displayPath, outputRepository } from "./service.js";
 import { createContextReads } from "./context-reads.js";
-import { describeModelType, isMutating, loadModelType, methodKind } from "./types.js";
+import { describeOutputSpecs, isMutating, loadModelType, methodKind } from "./types.js";
 import { validatePluginConfig } from "../runtime/kernel.js";
 import { monotonicMs } from "../runtime/clock.js";
 
@@ -444,7 +444,7 @@ async function runLocked(kernel: Kernel, definitions: DefinitionRepository, stor
         executionStatus: status,
         ...(view.error ? { errorMessage: view.error.message } : {}),
         dataHandles: handles,
-        outputSpecs: describeModelType(plugin).dataOutputSpecs.map((s) => ({
+        outputSpecs: describeOutputSpecs(plugin).map((s) => ({
           specName: s.specName,
           kind: s.kind,
           ...(s.description ? { description: s.description } : {}),

@@ -212,7 +212,8 @@ export function jsonSchemaParser<T extends JsonSchema>(
   return out;
 }
 
-export function describeModelType(plugin: ModelTypePlugin): TypeDescription {
+/** The type's data output specs (resources with their JSON Schema, then files): what a run's reports are given. */
+export function describeOutputSpecs(plugin: ModelTypePlugin): OutputSpecDescription[] {
   const specs: OutputSpecDescription[] = [];
   for (const [specName, spec] of Object.entries(plugin.resources ?? {})) {
     specs.push({
@@ -238,11 +239,15 @@ export function describeModelType(plugin: ModelTypePlugin): TypeDescription {
       ...(spec.tags ? { tags: spec.tags } : {}),
     });
   }
+  return specs;
+}
+
+export function describeModelType(plugin: ModelTypePlugin): TypeDescription {
   return {
     type: { raw: plugin.type, normalized: normalizeModelType(plugin.type) },
     version: plugin.version,
     ...(plugin.globalArguments ? { globalArguments: toJsonSchema(plugin.globalArguments) } : {}),
-    dataOutputSpecs: specs,
+    dataOutputSpecs: describeOutputSpecs(plugin),
     methods: Object.entries(plugin.methods).map(([name, m]) => ({
       name,
       description: m.description,

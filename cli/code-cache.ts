@@ -3,6 +3,12 @@
  * for modules (`module.enableCompileCache` is 22+), and compiling the bundle is most of a
  * short command's CPU; a `vm.Script` can take and produce cached data. The cache is only a
  * saving: any failure to read, verify or write it leaves the command exactly as it was.
+ *
+ * A cache holds the functions of the runs that made it. Runs of one command can take different
+ * paths (a built-in model type or an extension's, with its worker pool and validators), so
+ * the bundle records which of its modules each run initializes (scripts/bundle.mjs makes
+ * esbuild's module wrappers report to `__swampModuleInits`), the cache keeps that list, and a
+ * run that initialized a module the cache lacks writes it again, with its own functions added.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -29,7 +35,7 @@ export interface BundleRun {
 }
 
 /** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as two of them). */
-const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport"];
+const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport", "__swampModuleInits"];
 
 /**
  * The bundle's wrapper, written into the file by scripts/bundle.mjs (as esbuild's banner and
@@ -40,8 +46,12 @@ export const BUNDLE_HEAD = `(function (${PARAMS.join(", ")}) {`;
 export const BUNDLE_TAIL = "\n})";
 
 const PREFIX = "cli-";
-/** The cache file: the CRC-32 of the data and its length (both uint32 LE), then the data. */
-const HEADER_BYTES = 8;
+/**
+ * The cache file: the CRC-32 of everything after it, the data's length and the module list's
+ * length (uint32 LE each), the names of the modules its runs initialized (one per line), then
+ * the data.
+ */
+const HEADER_BYTES = 12;
 /** Caches kept per build: one per command a user runs, with room for typos. */
 const MAX_FILES = 64;
 
@@ -89,37 +99,50 @@ export function crc32Fallback(data: Uint8Array): number {
  */
 export const crc32: (data: Uint8Array) => number = typeof (zlib as { crc32?: unknown }).crc32 === "function" ? (data) => (zlib as unknown as { crc32(d: Uint8Array): number }).crc32(data) : crc32Fallback;
 
-/** The bytes of a cache file holding `data`. */
-export function cacheFileBytes(data: Uint8Array): Buffer {
-  const file = Buffer.allocUnsafe(HEADER_BYTES + data.length);
-  file.writeUInt32LE(crc32(data), 0);
-  file.writeUInt32LE(data.length, 4);
-  file.set(data, HEADER_BYTES);
+export interface CodeCache {
+  data: Buffer;
+  /** The bundle modules initialized by the runs whose functions `data` holds. */
+  modules: Set<string>;
+}
+
+/** The bytes of a cache file holding `cache`. */
+export function cacheFileBytes(cache: CodeCache): Buffer {
+  const names = Buffer.from([...cache.modules].join("\n"), "utf8");
+  const file = Buffer.allocUnsafe(HEADER_BYTES + names.length + cache.data.length);
+  file.writeUInt32LE(cache.data.length, 4);
+  file.writeUInt32LE(names.length, 8);
+  names.copy(file, HEADER_BYTES);
+  file.set(cache.data, HEADER_BYTES + names.length);
+  file.writeUInt32LE(crc32(file.subarray(4)), 0);
   return file;
 }
 
 /**
- * The cached data in `file` if its length and checksum hold, else undefined. V8 release builds
- * do not checksum cached data themselves, and bytes from a torn write or another program must
+ * The cache in `file` if its lengths and checksum hold, else undefined. V8 release builds do
+ * not checksum cached data themselves, and bytes from a torn write or another program must
  * never reach it.
  */
-export function readCache(file: string): Buffer | undefined {
+export function readCache(file: string): CodeCache | undefined {
   let raw: Buffer;
   try {
     raw = readFileSync(file);
   } catch {
     return undefined;
   }
-  if (raw.length <= HEADER_BYTES || raw.readUInt32LE(4) !== raw.length - HEADER_BYTES) return undefined;
-  const data = raw.subarray(HEADER_BYTES);
-  return crc32(data) === raw.readUInt32LE(0) ? data : undefined;
+  if (raw.length <= HEADER_BYTES) return undefined;
+  const dataLength = raw.readUInt32LE(4);
+  const namesLength = raw.readUInt32LE(8);
+  if (dataLength === 0 || HEADER_BYTES + namesLength + dataLength !== raw.length) return undefined;
+  if (crc32(raw.subarray(4)) !== raw.readUInt32LE(0)) return undefined;
+  const names = raw.toString("utf8", HEADER_BYTES, HEADER_BYTES + namesLength);
+  return { data: raw.subarray(HEADER_BYTES + namesLength), modules: new Set(names === "" ? [] : names.split("\n")) };
 }
 
 /**
- * Writes cached data whole or not at all (temp file, then rename), and drops other builds'
- * caches. Nothing is written once this build has MAX_FILES caches.
+ * Writes a cache whole or not at all (temp file, then rename), and drops other builds'
+ * caches. No new file is added once this build has MAX_FILES caches.
  */
-export function writeCache(dir: string, hash: string, name: string, data: Buffer): void {
+export function writeCache(dir: string, hash: string, name: string, cache: CodeCache): void {
   const ours = `${PREFIX}${hash}-`;
   // Worker threads of one process share its pid.
   const tmp = join(dir, `.${name}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
@@ -129,8 +152,8 @@ export function writeCache(dir: string, hash: string, name: string, data: Buffer
     for (const other of existing) {
       if (other.startsWith(PREFIX) && !other.startsWith(ours) && other.endsWith(".bin")) rmSync(join(dir, other), { force: true });
     }
-    if (existing.filter((f) => f.startsWith(ours)).length >= MAX_FILES) return;
-    writeFileSync(tmp, cacheFileBytes(data));
+    if (!existing.includes(name) && existing.filter((f) => f.startsWith(ours)).length >= MAX_FILES) return;
+    writeFileSync(tmp, cacheFileBytes(cache));
     renameSync(tmp, join(dir, name));
   } catch {
     try {
@@ -150,14 +173,19 @@ export function runBundle(run: BundleRun): unknown {
   const cached = run.cacheDir ? readCache(join(run.cacheDir, name)) : undefined;
   const script = new Script(source, {
     filename: run.file,
-    ...(cached ? { cachedData: cached } : {}),
+    ...(cached ? { cachedData: cached.data } : {}),
   });
+  const moduleInits = new Set<string>();
   const { cacheDir } = run;
-  if (cacheDir && (!cached || script.cachedDataRejected)) {
-    // At exit the functions this command ran are compiled too, so they are cached with the rest.
+  if (cacheDir) {
+    const usable = cached && !script.cachedDataRejected ? cached : undefined;
+    // At exit the functions this command ran are compiled too, so they are cached with the
+    // rest (with those deserialized from the cache it had).
     const save = () => {
+      const added = usable ? [...moduleInits].filter((m) => !usable.modules.has(m)) : [...moduleInits];
+      if (usable && added.length === 0) return;
       try {
-        writeCache(cacheDir, run.hash, name, script.createCachedData());
+        writeCache(cacheDir, run.hash, name, { data: script.createCachedData(), modules: new Set([...(usable?.modules ?? []), ...added]) });
       } catch {
         // no cache this time
       }
@@ -167,6 +195,6 @@ export function runBundle(run: BundleRun): unknown {
   }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} };
-  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule);
+  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule, moduleInits);
   return module.exports;
 }

@@ -98,6 +98,7 @@ await build({
 });
 checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/contract/import-module.ts", "builtins/driver-docker/runner.ts"]);
 asciiOnly(`${outdir}/cli/main.js`);
+reportModuleInits(`${outdir}/cli/main.js`);
 // piscina, bundled above, starts each worker thread from `worker.js` beside itself: its runner,
 // which then loads our worker entry. Bundled too, as ESM (the package is "type": "module") with
 // the `require` its CommonJS code uses.
@@ -127,6 +128,70 @@ function checkNoDynamicImport(file, allowed) {
       }
     });
   if (found.length > 0) throw new Error(`use importModule() (${allowed[0]}) instead of import() in ${file} for:\n${found.join("\n")}`);
+}
+/**
+ * Makes esbuild's lazy module wrappers (`__esm` for our modules, `__commonJS` for CommonJS
+ * dependencies) add each module's name to `__swampModuleInits` when it first runs, so the
+ * runner (cli/code-cache.ts) knows when a run took code its cache lacks. Each edit must apply
+ * exactly once per helper present (an esbuild whose helpers differ fails the build), and the source map is
+ * shifted to match, so stacks through code after the helpers still map.
+ */
+function reportModuleInits(file) {
+  let text = readFileSync(file, "latin1");
+  const map = JSON.parse(readFileSync(`${file}.map`, "utf8"));
+  const edits = [];
+  for (const [helper, wrapped] of [["__esm", "fn"], ["__commonJS", "cb"]]) {
+    // esbuild emits a helper only when the bundle has a module of that kind.
+    if (!text.includes(`var ${helper}=`)) continue;
+    const call = `(0,${wrapped}[__getOwnPropNames(${wrapped})[0]])`;
+    const found = text.split(call).length - 1;
+    if (found !== 1) throw new Error(`${file}: expected one ${call} in esbuild's ${helper}, found ${found}`);
+    edits.push({ at: text.indexOf(call) + 1, insert: `__swampModuleInits.add(__getOwnPropNames(${wrapped})[0])` });
+  }
+  if (edits.length === 0) throw new Error(`${file}: none of esbuild's module wrappers found`);
+  // Last first, so each edit's offset still holds; each replaces the `0` of `(0,`.
+  for (const { at, insert } of edits.sort((a, b) => b.at - a.at)) {
+    const line = text.slice(0, at).split("\n").length - 1;
+    const column = at - (text.lastIndexOf("\n", at - 1) + 1);
+    text = `${text.slice(0, at)}${insert}${text.slice(at + 1)}`;
+    map.mappings = shiftColumns(map.mappings, line, column + 1, insert.length - 1);
+  }
+  writeFileSync(file, text, "latin1");
+  writeFileSync(`${file}.map`, JSON.stringify(map));
+}
+
+/** Moves the generated columns of `line`'s mappings at or after `column` by `delta` (columns are relative within a line: one segment changes). */
+function shiftColumns(mappings, line, column, delta) {
+  const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const lines = mappings.split(";");
+  const segments = lines[line].split(",");
+  let generated = 0;
+  for (let i = 0; i < segments.length; i++) {
+    let value = 0;
+    let shift = 0;
+    let at = 0;
+    let digit;
+    do {
+      digit = BASE64.indexOf(segments[i][at++]);
+      value += (digit & 31) << shift;
+      shift += 5;
+    } while (digit & 32);
+    const relative = value & 1 ? -(value >>> 1) : value >>> 1;
+    generated += relative;
+    if (generated < column) continue;
+    let rest = relative + delta < 0 ? ((-(relative + delta)) << 1) | 1 : (relative + delta) << 1;
+    let encoded = "";
+    do {
+      let d = rest & 31;
+      rest >>>= 5;
+      if (rest) d |= 32;
+      encoded += BASE64[d];
+    } while (rest);
+    segments[i] = encoded + segments[i].slice(at);
+    break;
+  }
+  lines[line] = segments.join(",");
+  return lines.join(";");
 }
 /**
  * Makes a bundle pure ASCII, so its runner (cli/code-cache.ts) can read it as latin1: about
@@ -206,6 +271,7 @@ await build({
 });
 checkNoDynamicImport(`${outdir}/worker/main.js`, ["kernel/contract/import-module.ts"]);
 asciiOnly(`${outdir}/worker/main.js`);
+reportModuleInits(`${outdir}/worker/main.js`);
 const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
 await build({
   ...common,

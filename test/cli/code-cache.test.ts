@@ -6,11 +6,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLE_HEAD, crc32, crc32Fallback, readCache, runBundle, writeCache, type BundleRun } from "../../cli/code-cache.js";
 
-test("runBundle returns the bundle's exports and writes its cache when the caller says, once", () => {
+test("runBundle returns the bundle's exports and writes its cache when the caller says, again only when a run initialized a module the cache lacks", () => {
   const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
   try {
     const file = join(dir, "bundle.js");
-    writeFileSync(file, "module.exports = { double: (n) => n * 2, dir: __dirname };");
+    // `init` stands for esbuild's module wrappers, which scripts/bundle.mjs makes report each first run.
+    writeFileSync(file, "module.exports = { double: (n) => n * 2, dir: __dirname, init: (name) => __swampModuleInits.add(name) };");
     const cacheDir = join(dir, "cache");
     const saves: Array<() => void> = [];
     const run: BundleRun = {
@@ -22,18 +23,30 @@ test("runBundle returns the bundle's exports and writes its cache when the calle
       importModule: (s) => import(s),
       saveCache: (save) => saves.push(save),
     };
-    const first = runBundle(run) as { double: (n: number) => number; dir: string };
+    type Exports = { double: (n: number) => number; dir: string; init: (name: string) => void };
+    const cacheFile = () => join(cacheDir, readdirSync(cacheDir)[0]!);
+    const first = runBundle(run) as Exports;
     assert.equal(first.double(21), 42);
     assert.equal(first.dir, dir);
-    assert.equal(saves.length, 1, "no cache yet: one save offered");
+    first.init("kernel/a.ts");
     assert.throws(() => readdirSync(cacheDir), "nothing written before the caller saves");
-    saves[0]!();
+    saves.at(-1)!();
     assert.equal(readdirSync(cacheDir).length, 1);
     assert.doesNotMatch(readdirSync(cacheDir).join(","), /\.tmp$/);
+    assert.deepEqual([...readCache(cacheFile())!.modules], ["kernel/a.ts"]);
 
-    const second = runBundle(run) as { double: (n: number) => number };
+    const written = readFileSync(cacheFile());
+    const second = runBundle(run) as Exports;
     assert.equal(second.double(2), 4);
-    assert.equal(saves.length, 1, "a cache V8 accepted is not written again");
+    second.init("kernel/a.ts");
+    saves.at(-1)!();
+    assert.deepEqual(readFileSync(cacheFile()), written, "a cache V8 accepted, holding every module the run initialized, is not written again");
+
+    const third = runBundle(run) as Exports;
+    third.init("plugins/host/pool.ts");
+    saves.at(-1)!();
+    assert.deepEqual([...readCache(cacheFile())!.modules].sort(), ["kernel/a.ts", "plugins/host/pool.ts"], "a run with a new module writes the union");
+    assert.equal(readdirSync(cacheDir).length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -51,16 +64,18 @@ test("readCache returns what writeCache wrote, and refuses torn, altered, foreig
   const dir = mkdtempSync(join(tmpdir(), "swamp-code-cache-"));
   try {
     const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff));
-    writeCache(dir, "0123456789abcdef", "cli-0123456789abcdef-x.bin", data);
+    const modules = new Set(["cli/main.ts", "node_modules/yaml/dist/index.js"]);
+    writeCache(dir, "0123456789abcdef", "cli-0123456789abcdef-x.bin", { data, modules });
     const file = join(dir, "cli-0123456789abcdef-x.bin");
-    assert.deepEqual(readCache(file), data);
+    assert.deepEqual(readCache(file), { data, modules });
     const whole = readFileSync(file);
     const cases: Array<[string, Buffer]> = [
       ["torn (cut short)", whole.subarray(0, whole.length - 100)],
       ["longer than written", Buffer.concat([whole, Buffer.alloc(4)])],
-      ["one byte altered", Buffer.from(whole.map((b, i) => (i === 4000 ? b ^ 1 : b)))],
+      ["one byte of data altered", Buffer.from(whole.map((b, i) => (i === 4000 ? b ^ 1 : b)))],
+      ["a module name altered", Buffer.from(whole.map((b, i) => (i === 14 ? b ^ 1 : b)))],
       ["foreign bytes", Buffer.alloc(whole.length, 7)],
-      ["header only", whole.subarray(0, 8)],
+      ["header only", whole.subarray(0, 12)],
       ["empty", Buffer.alloc(0)],
     ];
     for (const [what, bytes] of cases) {

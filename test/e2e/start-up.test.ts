@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readCache } from "../../cli/code-cache.js";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { snapshotTree } from "../helpers/tree.js";
 import { GREETER_ID, GREETER_MODEL, greeterDefinition, writeSource } from "../plugins/fixtures.js";
@@ -113,6 +114,45 @@ test("an extension worker's compiled code is cached too; a corrupt or unwritable
       const legacy = await greet(home, { NODE_OPTIONS: "--no-experimental-require-module" });
       assert.equal(legacy.stderr, "");
     }
+  });
+});
+
+test("a command's cache grows once to cover a run that took another path (an extension's), then is used as it is", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/greeter.ts", GREETER_MODEL);
+    await writeSource(repo, `models/@test/greeter/${GREETER_ID}.yaml`, greeterDefinition());
+    const env = { SWAMP_HOME: join(repo, "..", "home") };
+    const cacheDir = join(env.SWAMP_HOME, "cache", "code");
+    const run = async (args: string[]) => {
+      const r = await swamp([...args, "--repo-dir", repo], { env });
+      assert.equal(r.code, 0, r.stderr);
+    };
+    const builtin = () => run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"]);
+    const extension = () => run(["model", "method", "run", "greeter", "greet"]);
+    const cacheFile = async () => {
+      const files = (await readdir(cacheDir)).filter((f) => f.includes("-model-method-"));
+      assert.equal(files.length, 1, files.join(", "));
+      return join(cacheDir, files[0]!);
+    };
+
+    await run(["model", "create", "command/shell", "m"]);
+    await builtin();
+    const file = await cacheFile();
+    const first = readCache(file)!;
+    assert.ok(first.modules.size > 50, "the cache lists the bundle modules its run initialized");
+    assert.ok(![...first.modules].some((m) => m.startsWith("plugins/host/")), "a built-in run starts no extension host");
+
+    await extension();
+    const grown = readCache(file)!;
+    assert.ok(grown.data.length > first.data.length, "the extension run's functions were added");
+    assert.deepEqual([...first.modules].filter((m) => !grown.modules.has(m)), [], "nothing the first run cached is dropped from the list");
+    assert.ok([...grown.modules].some((m) => m.startsWith("plugins/host/")), [...grown.modules].join(", "));
+
+    const bytes = await readFile(file);
+    await extension();
+    await builtin();
+    assert.deepEqual(await readFile(file), bytes, "runs of either kind now use the cache as it is");
+    assert.equal(await cacheFile(), file);
   });
 });
 

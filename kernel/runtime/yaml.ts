@@ -5,12 +5,12 @@
  * programs read back exactly what was written. Our reader (YAML 1.2 core) keeps plain
  * timestamps as strings, so files written either way load here.
  *
- * The files a run writes (output records, evaluated definitions) are small trees of plain
- * data. Those are emitted here directly, in the layout the `yaml` library uses, at a fraction
- * of its cost; anything else (multi-line strings, which read better as block scalars, shared
- * or cyclic objects, class instances, numbers whose text YAML 1.1 reads differently) goes
- * through the library. Objects met twice are written out twice (the library would alias
- * them); both read back equal.
+ * The files a run writes (output records, evaluated definitions, definitions, workflow run
+ * records) are small trees of plain data. Those are emitted here directly, in the layout the
+ * `yaml` library uses, at a fraction of its cost; anything else (multi-line strings, which read
+ * better as block scalars, cycles, class instances, numbers whose text YAML 1.1 reads
+ * differently) goes through the library. An object met twice is written out twice (the library
+ * would alias it); both read back equal. fromYaml reads that layout back the same way.
  */
 import { parse, stringify } from "yaml";
 
@@ -211,10 +211,10 @@ function indentOf(line: string): number {
   return n;
 }
 
-/** A mapping or sequence whose lines start at exactly `indent` spaces. */
+/** A mapping or sequence whose lines start at exactly `indent` spaces (deeper than the emitter goes: declined). */
 function readCollection(cursor: Cursor, indent: number): unknown {
   const line = cursor.lines[cursor.at];
-  if (line === undefined || indentOf(line) !== indent) return undefined;
+  if (line === undefined || indentOf(line) !== indent || indent > 2 * MAX_DEPTH) return undefined;
   return line.startsWith("- ", indent) ? readSequence(cursor, indent) : readMapping(cursor, indent);
 }
 

@@ -214,6 +214,8 @@ test("hand-written YAML is declined by the fast reader or read exactly as the li
     "{}\n", "[]\n", "\n", "", "text\n", "a: 1", "a: [\n", 'a: "unterminated\n',
   ];
   for (const text of texts) agreesWithLibrary(text);
+  const deep = Array.from({ length: 2000 }, (_, i) => `${"  ".repeat(i)}k:`).join("\n") + ` 1\n`;
+  assert.equal(parsePlainDataYaml(deep), undefined, "nesting deeper than the emitter writes is left to the library");
   assert.deepEqual(fromYaml("a: x:y\nb:\n  - 1\n  - c: d\n"), { a: "x:y", b: [1, { c: "d" }] });
   assert.deepEqual(fromYaml("a: |\n  text\n"), { a: "text\n" });
 });

@@ -4,7 +4,7 @@
  * accepts any YAML the reference may have written.
  */
 import { parse as parseYaml } from "yaml";
-import { isPlainSafe, yamlString } from "../runtime/yaml.js";
+import { closingQuote, isPlainSafe, yamlString } from "../runtime/yaml.js";
 import { invalid } from "./errors.js";
 import { gcPolicyProblem, lifetimeProblem, normalizeLifetime } from "./lifetime.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
@@ -164,15 +164,6 @@ function splitKeyValue(line: string): [string, string] | undefined {
     return undefined;
   }
   return [line.slice(0, at), line.slice(at + 2).trim()];
-}
-
-function closingQuote(line: string): number {
-  for (let i = 1; i < line.length; i++) {
-    const c = line[i];
-    if (c === "\\") i++;
-    else if (c === '"') return i;
-  }
-  return -1;
 }
 
 function scalar(raw: string, isKey: boolean): unknown {

@@ -3,7 +3,6 @@
  * swamp's options, no swamp namespaces), with cel-js loaded on the first call. The port is
  * synchronous, and loading cel-js cost every built-in run about 12 ms of CPU, for an
  * environment no built-in model type asks for (extensions build theirs in their worker).
- * From tsc's output (tests) this needs Node 20.19+, which requires ES modules.
  */
 import { createRequire } from "node:module";
 import type { Environment } from "@marcbachmann/cel-js";
@@ -14,7 +13,7 @@ let celJs: CelJs | undefined;
 
 function loadCelJs(): CelJs {
   // A `require` of a literal: esbuild bundles cel-js into the CLI (CommonJS) and runs it on
-  // this call. From tsc's output (ES modules, tests) Node's require loads the ES module.
+  // this call. From tsc's output (ES modules, tests) Node's require loads the ES module (20.19+).
   return (typeof require === "function" ? require("@marcbachmann/cel-js") : createRequire(import.meta.url)("@marcbachmann/cel-js")) as CelJs;
 }
 

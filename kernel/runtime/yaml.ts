@@ -40,13 +40,16 @@ const RADIX_LIKE = /^[-+]?0(?:x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$/i;
 const SEXAGESIMAL_LIKE = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
 const DATE_LIKE = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/;
 
+/** True when a plain `s` would read as something else under YAML 1.1 or 1.2: a boolean, null, number or date, or a document marker. */
+function readsAsOtherThanString(s: string): boolean {
+  return RESERVED_PLAIN.has(s.toLowerCase()) || DOT_SPECIAL.test(s) || NUMBER_LIKE.test(s) || RADIX_LIKE.test(s) || SEXAGESIMAL_LIKE.test(s) || DATE_LIKE.test(s);
+}
+
 /** True when `s` can be written as a plain YAML scalar and reads back as the same string under YAML 1.1 and 1.2. */
 export function isPlainSafe(s: string): boolean {
-  if (RESERVED_PLAIN.has(s.toLowerCase())) return false;
   if (!PLAIN_CHARS.test(s)) return false;
   if (s.endsWith(" ") || s.endsWith(":") || s.includes(": ") || s.includes(" #") || s.includes(", ")) return false;
-  if (DOT_SPECIAL.test(s) || NUMBER_LIKE.test(s) || RADIX_LIKE.test(s) || SEXAGESIMAL_LIKE.test(s) || DATE_LIKE.test(s)) return false;
-  return true;
+  return !readsAsOtherThanString(s);
 }
 
 /**
@@ -82,7 +85,7 @@ function isPlainValue(s: string): boolean {
   const first = s[0] as string;
   if (INDICATORS.includes(first) || ("-?:".includes(first) && (s.length === 1 || s[1] === " "))) return false;
   if (s.endsWith(":") || s.includes(": ") || s.includes(" #")) return false;
-  return !(RESERVED_PLAIN.has(s.toLowerCase()) || DOT_SPECIAL.test(s) || NUMBER_LIKE.test(s) || RADIX_LIKE.test(s) || SEXAGESIMAL_LIKE.test(s) || DATE_LIKE.test(s));
+  return !readsAsOtherThanString(s);
 }
 
 /** A number's text when YAML 1.1 and 1.2 both read it back as that number: integers, and decimals with a point. */
@@ -264,7 +267,8 @@ function splitKey(line: string): [string, string] | undefined {
   return line[end + 1] === " " ? [line.slice(0, end), line.slice(end + 2)] : undefined;
 }
 
-function closingQuote(line: string): number {
+/** The index of the `"` that closes the double-quoted scalar `line` starts with, or -1. */
+export function closingQuote(line: string): number {
   for (let i = 1; i < line.length; i++) {
     if (line[i] === "\\") i++;
     else if (line[i] === '"') return i;

@@ -1,12 +1,16 @@
 /**
- * The extension worker's entry file (bin/extension-worker.js, piscina's `filename`). Kept tiny
+ * The extension worker's entry file (bin/extension-worker.cjs, piscina's `filename`). Kept tiny
  * like the bin: it runs the worker bundle (bin/worker/main.js: plugins/worker/entry.ts as one
  * CommonJS file) with its compiled code cached in `$SWAMP_HOME/cache/code/worker` (see
  * code-cache.ts), and hands piscina the bundle's task function. Every worker thread would
- * otherwise compile the bundle (zod included) afresh.
+ * otherwise compile the bundle (zod included) afresh. Built as CommonJS, like the bin, so
+ * piscina's runner requires it without starting the ESM loader (scripts/bundle.mjs defines
+ * `import.meta.url` for it).
  */
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { esmResolve } from "./esm-resolve.js";
 import { swampHome } from "../kernel/runtime/datastore-config.js";
 import { runBundle } from "./code-cache.js";
 
@@ -24,12 +28,15 @@ function cacheDir(): string | null {
 }
 
 let save: (() => void) | undefined;
+let resolve: typeof esmResolve | undefined;
 const bundle = runBundle({
   file: fileURLToPath(new URL("./worker/main.js", import.meta.url)),
   hash: SWAMP_WORKER_HASH,
   scope: "worker",
   cacheDir: cacheDir(),
-  resolve: (specifier) => import.meta.resolve(specifier),
+  // The bin's resolver (bin/esm-resolve.mjs), loaded on first use: Node 20.19+ requires an ES
+  // module synchronously.
+  resolve: (specifier) => (resolve ??= (createRequire(import.meta.url)(fileURLToPath(new URL("./esm-resolve.mjs", import.meta.url))) as { esmResolve: typeof esmResolve }).esmResolve)(specifier),
   importModule: (specifier) => import(specifier),
   saveCache: (write) => (save = write),
 }) as { default: Task };

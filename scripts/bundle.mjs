@@ -34,18 +34,20 @@ const common = {
 };
 
 /**
- * Edits to clipanion, for start-up time:
- * - it reads `process.stdin` (and loads node:tty for a colour depth we never use: the CLI
- *   passes `enableColors`) when it loads, and copies every context property on each run.
+ * Edits to bundled dependencies, for start-up time:
+ * - clipanion reads `process.stdin` (and loads node:tty for a colour depth we never use: the
+ *   CLI passes `enableColors`) when it loads, and copies every context property on each run.
  *   Opening stdin costs milliseconds and only a few commands read it, so both become getters,
  *   and the context is merged with its getters kept;
- * - its parser's `simplifyMachine` is replaced by cli/parser-machine.ts, which builds the same
- *   machine without a linear scan per transition.
- * Each edit must apply exactly once: a clipanion whose code differs fails the build rather
+ * - clipanion's parser's `simplifyMachine` is replaced by cli/parser-machine.ts, which builds
+ *   the same machine without a linear scan per transition;
+ * - piscina starts each worker thread from its runner beside it, `worker.js`: that runner is
+ *   built as CommonJS, `worker.cjs` (see below), so a thread starts without the ESM loader.
+ * Each edit must apply exactly once: a dependency whose code differs fails the build rather
  * than being left half-edited.
  */
-const clipanionEdits = {
-  name: "clipanion-edits",
+const dependencyEdits = {
+  name: "dependency-edits",
   setup(b) {
     const edits = {
       "clipanion/lib/advanced/Cli.js": [
@@ -68,8 +70,9 @@ const clipanionEdits = {
           1,
         ],
       ],
+      "piscina/dist/index.js": [["(0, node_path_1.resolve)(__dirname, 'worker.js')", "(0, node_path_1.resolve)(__dirname, 'worker.cjs')", 1]],
     };
-    b.onLoad({ filter: /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node|core)\.js$/ }, ({ path }) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node|core)|piscina[\\/]dist[\\/]index)\.js$/ }, ({ path }) => {
       const key = Object.keys(edits).find((k) => path.replaceAll("\\", "/").endsWith(k));
       let text = readFileSync(path, "utf8");
       for (const [from, to, count] of edits[key]) {
@@ -82,8 +85,32 @@ const clipanionEdits = {
   },
 };
 
+/**
+ * piscina's uses of node:assert (invariant checks) and node:perf_hooks (`performance.now()`,
+ * histograms) are served by the small modules in scripts/piscina-builtins/: loading the real
+ * ones costs the CLI ~5 ms and each worker thread ~1.5 ms, in every command that starts a
+ * worker. The build fails if piscina uses more of either than those modules provide.
+ */
+const PISCINA_BUILTINS = { "node:assert": /\bnode_assert_1\.default(\.\w+)?/g, "node:perf_hooks": /\bnode_perf_hooks_1\.(\w+(\.\w+)?)/g };
+const PISCINA_BUILTIN_USES = new Set(["default", "default.notStrictEqual", "performance.now", "createHistogram"]);
+const piscinaBuiltins = {
+  name: "piscina-builtins",
+  setup(b) {
+    const inPiscina = /[\\/]node_modules[\\/]piscina[\\/]/;
+    b.onResolve({ filter: /^node:(assert|perf_hooks)$/ }, ({ path, importer }) => {
+      if (!inPiscina.test(importer)) return undefined;
+      const text = readFileSync(importer, "utf8");
+      for (const m of text.matchAll(PISCINA_BUILTINS[path])) {
+        const use = m[0].slice(m[0].indexOf(".") + 1);
+        if (!PISCINA_BUILTIN_USES.has(use)) throw new Error(`${importer}: uses ${path}'s ${use}, which scripts/piscina-builtins/ does not provide`);
+      }
+      return { path: `${root}scripts/piscina-builtins/${path.slice("node:".length)}.cjs` };
+    });
+  },
+};
+
 // The bundle sits one folder below the bin (as the chunks did), so paths it builds from its
-// own location (../extension-worker.js) still name the files beside the bin. cli/code-cache.ts
+// own location (../extension-worker.cjs) still name the files beside the bin. cli/code-cache.ts
 // passes in what `import.meta` gives an ES module.
 await build({
   ...common,
@@ -92,23 +119,29 @@ await build({
   format: "cjs",
   banner: { js: BUNDLE_HEAD },
   footer: { js: BUNDLE_TAIL },
-  plugins: [clipanionEdits],
+  plugins: [dependencyEdits, piscinaBuiltins],
   external: ["esbuild", "@aws-sdk/*"],
-  define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
+  define: {
+    ...common.define,
+    "import.meta.url": "__swampImportMetaUrl",
+    "import.meta.resolve": "__swampImportMetaResolve",
+    // kernel/models/validator-cache.ts: the bundled ajv, named without resolving it at run time.
+    SWAMP_AJV_VERSION: JSON.stringify(JSON.parse(readFileSync(`${root}node_modules/ajv/package.json`, "utf8")).version),
+  },
 });
 checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/contract/import-module.ts", "builtins/driver-docker/runner.ts"]);
 asciiOnly(`${outdir}/cli/main.js`);
 reportModuleInits(`${outdir}/cli/main.js`);
-// piscina, bundled above, starts each worker thread from `worker.js` beside itself: its runner,
-// which then loads our worker entry. Bundled too, as ESM (the package is "type": "module") with
-// the `require` its CommonJS code uses.
+// piscina, bundled above, starts each worker thread from its runner beside itself, which then
+// requires our worker entry. Both are CommonJS files (.cjs: the package is "type": "module"), so
+// a worker thread starts the ESM loader only when it imports an extension's bundle.
 await build({
   ...common,
   entryPoints: ["node_modules/piscina/dist/worker.js"],
-  outfile: `${outdir}/cli/worker.js`,
-  format: "esm",
+  outfile: `${outdir}/cli/worker.cjs`,
+  format: "cjs",
+  plugins: [piscinaBuiltins],
   external: ["@napi-rs/nice"],
-  banner: { js: 'import { createRequire as __swampCreateRequire } from "node:module"; const require = __swampCreateRequire(import.meta.url);' },
 });
 /**
  * A script restored from cached code cannot call import() on Node 20, so every import() left in
@@ -217,24 +250,6 @@ function asciiOnly(file) {
 }
 const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
 
-/**
- * The extension worker's entry is an ES module (piscina imports it), and the ESM loader makes a
- * module of every builtin a module imports, which costs more than the builtin itself. Each
- * `node:` import in it is served instead from `process.getBuiltinModule` (Node 20.16+; older
- * releases import it as before).
- */
-const builtinsWithoutImport = {
-  name: "builtins-without-import",
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : { path: args.path, namespace: "builtin" }));
-    b.onLoad({ filter: /.*/, namespace: "builtin" }, async ({ path }) => {
-      const names = Object.keys(await import(path)).filter((n) => n !== "default" && /^[A-Za-z_$][\w$]*$/.test(n));
-      const spec = JSON.stringify(path);
-      return { contents: `const m = process.getBuiltinModule?.(${spec}) ?? (await import(${spec})).default;\nexport default m;\nexport const { ${names.join(", ")} } = m;\n`, loader: "js" };
-    });
-  },
-};
-
 // The bin is CommonJS (.cjs, see cli/bin.ts), with the small ES module that resolves for it.
 await build({
   ...common,
@@ -258,8 +273,8 @@ symlinkSync("swamp.cjs", `${outdir}/swamp.js`);
 // the worker hands its own copy to the extensions it loads (plugins/worker/load.ts), which
 // costs one file to compile instead of resolving about a hundred in every worker.
 // The worker is built like the CLI: one CommonJS bundle, bin/worker/main.js, run with cached
-// code by a small ESM entry, bin/extension-worker.js (cli/worker-bin.ts). The sandbox process
-// stays one ESM file: its permissions let it read no cache.
+// code by a small CommonJS entry, bin/extension-worker.cjs (cli/worker-bin.ts), which piscina's
+// runner requires. The sandbox process stays one ESM file: its permissions let it read no cache.
 await build({
   ...common,
   entryPoints: ["plugins/worker/entry.ts"],
@@ -275,11 +290,11 @@ reportModuleInits(`${outdir}/worker/main.js`);
 const workerHash = createHash("sha256").update(readFileSync(`${outdir}/worker/main.js`)).digest("hex").slice(0, 16);
 await build({
   ...common,
-  plugins: [builtinsWithoutImport],
   entryPoints: ["cli/worker-bin.ts"],
-  outfile: `${outdir}/extension-worker.js`,
-  format: "esm",
-  define: { ...common.define, SWAMP_WORKER_HASH: JSON.stringify(workerHash) },
+  outfile: `${outdir}/extension-worker.cjs`,
+  format: "cjs",
+  banner: { js: 'var __swampEntryUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { ...common.define, SWAMP_WORKER_HASH: JSON.stringify(workerHash), "import.meta.url": "__swampEntryUrl" },
 });
 await build({
   ...common,

@@ -1,17 +1,25 @@
 /**
  * Compiled JSON Schema validators kept on disk, so a process that validates an extension's
  * arguments or resources needs neither ajv nor a compile: ajv's standalone code for each
- * schema is written once (`<dir>/<sha256>.cjs`, in the user's swamp home) and loaded with
- * `require` afterwards. The key covers the schema, the ajv options and ajv's own version and
+ * schema is written once (`<dir>/<sha256>.cjs`, in the user's swamp home) and run from there
+ * afterwards. The key covers the schema, the ajv options and ajv's own version and
  * location, so an upgrade never reuses stale code. Schemas whose validators cannot be made
  * standalone (custom formats, `pattern`, which uses the linear regex engine) are not cached.
  * Any failure here only means compiling in memory as before.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { compileFunction } from "node:vm";
 import { atomicWriteFile } from "../runtime/atomic-write.js";
+
+/**
+ * The version of the ajv bundled into the CLI, written in by scripts/bundle.mjs: the bundle
+ * then names its ajv (that version, in this installation) without resolving the package in
+ * every process. Unbundled (tests), ajv is resolved.
+ */
+declare const SWAMP_AJV_VERSION: string | undefined;
 
 export interface CompiledValidator {
   (data: unknown): boolean;
@@ -20,23 +28,25 @@ export interface CompiledValidator {
 
 const require = createRequire(import.meta.url);
 let dir: string | null = null;
-let ajvRoot: string | null | undefined;
+let ajvIdentity: string | null | undefined;
 
 /** Where validators are kept (null: nowhere, compile in memory). */
 export function setValidatorCacheDir(path: string | null): void {
   dir = path;
 }
 
+/** Which ajv compiles here and where its runtime helpers are: its version and location. */
 function ajvLocation(): string | null {
-  if (ajvRoot === undefined) {
+  if (ajvIdentity === undefined && typeof SWAMP_AJV_VERSION === "string") ajvIdentity = `${import.meta.url}@${SWAMP_AJV_VERSION}`;
+  if (ajvIdentity === undefined) {
     try {
       const pkg = require.resolve("ajv/package.json");
-      ajvRoot = `${dirname(pkg)}@${(JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version}`;
+      ajvIdentity = `${dirname(pkg)}@${(JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version}`;
     } catch {
-      ajvRoot = null;
+      ajvIdentity = null;
     }
   }
-  return ajvRoot;
+  return ajvIdentity;
 }
 
 function keyOf(schema: object, optionsKey: string): string | null {
@@ -47,18 +57,23 @@ function keyOf(schema: object, optionsKey: string): string | null {
   return createHash("sha256").update(`${ajv}\0${optionsKey}\0${text}`).digest("hex");
 }
 
-/** The cached validator of `schema`, or null (not cached, or no cache). */
+/**
+ * The cached validator of `schema`, or null (not cached, or no cache). The file is CommonJS,
+ * run here as Node's loader would run it, minus the loader's path resolution and package
+ * lookups: a run validates several values, each with a validator of its own.
+ */
 export function loadValidator(schema: object, optionsKey: string): CompiledValidator | null {
   const key = keyOf(schema, optionsKey);
   if (!key) return null;
   const file = join(dir!, `${key}.cjs`);
-  if (!existsSync(file)) return null;
   try {
-    const mod = require(file) as { default?: CompiledValidator } & CompiledValidator;
-    const fn = mod.default ?? mod;
+    const code = readFileSync(file, "utf8");
+    const module = { exports: {} as { default?: CompiledValidator } & CompiledValidator };
+    compileFunction(code, ["exports", "require", "module", "__filename", "__dirname"], { filename: file })(module.exports, createRequire(file), module, file, dir);
+    const fn = module.exports.default ?? module.exports;
     return typeof fn === "function" ? fn : null;
   } catch {
-    return null;
+    return null; // not cached yet, or unusable: compiled in memory
   }
 }
 

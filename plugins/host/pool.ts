@@ -2,9 +2,9 @@
  * The one piscina pool of extension workers, created on first use (so commands that use no
  * extension never load piscina), and the entry files workers and sandbox processes run.
  *
- * Entry files: the published CLI is an esbuild bundle (dist/bin/swamp.js plus chunks); the
+ * Entry files: the published CLI is an esbuild bundle (dist/bin/cli/main.js, run by dist/bin/swamp.cjs); the
  * extension worker and the sandbox entry are separate esbuild entries next to it
- * (dist/bin/extension-worker.js, dist/bin/extension-sandbox.js, built by scripts/bundle.mjs,
+ * (dist/bin/extension-worker.cjs, dist/bin/extension-sandbox.js, built by scripts/bundle.mjs,
  * zod included: a worker hands its own zod to the extensions it loads; the worker entry runs
  * its code, dist/bin/worker/main.js, with V8's code cache). When running from tsc's output
  * (tests), they are dist/plugins/worker/*.js.
@@ -26,7 +26,7 @@ function firstExisting(candidates: string[]): string {
 /** The piscina task module. */
 export function workerEntry(): string {
   return firstExisting([
-    fileURLToPath(new URL("../extension-worker.js", import.meta.url)),
+    fileURLToPath(new URL("../extension-worker.cjs", import.meta.url)),
     fileURLToPath(new URL("../worker/entry.js", import.meta.url)),
   ]);
 }
@@ -41,7 +41,7 @@ export function sandboxEntry(): string {
 
 /** True when the worker files are esbuild bundles (one file each) rather than tsc output. */
 export function bundledEntries(): boolean {
-  return existsSync(fileURLToPath(new URL("../extension-worker.js", import.meta.url)));
+  return existsSync(fileURLToPath(new URL("../extension-worker.cjs", import.meta.url)));
 }
 
 export function configurePool(limits: HostLimits): void {
@@ -62,6 +62,8 @@ export async function workerPool(): Promise<Piscina> {
       idleTimeout: limits?.idleTimeoutMs ?? 2_000,
       concurrentTasksPerWorker: 1,
       atomics: "disabled",
+      // No run-time histograms: nothing reads them, and they would load node:perf_hooks.
+      recordTiming: false,
       resourceLimits: {
         maxOldGenerationSizeMb: limits?.memoryMb ?? 256,
         maxYoungGenerationSizeMb: 32,

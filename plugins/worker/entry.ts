@@ -11,8 +11,6 @@ import { MessagePort } from "node:worker_threads";
 import { describeBundle, serveInstance, type WorkerChannel } from "./dispatch.js";
 import type { DescribeResult, WorkerTask } from "./protocol.js";
 
-if (typeof process.setSourceMapsEnabled === "function") process.setSourceMapsEnabled(true);
-
 // Taken before any extension code runs in this thread: an extension that replaces
 // MessagePort's methods cannot intercept or rewrite what the dispatcher sends the host
 // (which validates every message anyway).

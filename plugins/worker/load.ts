@@ -8,6 +8,7 @@ import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
 import { importModule } from "../../kernel/contract/import-module.js";
+import { mapBundleStacks } from "./stack-maps.js";
 import { CEL_SPECIFIER, CEL_USE_MARK, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, WORKER_OWN_ZOD, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
@@ -73,6 +74,7 @@ export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
   // Extensions written for swamp are Deno programs; some read `Deno.env` at module scope.
   installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;
+  mapBundleStacks(url, init.bundlePath);
   const mod = await importModule<Record<string, unknown>>(url);
   for (const name of EXPORT_NAMES[init.kind as PluginKind]) {
     if (mod[name] !== undefined) return { exportName: name, exported: mod[name] };

@@ -7,8 +7,6 @@
 import { describeBundle, serveInstance, type WorkerChannel } from "./dispatch.js";
 import type { InstanceInit } from "./protocol.js";
 
-if (typeof process.setSourceMapsEnabled === "function") process.setSourceMapsEnabled(true);
-
 function ipcChannel(): WorkerChannel {
   const handlers: Array<(m: unknown) => void> = [];
   process.on("message", (m) => {

@@ -90,7 +90,7 @@ test("npm pack + npm i -g from a fresh HOME: only what runs is shipped, and the 
     assert.equal(sdk?.name, "@swamp-ts/sdk");
 
     const cliFiles = cli!.files.map((f) => f.path).sort();
-    for (const must of ["LICENSE", "README.md", "package.json", "dist/bin/swamp.cjs", "dist/bin/esm-resolve.mjs", "dist/bin/extension-worker.js", "dist/bin/extension-sandbox.js", "dist/plugins/compat/std/path.js", "dist/plugins/compat/std/fs.js"]) {
+    for (const must of ["LICENSE", "README.md", "package.json", "dist/bin/swamp.cjs", "dist/bin/esm-resolve.mjs", "dist/bin/extension-worker.cjs", "dist/bin/extension-sandbox.js", "dist/plugins/compat/std/path.js", "dist/plugins/compat/std/fs.js"]) {
       assert.ok(cliFiles.includes(must), `the CLI tarball holds ${must}`);
     }
     const stray = cliFiles.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/bin\/[\w/.-]+\.[cm]?js|dist\/plugins\/compat\/std\/(path|fs)\.js)$/.test(f));

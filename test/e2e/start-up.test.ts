@@ -195,3 +195,49 @@ process.on("exit", () => {
     assert.equal(read.stdout.trim(), "from-stdin");
   });
 });
+
+const PROBE_MODEL = `import { z } from "npm:zod@4";
+import { findSourceMap } from "node:module";
+
+export const model = {
+  type: "@test/probe",
+  version: "2026.01.01.1",
+  globalArguments: z.object({}),
+  methods: {
+    look: {
+      description: "Reports what its worker thread has loaded",
+      arguments: z.object({}),
+      execute: async () => {
+        const loaded = (name: string) => (process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes("NativeModule " + name);
+        console.log("[worker] assert=" + loaded("assert") + " perf_hooks=" + loaded("perf_hooks") + " node-decoded-map=" + (findSourceMap(import.meta.url) !== undefined));
+        return {};
+      },
+    },
+  },
+};
+`;
+
+test("an extension run loads neither node:assert nor node:perf_hooks, in the CLI or its worker, and its bundle's map is read only for a stack", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/probe.ts", PROBE_MODEL);
+    // At exit of the CLI's main thread: which of the two it loaded.
+    const preload = join(repo, "..", "module-marker.cjs");
+    await writeFile(
+      preload,
+      `if (require("node:worker_threads").isMainThread) process.on("exit", () => {
+  for (const name of ["assert", "perf_hooks"]) if (process.moduleLoadList.includes("NativeModule " + name)) process.stderr.write("[cli] " + name + " loaded\\n");
+});
+`,
+    );
+    const env = { SWAMP_HOME: join(repo, "..", "home"), NODE_OPTIONS: `--require ${preload}` };
+    assert.equal((await swamp(["model", "create", "@test/probe", "p", "--repo-dir", repo], { env })).code, 0);
+    for (let i = 0; i < 2; i++) {
+      // The first run builds the bundle; the second is the steady state.
+      const r = await swamp(["model", "method", "run", "p", "look", "--repo-dir", repo], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout + r.stderr;
+      assert.match(out, /\[worker\] assert=false perf_hooks=false node-decoded-map=false/, out);
+      assert.doesNotMatch(out, /\[cli\]/, out);
+    }
+  });
+});

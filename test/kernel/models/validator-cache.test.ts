@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -46,6 +46,18 @@ test("validator cache: the first compile stores standalone code; a later lookup 
     await writeFile(join(dir, files[0]!), "this is not javascript(");
     const again = validateJsonSchema(schema(), { name: "c" });
     assert.deepEqual(again, { success: true, data: { name: "c", times: 1 } });
+
+    // So is one whose runtime helper is gone (ajv moved): the file is written again, usable.
+    await sleep(50);
+    await writeFile(join(dir, files[0]!), 'module.exports = require("/nonexistent/ajv/dist/runtime/equal").default;');
+    const healed = validateJsonSchema(schema(), { name: "d" });
+    assert.deepEqual(healed, { success: true, data: { name: "d", times: 1 } });
+    let reloaded = false;
+    for (let i = 0; i < 500 && !reloaded; i++) {
+      await sleep(10);
+      reloaded = validateJsonSchema(schema(), { times: 0 }).success === false && !/nonexistent/.test(await readFile(join(dir, files[0]!), "utf8"));
+    }
+    assert.ok(reloaded, "the stored validator was replaced");
   } finally {
     setValidatorCacheDir(null);
     await rm(dir, { recursive: true, force: true });

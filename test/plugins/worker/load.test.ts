@@ -17,7 +17,7 @@ test("zod (and zod/v4) come from the worker's own copy, not from the URL the hos
 });
 
 test("the extension worker and sandbox bundles carry their own zod", () => {
-  // The worker's code is bin/worker/main.js, run by the small bin/extension-worker.js.
+  // The worker's code is bin/worker/main.js, run by the small bin/extension-worker.cjs.
   for (const name of ["worker/main.js", "extension-sandbox.js"]) {
     const bundle = readFileSync(fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url)), "utf8");
     assert.doesNotMatch(bundle, /(from|import)\s*\(?\s*["']zod(\/[^"']*)?["']/, `${name}: zod is bundled, not imported from node_modules`);

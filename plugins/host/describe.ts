@@ -23,8 +23,9 @@ function hostModuleFor(spec: string): string {
 }
 
 /**
- * True unless the bundle is known not to build a CEL environment: the worker drops the CEL
- * engine for such a bundle anyway (worker/load.ts), so its URL need not be resolved here.
+ * True unless the bundle is known not to build a CEL environment (a bundle holds all of an
+ * extension's code, so one that does names the method): loading the CEL engine is a good part
+ * of a worker's start, and the worker loads what the init lists.
  */
 function mayUseCel(bundlePath: string | null): boolean {
   if (!bundlePath) return true;

@@ -2,14 +2,13 @@
  * Loading an extension bundle inside a worker (or sandbox process): provide the host modules
  * through the global the bundle reads, import the bundle, find its export.
  */
-import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
 import { importModule } from "../../kernel/contract/import-module.js";
 import { mapBundleStacks } from "./stack-maps.js";
-import { CEL_SPECIFIER, CEL_USE_MARK, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, WORKER_OWN_ZOD, type InstanceInit } from "./protocol.js";
+import { EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, WORKER_OWN_ZOD, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
   modules: Record<string, unknown>;
@@ -41,18 +40,6 @@ export async function installHostModules(specs: Record<string, string>): Promise
   }
 }
 
-/**
- * The host modules minus the CEL engine when the bundle never calls `createCelEnvironment`
- * (most do not): loading cel-js is a good part of a worker's start. A bundle holds all of an
- * extension's code, so one that builds an environment names the method.
- */
-async function withoutUnusedCel(init: InstanceInit): Promise<Record<string, string>> {
-  const { [CEL_SPECIFIER]: cel, ...rest } = init.hostModules;
-  if (cel === undefined || hostGlobal().modules[CEL_SPECIFIER]) return init.hostModules;
-  const code = await readFile(init.bundlePath, "utf8").catch(() => null);
-  return code === null || code.includes(CEL_USE_MARK) ? init.hostModules : rest;
-}
-
 export interface LoadedExtension {
   exportName: string;
   exported: unknown;
@@ -70,7 +57,8 @@ let loads = 0;
  * instance): an instance never inherits module state from an earlier one.
  */
 export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
-  await installHostModules(await withoutUnusedCel(init));
+  // The host lists the CEL engine only for a bundle that may build an environment (host/describe.ts).
+  await installHostModules(init.hostModules);
   // Extensions written for swamp are Deno programs; some read `Deno.env` at module scope.
   installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;

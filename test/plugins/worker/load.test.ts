@@ -24,7 +24,7 @@ test("the extension worker and sandbox bundles carry their own zod", () => {
   }
 });
 
-test("the CEL engine is loaded only for a bundle that asks for createCelEnvironment", async () => {
+test("the worker loads the CEL engine only when the host lists it (host/describe.ts lists it for a bundle that may build an environment)", async () => {
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { writeCelProbeBundles } = await import("../fixtures.js");
   const { tmpdir } = await import("node:os");
@@ -35,17 +35,17 @@ test("the CEL engine is loaded only for a bundle that asks for createCelEnvironm
   const dir = mkdtempSync(join(tmpdir(), "swamp-load-"));
   try {
     const { plain, cel } = writeCelProbeBundles(dir);
-    const init = (bundlePath: string) => ({
+    const init = (bundlePath: string, withCel: boolean) => ({
       kind: "model" as const,
       source: bundlePath,
       bundlePath,
       fingerprint: "f".repeat(64),
-      hostModules: { zod: hostModuleUrl("zod"), [CEL_SPECIFIER]: hostModuleUrl(CEL_SPECIFIER) },
+      hostModules: { zod: hostModuleUrl("zod"), ...(withCel ? { [CEL_SPECIFIER]: hostModuleUrl(CEL_SPECIFIER) } : {}) },
     });
     const host = () => ((globalThis as Record<string, unknown>)[HOST_GLOBAL] as { modules: Record<string, unknown> }).modules;
-    assert.equal((await loadBundle(init(plain))).exportName, "model");
-    assert.equal(host()[CEL_SPECIFIER], undefined, "not loaded for a bundle that never builds an environment");
-    await loadBundle(init(cel));
+    assert.equal((await loadBundle(init(plain, false))).exportName, "model");
+    assert.equal(host()[CEL_SPECIFIER], undefined, "not loaded when not listed");
+    await loadBundle(init(cel, true));
     assert.equal(typeof (host()[CEL_SPECIFIER] as { Environment?: unknown }).Environment, "function");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -87,24 +87,27 @@ const dependencyEdits = {
 
 /**
  * piscina's uses of node:assert (invariant checks) and node:perf_hooks (`performance.now()`,
- * histograms) are served by the small modules in scripts/piscina-builtins/: loading the real
+ * histograms) are served by the small modules in scripts/piscina-stand-ins/: loading the real
  * ones costs the CLI ~5 ms and each worker thread ~1.5 ms, in every command that starts a
- * worker. The build fails if piscina uses more of either than those modules provide.
+ * worker. The build fails if piscina uses more of either than those modules provide. Its
+ * optional @napi-rs/nice, which swamp never asks for, gets a stand-in that fails to load.
  */
 const PISCINA_BUILTINS = { "node:assert": /\bnode_assert_1\.default(\.\w+)?/g, "node:perf_hooks": /\bnode_perf_hooks_1\.(\w+(\.\w+)?)/g };
 const PISCINA_BUILTIN_USES = new Set(["default", "default.notStrictEqual", "performance.now", "createHistogram"]);
-const piscinaBuiltins = {
-  name: "piscina-builtins",
+const piscinaStandIns = {
+  name: "piscina-stand-ins",
   setup(b) {
     const inPiscina = /[\\/]node_modules[\\/]piscina[\\/]/;
+    const standIn = (name) => ({ path: `${root}scripts/piscina-stand-ins/${name}.cjs` });
+    b.onResolve({ filter: /^@napi-rs\/nice$/ }, ({ importer }) => (inPiscina.test(importer) ? standIn("nice") : undefined));
     b.onResolve({ filter: /^node:(assert|perf_hooks)$/ }, ({ path, importer }) => {
       if (!inPiscina.test(importer)) return undefined;
       const text = readFileSync(importer, "utf8");
       for (const m of text.matchAll(PISCINA_BUILTINS[path])) {
         const use = m[0].slice(m[0].indexOf(".") + 1);
-        if (!PISCINA_BUILTIN_USES.has(use)) throw new Error(`${importer}: uses ${path}'s ${use}, which scripts/piscina-builtins/ does not provide`);
+        if (!PISCINA_BUILTIN_USES.has(use)) throw new Error(`${importer}: uses ${path}'s ${use}, which scripts/piscina-stand-ins/ does not provide`);
       }
-      return { path: `${root}scripts/piscina-builtins/${path.slice("node:".length)}.cjs` };
+      return standIn(path.slice("node:".length));
     });
   },
 };
@@ -119,7 +122,7 @@ await build({
   format: "cjs",
   banner: { js: BUNDLE_HEAD },
   footer: { js: BUNDLE_TAIL },
-  plugins: [dependencyEdits, piscinaBuiltins],
+  plugins: [dependencyEdits, piscinaStandIns],
   external: ["esbuild", "@aws-sdk/*"],
   define: {
     ...common.define,
@@ -140,8 +143,7 @@ await build({
   entryPoints: ["node_modules/piscina/dist/worker.js"],
   outfile: `${outdir}/cli/worker.cjs`,
   format: "cjs",
-  plugins: [piscinaBuiltins],
-  external: ["@napi-rs/nice"],
+  plugins: [piscinaStandIns],
 });
 /**
  * A script restored from cached code cannot call import() on Node 20, so every import() left in

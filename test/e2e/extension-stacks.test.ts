@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { swamp, withRepo } from "../helpers/cli.js";
 import { writeSource } from "../plugins/fixtures.js";
@@ -88,5 +89,19 @@ test("with --verbose, a method run that an extension's error ends shows the exte
     const body = JSON.parse(json.stderr) as { error: { code: string; stack?: string } };
     assert.equal(body.error.code, "extension_error");
     assert.match(body.error.stack ?? "", frame);
+  });
+});
+
+test("under sandbox isolation too, stacks name the TypeScript source lines", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/thrower.ts", THROWER);
+    await appendFile(join(repo, ".swamp.yaml"), "extensions:\n  isolation: sandbox\n");
+    assert.equal((await swamp(["model", "create", "@test/thrower", "t", "--repo-dir", repo])).code, 0);
+    const told = await swamp(["model", "method", "run", "t", "tell", "--repo-dir", repo]);
+    assert.equal(told.code, 0, told.stderr);
+    assert.match(told.stdout + told.stderr, new RegExp(`read: Error: own stack\\s+at Object\\.execute \\([^)\\n]*thrower\\.ts:${where('new Error("own stack")')}\\)`));
+    const failed = await swamp(["model", "method", "run", "t", "fail", "--verbose", "--repo-dir", repo]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, new RegExp(`at deep \\([^)\\n]*thrower\\.ts:${where('new Error("failed on purpose")')}\\)`), failed.stderr);
   });
 });

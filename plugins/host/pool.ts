@@ -2,12 +2,12 @@
  * The one piscina pool of extension workers, created on first use (so commands that use no
  * extension never load piscina), and the entry files workers and sandbox processes run.
  *
- * Entry files: the published CLI is an esbuild bundle (dist/bin/cli/main.js, run by dist/bin/swamp.cjs); the
- * extension worker and the sandbox entry are separate esbuild entries next to it
- * (dist/bin/extension-worker.cjs, dist/bin/extension-sandbox.js, built by scripts/bundle.mjs,
- * zod included: a worker hands its own zod to the extensions it loads; the worker entry runs
- * its code, dist/bin/worker/main.js, with V8's code cache). When running from tsc's output
- * (tests), they are dist/plugins/worker/*.js.
+ * Entry files: the published CLI is an esbuild bundle (dist/bin/cli/main.js, run by
+ * dist/bin/swamp.cjs); the extension worker and the sandbox entry are separate esbuild entries
+ * next to it (dist/bin/extension-worker.cjs, dist/bin/extension-sandbox.js, built by
+ * scripts/bundle.mjs, zod included: a worker hands its own zod to the extensions it loads; the
+ * worker entry runs its code, dist/bin/worker/main.js, with V8's code cache). When running from
+ * tsc's output (tests), they are dist/plugins/worker/*.js.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -35,8 +35,17 @@ export function formatStack(error: Error, frames: NodeJS.CallSite[]): string {
   return header + frames.map((frame) => `\n    at ${frameText(frame)}`).join("");
 }
 
+/** The frame as V8 writes it, with a bundle location replaced by the source's (never throws: `error.stack` must not). */
 function frameText(frame: NodeJS.CallSite): string {
   const text = String(frame);
+  try {
+    return mappedFrameText(frame, text);
+  } catch {
+    return text;
+  }
+}
+
+function mappedFrameText(frame: NodeJS.CallSite, text: string): string {
   const file = frame.getFileName();
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();

@@ -105,3 +105,19 @@ test("under sandbox isolation too, stacks name the TypeScript source lines", asy
     assert.match(failed.stderr, new RegExp(`at deep \\([^)\\n]*thrower\\.ts:${where('new Error("failed on purpose")')}\\)`), failed.stderr);
   });
 });
+
+test("an extension whose own Error.prepareStackTrace throws still fails with its error's message, not as a crash", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(
+      repo,
+      "extensions/models/thrower.ts",
+      THROWER.replace("execute: async () => deep(),", 'execute: async () => {\n        Error.prepareStackTrace = () => {\n          throw new Error("formatter exploded");\n        };\n        deep();\n      },'),
+    );
+    assert.equal((await swamp(["model", "create", "@test/thrower", "t", "--repo-dir", repo])).code, 0);
+    const failed = await swamp(["model", "method", "run", "t", "fail", "--json", "--repo-dir", repo]);
+    assert.equal(failed.code, 1);
+    const body = JSON.parse(failed.stderr) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, "extension_error", failed.stderr);
+    assert.match(body.error.message, /failed in method fail: failed on purpose$/);
+  });
+});

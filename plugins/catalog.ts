@@ -16,9 +16,10 @@ import { checkInputs, currentStat, fingerprintOf, recordInput, stampStillValid, 
 import { installedVersion } from "./host-modules.js";
 import { bundleDir, hasChanges, noChanges, readManifest, saveManifest, type Manifest, type ManifestChanges, type ManifestEntry } from "./manifest.js";
 import type { IsolationPolicy } from "./isolation.js";
+import { CEL_USE_MARK } from "./worker/protocol.js";
 
 /** Bumped when the bundle format or the virtual modules change. */
-const FORMAT = "swamp-extension-bundle/3";
+const FORMAT = "swamp-extension-bundle/4";
 
 let builderId: string | undefined;
 
@@ -163,6 +164,7 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
         inputs,
         bundlePath,
         hostModules: outcome.hostModules,
+        mayUseCel: Buffer.from(outcome.code.buffer, outcome.code.byteOffset, outcome.code.byteLength).includes(CEL_USE_MARK),
         lastError: null,
       };
       manifest.entries[source] = entry;

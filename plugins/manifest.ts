@@ -28,6 +28,11 @@ export interface ManifestEntry {
   bundlePath: string | null;
   /** Host-provided modules the bundle imports (zod, zod subpaths, the sdk). */
   hostModules: string[];
+  /**
+   * False when the built bundle never names `createCelEnvironment` (a bundle holds all of an
+   * extension's code), so its worker need not load the CEL engine. Absent: assumed true.
+   */
+  mayUseCel?: boolean;
   descriptor: ExtensionDescriptor | null;
   /** The type the last good build declared (kept while the source is broken). */
   lastType: string | null;

@@ -3,7 +3,6 @@
  * in sandbox processes when the kind (or any override) asks for sandbox isolation: a new
  * extension's code never runs with more rights than it will get later.
  */
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { ErrorCode } from "../../kernel/contract/errors.js";
 import { messageSchemas } from "../../kernel/contract/wire.js";
@@ -12,7 +11,7 @@ import { displayPath } from "../catalog.js";
 import { hostModuleUrl } from "../host-modules.js";
 import { isolationBeforeType } from "../isolation.js";
 import type { ManifestEntry } from "../manifest.js";
-import { CEL_SPECIFIER, CEL_USE_MARK, isSdkSpecifier, WORKER_OWN_ZOD, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
+import { CEL_SPECIFIER, isSdkSpecifier, WORKER_OWN_ZOD, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import { classifyWorkerEnd } from "./transport.js";
 import { hostLimits, type HostLimits } from "./limits.js";
 import type { Piscina } from "piscina";
@@ -22,24 +21,11 @@ function hostModuleFor(spec: string): string {
   return isSdkSpecifier(spec) || WORKER_OWN_ZOD.has(spec) ? spec : hostModuleUrl(spec);
 }
 
-/**
- * True unless the bundle is known not to build a CEL environment (a bundle holds all of an
- * extension's code, so one that does names the method): loading the CEL engine is a good part
- * of a worker's start, and the worker loads what the init lists.
- */
-function mayUseCel(bundlePath: string | null): boolean {
-  if (!bundlePath) return true;
-  try {
-    return readFileSync(bundlePath, "utf8").includes(CEL_USE_MARK);
-  } catch {
-    return true;
-  }
-}
-
 /** The init message for an entry: bundle, fingerprint and the host modules it imports. */
 export function initFor(repoDir: string, entry: ManifestEntry): InstanceInit {
   const hostModules: Record<string, string> = { zod: hostModuleFor("zod") };
-  if (entry.kind === "model" && mayUseCel(entry.bundlePath)) hostModules[CEL_SPECIFIER] = hostModuleUrl(CEL_SPECIFIER);
+  // Loading the CEL engine is a good part of a worker's start: only for a bundle that may use it.
+  if (entry.kind === "model" && entry.mayUseCel !== false) hostModules[CEL_SPECIFIER] = hostModuleUrl(CEL_SPECIFIER);
   for (const spec of entry.hostModules) hostModules[spec] = hostModuleFor(spec);
   return {
     kind: entry.kind,

@@ -182,6 +182,10 @@ test("imports: zod subpaths and the sdk under its earlier name swamp-sdk come fr
   const t = await tempRepo({
     "extensions/models/imports.ts": IMPORTS_MODEL,
     "extensions/models/jsr.ts": GREETER_MODEL.replace('import { z } from "npm:zod@4";', 'import { z } from "npm:zod@4";\nimport { equal } from "jsr:@std/assert@1";\nconsole.log(equal);'),
+    "extensions/models/cel.ts": GREETER_MODEL.replace('"@test/greeter"', '"@test/cel-greeter"').replace(
+      'import { z } from "npm:zod@4";',
+      'import { z } from "npm:zod@4";\nexport const evaluate = (ctx: { createCelEnvironment(): unknown }) => ctx.createCelEnvironment();',
+    ),
   });
   try {
     const { registry, outcome } = await extensionRegistry(t.repo, testEnv());
@@ -189,6 +193,10 @@ test("imports: zod subpaths and the sdk under its earlier name swamp-sdk come fr
     const imports = entries.find((e) => e.source.endsWith("imports.ts"));
     assert.equal(imports?.state, "Indexed", imports?.lastError ?? "");
     assert.deepEqual(imports?.hostModules, ["@swamp-ts/sdk", "zod/v4", "zod/v4/core"]);
+    assert.equal(imports?.mayUseCel, false, "a bundle that never names createCelEnvironment is recorded as such");
+    const cel = entries.find((e) => e.source.endsWith("cel.ts"));
+    assert.equal(cel?.state, "Indexed", cel?.lastError ?? "");
+    assert.equal(cel?.mayUseCel, true);
     const bundle = await readFile(imports?.bundlePath ?? "", "utf8");
     assert.ok(!bundle.includes("class ZodError"), "zod is not inlined");
     assert.doesNotMatch(bundle, /"ZodBoolean"/, "host-module exports the extension never uses are left out of its bundle");

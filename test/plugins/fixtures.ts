@@ -522,7 +522,7 @@ export async function writeSource(repo: string, relPath: string, text: string): 
 
 /**
  * Two tiny model bundles in `dir`: `plain` never builds a CEL environment, `cel` calls
- * `createCelEnvironment` (what the host and the worker look for before providing the engine).
+ * `createCelEnvironment`, the text by which a build records that a bundle may need the engine.
  */
 export function writeCelProbeBundles(dir: string): { plain: string; cel: string } {
   const plain = join(dir, "plain.mjs");

@@ -11,8 +11,10 @@ import { fileURLToPath } from "node:url";
 
 const INLINE_MAP = "//# sourceMappingURL=data:application/json;base64,";
 
-/** Bundle URL (as stack frames name it) → the file, then its map once read (null: none usable). */
-const bundles = new Map<string, { path: string; map?: SourceMap | null }>();
+/** Bundle URL (as stack frames name it; one per load) → the bundle file. */
+const bundles = new Map<string, string>();
+/** Bundle file → its map, once a stack needed it (null: none usable). Loads of one file share it. */
+const maps = new Map<string, SourceMap | null>();
 
 /**
  * Maps the frames of the bundle loaded from `url` (read from `path`) in every stack formatted
@@ -20,7 +22,7 @@ const bundles = new Map<string, { path: string; map?: SourceMap | null }>();
  * with it even if an earlier one in the same thread replaced `Error.prepareStackTrace`.
  */
 export function mapBundleStacks(url: string, path: string): void {
-  bundles.set(url, { path });
+  bundles.set(url, path);
   Error.prepareStackTrace = formatStack;
 }
 
@@ -49,11 +51,11 @@ function mappedFrameText(frame: NodeJS.CallSite, text: string): string {
   const file = frame.getFileName();
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
-  const bundle = file ? bundles.get(file) : undefined;
-  if (!bundle || line === null || column === null) return text;
-  if (bundle.map === undefined) bundle.map = readInlineMap(bundle.path, file!);
+  const path = file ? bundles.get(file) : undefined;
+  if (path === undefined || line === null || column === null) return text;
+  if (!maps.has(path)) maps.set(path, readInlineMap(path, file!));
   // Map lines and columns count from 0, a stack's from 1.
-  const entry = bundle.map?.findEntry(line - 1, column - 1);
+  const entry = maps.get(path)?.findEntry(line - 1, column - 1);
   if (!entry || !("originalSource" in entry) || !entry.originalSource) return text;
   const generated = `${file}:${line}:${column}`;
   const at = text.lastIndexOf(generated);

@@ -31,6 +31,14 @@ test("bundle frames name their source when a stack is formatted; a map that does
     for (const name of ["remote", "torn"]) {
       assert.match(stacks[name]!, new RegExp(`^Error: boom\\n {4}at boom \\(file://[^)]*/${name}\\.mjs\\?load=1:1:33\\)`), stacks[name]);
     }
+    // Loads of one bundle (a pooled thread serving several instances) share its map, read once.
+    const file = join(dir, "mapped.mjs");
+    const second = `${pathToFileURL(file).href}?load=2`;
+    mapBundleStacks(second, file);
+    const { boom } = (await import(second)) as { boom(): Error };
+    writeFileSync(file, CODE + cases.torn);
+    assert.match(boom().stack ?? "", /^Error: boom\n {4}at boom \(\/work\/extensions\/model\.ts:1:1\)/);
+
     // Frames outside any bundle are V8's own text.
     assert.match(new Error("here").stack ?? "", /^Error: here\n {4}at .*stack-maps\.test\.js:\d+:\d+/);
   } finally {

@@ -9,7 +9,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { swampHome } from "../kernel/runtime/datastore-config.js";
-import { cacheScope, runBundle } from "./code-cache.js";
+import { cacheScope, lazyEsmResolve, runBundle } from "./code-cache.js";
 import type { esmResolve } from "./esm-resolve.js";
 import { guardStdio } from "./stdio.js";
 import { VERSION } from "./version.js";
@@ -45,9 +45,8 @@ if (argv.length > 0 && argv.every((a) => a === "--version" || a === "-v" || a ==
 } else {
   const resolver = join(here, "esm-resolve.mjs");
   if ((process.features as { require_module?: boolean }).require_module) {
-    // Node 20.19+ requires an ES module synchronously: loaded on first use only (extensions).
-    let resolve: typeof esmResolve | undefined;
-    start((specifier) => (resolve ??= (require(resolver) as { esmResolve: typeof esmResolve }).esmResolve)(specifier));
+    // Loaded on first use only (extensions).
+    start(lazyEsmResolve(resolver));
   } else {
     void import(pathToFileURL(resolver).href).then((m: { esmResolve: typeof esmResolve }) => start(m.esmResolve));
   }

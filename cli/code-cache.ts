@@ -164,6 +164,17 @@ export function writeCache(dir: string, hash: string, name: string, cache: CodeC
   }
 }
 
+/**
+ * ESM resolution (`import.meta.resolve` for a bundle) from the resolver module beside the bin
+ * (bin/esm-resolve.mjs, cli/esm-resolve.ts), required on first use: Node 20.19+ requires an ES
+ * module synchronously. The bin and the worker entry are CommonJS, so they cannot resolve as an
+ * ES module does themselves.
+ */
+export function lazyEsmResolve(resolverFile: string): (specifier: string) => string {
+  let resolve: ((specifier: string) => string) | undefined;
+  return (specifier) => (resolve ??= (createRequire(resolverFile)(resolverFile) as { esmResolve: (s: string) => string }).esmResolve)(specifier);
+}
+
 /** Runs the bundle and returns its `module.exports`. */
 export function runBundle(run: BundleRun): unknown {
   const read = readFileSync(run.file, "latin1");

@@ -7,12 +7,10 @@
  * piscina's runner requires it without starting the ESM loader (scripts/bundle.mjs defines
  * `import.meta.url` for it).
  */
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { esmResolve } from "./esm-resolve.js";
 import { swampHome } from "../kernel/runtime/datastore-config.js";
-import { runBundle } from "./code-cache.js";
+import { lazyEsmResolve, runBundle } from "./code-cache.js";
 
 /** The worker bundle's hash, written in by scripts/bundle.mjs. */
 declare const SWAMP_WORKER_HASH: string;
@@ -28,15 +26,13 @@ function cacheDir(): string | null {
 }
 
 let save: (() => void) | undefined;
-let resolve: typeof esmResolve | undefined;
 const bundle = runBundle({
   file: fileURLToPath(new URL("./worker/main.js", import.meta.url)),
   hash: SWAMP_WORKER_HASH,
   scope: "worker",
   cacheDir: cacheDir(),
-  // The bin's resolver (bin/esm-resolve.mjs), loaded on first use: Node 20.19+ requires an ES
-  // module synchronously.
-  resolve: (specifier) => (resolve ??= (createRequire(import.meta.url)(fileURLToPath(new URL("./esm-resolve.mjs", import.meta.url))) as { esmResolve: typeof esmResolve }).esmResolve)(specifier),
+  // The bin's resolver, loaded on first use (nothing in the worker bundle resolves today).
+  resolve: lazyEsmResolve(fileURLToPath(new URL("./esm-resolve.mjs", import.meta.url))),
   importModule: (specifier) => import(specifier),
   saveCache: (write) => (save = write),
 }) as { default: Task };

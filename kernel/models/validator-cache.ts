@@ -36,7 +36,7 @@ export function setValidatorCacheDir(path: string | null): void {
 }
 
 /** Which ajv compiles here and where its runtime helpers are: its version and location. */
-function ajvLocation(): string | null {
+function ajvIdentityOf(): string | null {
   if (ajvIdentity === undefined && typeof SWAMP_AJV_VERSION === "string") ajvIdentity = `${import.meta.url}@${SWAMP_AJV_VERSION}`;
   if (ajvIdentity === undefined) {
     try {
@@ -50,7 +50,7 @@ function ajvLocation(): string | null {
 }
 
 function keyOf(schema: object, optionsKey: string): string | null {
-  const ajv = ajvLocation();
+  const ajv = ajvIdentityOf();
   if (!dir || !ajv) return null;
   const text = JSON.stringify(schema);
   if (/"pattern(Properties)?"\s*:/.test(text)) return null;

@@ -27,7 +27,7 @@ export function mapBundleStacks(url: string, path: string): void {
 }
 
 /** V8's stack text (the error's `toString`, then a line per frame), with bundle frames mapped. */
-export function formatStack(error: Error, frames: NodeJS.CallSite[]): string {
+function formatStack(error: Error, frames: NodeJS.CallSite[]): string {
   let header: string;
   try {
     header = Error.prototype.toString.call(error);

@@ -29,7 +29,7 @@ test("sandboxed extensions run a method, and are refused secrets, foreign writes
     const env = { HOME: home };
 
     const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo], { env })).stdout);
-    assert.deepEqual(list.catalog.map((e: { isolation: string }) => e.isolation), ["sandbox", "sandbox"]);
+    assert.deepEqual(list.catalog.map((e: { isolation: string }) => e.isolation), ["sandbox", "sandbox"], JSON.stringify(list.catalog));
 
     const run = await swamp(["model", "@test/greeter", "method", "run", "greet", "boxed", "--input", "name=box", "--json", "--repo-dir", repo], { env });
     assert.equal(run.code, 0, run.stderr);
@@ -72,7 +72,7 @@ test("a collective override sandboxes every type of that collective", async () =
     await appendFile(join(repo, ".swamp.yaml"), `extensions:\n  isolation: worker\n  overrides:\n    "@test/*": sandbox\n`);
 
     const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo])).stdout);
-    assert.deepEqual(list.catalog.map((e: { isolation: string }) => e.isolation), ["sandbox", "sandbox"]);
+    assert.deepEqual(list.catalog.map((e: { isolation: string }) => e.isolation), ["sandbox", "sandbox"], JSON.stringify(list.catalog));
     const store = join(repo, "..", "fs-store");
     const spawn = await swamp(["datastore", "status", "--json", "--repo-dir", repo], {
       env: { SWAMP_DATASTORE: `@test/fs-store:${JSON.stringify({ path: store, misbehave: "spawn" })}` },

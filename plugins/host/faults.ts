@@ -22,7 +22,7 @@ export interface ExtensionIdentity {
 
 export type Fault =
   | { reason: "crash"; message: string; stack?: string }
-  | { reason: "exit"; code: number }
+  | { reason: "exit"; code: number; /** Last lines of a sandbox process's stderr. */ output?: string }
   | { reason: "oom"; limitMb: number }
   | { reason: "timeout"; method: string; ms: number }
   | { reason: "unresponsive"; ms: number }
@@ -49,7 +49,7 @@ export function faultError(id: ExtensionIdentity, fault: Fault, method: string):
       );
     case "exit":
       return new SwampError(ErrorCode.extensionCrashed, `The ${who(id)} called process.exit(${fault.code}) during ${method}; it was stopped`, {
-        details: details(id, method, { exitCode: fault.code }),
+        details: details(id, method, { exitCode: fault.code, ...(fault.output ? { output: fault.output } : {}) }),
       });
     case "oom":
       return new SwampError(ErrorCode.extensionCrashed, `The ${who(id)} ran out of memory during ${method} (limit ${fault.limitMb} MB); it was stopped`, {

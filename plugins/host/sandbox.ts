@@ -26,6 +26,7 @@ import { hostModuleUrl, packageDirOf } from "../host-modules.js";
 import { swampNodeModules } from "../npm-cache.js";
 import { CEL_SPECIFIER, type DescribeResult, type InstanceInit } from "../worker/protocol.js";
 import type { HostLimits } from "./limits.js";
+import type { Fault } from "./faults.js";
 import { bundledEntries, sandboxEntry } from "./pool.js";
 import { startSandboxTransport, type Transport } from "./transport.js";
 
@@ -163,6 +164,19 @@ export async function launchSandbox(init: InstanceInit, grants: SandboxGrants, l
   return startSandboxTransport(child, { op: "instance", init }, limits.memoryMb);
 }
 
+function endedBecause(fault: Fault): string {
+  switch (fault.reason) {
+    case "crash":
+      return fault.message;
+    case "protocol":
+      return `malformed message: ${fault.problem}`;
+    case "exit":
+      return `exit code ${fault.code}${fault.output ? `: ${fault.output}` : ""}`;
+    default:
+      return fault.reason;
+  }
+}
+
 /** Loads one bundle in a fresh sandbox process (read access to that bundle only). */
 async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env: Readonly<Record<string, string | undefined>>): Promise<DescribeResult> {
   const child = spawnSandbox({ read: baseReadGrants(init.bundlePath), write: [] }, limits, env);
@@ -184,9 +198,7 @@ async function describeOneInSandbox(init: InstanceInit, limits: HostLimits, env:
         ok: false,
         error: {
           code: ErrorCode.extensionCrashed,
-          message: fault
-            ? `the sandbox process ended while loading the bundle (${fault.reason === "crash" ? fault.message : fault.reason === "protocol" ? `malformed message: ${fault.problem}` : fault.reason})`
-            : "the sandbox process ended without an answer",
+          message: fault ? `the sandbox process ended while loading the bundle (${endedBecause(fault)})` : "the sandbox process ended without an answer",
         },
       });
     });

@@ -118,7 +118,9 @@ export function startSandboxTransport(child: ChildProcess, first: unknown, memor
   });
   const ended = new Promise<Fault | null>((resolve) => {
     child.once("error", (err) => resolve({ reason: "crash", message: err.message }));
-    child.once("exit", (code, signal) => {
+    // "close", not "exit": it comes after stderr and the IPC channel are drained, so the last
+    // messages and the crash text are in hand when the end is classified.
+    child.once("close", (code, signal) => {
       const text = stderr();
       if (gate.fault) return resolve(gate.fault);
       if (stoppedByHost) return resolve({ reason: "closed" });
@@ -128,7 +130,7 @@ export function startSandboxTransport(child: ChildProcess, first: unknown, memor
       if (crash) return resolve({ reason: "crash", message: crash });
       const last = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-3).join(" | ");
       if (signal) return resolve({ reason: "crash", message: `the sandbox process was killed by ${signal}${last ? `: ${last}` : ""}` });
-      return resolve({ reason: "exit", code: code ?? 1 });
+      return resolve({ reason: "exit", code: code ?? 1, ...(last ? { output: last } : {}) });
     });
   });
   child.send(first as never);

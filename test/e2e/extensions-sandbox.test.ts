@@ -81,3 +81,18 @@ test("a collective override sandboxes every type of that collective", async () =
     assert.equal(parseJson(spawn.stderr).error.code, "extension_permission_denied");
   });
 });
+
+test("a sandboxed bundle that exits while loading is reported with its exit code and last stderr lines", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(
+      repo,
+      "extensions/models/quitter.ts",
+      'import { z } from "npm:zod@4";\nprocess.stderr.write("quitter: no config, giving up\\n");\nprocess.exit(4);\nexport const model = { type: "@test/quitter", version: "2026.01.01.1", resources: {}, methods: { run: { description: "never", arguments: z.object({}), execute: async () => ({}) } } };\n',
+    );
+    await appendFile(join(repo, ".swamp.yaml"), "extensions:\n  isolation: sandbox\n");
+    const list = parseJson((await swamp(["extension", "list", "--json", "--repo-dir", repo])).stdout);
+    const entry = list.catalog.find((e: { source: string }) => e.source.endsWith("quitter.ts"));
+    assert.equal(entry?.state, "ValidationFailed", JSON.stringify(list.catalog));
+    assert.match(entry.lastError, /the sandbox process ended while loading the bundle \(exit code 4: quitter: no config, giving up\)/);
+  });
+});

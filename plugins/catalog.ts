@@ -15,11 +15,12 @@ import { candidateFiles, declaredTypeOf, EXTENSION_KINDS, extensionDirFor, hasKi
 import { checkInputs, currentStat, fingerprintOf, recordInput, stampStillValid, statStamp, type InputRecord } from "./fingerprint.js";
 import { installedVersion } from "./host-modules.js";
 import { bundleDir, hasChanges, noChanges, readManifest, saveManifest, type Manifest, type ManifestChanges, type ManifestEntry } from "./manifest.js";
+import type { BundleFormat } from "./bundle.js";
 import type { IsolationPolicy } from "./isolation.js";
 import { CEL_USE_MARK } from "./worker/protocol.js";
 
 /** Bumped when the bundle format or the virtual modules change. */
-const FORMAT = "swamp-extension-bundle/4";
+const FORMAT = "swamp-extension-bundle/5";
 
 let builderId: string | undefined;
 
@@ -82,10 +83,13 @@ function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** A content-addressed bundle file name: `<source name>-<fingerprint prefix>.mjs`. */
-function bundleFileFor(repoDir: string, kind: PluginKind, source: string, fingerprint: string): string {
+/**
+ * A content-addressed bundle file name: `<source name>-<fingerprint prefix>.cjs` for a script,
+ * `.mjs` for an ES module (the worker loads each its own way: worker/load.ts).
+ */
+function bundleFileFor(repoDir: string, kind: PluginKind, source: string, fingerprint: string, format: BundleFormat): string {
   const name = basename(source).replace(/\.[^.]+$/, "").replace(/[^A-Za-z0-9_-]/g, "_");
-  return join(bundleDir(repoDir, kind), `${name}-${fingerprint.slice(0, 16)}.mjs`);
+  return join(bundleDir(repoDir, kind), `${name}-${fingerprint.slice(0, 16)}.${format === "cjs" ? "cjs" : "mjs"}`);
 }
 
 async function removeUnlessShared(path: string | null, manifest: Manifest): Promise<void> {
@@ -155,7 +159,7 @@ async function rebuild(ctx: CatalogContext, kind: PluginKind, manifest: Manifest
         }
       }
       const fingerprint = fingerprintOf(ctx.repoDir, inputs, salt);
-      const bundlePath = bundleFileFor(ctx.repoDir, kind, source, fingerprint);
+      const bundlePath = bundleFileFor(ctx.repoDir, kind, source, fingerprint, outcome.format);
       await atomicWriteFile(bundlePath, outcome.code, { durable: false });
       const entry: ManifestEntry = {
         ...base,

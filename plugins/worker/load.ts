@@ -2,7 +2,10 @@
  * Loading an extension bundle inside a worker (or sandbox process): provide the host modules
  * through the global the bundle reads, import the bundle, find its export.
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+import { compileFunction } from "node:vm";
 import * as zod from "zod";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
@@ -52,6 +55,18 @@ export class MissingExportError extends Error {
 let loads = 0;
 
 /**
+ * Runs a bundle built as a script (plugins/bundle.ts) as a function of its own: no ES module
+ * loader to start, and every run is a fresh instance of the module, as a fresh import is.
+ * Named by `url` so stack frames are mapped as an imported bundle's are.
+ */
+function runScript(path: string, url: string): Record<string, unknown> {
+  const module = { exports: {} as Record<string, unknown> };
+  const run = compileFunction(readFileSync(path, "utf8"), ["exports", "require", "module"], { filename: url });
+  run.call(undefined, module.exports, createRequire(path), module);
+  return module.exports;
+}
+
+/**
  * Imports the bundle and returns the kind's export (`model` wins over `extension`). Every
  * load evaluates the module afresh (a pooled thread may have loaded it before, for another
  * instance): an instance never inherits module state from an earlier one.
@@ -63,7 +78,7 @@ export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
   installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;
   mapBundleStacks(url, init.bundlePath);
-  const mod = await importModule<Record<string, unknown>>(url);
+  const mod = init.bundlePath.endsWith(".cjs") ? runScript(init.bundlePath, url) : await importModule<Record<string, unknown>>(url);
   for (const name of EXPORT_NAMES[init.kind as PluginKind]) {
     if (mod[name] !== undefined) return { exportName: name, exported: mod[name] };
   }

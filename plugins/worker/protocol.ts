@@ -11,7 +11,7 @@ export interface InstanceInit {
   kind: PluginKind;
   /** The extension's source file (for messages only: the worker never reads it). */
   source: string;
-  /** The built ES module (`.mjs`) to import. */
+  /** The built bundle: a script (`.cjs`) to run or an ES module (`.mjs`) to import. */
   bundlePath: string;
   /** Content fingerprint of the bundle; busts the module cache of a long-lived worker. */
   fingerprint: string;

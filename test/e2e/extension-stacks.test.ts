@@ -61,7 +61,7 @@ test("extension stack traces name the TypeScript source lines, in logged errors 
     const out = told.stdout + told.stderr;
     assert.match(out, new RegExp(`read: Error: own stack\\s+at Object\\.execute \\([^)\\n]*thrower\\.ts:${where('new Error("own stack")')}\\)`), out);
     assert.match(out, new RegExp(`Error: logged error\\s+at Object\\.execute \\([^)\\n]*thrower\\.ts:${where('new Error("logged error")')}\\)`), out);
-    assert.doesNotMatch(out, /thrower-[0-9a-f]+\.mjs/, "no frame left pointing into the bundle");
+    assert.doesNotMatch(out, /thrower-[0-9a-f]+\.[cm]js/, "no frame left pointing into the bundle");
     // Frames name the file the user wrote, where it is, not a path beside the cached bundle.
     const frames = [...out.matchAll(/\((file:\/\/)?([^()\n]*thrower\.ts):\d+:\d+\)/g)].map((m) => m[2]!);
     assert.ok(frames.length >= 2, out);

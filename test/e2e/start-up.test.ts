@@ -241,3 +241,36 @@ test("an extension run loads neither node:assert nor node:perf_hooks, in the CLI
     }
   });
 });
+
+const SCRIPT_PROBE_MODEL = `import { z } from "npm:zod@4";
+
+export const model = {
+  type: "@test/script-probe",
+  version: "2026.01.01.1",
+  globalArguments: z.object({}),
+  methods: {
+    look: {
+      description: "Reports whether its worker thread started the ES module loader",
+      arguments: z.object({}),
+      execute: async () => {
+        const loaded = (name: string) => (process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes("NativeModule " + name);
+        console.log("[worker] esm-loader=" + loaded("internal/modules/esm/translators"));
+        return {};
+      },
+    },
+  },
+};
+`;
+
+test("an extension bundle that can be a script runs without starting the ES module loader in its worker", async () => {
+  await withRepo(async (repo) => {
+    await writeSource(repo, "extensions/models/probe.ts", SCRIPT_PROBE_MODEL);
+    const env = { SWAMP_HOME: join(repo, "..", "home") };
+    assert.equal((await swamp(["model", "create", "@test/script-probe", "p", "--repo-dir", repo], { env })).code, 0);
+    for (let i = 0; i < 2; i++) {
+      const r = await swamp(["model", "method", "run", "p", "look", "--repo-dir", repo], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout + r.stderr, /\[worker\] esm-loader=false/, r.stdout + r.stderr);
+    }
+  });
+});

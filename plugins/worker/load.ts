@@ -1,6 +1,6 @@
 /**
  * Loading an extension bundle inside a worker (or sandbox process): provide the host modules
- * through the global the bundle reads, import the bundle, find its export.
+ * through the global the bundle reads, run or import the bundle, find its export.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

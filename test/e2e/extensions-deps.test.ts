@@ -12,7 +12,7 @@ import { appendFile, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson, swamp, withRepo } from "../helpers/cli.js";
 import { startNpmRegistry, type NpmRegistry } from "../helpers/npm-registry.js";
-import { writeSource } from "../plugins/fixtures.js";
+import { seeingModel, writeSource } from "../plugins/fixtures.js";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The directory of swamp's package.json (dist/test/e2e → ../../..). */
@@ -56,28 +56,6 @@ after(async () => {
   await registry?.close();
 });
 
-function modelSource(type: string, imports: string, body: string): string {
-  return `import { z } from "npm:zod@4";
-${imports}
-export const model = {
-  type: "${type}",
-  version: "2026.01.01.1",
-  resources: { out: { description: "what it saw", schema: z.object({}).passthrough(), lifetime: "infinite", garbageCollection: 5 } },
-  methods: {
-    run: {
-      description: "records what its imports give",
-      arguments: z.object({}),
-      execute: async (_args: unknown, ctx: any) => {
-        const seen: Record<string, unknown> = {};
-        ${body}
-        return { dataHandles: [await ctx.writeResource("out", "out", seen)] };
-      },
-    },
-  },
-};
-`;
-}
-
 let ids = 0;
 async function defineModel(repo: string, type: string, name: string): Promise<string> {
   const id = `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`;
@@ -118,7 +96,7 @@ test("jsr:@std/path, jsr:@std/fs and a deno.jsonc import map resolve as under sw
     await writeSource(
       repo,
       "extensions/models/std/mod.ts",
-      modelSource(
+      seeingModel(
         "@test/std",
         [
           'import { basename, dirname, extname, join, relative, SEPARATOR, toFileUrl, fromFileUrl, common } from "@std/path";',
@@ -178,7 +156,7 @@ test("jsr:@std/path, jsr:@std/fs and a deno.jsonc import map resolve as under sw
 
 test("a jsr: package other than @std/path and @std/fs is one clear build error naming it", async () => {
   await withRepo(async (repo) => {
-    await writeSource(repo, "extensions/models/other.ts", modelSource("@test/other", 'import { assert } from "jsr:@std/assert@1";', "assert(true);"));
+    await writeSource(repo, "extensions/models/other.ts", seeingModel("@test/other", 'import { assert } from "jsr:@std/assert@1";', "assert(true);"));
     const list = await swamp(["extension", "list", "--json", "--repo-dir", repo]);
     const entry = Object.values(await bundlesOf(repo))[0];
     assert.equal(entry?.state, "BundleBuildFailed", list.stdout + list.stderr);
@@ -192,14 +170,14 @@ test("npm: specifiers get exactly their version, installed once into the shared 
     await writeSource(
       repo,
       "extensions/models/pinned.ts",
-      modelSource(
+      seeingModel(
         "@test/pinned",
         ['import one from "npm:fx-lib@1.0.0";', 'import { version as two, dep } from "npm:fx-lib@^2";', 'import { sub } from "npm:fx-lib@2.0.0/sub";', 'import { scoped } from "npm:@fx/scoped@3.1.0";'].join("\n"),
         "seen.one = one.version; seen.two = two; seen.dep = dep; seen.sub = sub; seen.scoped = scoped;",
       ),
     );
     await writeSource(repo, "extensions/models/mapped/deno.json", JSON.stringify({ imports: { fx: "npm:fx-lib@2.0.0", "@fx/": "npm:/@fx/" } }));
-    await writeSource(repo, "extensions/models/mapped/mod.ts", modelSource("@test/mapped", 'import { version } from "fx";\nimport { scoped } from "@fx/scoped@3.1.0";', "seen.version = version; seen.scoped = scoped;"));
+    await writeSource(repo, "extensions/models/mapped/mod.ts", seeingModel("@test/mapped", 'import { version } from "fx";\nimport { scoped } from "@fx/scoped@3.1.0";', "seen.version = version; seen.scoped = scoped;"));
     const pinnedId = await defineModel(repo, "@test/pinned", "pinned");
     const mappedId = await defineModel(repo, "@test/mapped", "mapped");
 
@@ -229,7 +207,7 @@ test("an exact npm: version swamp ships is swamp's own copy (no install); anothe
   await withRepo(async (repo) => {
     const shipped = JSON.parse(await readFile(join(swampRootDir, "node_modules", "yaml", "package.json"), "utf8")).version as string;
     const env = registry.env;
-    await writeSource(repo, "extensions/models/own.ts", modelSource("@test/own", `import { parse } from "npm:yaml@${shipped}";`, 'seen.parsed = parse("a: 1");'));
+    await writeSource(repo, "extensions/models/own.ts", seeingModel("@test/own", `import { parse } from "npm:yaml@${shipped}";`, 'seen.parsed = parse("a: 1");'));
     const ownId = await defineModel(repo, "@test/own", "own");
     const asked = registry.requests.length;
     assert.deepEqual(await runAndRead(repo, "@test/own", "own", ownId, env), { parsed: { a: 1 } });
@@ -238,7 +216,7 @@ test("an exact npm: version swamp ships is swamp's own copy (no install); anothe
     const bundle = await readFile(Object.values(await bundlesOf(repo))[0]!.bundlePath!, "utf8");
     assert.ok(bundle.includes(pathToFileURL(join(swampRootDir, "node_modules", "yaml")).href), "imported from swamp's node_modules");
 
-    await writeSource(repo, "extensions/models/other.ts", modelSource("@test/other-yaml", 'import { parse } from "npm:yaml@1.0.0";', 'seen.parsed = parse("a: 1");'));
+    await writeSource(repo, "extensions/models/other.ts", seeingModel("@test/other-yaml", 'import { parse } from "npm:yaml@1.0.0";', 'seen.parsed = parse("a: 1");'));
     const otherId = await defineModel(repo, "@test/other-yaml", "other");
     assert.deepEqual(await runAndRead(repo, "@test/other-yaml", "other", otherId, env), { parsed: "FROM_THE_REGISTRY" });
     const index = JSON.parse(await readFile(join(repo, ".swamp", "deps", "index.json"), "utf8"));
@@ -249,8 +227,8 @@ test("an exact npm: version swamp ships is swamp's own copy (no install); anothe
 
 test("an unreachable registry fails the build once, naming every missing package", async () => {
   await withRepo(async (repo) => {
-    await writeSource(repo, "extensions/models/a.ts", modelSource("@test/a", 'import x from "npm:fx-gone-a@1.0.0";', "seen.x = x;"));
-    await writeSource(repo, "extensions/models/b.ts", modelSource("@test/b", 'import y from "npm:@fx/gone-b@^2";', "seen.y = y;"));
+    await writeSource(repo, "extensions/models/a.ts", seeingModel("@test/a", 'import x from "npm:fx-gone-a@1.0.0";', "seen.x = x;"));
+    await writeSource(repo, "extensions/models/b.ts", seeingModel("@test/b", 'import y from "npm:@fx/gone-b@^2";', "seen.y = y;"));
     const env = { ...registry.env, npm_config_registry: "http://127.0.0.1:9/", npm_config_fetch_timeout: "2000" };
     const list = await swamp(["extension", "list", "--json", "--repo-dir", repo], { env, timeoutMs: 120_000 });
     const entries = Object.values(await bundlesOf(repo));
@@ -270,7 +248,7 @@ test("16 extensions importing a big npm package all load and run at the default 
     const count = 16;
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      await writeSource(repo, `extensions/models/big${i}.ts`, modelSource(`@test/big${i}`, 'import { size, call } from "npm:fx-big@1.0.0";', `seen.size = size; seen.call = call(${i}, 2);`));
+      await writeSource(repo, `extensions/models/big${i}.ts`, seeingModel(`@test/big${i}`, 'import { size, call } from "npm:fx-big@1.0.0";', `seen.size = size; seen.call = call(${i}, 2);`));
       ids.push(await defineModel(repo, `@test/big${i}`, `big${i}`));
     }
     const list = await swamp(["extension", "list", "--json", "--repo-dir", repo], { env: registry.env, timeoutMs: 180_000 });
@@ -293,9 +271,9 @@ test("a worker that runs out of memory while loading a bundle is replaced and th
     await writeSource(
       repo,
       "extensions/models/oom-once.ts",
-      modelSource("@test/oom-once", `import { existsSync, writeFileSync } from "node:fs";\nif (!existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, "1"); ${hog} }`, "seen.ok = true;"),
+      seeingModel("@test/oom-once", `import { existsSync, writeFileSync } from "node:fs";\nif (!existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, "1"); ${hog} }`, "seen.ok = true;"),
     );
-    await writeSource(repo, "extensions/models/oom-always.ts", modelSource("@test/oom-always", hog, "seen.ok = true;"));
+    await writeSource(repo, "extensions/models/oom-always.ts", seeingModel("@test/oom-always", hog, "seen.ok = true;"));
     const list = await swamp(["extension", "list", "--json", "--repo-dir", repo], { env: { SWAMP_EXTENSION_MAX_MEMORY_MB: "64" }, timeoutMs: 120_000 });
     const entries = Object.entries(await bundlesOf(repo));
     const once = entries.find(([source]) => source.endsWith("oom-once.ts"))?.[1];
@@ -310,7 +288,7 @@ test("a worker that runs out of memory while loading a bundle is replaced and th
 test("under sandbox isolation an extension imports its npm packages from the dependency cache", async () => {
   await withRepo(async (repo) => {
     await appendFile(join(repo, ".swamp.yaml"), "extensions:\n  isolation: sandbox\n");
-    await writeSource(repo, "extensions/models/boxed.ts", modelSource("@test/boxed", 'import one from "npm:fx-lib@1.0.0";\nimport { basename } from "jsr:@std/path@1";', 'seen.one = one.version; seen.base = basename("/a/b.ts", ".ts");'));
+    await writeSource(repo, "extensions/models/boxed.ts", seeingModel("@test/boxed", 'import one from "npm:fx-lib@1.0.0";\nimport { basename } from "jsr:@std/path@1";', 'seen.one = one.version; seen.base = basename("/a/b.ts", ".ts");'));
     const id = await defineModel(repo, "@test/boxed", "boxed");
     assert.deepEqual(await runAndRead(repo, "@test/boxed", "boxed", id, registry.env), { one: "1.0.0", base: "b" });
   });
@@ -318,7 +296,7 @@ test("under sandbox isolation an extension imports its npm packages from the dep
 
 test("concurrent swamp processes installing the same npm packages share one intact cache; a bare npm:pkg is pinned to the latest", async () => {
   await withRepo(async (repo) => {
-    await writeSource(repo, "extensions/models/latest.ts", modelSource("@test/latest", 'import { version } from "npm:fx-lib";\nimport { scoped } from "npm:@fx/scoped@^3";', "seen.version = version; seen.scoped = scoped;"));
+    await writeSource(repo, "extensions/models/latest.ts", seeingModel("@test/latest", 'import { version } from "npm:fx-lib";\nimport { scoped } from "npm:@fx/scoped@^3";', "seen.version = version; seen.scoped = scoped;"));
     const runs = await Promise.all([1, 2, 3].map(() => swamp(["extension", "list", "--json", "--repo-dir", repo], { env: registry.env, timeoutMs: 120_000 })));
     for (const r of runs) {
       assert.equal(r.code, 0, r.stderr);

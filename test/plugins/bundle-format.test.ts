@@ -10,39 +10,18 @@ import { readMarker } from "../../kernel/runtime/marker.js";
 import { reconcile } from "../../plugins/catalog.js";
 import { isolationPolicy } from "../../plugins/isolation.js";
 import { shutdownExtensions } from "../../plugins/lifecycle.js";
+import { seeingModel } from "./fixtures.js";
 import { extensionRegistry, recordingContext, tempRepo, testEnv, type TempRepo } from "./helpers.js";
 
-function model(type: string, head: string, body: string): string {
-  return `import { z } from "npm:zod@4";
-${head}
-export const model = {
-  type: "${type}",
-  version: "2026.01.01.1",
-  resources: { out: { description: "what it saw", schema: z.object({}).passthrough(), lifetime: "infinite", garbageCollection: 5 } },
-  methods: {
-    run: {
-      description: "records what it saw",
-      arguments: z.object({}),
-      execute: async (_args: unknown, ctx: any) => {
-        const seen: Record<string, unknown> = {};
-        ${body}
-        return { dataHandles: [await ctx.writeResource("out", "out", seen)] };
-      },
-    },
-  },
-};
-`;
-}
-
 const SOURCES: Record<string, string> = {
-  "extensions/models/script.ts": model(
+  "extensions/models/script.ts": seeingModel(
     "@test/script",
     'import { basename } from "node:path";\nimport { EventEmitter } from "events";\nlet loads = 0;\nloads++;\nconst strict = (function (this: unknown) { return this; })() === undefined;\nconst top = this;',
     'seen.base = basename("/a/b.ts"); seen.emitter = typeof EventEmitter; seen.loads = loads; seen.strict = strict; seen.top = top === undefined; seen.required = typeof require("node:os").cpus;',
   ),
-  "extensions/models/awaits.ts": model("@test/awaits", "const value = await Promise.resolve(42);", "seen.value = value;"),
-  "extensions/models/meta.ts": model("@test/meta", "", "seen.url = import.meta.url.startsWith('file://');"),
-  "extensions/models/dynamic.ts": model("@test/dynamic", "", 'seen.platform = typeof (await import("node:os")).platform;'),
+  "extensions/models/awaits.ts": seeingModel("@test/awaits", "const value = await Promise.resolve(42);", "seen.value = value;"),
+  "extensions/models/meta.ts": seeingModel("@test/meta", "", "seen.url = import.meta.url.startsWith('file://');"),
+  "extensions/models/dynamic.ts": seeingModel("@test/dynamic", "", 'seen.platform = typeof (await import("node:os")).platform;'),
 };
 
 let t: TempRepo;

@@ -420,6 +420,32 @@ export const model = {
 `;
 }
 
+/**
+ * A model type `type` whose method `run` writes what it saw as resource `out`: `head` goes
+ * at the module's top (imports, module state), `body` fills `seen` when the method runs.
+ */
+export function seeingModel(type: string, head: string, body: string): string {
+  return `import { z } from "npm:zod@4";
+${head}
+export const model = {
+  type: "${type}",
+  version: "2026.01.01.1",
+  resources: { out: { description: "what it saw", schema: z.object({}).passthrough(), lifetime: "infinite", garbageCollection: 5 } },
+  methods: {
+    run: {
+      description: "records what it saw",
+      arguments: z.object({}),
+      execute: async (_args: unknown, ctx: any) => {
+        const seen: Record<string, unknown> = {};
+        ${body}
+        return { dataHandles: [await ctx.writeResource("out", "out", seen)] };
+      },
+    },
+  },
+};
+`;
+}
+
 /** Imports every way the bundler maps: zod subpaths, an installed package by bare name, the sdk. */
 export const IMPORTS_MODEL = `import { z } from "zod/v4";
 import * as zodCore from "npm:zod@4.1.0/v4/core";

@@ -30,12 +30,10 @@ import { isBuiltin } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { importModule } from "../kernel/contract/import-module.js";
-import { HOST_GLOBAL, isSdkSpecifier } from "./worker/protocol.js";
+import { BUNDLE_SUFFIX, HOST_GLOBAL, isSdkSpecifier, type BundleFormat } from "./worker/protocol.js";
 import { hostModuleFor, swampRoot } from "./host-modules.js";
 import { loadImportMaps, type ImportMaps } from "./compat/import-map.js";
 import { ensureInstalled, lookupCached, NpmInstallError, parseNpmSpecifier, type NpmRequest } from "./npm-cache.js";
-
-export type BundleFormat = "cjs" | "esm";
 
 export type BundleOutcome =
   | { ok: true; code: Uint8Array; format: BundleFormat; inputs: string[]; hostModules: string[] }
@@ -203,7 +201,7 @@ async function runEsbuild(entry: string, repoDir: string, state: BuildState, for
   return esbuild.build({
     entryPoints: [entry],
     absWorkingDir: repoDir,
-    outfile: join(dirname(entry), `__swamp_bundle__.${format === "cjs" ? "cjs" : "mjs"}`),
+    outfile: join(dirname(entry), `__swamp_bundle__${BUNDLE_SUFFIX[format]}`),
     bundle: true,
     write: false,
     metafile: state.mode === "build",
@@ -236,12 +234,17 @@ function worksAsScript(result: BuildResult, state: BuildState): boolean {
   return imports.every((i) => !i.external || (i.kind === "require-call" && isBuiltin(i.path)));
 }
 
-/** The script build when it works as one, else the ES module build (which reports any error). */
-async function buildEither(entry: string, repoDir: string, maps: ImportMaps): Promise<{ result: BuildResult; state: BuildState; format: BundleFormat }> {
+/**
+ * The script build when it works as one, else the ES module build (which reports any error).
+ * An entry that imports npm packages (known from the scan) is never tried as a script.
+ */
+async function buildEither(entry: string, repoDir: string, maps: ImportMaps, usesNpm: boolean): Promise<{ result: BuildResult; state: BuildState; format: BundleFormat }> {
   const fresh = (): BuildState => ({ maps, mode: "build", requests: [], hostModules: new Set(), packages: new Set() });
-  const script = fresh();
-  const result = await runEsbuild(entry, repoDir, script, "cjs").catch(() => null);
-  if (result && worksAsScript(result, script)) return { result, state: script, format: "cjs" };
+  if (!usesNpm) {
+    const script = fresh();
+    const result = await runEsbuild(entry, repoDir, script, "cjs").catch(() => null);
+    if (result && worksAsScript(result, script)) return { result, state: script, format: "cjs" };
+  }
   const module = fresh();
   return { result: await runEsbuild(entry, repoDir, module, "esm"), state: module, format: "esm" };
 }
@@ -255,7 +258,7 @@ function failure(err: unknown, repoDir: string): string {
 async function buildOne(entry: string, repoDir: string, maps: ImportMaps, installError: string | null, needed: NpmRequest[]): Promise<BundleOutcome> {
   const watched = [...maps.candidates, entry];
   try {
-    const { result, state, format } = await buildEither(entry, repoDir, maps);
+    const { result, state, format } = await buildEither(entry, repoDir, maps, needed.length > 0);
     const output = result.outputFiles.find((f) => /\.[cm]js$/.test(f.path)) ?? result.outputFiles[0];
     if (!output) return { ok: false, message: `esbuild produced no output for ${entry}`, inputs: watched };
     const inputs = new Set<string>(watched);

@@ -15,9 +15,8 @@ import { candidateFiles, declaredTypeOf, EXTENSION_KINDS, extensionDirFor, hasKi
 import { checkInputs, currentStat, fingerprintOf, recordInput, stampStillValid, statStamp, type InputRecord } from "./fingerprint.js";
 import { installedVersion } from "./host-modules.js";
 import { bundleDir, hasChanges, noChanges, readManifest, saveManifest, type Manifest, type ManifestChanges, type ManifestEntry } from "./manifest.js";
-import type { BundleFormat } from "./bundle.js";
 import type { IsolationPolicy } from "./isolation.js";
-import { CEL_USE_MARK } from "./worker/protocol.js";
+import { BUNDLE_SUFFIX, CEL_USE_MARK, type BundleFormat } from "./worker/protocol.js";
 
 /** Bumped when the bundle format or the virtual modules change. */
 const FORMAT = "swamp-extension-bundle/5";
@@ -89,7 +88,7 @@ function describeError(err: unknown): string {
  */
 function bundleFileFor(repoDir: string, kind: PluginKind, source: string, fingerprint: string, format: BundleFormat): string {
   const name = basename(source).replace(/\.[^.]+$/, "").replace(/[^A-Za-z0-9_-]/g, "_");
-  return join(bundleDir(repoDir, kind), `${name}-${fingerprint.slice(0, 16)}.${format === "cjs" ? "cjs" : "mjs"}`);
+  return join(bundleDir(repoDir, kind), `${name}-${fingerprint.slice(0, 16)}${BUNDLE_SUFFIX[format]}`);
 }
 
 async function removeUnlessShared(path: string | null, manifest: Manifest): Promise<void> {

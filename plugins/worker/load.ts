@@ -11,7 +11,7 @@ import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { installDenoGlobal } from "../compat/deno/index.js";
 import { importModule } from "../../kernel/contract/import-module.js";
 import { mapBundleStacks } from "./stack-maps.js";
-import { EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, WORKER_OWN_ZOD, type InstanceInit } from "./protocol.js";
+import { BUNDLE_SUFFIX, EXPORT_NAMES, HOST_GLOBAL, isSdkSpecifier, WORKER_OWN_ZOD, type InstanceInit } from "./protocol.js";
 
 interface HostGlobal {
   modules: Record<string, unknown>;
@@ -78,7 +78,7 @@ export async function loadBundle(init: InstanceInit): Promise<LoadedExtension> {
   installDenoGlobal();
   const url = `${pathToFileURL(init.bundlePath).href}?fp=${encodeURIComponent(init.fingerprint.slice(0, 16))}&load=${++loads}`;
   mapBundleStacks(url, init.bundlePath);
-  const mod = init.bundlePath.endsWith(".cjs") ? runScript(init.bundlePath, url) : await importModule<Record<string, unknown>>(url);
+  const mod = init.bundlePath.endsWith(BUNDLE_SUFFIX.cjs) ? runScript(init.bundlePath, url) : await importModule<Record<string, unknown>>(url);
   for (const name of EXPORT_NAMES[init.kind as PluginKind]) {
     if (mod[name] !== undefined) return { exportName: name, exported: mod[name] };
   }

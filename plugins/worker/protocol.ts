@@ -7,6 +7,10 @@ import type { MessagePort } from "node:worker_threads";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 
 /** Everything a worker needs to load one extension bundle. */
+/** A bundle's file suffix says how a worker loads it: a script is run, an ES module imported. */
+export const BUNDLE_SUFFIX = { cjs: ".cjs", esm: ".mjs" } as const;
+export type BundleFormat = keyof typeof BUNDLE_SUFFIX;
+
 export interface InstanceInit {
   kind: PluginKind;
   /** The extension's source file (for messages only: the worker never reads it). */

@@ -4,10 +4,10 @@
  * DataRepository writes.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { journalLine, newGen } from "../../kernel/data/index.js";
-import { serializeMetadata, type DataMetadata } from "../../kernel/data/metadata.js";
+import { parseMetadata, serializeMetadata, type DataMetadata } from "../../kernel/data/metadata.js";
 
 export interface TreeShape {
   type: string;
@@ -65,4 +65,29 @@ export function generateDataTree(dataRoot: string, shape: TreeShape): { modelIds
   }
   writeFileSync(join(dataRoot, ".models.jsonl"), registry.join(""));
   return { modelIds, bytes };
+}
+
+/**
+ * Gives every data name of the model at `modelDir` `count` more versions, as that many more
+ * runs would leave them: copies of the name's highest version (raw linked, metadata with the
+ * new version and id) and a `pending` and a `put` journal line each.
+ */
+export function extendHistory(modelDir: string, count: number): void {
+  const lines: string[] = [];
+  for (const name of readdirSync(modelDir)) {
+    if (name.startsWith(".")) continue;
+    const nameDir = join(modelDir, name);
+    const top = Math.max(...readdirSync(nameDir).filter((v) => /^[0-9]+$/.test(v)).map(Number));
+    const meta = parseMetadata(readFileSync(join(nameDir, String(top), "metadata.yaml"), "utf8"));
+    for (let version = top + 1; version <= top + count; version++) {
+      const dir = join(nameDir, String(version));
+      mkdirSync(dir);
+      linkSync(join(nameDir, String(top), "raw"), join(dir, "raw"));
+      const copy = { ...meta, id: randomUUID(), version };
+      writeFileSync(join(dir, "metadata.yaml"), serializeMetadata(copy));
+      lines.push(journalLine({ op: "pending", name, version }), journalLine({ op: "put", ...copy }));
+    }
+    writeFileSync(join(nameDir, "latest"), String(top + count));
+  }
+  appendFileSync(join(modelDir, ".index.jsonl"), lines.join(""));
 }

@@ -32,7 +32,9 @@
  *     appends are never overwritten by a rebuild.
  *   - Heal on write: the writer lists the name directory anyway to claim a version; committed
  *     versions the journal does not know (a crash between commit and append) are appended,
- *     versions it knows that are gone get a `del`.
+ *     versions it knows that are gone get a `del`. That needs only version numbers, which a
+ *     writer takes from the model's tip (`.index-tip.json`, write-view.ts) and the lines
+ *     appended since, so a write costs the same however long the model's history.
  *   - Compaction: when dead lines (superseded puts, dels, drops) outnumber live records, the
  *     journal is rewritten atomically with a new `gen`. Rewrites replace the file, so an
  *     append racing with one would be lost: callers hold the per-model lock (delete, rename)
@@ -77,6 +79,7 @@ import { modelIdProblem, modelTypePath, parseVersionDir } from "./names.js";
 import { corrections, dirMtime, listNameDirs, METADATA_FILE, readCommitted, readLatestPointer, reconcileName, stampOf } from "./reconcile.js";
 import type { ReconcileOp } from "./reconcile.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
+import { TIP_FILE, TIP_REWRITE_BYTES, VersionRanges, WriteView } from "./write-view.js";
 
 export const JOURNAL_FILE = ".index.jsonl";
 export const REGISTRY_FILE = ".models.jsonl";
@@ -292,11 +295,13 @@ function isJournalOp(value: unknown): value is JournalOp {
 }
 
 /**
- * Folds the complete lines of `buf`. The lines are decoded together and split as text: a
- * newline byte never occurs inside a multi-byte character, so this cuts where the bytes do, and
- * one decode costs far less than one per line in a long journal. Offsets stay in bytes.
+ * Calls `onOp` with each parsed op of the complete lines of `buf` and its position (in
+ * characters: only `0`, the first line, is ever compared) and returns the bytes consumed, to the
+ * end of the last complete line. The lines are decoded together and split as text: a newline
+ * byte never occurs inside a multi-byte character, so this cuts where the bytes do, and one
+ * decode costs far less than one per line in a long journal.
  */
-function foldLines(state: JournalState, buf: Buffer, startOffset: number): void {
+function eachOp(buf: Buffer, onOp: (op: JournalOp, at: number) => void): number {
   const end = buf.lastIndexOf(10) + 1;
   const text = buf.toString("utf8", 0, end);
   let pos = 0;
@@ -304,14 +309,19 @@ function foldLines(state: JournalState, buf: Buffer, startOffset: number): void 
     const nl = text.indexOf("\n", pos);
     if (nl > pos) {
       const op = parseJournalLine(text.slice(pos, nl));
-      if (op) {
-        if (op.op === "init") {
-          if (startOffset + pos === 0) state.gen = op.gen;
-        } else state.fold.apply(op);
-      }
+      if (op) onOp(op, pos);
     }
     pos = nl + 1;
   }
+  return end;
+}
+
+/** Folds the complete lines of `buf`, read from `startOffset`. Offsets stay in bytes. */
+function foldLines(state: JournalState, buf: Buffer, startOffset: number): void {
+  const end = eachOp(buf, (op, at) => {
+    if (op.op !== "init") state.fold.apply(op);
+    else if (startOffset + at === 0) state.gen = op.gen;
+  });
   state.offset = startOffset + end;
   state.partial = end < buf.length;
 }
@@ -326,6 +336,17 @@ function readRange(fd: number, start: number, end: number): Buffer {
     done += bytesRead;
   }
   return done === length ? buf : buf.subarray(0, done);
+}
+
+/** The tip saved at `path`, or null when there is none that parses. */
+function readTip(path: string): WriteView | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+  return WriteView.parse(text);
 }
 
 function readGen(fd: number, size: number): string | null {
@@ -362,6 +383,35 @@ export function readJournal(path: string, prev?: JournalState): JournalState | n
     const state: JournalState = { key, offset: 0, gen: "", partial: false, fold: new ModelFold() };
     foldLines(state, readRange(fd, 0, key.size), 0);
     return state;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Brings a writer's view (write-view.ts) up to date with the journal at `path` by folding the
+ * lines appended past its position. False, with the view left half-folded, when the view does
+ * not describe this journal: another file or generation, a shorter file, a position that is
+ * not a line's end, or a journal that now ends in a torn line (which a full fold repairs).
+ */
+export function catchUpView(view: WriteView, path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const { ino, gen, offset } = view.position;
+    const st = fstatSync(fd);
+    if (st.ino !== ino || offset === 0 || st.size < offset || readGen(fd, st.size) !== gen) return false;
+    // From the byte before the position, which must end a line.
+    const tail = readRange(fd, offset - 1, st.size);
+    if (tail[0] !== 10) return false;
+    const end = eachOp(tail.subarray(1), (op) => view.apply(op));
+    if (end !== tail.length - 1) return false;
+    view.position = { ino, gen, offset: offset + end };
+    return true;
   } finally {
     closeSync(fd);
   }
@@ -657,6 +707,8 @@ export class DataIndex {
   readonly dataRoot: string;
   private readonly logger: IndexLogger | undefined;
   private readonly states = new Map<string, JournalState>();
+  /** Writers' views of journals (write-view.ts), refreshed from the journal on every use. */
+  private readonly views = new Map<string, WriteView>();
   private readonly registered = new Set<string>();
 
   constructor(dataRoot: string, options: DataIndexOptions = {}) {
@@ -725,11 +777,42 @@ export class DataIndex {
     }
   }
 
-  /** Like model(), but for writers: registers the model before creating its journal. */
-  async modelForWrite(type: string, id: string): Promise<JournalState> {
+  /**
+   * What a writer of `type/id` needs from its journal (write-view.ts): the tip saved beside it
+   * with the lines appended since, or, without a tip that fits, a full fold, which registers the
+   * model and creates its journal first when they are missing. `full` insists on the full fold
+   * (to check a tip-derived view against the journal itself).
+   */
+  async writeView(type: string, id: string, options: { full?: boolean } = {}): Promise<WriteView> {
+    const key = modelKey(type, id);
+    const modelDir = this.modelDir(type, id);
+    const journal = join(modelDir, JOURNAL_FILE);
+    const saved = options.full ? null : (this.views.get(key) ?? readTip(join(modelDir, TIP_FILE)));
+    if (saved && catchUpView(saved, journal)) {
+      if (saved.pending.size > 0) await this.settlePending(type, id, saved.pending, (op) => saved.apply(op));
+      if (saved.position.offset - saved.savedOffset >= TIP_REWRITE_BYTES) await this.saveTip(modelDir, saved);
+      this.views.set(key, saved);
+      return saved;
+    }
     const state = await this.state(type, id, true);
-    if (!state) throw new Error(`model directory vanished: ${this.modelDir(type, id)}`);
-    return state;
+    if (!state) throw new Error(`model directory vanished: ${modelDir}`);
+    const view = new WriteView({ ino: state.key.ino, gen: state.gen, offset: state.offset }, true);
+    for (const [name, versions] of state.fold.names) view.known.set(name, VersionRanges.of(versions.keys()));
+    for (const [name, versions] of state.fold.pending) view.pending.set(name, new Set(versions));
+    await this.saveTip(modelDir, view);
+    this.views.set(key, view);
+    return view;
+  }
+
+  /** Saves a writer's view as the model's tip, best effort: it only saves later writers a fold. */
+  private async saveTip(modelDir: string, view: WriteView): Promise<void> {
+    if (view.position.gen === "") return; // served from memory: the journal could not be rebuilt
+    try {
+      await atomicWriteFile(join(modelDir, TIP_FILE), view.toText(), { durable: false, mkdirs: false });
+      view.savedOffset = view.position.offset;
+    } catch {
+      // a read-only or full disk: the next writer folds the journal again
+    }
   }
 
   private async state(type: string, id: string, forWrite: boolean): Promise<JournalState | null> {
@@ -740,7 +823,7 @@ export class DataIndex {
       const state = readJournal(path, prev);
       if (state && !isDamaged(state)) {
         this.states.set(key, state);
-        if (state.fold.pending.size > 0) await this.settlePending(type, id, state.fold);
+        if (state.fold.pending.size > 0) await this.settlePending(type, id, state.fold.pending, (op) => state.fold.apply(op));
         return state;
       }
       this.states.delete(key);
@@ -792,20 +875,20 @@ export class DataIndex {
   }
 
   /**
-   * Folds in the committed versions that `pending` lines announced but no `put` followed (the
-   * writer was killed after its commit point) and appends their `put` lines, best effort.
-   * Versions still without metadata.yaml stay pending (in flight, or abandoned claims).
+   * Folds in (with `apply`) the committed versions that `pending` lines announced but no `put`
+   * followed (the writer was killed after its commit point) and appends their `put` lines, best
+   * effort. Versions still without metadata.yaml stay pending (in flight, or abandoned claims).
    */
-  private async settlePending(type: string, id: string, fold: ModelFold): Promise<void> {
+  private async settlePending(type: string, id: string, pending: Map<string, Set<number>>, apply: (op: JournalOp) => void): Promise<void> {
     const modelDir = this.modelDir(type, id);
     const ops: JournalOp[] = [];
-    for (const [name, versions] of fold.pending) {
+    for (const [name, versions] of pending) {
       for (const version of versions) {
         const meta = readCommitted(join(modelDir, name, String(version), METADATA_FILE), this.logger);
         if (meta) ops.push({ op: "put", ...meta, name, version });
       }
     }
-    for (const op of ops) fold.apply(op);
+    for (const op of ops) apply(op);
     try {
       await this.append(type, id, ops);
     } catch (err) {

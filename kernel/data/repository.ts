@@ -50,6 +50,7 @@ import type { DataMetadata, OwnerDefinition } from "./metadata.js";
 import { dataNameProblem, modelTypePath, parseVersionDir, validateDataName, validateModelId } from "./names.js";
 import { validateTags } from "./tags.js";
 import { FileDataWriter } from "./writer.js";
+import type { WriteView } from "./write-view.js";
 
 export { handleFor, readLatestPointer };
 
@@ -176,6 +177,9 @@ function sha256(bytes: Uint8Array): string {
 function toBytes(content: Uint8Array | string): Uint8Array {
   return typeof content === "string" ? Buffer.from(content, "utf8") : content;
 }
+
+/** More dels than this from a tip-derived view are checked against the journal first (heal). */
+const MAX_UNCHECKED_DELS = 64;
 
 /** Numeric version directories of a name directory (claimed ones included), unsorted. */
 function versionDirs(nameDir: string): number[] {
@@ -365,10 +369,12 @@ export class DataRepository {
     const { type, modelId, name } = prepared;
     const nameDir = safeJoin(this.dataRoot, type, modelId, name);
     await this.markDirty(nameDir);
-    await this.checkOwnership(prepared);
-    const state = await this.index.modelForWrite(type, modelId);
+    // The journal is read before the directory is listed, so every version it knows was
+    // committed before the listing, and one the listing lacks is really gone (see heal).
+    const view = await this.index.writeView(type, modelId);
     mkdirSync(nameDir, { recursive: true });
     const existing = versionDirs(nameDir);
+    await this.checkOwnership(prepared, existing);
     let next = maxOf(existing) + 1;
     let claimed: number | null = null;
     for (let attempt = 0; attempt < 100; attempt++, next++) {
@@ -381,25 +387,36 @@ export class DataRepository {
       }
     }
     if (claimed === null) throw new SwampError(DataErrorCode.conflict, `Failed to allocate version for "${name}" after 100 retries`);
-    await this.heal(prepared, nameDir, existing, state.fold.names.get(name), state.fold.pending.get(name));
+    await this.heal(prepared, nameDir, existing, view);
     const dir = join(nameDir, String(claimed));
     return { version: claimed, dir, rawPath: join(dir, RAW_FILE) };
   }
 
-  /** Appends journal lines for committed versions the journal misses, and dels for vanished ones. */
-  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], known: Map<number, DataMetadata> | undefined, pending: Set<number> | undefined): Promise<void> {
+  /**
+   * Appends journal lines for committed versions the journal misses, and dels for vanished ones.
+   * A view read from a tip that would have many versions deleted is checked against a full fold
+   * of the journal first: the tip is only a saving, and the journal decides.
+   */
+  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], view: WriteView): Promise<void> {
+    const name = prepared.name;
+    const known = view.known.get(name);
+    const unknown = known ? onDisk.filter((version) => !known.has(version)) : onDisk;
+    let onDiskSet: Set<number> | undefined;
+    const present = (version: number) => (onDiskSet ??= new Set(onDisk)).has(version);
+    const vanished: number[] = [];
+    // Known versions are missing from the directory only when fewer of them are on it.
+    if (known && onDisk.length - unknown.length < known.size) for (const version of known) if (!present(version)) vanished.push(version);
+    if (vanished.length > MAX_UNCHECKED_DELS && !view.verified) {
+      return this.heal(prepared, nameDir, onDisk, await this.index.writeView(prepared.type, prepared.modelId, { full: true }));
+    }
     const ops: JournalOp[] = [];
     // Announced versions whose directory is gone (aborted claims): settle them.
-    for (const version of pending ?? []) if (!onDisk.includes(version)) ops.push({ op: "del", name: prepared.name, version });
-    for (const version of onDisk) {
-      if (known?.has(version)) continue;
+    for (const version of view.pending.get(name) ?? []) if (!present(version)) ops.push({ op: "del", name, version });
+    for (const version of unknown) {
       const meta = this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
-      if (meta) ops.push({ op: "put", ...meta, name: prepared.name, version });
+      if (meta) ops.push({ op: "put", ...meta, name, version });
     }
-    if (known && known.size > 0) {
-      const present = new Set(onDisk);
-      for (const version of known.keys()) if (!present.has(version)) ops.push({ op: "del", name: prepared.name, version });
-    }
+    for (const version of vanished) ops.push({ op: "del", name, version });
     if (ops.length > 0) {
       try {
         await this.index.append(prepared.type, prepared.modelId, ops);
@@ -471,8 +488,9 @@ export class DataRepository {
     await rm(claim.dir, { recursive: true, force: true }).catch(() => {});
   }
 
-  private async checkOwnership(prepared: PreparedWrite): Promise<void> {
-    const current = await this.resolveLatest(prepared.type, prepared.modelId, prepared.name, true);
+  /** `listing`: the version directories of the name, just listed by the caller. */
+  private async checkOwnership(prepared: PreparedWrite, listing: number[]): Promise<void> {
+    const current = await this.resolveLatest(prepared.type, prepared.modelId, prepared.name, true, listing);
     if (!current) return;
     const have = current.ownerDefinition;
     const want = prepared.template.ownerDefinition;
@@ -529,9 +547,12 @@ export class DataRepository {
     return out;
   }
 
-  private maxCommittedOnDisk(nameDir: string): number | null {
-    const dirs = versionDirs(nameDir);
-    dirs.sort((a, b) => b - a);
+  /** `listing`: the name's version directories when the caller has just listed them. */
+  private maxCommittedOnDisk(nameDir: string, listing = versionDirs(nameDir)): number | null {
+    // Almost always the highest directory is committed: sort only when it is not.
+    const highest = maxOf(listing);
+    if (highest > 0 && existsSync(join(nameDir, String(highest), METADATA_FILE))) return highest;
+    const dirs = listing.filter((v) => v !== highest).sort((a, b) => b - a);
     for (const v of dirs) if (existsSync(join(nameDir, String(v), METADATA_FILE))) return v;
     return null;
   }
@@ -540,8 +561,8 @@ export class DataRepository {
    * The version "latest" means: the highest committed one. The `latest` pointer is only a lower
    * bound (it lags after a kill between commit and pointer update), so it is not consulted.
    */
-  private latestVersion(nameDir: string): number | null {
-    return this.maxCommittedOnDisk(nameDir);
+  private latestVersion(nameDir: string, listing?: number[]): number | null {
+    return this.maxCommittedOnDisk(nameDir, listing);
   }
 
   private safeNameDir(type: string, modelId: string, name: string): string | null {
@@ -554,12 +575,12 @@ export class DataRepository {
   }
 
   /** Latest version of `name` (normalized type), optionally following rename tombstones. */
-  private async resolveLatest(type: string, modelId: string, name: string, follow: boolean): Promise<DataMetadata | null> {
+  private async resolveLatest(type: string, modelId: string, name: string, follow: boolean, listing?: number[]): Promise<DataMetadata | null> {
     let current = name;
     for (let hops = 0; ; hops++) {
       const nameDir = this.safeNameDir(type, modelId, current);
       if (!nameDir) return null;
-      const version = this.latestVersion(nameDir);
+      const version = this.latestVersion(nameDir, hops === 0 ? listing : undefined);
       if (version === null) return null;
       const meta = this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
       if (!meta) return null;

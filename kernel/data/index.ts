@@ -33,8 +33,9 @@
  *   - Heal on write: the writer lists the name directory anyway to claim a version; committed
  *     versions the journal does not know (a crash between commit and append) are appended,
  *     versions it knows that are gone get a `del`. That needs only version numbers, which a
- *     writer takes from the model's tip (`.index-tip.json`, write-view.ts) and the lines
- *     appended since, so a write costs the same however long the model's history.
+ *     writer takes from the model's tip (`.index-tip.json`, tip.ts) and the lines appended
+ *     since, so a write costs the same however long the model's history. `data list` takes
+ *     each name's latest record from the same tip while the model directory agrees with it.
  *   - Compaction: when dead lines (superseded puts, dels, drops) outnumber live records, the
  *     journal is rewritten atomically with a new `gen`. Rewrites replace the file, so an
  *     append racing with one would be lost: callers hold the per-model lock (delete, rename)
@@ -79,7 +80,7 @@ import { modelIdProblem, modelTypePath, parseVersionDir } from "./names.js";
 import { corrections, dirMtime, listNameDirs, METADATA_FILE, readCommitted, readLatestPointer, reconcileName, stampOf } from "./reconcile.js";
 import type { ReconcileOp } from "./reconcile.js";
 import type { GarbageCollectionPolicy } from "./lifetime.js";
-import { TIP_FILE, TIP_REWRITE_BYTES, VersionRanges, WriteView } from "./write-view.js";
+import { TIP_FILE, TIP_REWRITE_BYTES, VersionRanges, ModelTip } from "./tip.js";
 
 export const JOURNAL_FILE = ".index.jsonl";
 export const REGISTRY_FILE = ".models.jsonl";
@@ -338,15 +339,20 @@ function readRange(fd: number, start: number, end: number): Buffer {
   return done === length ? buf : buf.subarray(0, done);
 }
 
+/** A tip read from its file, or null when it is not one (see ModelTip.parse). */
+export function parseTip(text: string): ModelTip | null {
+  return ModelTip.parse(text, (record) => typeof record === "object" && record !== null && isJournalOp({ ...record, op: "put" }));
+}
+
 /** The tip saved at `path`, or null when there is none that parses. */
-function readTip(path: string): WriteView | null {
+function readTip(path: string): ModelTip | null {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch {
     return null;
   }
-  return WriteView.parse(text);
+  return parseTip(text);
 }
 
 function readGen(fd: number, size: number): string | null {
@@ -389,12 +395,12 @@ export function readJournal(path: string, prev?: JournalState): JournalState | n
 }
 
 /**
- * Brings a writer's view (write-view.ts) up to date with the journal at `path` by folding the
- * lines appended past its position. False, with the view left half-folded, when the view does
- * not describe this journal: another file or generation, a shorter file, a position that is
+ * Brings a tip (tip.ts) up to date with the journal at `path` by folding the lines appended
+ * past its position. False, with the tip left half-folded, when the tip does not describe this
+ * journal: another file or generation, a shorter file, a position that is
  * not a line's end, or a journal that now ends in a torn line (which a full fold repairs).
  */
-export function catchUpView(view: WriteView, path: string): boolean {
+export function catchUpTip(tip: ModelTip, path: string): boolean {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -402,15 +408,15 @@ export function catchUpView(view: WriteView, path: string): boolean {
     return false;
   }
   try {
-    const { ino, gen, offset } = view.position;
+    const { ino, gen, offset } = tip.position;
     const st = fstatSync(fd);
     if (st.ino !== ino || offset === 0 || st.size < offset || readGen(fd, st.size) !== gen) return false;
     // From the byte before the position, which must end a line.
     const tail = readRange(fd, offset - 1, st.size);
     if (tail[0] !== 10) return false;
-    const end = eachOp(tail.subarray(1), (op) => view.apply(op));
+    const end = eachOp(tail.subarray(1), (op) => tip.apply(op));
     if (end !== tail.length - 1) return false;
-    view.position = { ino, gen, offset: offset + end };
+    tip.position = { ino, gen, offset: offset + end };
     return true;
   } finally {
     closeSync(fd);
@@ -707,8 +713,8 @@ export class DataIndex {
   readonly dataRoot: string;
   private readonly logger: IndexLogger | undefined;
   private readonly states = new Map<string, JournalState>();
-  /** Writers' views of journals (write-view.ts), refreshed from the journal on every use. */
-  private readonly views = new Map<string, WriteView>();
+  /** Tips of journals (tip.ts), brought up to date from the journal on every use. */
+  private readonly tips = new Map<string, ModelTip>();
   private readonly registered = new Set<string>();
 
   constructor(dataRoot: string, options: DataIndexOptions = {}) {
@@ -778,38 +784,72 @@ export class DataIndex {
   }
 
   /**
-   * What a writer of `type/id` needs from its journal (write-view.ts): the tip saved beside it
-   * with the lines appended since, or, without a tip that fits, a full fold, which registers the
-   * model and creates its journal first when they are missing. `full` insists on the full fold
-   * (to check a tip-derived view against the journal itself).
+   * What a writer of `type/id` needs from its journal (tip.ts): the tip saved beside it with the
+   * lines appended since, or, without a tip that fits, a full fold, which registers the model
+   * and creates its journal first when they are missing. `full` insists on the full fold (to
+   * check a tip read from disk against the journal itself).
    */
-  async writeView(type: string, id: string, options: { full?: boolean } = {}): Promise<WriteView> {
+  async tip(type: string, id: string, options: { full?: boolean } = {}): Promise<ModelTip> {
+    const tip = await this.currentTip(type, id, true, options.full === true);
+    if (!tip) throw new Error(`model directory vanished: ${this.modelDir(type, id)}`);
+    return tip;
+  }
+
+  /**
+   * The latest record of every name of `type/id`, as freshModel() without a name would give
+   * them, from the tip: null when the model directory shows anything the tip does not know (a
+   * name it lacks, a `latest` naming another version), so the caller takes freshModel()'s way,
+   * which reconciles. Reads the model directory and each name's `latest`, never the history.
+   */
+  async latestRecords(type: string, id: string): Promise<Map<string, DataMetadata> | null> {
+    const tip = await this.currentTip(type, id, false, false);
+    if (!tip) return null;
+    const modelDir = this.modelDir(type, id);
+    const onDisk = listNameDirs(modelDir);
+    if (!onDisk || onDisk.some((name) => !tip.known.has(name))) return null;
+    const out = new Map<string, DataMetadata>();
+    for (const [name, versions] of tip.known) {
+      const version = versions.max();
+      if (readLatestPointer(join(modelDir, name)) !== version) return null;
+      const meta = tip.latest.get(name) ?? readCommitted(join(modelDir, name, String(version), METADATA_FILE), this.logger);
+      if (!meta) return null;
+      out.set(name, meta);
+    }
+    return out;
+  }
+
+  /** The tip of `type/id` brought up to date (see tip()); null when a reader finds no model directory. */
+  private async currentTip(type: string, id: string, forWrite: boolean, full: boolean): Promise<ModelTip | null> {
     const key = modelKey(type, id);
     const modelDir = this.modelDir(type, id);
     const journal = join(modelDir, JOURNAL_FILE);
-    const saved = options.full ? null : (this.views.get(key) ?? readTip(join(modelDir, TIP_FILE)));
-    if (saved && catchUpView(saved, journal)) {
+    const saved = full ? null : (this.tips.get(key) ?? readTip(join(modelDir, TIP_FILE)));
+    if (saved && catchUpTip(saved, journal)) {
       if (saved.pending.size > 0) await this.settlePending(type, id, saved.pending, (op) => saved.apply(op));
       if (saved.position.offset - saved.savedOffset >= TIP_REWRITE_BYTES) await this.saveTip(modelDir, saved);
-      this.views.set(key, saved);
+      this.tips.set(key, saved);
       return saved;
     }
-    const state = await this.state(type, id, true);
-    if (!state) throw new Error(`model directory vanished: ${modelDir}`);
-    const view = new WriteView({ ino: state.key.ino, gen: state.gen, offset: state.offset }, true);
-    for (const [name, versions] of state.fold.names) view.known.set(name, VersionRanges.of(versions.keys()));
-    for (const [name, versions] of state.fold.pending) view.pending.set(name, new Set(versions));
-    await this.saveTip(modelDir, view);
-    this.views.set(key, view);
-    return view;
+    const state = await this.state(type, id, forWrite);
+    if (!state) return null;
+    const tip = new ModelTip({ ino: state.key.ino, gen: state.gen, offset: state.offset }, true);
+    for (const [name, versions] of state.fold.names) {
+      tip.known.set(name, VersionRanges.of(versions.keys()));
+      const latest = state.fold.latestOf(name);
+      if (latest) tip.latest.set(name, latest);
+    }
+    for (const [name, versions] of state.fold.pending) tip.pending.set(name, new Set(versions));
+    await this.saveTip(modelDir, tip);
+    this.tips.set(key, tip);
+    return tip;
   }
 
-  /** Saves a writer's view as the model's tip, best effort: it only saves later writers a fold. */
-  private async saveTip(modelDir: string, view: WriteView): Promise<void> {
-    if (view.position.gen === "") return; // served from memory: the journal could not be rebuilt
+  /** Saves the model's tip, best effort: it only saves later commands a fold. */
+  private async saveTip(modelDir: string, tip: ModelTip): Promise<void> {
+    if (tip.position.gen === "") return; // served from memory: the journal could not be rebuilt
     try {
-      await atomicWriteFile(join(modelDir, TIP_FILE), view.toText(), { durable: false, mkdirs: false });
-      view.savedOffset = view.position.offset;
+      await atomicWriteFile(join(modelDir, TIP_FILE), tip.toText(), { durable: false, mkdirs: false });
+      tip.savedOffset = tip.position.offset;
     } catch {
       // a read-only or full disk: the next writer folds the journal again
     }

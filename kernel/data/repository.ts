@@ -50,7 +50,7 @@ import type { DataMetadata, OwnerDefinition } from "./metadata.js";
 import { dataNameProblem, modelTypePath, parseVersionDir, validateDataName, validateModelId } from "./names.js";
 import { validateTags } from "./tags.js";
 import { FileDataWriter } from "./writer.js";
-import type { WriteView } from "./write-view.js";
+import type { ModelTip } from "./tip.js";
 
 export { handleFor, readLatestPointer };
 
@@ -178,7 +178,7 @@ function toBytes(content: Uint8Array | string): Uint8Array {
   return typeof content === "string" ? Buffer.from(content, "utf8") : content;
 }
 
-/** More dels than this from a tip-derived view are checked against the journal first (heal). */
+/** More dels than this from a tip read from disk are checked against the journal first (heal). */
 const MAX_UNCHECKED_DELS = 64;
 
 /** Numeric version directories of a name directory (claimed ones included), unsorted. */
@@ -371,7 +371,7 @@ export class DataRepository {
     await this.markDirty(nameDir);
     // The journal is read before the directory is listed, so every version it knows was
     // committed before the listing, and one the listing lacks is really gone (see heal).
-    const view = await this.index.writeView(type, modelId);
+    const tip = await this.index.tip(type, modelId);
     mkdirSync(nameDir, { recursive: true });
     const existing = versionDirs(nameDir);
     await this.checkOwnership(prepared, existing);
@@ -387,31 +387,31 @@ export class DataRepository {
       }
     }
     if (claimed === null) throw new SwampError(DataErrorCode.conflict, `Failed to allocate version for "${name}" after 100 retries`);
-    await this.heal(prepared, nameDir, existing, view);
+    await this.heal(prepared, nameDir, existing, tip);
     const dir = join(nameDir, String(claimed));
     return { version: claimed, dir, rawPath: join(dir, RAW_FILE) };
   }
 
   /**
    * Appends journal lines for committed versions the journal misses, and dels for vanished ones.
-   * A view read from a tip that would have many versions deleted is checked against a full fold
+   * A tip read from disk that would have many versions deleted is checked against a full fold
    * of the journal first: the tip is only a saving, and the journal decides.
    */
-  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], view: WriteView): Promise<void> {
+  private async heal(prepared: PreparedWrite, nameDir: string, onDisk: number[], tip: ModelTip): Promise<void> {
     const name = prepared.name;
-    const known = view.known.get(name);
+    const known = tip.known.get(name);
     const unknown = known ? onDisk.filter((version) => !known.has(version)) : onDisk;
     let onDiskSet: Set<number> | undefined;
     const present = (version: number) => (onDiskSet ??= new Set(onDisk)).has(version);
     const vanished: number[] = [];
     // Known versions are missing from the directory only when fewer of them are on it.
     if (known && onDisk.length - unknown.length < known.size) for (const version of known) if (!present(version)) vanished.push(version);
-    if (vanished.length > MAX_UNCHECKED_DELS && !view.verified) {
-      return this.heal(prepared, nameDir, onDisk, await this.index.writeView(prepared.type, prepared.modelId, { full: true }));
+    if (vanished.length > MAX_UNCHECKED_DELS && !tip.verified) {
+      return this.heal(prepared, nameDir, onDisk, await this.index.tip(prepared.type, prepared.modelId, { full: true }));
     }
     const ops: JournalOp[] = [];
     // Announced versions whose directory is gone (aborted claims): settle them.
-    for (const version of view.pending.get(name) ?? []) if (!present(version)) ops.push({ op: "del", name, version });
+    for (const version of tip.pending.get(name) ?? []) if (!present(version)) ops.push({ op: "del", name, version });
     for (const version of unknown) {
       const meta = this.readMetadataFile(join(nameDir, String(version), METADATA_FILE));
       if (meta) ops.push({ op: "put", ...meta, name, version });
@@ -701,11 +701,17 @@ export class DataRepository {
   async list(modelType: string, modelId: string): Promise<DataMetadata[]> {
     const type = modelTypePath(modelType);
     validateModelId(modelId);
-    const fold = await this.index.freshModel(type, modelId);
-    if (!fold) return [];
+    // From the model's tip when the directory agrees with it; else the folded, reconciled journal.
+    let latest = await this.index.latestRecords(type, modelId);
+    if (!latest) {
+      const fold = await this.index.freshModel(type, modelId);
+      if (!fold) return [];
+      latest = new Map();
+      for (const name of fold.names.keys()) latest.set(name, fold.latestOf(name)!);
+    }
     const seen = new Map<string, DataMetadata>();
-    for (const name of fold.names.keys()) {
-      let meta = fold.latestOf(name);
+    for (const name of latest.keys()) {
+      let meta = latest.get(name);
       let hops = 0;
       while (meta && isRenamed(meta)) {
         if (hops >= MAX_RENAME_HOPS) {
@@ -714,7 +720,7 @@ export class DataRepository {
           break;
         }
         hops++;
-        meta = fold.latestOf(meta.renamedTo as string);
+        meta = latest.get(meta.renamedTo as string);
       }
       if (meta && !seen.has(meta.name)) seen.set(meta.name, meta);
     }

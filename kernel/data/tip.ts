@@ -1,20 +1,22 @@
 /**
- * What a writer needs from a model's journal, kept small and saved beside it, so a write costs
+ * What most commands need from a model's journal, kept small and saved beside it, so they cost
  * the same however long the model's history is.
  *
  * Claiming a version heals the journal against that name's directory (index.ts, "Heal on
- * write"). That needs only which versions the journal knows for the name and which it announced
- * as pending, never their records. Folding the whole journal to learn them grows with every
- * version ever written: 5,000 runs of one model make an 11 MB journal and cost each later run
- * ~200 ms. The tip (`.index-tip.json` in the model directory) holds those version sets as
- * ranges, with the journal position they were folded to (inode, `gen`, byte offset), and a
- * writer folds only the lines appended since.
+ * write"), which needs only which versions the journal knows for the name and which it
+ * announced as pending; `data list` needs only each name's latest record. Folding the whole
+ * journal to learn them grows with every version ever written: 5,000 runs of one model make an
+ * 11 MB journal and cost each later run ~200 ms. The tip (`.index-tip.json` in the model
+ * directory) holds the version sets as ranges and each name's latest record, with the journal
+ * position they were folded to (inode, `gen`, byte offset), and a reader folds only the lines
+ * appended since.
  *
  * Speed only, like every index file: a tip that does not parse, names another journal file or
  * generation, or ends anywhere but at a line's end is ignored, and a full fold replaces it.
  * Hidden, so sync never carries it; bounded, so a hostile one cannot make a writer loop.
  */
 import type { JournalOp } from "./index.js";
+import type { DataMetadata } from "./metadata.js";
 
 export const TIP_FILE = ".index-tip.json";
 const TIP_FORMAT = 1;
@@ -65,6 +67,11 @@ export class VersionRanges {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The highest version, or 0 when empty. */
+  max(): number {
+    return this.bounds.length === 0 ? 0 : this.bounds[this.bounds.length - 1]!;
   }
 
   /** Index of the range holding `v`, or -(insertion point) - 1. */
@@ -120,17 +127,19 @@ export class VersionRanges {
   }
 }
 
-/** Where in which journal file a view was folded to. */
+/** Where in which journal file a tip was folded to. */
 export interface JournalPosition {
   ino: number;
   gen: string;
   offset: number;
 }
 
-/** The writer's fold of one journal: per name, the versions it knows and those pending. */
-export class WriteView {
+/** A small fold of one journal: per name, the versions it knows, those pending, and the latest record. */
+export class ModelTip {
   readonly known = new Map<string, VersionRanges>();
   readonly pending = new Map<string, Set<number>>();
+  /** The record of each name's highest known version, where the tip holds it (not after that version's `del`). */
+  readonly latest = new Map<string, DataMetadata>();
   position: JournalPosition;
   /** Built by a full fold of the journal in this process, not read from a tip. */
   readonly verified: boolean;
@@ -142,7 +151,7 @@ export class WriteView {
     this.verified = verified;
   }
 
-  /** The same rules as ModelFold.apply (index.ts), on version numbers only. */
+  /** The same rules as ModelFold.apply (index.ts), keeping only the latest record of each name. */
   apply(op: JournalOp): void {
     if (op.op === "init") return;
     if (op.op === "pending") {
@@ -155,29 +164,36 @@ export class WriteView {
     if (op.op === "drop") {
       this.pending.delete(op.name);
       this.known.delete(op.name);
+      this.latest.delete(op.name);
       return;
     }
     const pending = this.pending.get(op.name);
     if (pending?.delete(op.version) && pending.size === 0) this.pending.delete(op.name);
     if (op.op === "put") {
+      const { op: _op, ...meta } = op;
       let versions = this.known.get(op.name);
       if (!versions) this.known.set(op.name, (versions = VersionRanges.empty()));
       versions.add(op.version);
+      if (op.version === versions.max()) this.latest.set(op.name, meta as DataMetadata);
     } else {
       const versions = this.known.get(op.name);
       versions?.delete(op.version);
       if (versions?.size === 0) this.known.delete(op.name);
+      if (this.latest.get(op.name)?.version !== versions?.max()) this.latest.delete(op.name);
     }
   }
 
   toText(): string {
     const pending: Record<string, number[]> = {};
     for (const [name, versions] of this.pending) pending[name] = [...versions];
-    return JSON.stringify({ v: TIP_FORMAT, ...this.position, known: Object.fromEntries(this.known), pending });
+    return JSON.stringify({ v: TIP_FORMAT, ...this.position, known: Object.fromEntries(this.known), pending, latest: Object.fromEntries(this.latest) });
   }
 
-  /** A saved tip, or null when it is not one this code wrote (then the journal is folded in full). */
-  static parse(text: string): WriteView | null {
+  /**
+   * A saved tip, or null when it is not one this code wrote (then the journal is folded in
+   * full). `isRecord` checks a latest record as the journal checks a `put` line's.
+   */
+  static parse(text: string, isRecord: (value: unknown) => boolean): ModelTip | null {
     if (text.length > MAX_TIP_BYTES) return null;
     let raw: unknown;
     try {
@@ -188,24 +204,28 @@ export class WriteView {
     if (typeof raw !== "object" || raw === null) return null;
     const t = raw as Record<string, unknown>;
     if (t.v !== TIP_FORMAT || !Number.isSafeInteger(t.ino) || typeof t.gen !== "string" || t.gen === "" || !Number.isSafeInteger(t.offset) || (t.offset as number) < 0) return null;
-    if (!isRecord(t.known) || !isRecord(t.pending)) return null;
-    const view = new WriteView({ ino: t.ino as number, gen: t.gen, offset: t.offset as number });
+    if (!isObject(t.known) || !isObject(t.pending) || !isObject(t.latest)) return null;
+    const tip = new ModelTip({ ino: t.ino as number, gen: t.gen, offset: t.offset as number });
     let total = 0;
     for (const [name, bounds] of Object.entries(t.known)) {
       const versions = VersionRanges.fromBounds(bounds);
       if (!versions || versions.size === 0 || (total += versions.size) > MAX_KNOWN) return null;
-      view.known.set(name, versions);
+      tip.known.set(name, versions);
     }
     for (const [name, list] of Object.entries(t.pending)) {
       if (!Array.isArray(list) || list.length === 0 || (total += list.length) > MAX_KNOWN) return null;
       if (!list.every((v) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_VERSION)) return null;
-      view.pending.set(name, new Set(list as number[]));
+      tip.pending.set(name, new Set(list as number[]));
     }
-    view.savedOffset = view.position.offset;
-    return view;
+    for (const [name, record] of Object.entries(t.latest)) {
+      if (!isRecord(record) || (record as DataMetadata).name !== name || (record as DataMetadata).version !== tip.known.get(name)?.max()) return null;
+      tip.latest.set(name, record as DataMetadata);
+    }
+    tip.savedOffset = tip.position.offset;
+    return tip;
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

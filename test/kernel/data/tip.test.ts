@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { catchUpView } from "../../../kernel/data/index.js";
+import { catchUpTip, parseTip } from "../../../kernel/data/index.js";
 import { DataRepository } from "../../../kernel/data/repository.js";
-import { TIP_FILE, VersionRanges, WriteView } from "../../../kernel/data/write-view.js";
+import { TIP_FILE, VersionRanges } from "../../../kernel/data/tip.js";
 import { MODEL_ID, MODEL_TYPE, resourceSpec, tempRepo } from "./helpers.js";
 
 const modelDir = (dataRoot: string) => join(dataRoot, ...MODEL_TYPE.split("/"), MODEL_ID);
@@ -70,6 +70,35 @@ test("a write folds only the journal lines past the model's tip", async () => {
   }
 });
 
+test("data list serves each item's latest record from the tip, never folding the history", async () => {
+  const t = await tempRepo();
+  try {
+    for (let i = 0; i < 30; i++) await t.repo.save(resourceSpec("a"), `{"i":${i}}`);
+    for (let i = 0; i < 3; i++) await t.repo.save(resourceSpec("b"), "{}");
+    const expected = (await t.repo.list(MODEL_TYPE, MODEL_ID)).map((m) => `${m.name}@${m.version} ${m.id}`);
+    assert.deepEqual(expected.map((e) => e.split(" ")[0]), ["a@30", "b@3"]);
+    // A reader without a tip folds the journal once and saves one at its end.
+    await rm(tipOf(t.dataRoot));
+    await new DataRepository({ dataRoot: t.dataRoot }).list(MODEL_TYPE, MODEL_ID);
+    const { offset } = JSON.parse(await readFile(tipOf(t.dataRoot), "utf8")) as { offset: number };
+    const journal = await readFile(journalOf(t.dataRoot));
+    assert.equal(offset, journal.length);
+    // Blank every record (line ends kept): folding them would find both items unknown, and
+    // reconciling would append them all again.
+    for (let i = journal.indexOf(10) + 1; i < offset; i++) if (journal[i] !== 10) journal[i] = 32;
+    await writeFile(journalOf(t.dataRoot), journal);
+    const listed = (await new DataRepository({ dataRoot: t.dataRoot }).list(MODEL_TYPE, MODEL_ID)).map((m) => `${m.name}@${m.version} ${m.id}`);
+    assert.deepEqual(listed, expected);
+    assert.deepEqual(await readFile(journalOf(t.dataRoot)), journal, "nothing appended");
+    // The latest version deleted: its record leaves the tip, and the one below is read from its file.
+    await t.repo.delete(MODEL_TYPE, MODEL_ID, "a", 30);
+    const after = await new DataRepository({ dataRoot: t.dataRoot }).list(MODEL_TYPE, MODEL_ID);
+    assert.deepEqual(after.map((m) => `${m.name}@${m.version}`), ["a@29", "b@3"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test("a tip that claims versions the directory lacks is checked against the journal, which decides", async () => {
   const t = await tempRepo();
   try {
@@ -96,9 +125,9 @@ test("a view catches up only with the journal it was folded from, to a line's en
   try {
     await t.repo.save(resourceSpec("a"), "{}");
     const path = journalOf(t.dataRoot);
-    const saved = () => WriteView.parse(readFileSync(tipOf(t.dataRoot), "utf8"))!;
+    const saved = () => parseTip(readFileSync(tipOf(t.dataRoot), "utf8"))!;
     const fresh = saved();
-    assert.ok(catchUpView(fresh, path), "the tip of this journal");
+    assert.ok(catchUpTip(fresh, path), "the tip of this journal");
     assert.deepEqual([...fresh.known.get("a")!], [1]);
     const { ino, gen, offset } = saved().position;
     const cases: Array<[string, { ino: number; gen: string; offset: number }]> = [
@@ -110,11 +139,11 @@ test("a view catches up only with the journal it was folded from, to a line's en
     for (const [what, position] of cases) {
       const view = saved();
       view.position = position;
-      assert.equal(catchUpView(view, path), false, what);
+      assert.equal(catchUpTip(view, path), false, what);
     }
     // A torn last line (a crash mid-append) is left to the full fold, which repairs it.
     await writeFile(path, `${await readFile(path, "utf8")}{"op":"put","na`);
-    assert.equal(catchUpView(saved(), path), false, "torn tail");
+    assert.equal(catchUpTip(saved(), path), false, "torn tail");
     await new DataRepository({ dataRoot: t.dataRoot }).save(resourceSpec("a"), "{}");
     assert.deepEqual((await new DataRepository({ dataRoot: t.dataRoot }).versions(MODEL_TYPE, MODEL_ID, "a")).map((m) => m.version), [2, 1]);
   } finally {
@@ -123,9 +152,11 @@ test("a view catches up only with the journal it was folded from, to a line's en
 });
 
 test("tips that are not JSON, of another format or with bad fields are refused", () => {
-  const good = { v: 1, ino: 5, gen: "abc", offset: 10, known: { a: [1, 2] }, pending: { b: [3] } };
-  assert.ok(WriteView.parse(JSON.stringify(good)));
-  for (const bad of ["", "{", "null", "[]", JSON.stringify({ ...good, v: 2 }), JSON.stringify({ ...good, gen: "" }), JSON.stringify({ ...good, offset: -1 }), JSON.stringify({ ...good, known: { a: [2, 1] } }), JSON.stringify({ ...good, known: { a: [] } }), JSON.stringify({ ...good, pending: { b: [0] } }), JSON.stringify({ ...good, pending: { b: "3" } })]) {
-    assert.equal(WriteView.parse(bad), null, bad);
+  const record = { id: "x", name: "a", version: 2, createdAt: "2026-01-01T00:00:00.000Z", tags: {}, ownerDefinition: { ownerType: "manual", ownerRef: "me" } };
+  const good = { v: 1, ino: 5, gen: "abc", offset: 10, known: { a: [1, 2] }, pending: { b: [3] }, latest: { a: record } };
+  assert.ok(parseTip(JSON.stringify(good)));
+  assert.ok(parseTip(JSON.stringify({ ...good, latest: {} })), "a name's latest record may be missing");
+  for (const bad of ["", "{", "null", "[]", JSON.stringify({ ...good, v: 2 }), JSON.stringify({ ...good, gen: "" }), JSON.stringify({ ...good, offset: -1 }), JSON.stringify({ ...good, known: { a: [2, 1] } }), JSON.stringify({ ...good, known: { a: [] } }), JSON.stringify({ ...good, pending: { b: [0] } }), JSON.stringify({ ...good, pending: { b: "3" } }), JSON.stringify({ ...good, latest: { a: { ...record, version: 1 } } }), JSON.stringify({ ...good, latest: { b: { ...record, name: "b" } } }), JSON.stringify({ ...good, latest: { a: { ...record, tags: null } } }), JSON.stringify({ ...good, latest: undefined })]) {
+    assert.equal(parseTip(bad), null, bad);
   }
 });

@@ -30,12 +30,14 @@ export interface BundleRun {
   resolve: (specifier: string) => string;
   /** `import()` for the bundle (see kernel/contract/import-module.ts): the bin's own. */
   importModule: (specifier: string) => Promise<unknown>;
+  /** Loads a package of the sidecar bundle (importLib in kernel/contract/import-module.ts), for the CLI bundle. */
+  importLib?: (name: string) => Promise<unknown>;
   /** When to write a missing or refused cache (default: at process exit; a worker thread is terminated and never exits). */
   saveCache?: (save: () => void) => void;
 }
 
 /** The names the bundle's wrapper passes in (scripts/bundle.mjs defines `import.meta.*` as two of them). */
-const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport", "__swampModuleInits"];
+const PARAMS = ["exports", "require", "module", "__filename", "__dirname", "__swampImportMetaUrl", "__swampImportMetaResolve", "__swampImport", "__swampModuleInits", "__swampLibs"];
 
 /**
  * The bundle's wrapper, written into the file by scripts/bundle.mjs (as esbuild's banner and
@@ -206,6 +208,6 @@ export function runBundle(run: BundleRun): unknown {
   }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} };
-  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule, moduleInits);
+  wrapper.call(module.exports, module.exports, createRequire(run.file), module, run.file, dirname(run.file), pathToFileURL(run.file).href, run.resolve, run.importModule, moduleInits, run.importLib);
   return module.exports;
 }

@@ -4,6 +4,7 @@
  * Ctrl-C close it; the list is erased in every case so the terminal is left as it was.
  */
 import { emitKeypressEvents } from "node:readline";
+import { importLib } from "../kernel/contract/import-module.js";
 
 export interface PickerItem<T> {
   /** The line shown for the item; typing filters on it. */
@@ -31,7 +32,7 @@ export function filterItems<T>(items: readonly PickerItem<T>[], term: string | u
 }
 
 export async function pick<T>(items: readonly PickerItem<T>[], options: PickerOptions): Promise<PickOutcome<T>> {
-  const { default: search } = await import("@inquirer/search");
+  const { default: search } = await importLib<typeof import("@inquirer/search")>("@inquirer/search");
   const { input, output } = options;
   // Esc is not a key @inquirer/search handles: it aborts the prompt through its signal.
   const escape = new AbortController();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the `swamp` bin: the CLI (cli/main.ts and everything it imports, dependencies too) as
 // one CommonJS file, bin/cli/main.js, plus a small bin, bin/swamp.cjs (cli/bin.ts), that
-// runs it through V8's code cache. One file because resolving and linking dozens of ESM chunks
+// runs it through V8's code cache. Large packages few commands use go to a sidecar bundle,
+// bin/cli/libs.js (cli/sidecar-libs.ts), run the same way on first use. One file because resolving and linking dozens of ESM chunks
 // cost more than parsing code a command never runs (modules it does not need stay unevaluated
 // behind esbuild's lazy wrappers); CommonJS because only a script can use cached code on
 // Node 20. esbuild stays external because it loads a native binary at run time; @aws-sdk is
@@ -115,9 +116,10 @@ const piscinaStandIns = {
 // The bundle sits one folder below the bin (as the chunks did), so paths it builds from its
 // own location (../extension-worker.cjs) still name the files beside the bin. cli/code-cache.ts
 // passes in what `import.meta` gives an ES module.
-await build({
+const cliBuild = await build({
   ...common,
   entryPoints: ["cli/main.ts"],
+  metafile: true,
   outfile: `${outdir}/cli/main.js`,
   format: "cjs",
   banner: { js: BUNDLE_HEAD },
@@ -135,6 +137,22 @@ await build({
 checkNoDynamicImport(`${outdir}/cli/main.js`, ["kernel/contract/import-module.ts", "builtins/driver-docker/runner.ts"]);
 asciiOnly(`${outdir}/cli/main.js`);
 reportModuleInits(`${outdir}/cli/main.js`);
+// The sidecar bundle (cli/sidecar-libs.ts): large packages few commands use, loaded by
+// importLib() (kernel/contract/import-module.ts) through the bin, with a code cache of its own.
+const sidecarBuild = await build({
+  ...common,
+  entryPoints: ["cli/sidecar-libs.ts"],
+  outfile: `${outdir}/cli/libs.js`,
+  format: "cjs",
+  metafile: true,
+  banner: { js: BUNDLE_HEAD },
+  footer: { js: BUNDLE_TAIL },
+  define: { ...common.define, "import.meta.url": "__swampImportMetaUrl", "import.meta.resolve": "__swampImportMetaResolve" },
+});
+checkNoDynamicImport(`${outdir}/cli/libs.js`, []);
+asciiOnly(`${outdir}/cli/libs.js`);
+reportModuleInits(`${outdir}/cli/libs.js`);
+checkSidecarOnly(cliBuild.metafile, sidecarBuild.metafile);
 // piscina, bundled above, starts each worker thread from its runner beside itself, which then
 // requires our worker entry. Both are CommonJS files (.cjs: the package is "type": "module"), so
 // a worker thread starts the ESM loader only when it imports an extension's bundle.
@@ -164,6 +182,25 @@ function checkNoDynamicImport(file, allowed) {
     });
   if (found.length > 0) throw new Error(`use importModule() (${allowed[0]}) instead of import() in ${file} for:\n${found.join("\n")}`);
 }
+/** The packages (node_modules/<name>) a build's output holds. */
+function packagesIn(metafile) {
+  const names = new Set();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const input of Object.keys(output.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (m) names.add(m[1]);
+    }
+  }
+  return names;
+}
+
+/** Fails the build when a package of the sidecar bundle is bundled into the CLI bundle too (an `import()` that should be importLib()). */
+function checkSidecarOnly(cli, sidecar) {
+  const inCli = packagesIn(cli);
+  const both = [...packagesIn(sidecar)].filter((name) => inCli.has(name));
+  if (both.length > 0) throw new Error(`in both the CLI bundle and the sidecar bundle: ${both.join(", ")} (load them with importLib(), kernel/contract/import-module.ts)`);
+}
+
 /**
  * Makes esbuild's lazy module wrappers (`__esm` for our modules, `__commonJS` for CommonJS
  * dependencies) add each module's name to `__swampModuleInits` when it first runs, so the
@@ -250,7 +287,9 @@ function asciiOnly(file) {
   );
   writeFileSync(file, lines.join("\n"));
 }
-const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).digest("hex").slice(0, 16);
+// One hash for the CLI bundle and its sidecar: their caches are named by it, and a build
+// drops the caches of other builds.
+const cliHash = createHash("sha256").update(readFileSync(`${outdir}/cli/main.js`)).update(readFileSync(`${outdir}/cli/libs.js`)).digest("hex").slice(0, 16);
 
 // The bin is CommonJS (.cjs, see cli/bin.ts), with the small ES module that resolves for it.
 await build({

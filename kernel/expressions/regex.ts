@@ -8,6 +8,7 @@
  */
 import type { ASTNode, Environment } from "@marcbachmann/cel-js";
 import { ErrorCode, SwampError } from "../contract/errors.js";
+import { importLib } from "../contract/import-module.js";
 
 /** The name `.matches(…)` calls are renamed to; mapped back to `matches` in messages. */
 export const RE2_MATCHES = "matchesRe2";
@@ -20,7 +21,7 @@ let loading: Promise<void> | undefined;
 
 /** Load re2js (once). Resolves immediately once it is loaded. */
 export function loadRegexEngine(): Promise<void> {
-  loading ??= import("re2js").then((m) => {
+  loading ??= importLib<Re2Module>("re2js").then((m) => {
     engine = m;
   });
   return loading;

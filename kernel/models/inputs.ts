@@ -7,6 +7,7 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { linearRegExp } from "./schema-regex.js";
 import { SwampError } from "../contract/errors.js";
+import { importLib } from "../contract/import-module.js";
 
 export interface InputsSchemaLike {
   type?: string;
@@ -94,7 +95,7 @@ async function validatorFor(schema: InputsSchemaLike): Promise<ValidateFunction>
   const key = JSON.stringify(schema);
   let validate = compiled.get(key);
   if (!validate) {
-    const { default: Ajv } = (await import("ajv")) as unknown as { default: new (o: object) => { compile(s: object): ValidateFunction } };
+    const { default: Ajv } = await importLib<{ default: new (o: object) => { compile(s: object): ValidateFunction } }>("ajv");
     validate = new Ajv({ allErrors: true, useDefaults: true, strict: false, code: { regExp: linearRegExp } }).compile(schema);
     compiled.set(key, validate);
   }

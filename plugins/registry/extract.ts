@@ -16,8 +16,9 @@ import { randomBytes } from "node:crypto";
 import { link, mkdir, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { importLib } from "../../kernel/contract/import-module.js";
 
 export const ExtractErrorCode = {
   /** An archive entry that could write outside the destination, or a kind of file we never write. */
@@ -68,6 +69,7 @@ function relativeName(raw: string): string {
 
 /** Reads every entry into memory, applying the size and count caps. */
 async function readEntries(tar: Buffer, maxEntries: number): Promise<Array<{ entry: ReadEntry; data: Buffer }>> {
+  const { Parser } = await importLib<typeof import("tar")>("tar");
   const out: Array<{ entry: ReadEntry; data: Buffer }> = [];
   return new Promise((resolve, reject) => {
     let failed = false;

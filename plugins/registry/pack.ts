@@ -11,7 +11,7 @@
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { create as createTar } from "tar";
+import { importLib } from "../../kernel/contract/import-module.js";
 import { integrityOf } from "./client.js";
 import { EXTENSION_KEYWORD, PLATFORM_KEYWORD_PREFIX } from "./listing.js";
 import { CODE_KINDS, type Manifest, type PackFile } from "./manifest.js";
@@ -90,6 +90,7 @@ export async function packExtension(manifest: Manifest, manifestPath: string, co
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const chunks: Buffer[] = [];
+    const { create: createTar } = await importLib<typeof import("tar")>("tar");
     const stream = createTar({ cwd: stage, gzip: true, portable: true, mtime: FIXED_MTIME }, entries.map((e) => `package/${e.path}`));
     for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
     const tarball = Buffer.concat(chunks);

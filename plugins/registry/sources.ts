@@ -22,6 +22,7 @@ import { homedir } from "node:os";
 import { parse, parseDocument, stringify } from "yaml";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ErrorCode, SwampError } from "../../kernel/contract/errors.js";
+import { importLib } from "../../kernel/contract/import-module.js";
 import type { PluginKind } from "../../kernel/contract/plugin.js";
 import { atomicWriteFile } from "../../kernel/runtime/atomic-write.js";
 import { configError } from "../../kernel/runtime/marker.js";
@@ -187,7 +188,7 @@ export async function expandSourcePath(raw: string, repoDir: string, env: Env): 
   const root = segments.slice(0, first).join(sep) || sep;
   const pattern = segments.slice(first).join("/");
   // fast-glob is loaded only when needed: every command that registers extensions reads this file.
-  const { default: fg } = await import("fast-glob");
+  const { default: fg } = await importLib<{ default: typeof import("fast-glob") }>("fast-glob");
   const found = await fg(pattern, { cwd: root, onlyDirectories: true, absolute: true, dot: false, followSymbolicLinks: true, suppressErrors: true });
   return found.map((p) => resolve(p)).sort();
 }
@@ -251,7 +252,7 @@ export async function detectWorkflowDirs(dir: string, only: readonly SourceKind[
   for (const candidate of [...named, join(dir, "workflows"), join(dir, "extensions", "workflows")]) {
     if (await isDirectory(candidate)) return [candidate];
   }
-  const { default: fg } = await import("fast-glob");
+  const { default: fg } = await importLib<{ default: typeof import("fast-glob") }>("fast-glob");
   const files = await fg("**/*.{yaml,yml}", { cwd: dir, absolute: true, deep: 4, dot: false, ignore: SKIPPED_DIRS, suppressErrors: true });
   for (const file of files.sort()) {
     const size = await stat(file).then((st) => st.size, () => Infinity);

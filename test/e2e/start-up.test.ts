@@ -274,3 +274,22 @@ test("an extension bundle that can be a script runs without starting the ES modu
     }
   });
 });
+
+test("packages few commands use are in a sidecar bundle: a run never loads it, a regex in a query does, with a cache of its own", async () => {
+  await withRepo(async (repo) => {
+    const home = join(repo, "..", "home");
+    const run = (args: string[]) => swamp([...args, "--repo-dir", repo], { env: { SWAMP_HOME: home } });
+    const sidecarCaches = async () => (await readdir(join(home, "cache", "code"))).filter((f) => f.includes(".libs-"));
+    assert.equal((await run(["model", "create", "command/shell", "m"])).code, 0);
+    const ran = await run(["model", "method", "run", "m", "execute", "--input", "run=echo hi"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.deepEqual(await sidecarCaches(), [], "nothing loaded the sidecar");
+    // `matches` runs on RE2 (re2js), which is in the sidecar.
+    const query = await run(["data", "query", 'name.matches("^res")', "--json"]);
+    assert.equal(query.code, 0, query.stderr);
+    assert.match(query.stdout, /"name": "result"/);
+    assert.deepEqual((await sidecarCaches()).map((f) => /-(data-query\.libs)-/.exec(f)?.[1]), ["data-query.libs"]);
+    const again = await run(["data", "query", 'name.matches("^nothing")', "--json"]);
+    assert.equal(again.code, 0, again.stderr);
+  });
+});

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { swampHome } from "../kernel/runtime/datastore-config.js";
 import { cacheScope, lazyEsmResolve, runBundle } from "./code-cache.js";
 import type { esmResolve } from "./esm-resolve.js";
+import type { sidecarLibs } from "./sidecar-libs.js";
 import { guardStdio } from "./stdio.js";
 import { VERSION } from "./version.js";
 
@@ -32,20 +33,21 @@ function cacheDir(): string | null {
 
 function start(resolve: typeof esmResolve): void {
   const scope = cacheScope(argv);
+  const codeCache = cacheDir();
   const importModule = (specifier: string) => import(specifier);
   // The sidecar bundle (cli/sidecar-libs.ts), run on the first importLib() of the command. Its
   // cache is the command's too: the same hash (of both bundles), a scope of its own.
-  let sidecar: Record<string, () => Promise<unknown>> | undefined;
+  let sidecar: typeof sidecarLibs | undefined;
   const importLib = (name: string): Promise<unknown> => {
     try {
-      sidecar ??= (runBundle({ file: join(here, "cli", "libs.js"), hash: SWAMP_CLI_HASH, scope: `${scope}.libs`, cacheDir: cacheDir(), resolve, importModule }) as { sidecarLibs: Record<string, () => Promise<unknown>> }).sidecarLibs;
+      sidecar ??= (runBundle({ file: join(here, "cli", "libs.js"), hash: SWAMP_CLI_HASH, scope: `${scope}.libs`, cacheDir: codeCache, resolve, importModule }) as { sidecarLibs: typeof sidecarLibs }).sidecarLibs;
     } catch (err) {
       return Promise.reject(err);
     }
     const load = Object.hasOwn(sidecar, name) ? sidecar[name] : undefined;
     return load ? load() : Promise.reject(new Error(`${name} is not in the sidecar bundle (cli/sidecar-libs.ts)`));
   };
-  runBundle({ file: join(here, "cli", "main.js"), hash: SWAMP_CLI_HASH, scope, cacheDir: cacheDir(), resolve, importModule, importLib });
+  runBundle({ file: join(here, "cli", "main.js"), hash: SWAMP_CLI_HASH, scope, cacheDir: codeCache, resolve, importModule, importLib });
 }
 
 if (argv.length > 0 && argv.every((a) => a === "--version" || a === "-v" || a === "--json")) {

@@ -811,8 +811,13 @@ export class DataIndex {
     for (const [name, versions] of tip.known) {
       const version = versions.max();
       if (readLatestPointer(join(modelDir, name)) !== version) return null;
-      const meta = tip.latest.get(name) ?? readCommitted(join(modelDir, name, String(version), METADATA_FILE), this.logger);
-      if (!meta) return null;
+      let meta = tip.latest.get(name);
+      if (!meta) {
+        // Its latest version was deleted: the record below is read once, then kept in the tip.
+        const read = readCommitted(join(modelDir, name, String(version), METADATA_FILE), this.logger);
+        if (!read || read.name !== name || read.version !== version) return null;
+        tip.latest.set(name, (meta = read));
+      }
       out.set(name, meta);
     }
     return out;
